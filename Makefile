@@ -1,0 +1,128 @@
+# Plain GNU make build for msmtp (spooling front end), msmtp-queue and msmtpd.
+#
+#   make            build the programs into build/
+#   make check      install test dependencies, build, run every test, then
+#                   run the whole suite again under ASan+UBSan
+#   make demo       send one mail through a loopback server and show it
+#   make deps       apt-get what the build and the tests need (idempotent)
+#   make install    PREFIX, DESTDIR, SYSCONFDIR honoured
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+VERSION    := 0.1.0
+
+CC      ?= cc
+BUILD   ?= build
+PYTHON  ?= /usr/bin/python3
+
+PKGS := sqlite3 gnutls libgsasl libuv
+# Debian package that provides each pkg-config module, for the error message.
+deb_sqlite3 := libsqlite3-dev
+deb_gnutls  := libgnutls28-dev
+deb_libgsasl := libgsasl-dev
+deb_libuv   := libuv1-dev
+
+ifeq ($(filter deps clean help,$(MAKECMDGOALS)),)
+  ifeq ($(shell command -v pkg-config 2>/dev/null),)
+    $(error pkg-config not found: run 'make deps' or apt-get install pkg-config)
+  endif
+  $(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(p) && echo y),,\
+    $(error $(p) not found by pkg-config: run 'make deps' or apt-get install $(deb_$(p)))))
+  PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+  PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+endif
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wpointer-arith -Wformat=2 -Wno-format-nonliteral
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(if $(WERROR),-Werror) \
+           $(if $(SANITIZE),-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined) \
+           -Isrc -DVERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
+           -DBINDIR='"$(BINDIR)"' $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(if $(SANITIZE),-fsanitize=address,undefined) $(LDFLAGS)
+
+UTIL_SRC   := $(wildcard src/util/*.c)
+SMTP_SRC   := $(wildcard src/smtp/*.c)
+CLIENT_SRC := $(filter-out src/client/main.c,$(wildcard src/client/*.c))
+QUEUE_SRC  := $(wildcard src/queue/*.c)
+RUNNER_SRC := $(filter-out src/runner/main.c,$(wildcard src/runner/*.c))
+MSMTPD_SRC := $(filter-out src/msmtpd/main.c,$(wildcard src/msmtpd/*.c))
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+UTIL_OBJ   := $(call obj,$(UTIL_SRC))
+SMTP_OBJ   := $(call obj,$(SMTP_SRC))
+CLIENT_OBJ := $(call obj,$(CLIENT_SRC))
+QUEUE_OBJ  := $(call obj,$(QUEUE_SRC))
+RUNNER_OBJ := $(call obj,$(RUNNER_SRC))
+MSMTPD_OBJ := $(call obj,$(MSMTPD_SRC))
+LIB_OBJ    := $(CLIENT_OBJ) $(QUEUE_OBJ) $(SMTP_OBJ) $(UTIL_OBJ)
+
+PROGS := $(BUILD)/msmtp $(BUILD)/msmtp-queue $(BUILD)/msmtpd
+
+UNIT_SRC   := $(wildcard tests/unit/*_test.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+.PHONY: all check check-build test-unit test-integ sanitize-check deps demo \
+        install clean check-deps fuzz help
+all: $(PROGS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/msmtp: $(BUILD)/src/client/main.o $(LIB_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/msmtp-queue: $(BUILD)/src/runner/main.o $(RUNNER_OBJ) $(LIB_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/msmtpd: $(BUILD)/src/msmtpd/main.o $(MSMTPD_OBJ) $(UTIL_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests/unit -o $@ $< $(LIB_OBJ) $(PKG_LIBS)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# The layering rule: generic code knows nothing of mail, and the front end,
+# the spool and the runner never reach into each other's private headers.
+check-deps:
+	@! grep -n '#include "\(smtp\|client\|queue\|runner\|msmtpd\)/' src/util/*.[ch] || \
+	  { echo 'src/util must not include mail-specific headers'; exit 1; }
+	@! grep -n '#include "\(client\|queue\|runner\|msmtpd\)/' src/smtp/*.[ch] || \
+	  { echo 'src/smtp must not include front end, queue or runner headers'; exit 1; }
+	@! grep -n '#include "\(runner\|msmtpd\)/' src/client/*.[ch] src/queue/*.[ch] 2>/dev/null || \
+	  { echo 'client and queue must not include runner or msmtpd headers'; exit 1; }
+
+test-unit: $(UNIT_BINS)
+	@tests/run-unit.sh $(UNIT_BINS)
+
+test-integ: $(PROGS)
+	MSMTP_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integ
+
+check-build:
+	$(MAKE) WERROR=1 all $(UNIT_BINS)
+
+# The whole suite, then the whole suite again under the sanitizers.
+check: deps check-deps
+	$(MAKE) WERROR=1 test-unit test-integ
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  $(MAKE) BUILD=build-asan SANITIZE=1 WERROR=1 test-unit test-integ
+
+deps:
+	@tests/deps.sh
+
+demo: deps all
+	@tests/demo.sh $(abspath $(BUILD))
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	for m in man/*.1; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(MANDIR)/man1/; done; true
+
+clean:
+	rm -rf build build-asan build-fuzz
