@@ -4,6 +4,7 @@
 #include "util/buf.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/xalloc.h"

@@ -1,0 +1,52 @@
+/*
+ * cmdline - msmtp's command line, table-driven.
+ *
+ * cmdline_parse() reads argv the way msmtp 1.8 does (GNU getopt_long with
+ * msmtp's option string, so options may follow recipients, and "--" ends
+ * them): mode options, the sendmail-mode options, every option that
+ * mirrors an msmtprc command (applied through conf_set(), so validation
+ * is shared with the config reader), and the sendmail options msmtp
+ * accepts and ignores (-A -B -bm -G -h -i -L -m -n -O -o...).
+ *
+ * The struct cmdline is owned by the caller: cmdline_init() before,
+ * cmdline_free() after. Settings that mirror msmtprc commands land in
+ * cl->acc with their mask bits set, ready for account_merge() over the
+ * chosen account. On error it returns EX_USAGE with *errstr set (or with
+ * *errstr NULL when getopt already printed the message, as msmtp does).
+ */
+#ifndef CLIENT_CMDLINE_H
+#define CLIENT_CMDLINE_H
+
+#include "client/account.h"
+#include "util/strlist.h"
+
+enum cl_mode {
+	MODE_SENDMAIL,
+	MODE_SERVERINFO,
+	MODE_RMQS,
+	MODE_CONFIGURE,
+	MODE_VERSION,
+	MODE_HELP
+};
+
+struct cmdline {
+	enum cl_mode	 mode;
+	int		 pretend;	/* -P */
+	int		 debug;		/* -d, -v */
+	char		*conffile;	/* -C */
+	char		*account_id;	/* -a */
+	char		*host;		/* --host: command line only */
+	char		*from;		/* -f: envelope-from */
+	int		 read_recipients;	/* -t */
+	int		 read_envelope_from;
+	char		*rmqs;		/* --rmqs argument */
+	char		*configure;	/* --configure argument */
+	struct account	*acc;		/* msmtprc-style settings given */
+	struct strlist	 rcpts;		/* the recipient arguments */
+};
+
+void cmdline_init(struct cmdline *cl);
+void cmdline_free(struct cmdline *cl);
+int cmdline_parse(struct cmdline *cl, int argc, char **argv, char **errstr);
+
+#endif

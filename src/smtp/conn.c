@@ -1,0 +1,443 @@
+/*
+ * conn - a client connection on a libuv loop; see conn.h.
+ *
+ * SECURITY: bytes from the server are split into lines here; a line
+ * longer than SMTP_LINE_MAX ends the connection as a protocol error
+ * instead of growing the buffer without bound.
+ */
+#include "smtp/conn.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smtp/reply.h"
+#include "util/buf.h"
+#include "util/xalloc.h"
+
+struct conn {
+	uv_loop_t		*loop;
+	uv_tcp_t		 tcp;
+	uv_timer_t		 timer;
+	uv_getaddrinfo_t	 gai;
+	uv_connect_t		 connreq;
+	uv_write_t		 wreq;
+
+	conn_cb			 cb;
+	void			*arg;
+
+	char			*host;
+	int			 port;
+	int			 timeout_ms;
+	struct addrinfo		*ai_list;
+	struct addrinfo		*ai_next;
+	char			 peer[64];
+
+	struct buf		 in;		/* received, not yet a line */
+	struct buf		 out;		/* being written */
+	struct buf		 queued;	/* waiting for the write */
+	int			 writing;
+	int			 waiting;
+	int			 connected;
+	int			 tcp_open;
+	int			 gai_pending;
+	int			 refs;		/* open handles + pending lookup */
+	int			 dead;		/* no more events to the owner */
+	int			 closed;	/* the owner called conn_close() */
+
+	enum smtp_terr		 terr;
+	char			*errmsg;
+};
+
+static void start_write(struct conn *c);
+static void try_next_address(struct conn *c);
+
+/* fail - report an error once and stop every further event. */
+static void fail(struct conn *c, enum smtp_terr terr, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fail(struct conn *c, enum smtp_terr terr, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->dead)
+		return;
+	c->dead = 1;
+	c->terr = terr;
+	va_start(ap, fmt);
+	if (vasprintf(&c->errmsg, fmt, ap) < 0)
+		c->errmsg = NULL;
+	va_end(ap);
+	uv_timer_stop(&c->timer);
+	if (c->tcp_open)
+		uv_read_stop((uv_stream_t *)&c->tcp);
+	c->cb(c, CONN_ERROR, NULL, 0, c->arg);
+}
+
+/* uv_errstr - libuv errors are negated errno values on Unix: use the C
+ * library's text, as msmtp's messages do ("Connection refused"). */
+static const char *uv_errstr(int err)
+{
+	if (err < 0 && err > -4096 && err != UV_EOF)
+		return strerror(-err);
+	return uv_strerror(err);
+}
+
+/* gai_errstr - getaddrinfo's own text for a libuv resolver error. */
+static const char *gai_errstr(int err)
+{
+	static const struct { int uv, eai; } map[] = {
+		{ UV_EAI_AGAIN, EAI_AGAIN }, { UV_EAI_FAIL, EAI_FAIL },
+		{ UV_EAI_NONAME, EAI_NONAME }, { UV_EAI_NODATA, EAI_NODATA },
+		{ UV_EAI_FAMILY, EAI_FAMILY }, { UV_EAI_MEMORY, EAI_MEMORY },
+		{ UV_EAI_SERVICE, EAI_SERVICE },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (map[i].uv == err)
+			return gai_strerror(map[i].eai);
+	return uv_strerror(err);
+}
+
+/* release - drop one reference; the last one, after conn_close(), frees. */
+static void release(struct conn *c)
+{
+	if (--c->refs > 0 || !c->closed)
+		return;
+	if (c->ai_list != NULL)
+		uv_freeaddrinfo(c->ai_list);
+	buf_free(&c->in);
+	buf_free(&c->out);
+	buf_free(&c->queued);
+	free(c->host);
+	free(c->errmsg);
+	free(c);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+	release(h->data);
+}
+
+/* restart_timer - (re)arm the timeout while something is awaited. */
+static void on_timeout(uv_timer_t *t);
+
+static void restart_timer(struct conn *c)
+{
+	if (c->dead || c->timeout_ms <= 0)
+		return;
+	if (!c->connected || c->writing || c->waiting)
+		uv_timer_start(&c->timer, on_timeout, (uint64_t)c->timeout_ms, 0);
+	else
+		uv_timer_stop(&c->timer);
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+	struct conn *c = t->data;
+
+	if (!c->connected) {
+		/* This address did not answer in time: try the next one. */
+		if (c->ai_next != NULL) {
+			try_next_address(c);
+			return;
+		}
+		fail(c, TERR_CONNECT, "cannot connect to %s, port %d: %s",
+		    c->host, c->port, "the operation timed out");
+		return;
+	}
+	fail(c, TERR_TIMEOUT, "network %s error: the operation timed out",
+	    c->writing ? "write" : "read");
+}
+
+struct conn *conn_new(uv_loop_t *loop, conn_cb cb, void *arg)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+
+	c->loop = loop;
+	c->cb = cb;
+	c->arg = arg;
+	buf_init(&c->in);
+	buf_init(&c->out);
+	buf_init(&c->queued);
+	uv_timer_init(loop, &c->timer);
+	c->timer.data = c;
+	c->refs = 1;
+	return c;
+}
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	struct conn *c = h->data;
+
+	(void)hint;
+	buf_reserve(&c->in, 16384);
+	b->base = c->in.data + c->in.len;
+	b->len = c->in.cap - c->in.len - 1;
+}
+
+/* deliver_lines - hand every complete line to the owner. */
+static void deliver_lines(struct conn *c)
+{
+	size_t start = 0, len;
+	char *nl;
+
+	while (!c->dead && (nl = memchr(c->in.data + start, '\n',
+	    c->in.len - start)) != NULL) {
+		len = (size_t)(nl - (c->in.data + start));
+		if (len > 0 && c->in.data[start + len - 1] == '\r')
+			len--;
+		c->cb(c, CONN_LINE, c->in.data + start, len, c->arg);
+		start = (size_t)(nl - c->in.data) + 1;
+	}
+	if (c->dead)
+		return;
+	buf_consume(&c->in, start);
+	if (c->in.len > SMTP_LINE_MAX)
+		fail(c, TERR_BADREPLY, "the server sent an invalid reply");
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	struct conn *c = s->data;
+
+	(void)b;
+	if (c->dead)
+		return;
+	if (n == UV_EOF) {
+		fail(c, TERR_CLOSED, "the server sent an empty reply");
+		return;
+	}
+	if (n < 0) {
+		fail(c, TERR_IO, "network read error: %s", uv_errstr((int)n));
+		return;
+	}
+	c->in.len += (size_t)n;
+	c->in.data[c->in.len] = '\0';
+	restart_timer(c);
+	deliver_lines(c);
+}
+
+static void on_connect(uv_connect_t *req, int status)
+{
+	struct conn *c = req->data;
+	int err;
+
+	if (c->dead || status == UV_ECANCELED)
+		return;
+	if (status < 0) {
+		if (c->ai_next != NULL) {
+			try_next_address(c);
+			return;
+		}
+		fail(c, TERR_CONNECT, "cannot connect to %s, port %d: %s",
+		    c->host, c->port, uv_errstr(status));
+		return;
+	}
+	c->connected = 1;
+	uv_tcp_nodelay(&c->tcp, 1);
+	err = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+	if (err < 0) {
+		fail(c, TERR_IO, "network read error: %s", uv_errstr(err));
+		return;
+	}
+	restart_timer(c);
+	c->cb(c, CONN_CONNECTED, NULL, 0, c->arg);
+}
+
+static void on_tcp_closed_retry(uv_handle_t *h)
+{
+	struct conn *c = h->data;
+
+	c->refs++;	/* keep c alive across release() */
+	release(c);
+	if (!c->closed)
+		try_next_address(c);
+	release(c);
+}
+
+/* try_next_address - connect to the next resolved address. */
+static void try_next_address(struct conn *c)
+{
+	struct addrinfo *ai = c->ai_next;
+	int err;
+
+	if (c->dead)
+		return;
+	if (c->tcp_open) {
+		/* A failed attempt's handle must be closed before reuse. */
+		c->tcp_open = 0;
+		uv_timer_stop(&c->timer);
+		uv_close((uv_handle_t *)&c->tcp, on_tcp_closed_retry);
+		return;
+	}
+	c->ai_next = ai->ai_next;
+	uv_tcp_init(c->loop, &c->tcp);
+	c->tcp.data = c;
+	c->tcp_open = 1;
+	c->refs++;
+	if (getnameinfo(ai->ai_addr, ai->ai_addrlen, c->peer,
+	    sizeof(c->peer), NULL, 0, NI_NUMERICHOST) != 0)
+		c->peer[0] = '\0';
+	c->connreq.data = c;
+	err = uv_tcp_connect(&c->connreq, &c->tcp, ai->ai_addr, on_connect);
+	if (err < 0) {
+		if (c->ai_next != NULL) {
+			try_next_address(c);
+			return;
+		}
+		fail(c, TERR_CONNECT, "cannot connect to %s, port %d: %s",
+		    c->host, c->port, uv_errstr(err));
+		return;
+	}
+	restart_timer(c);
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status,
+    struct addrinfo *res)
+{
+	struct conn *c = req->data;
+
+	c->gai_pending = 0;
+	if (c->dead) {
+		if (res != NULL)
+			uv_freeaddrinfo(res);
+		release(c);
+		return;
+	}
+	release(c);
+	if (status < 0) {
+		fail(c, status == UV_EAI_AGAIN ? TERR_DNS_TEMP :
+		    TERR_DNS_NOTFOUND, "cannot locate host %s: %s", c->host,
+		    gai_errstr(status));
+		return;
+	}
+	c->ai_list = c->ai_next = res;
+	try_next_address(c);
+}
+
+void conn_connect(struct conn *c, const char *host, int port,
+    int timeout_ms)
+{
+	struct addrinfo hints;
+	char service[16];
+	int err;
+
+	c->host = xstrdup(host);
+	c->port = port;
+	c->timeout_ms = timeout_ms;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_ADDRCONFIG;
+	snprintf(service, sizeof(service), "%d", port);
+	c->gai.data = c;
+	err = uv_getaddrinfo(c->loop, &c->gai, on_resolved, host, service,
+	    &hints);
+	if (err == 0) {
+		c->gai_pending = 1;
+		c->refs++;
+	} else {
+		fail(c, TERR_DNS_NOTFOUND, "cannot locate host %s: %s", host,
+		    gai_errstr(err));
+	}
+}
+
+static void on_written(uv_write_t *req, int status)
+{
+	struct conn *c = req->data;
+
+	c->writing = 0;
+	if (c->dead)
+		return;
+	if (status < 0) {
+		fail(c, TERR_IO, "network write error: %s",
+		    uv_errstr(status));
+		return;
+	}
+	buf_reset(&c->out);
+	if (c->queued.len > 0) {
+		start_write(c);
+		return;
+	}
+	restart_timer(c);
+	c->cb(c, CONN_WRITTEN, NULL, 0, c->arg);
+}
+
+/* start_write - send what is queued, as one write. */
+static void start_write(struct conn *c)
+{
+	struct buf tmp = c->out;
+	uv_buf_t b;
+	int err;
+
+	c->out = c->queued;
+	c->queued = tmp;
+	buf_reset(&c->queued);
+	b = uv_buf_init(c->out.data, (unsigned int)c->out.len);
+	c->wreq.data = c;
+	c->writing = 1;
+	err = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_written);
+	if (err < 0) {
+		c->writing = 0;
+		fail(c, TERR_IO, "network write error: %s", uv_errstr(err));
+		return;
+	}
+	restart_timer(c);
+}
+
+void conn_write(struct conn *c, const char *data, size_t len)
+{
+	if (c->dead)
+		return;
+	buf_append(&c->queued, data, len);
+	if (!c->writing)
+		start_write(c);
+}
+
+void conn_wait(struct conn *c, int waiting)
+{
+	c->waiting = waiting;
+	restart_timer(c);
+}
+
+size_t conn_pending(const struct conn *c)
+{
+	return c->out.len + c->queued.len;
+}
+
+void conn_close(struct conn *c)
+{
+	if (c->closed)
+		return;
+	c->closed = 1;
+	c->dead = 1;
+	uv_timer_stop(&c->timer);
+	/* A lookup in progress still calls on_resolved, which releases. */
+	if (c->gai_pending)
+		uv_cancel((uv_req_t *)&c->gai);
+	if (c->tcp_open) {
+		c->tcp_open = 0;
+		uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+	}
+	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+}
+
+enum smtp_terr conn_terr(const struct conn *c)
+{
+	return c->terr;
+}
+
+const char *conn_errmsg(const struct conn *c)
+{
+	return c->errmsg ? c->errmsg : "unknown error";
+}
+
+const char *conn_peer(const struct conn *c)
+{
+	return c->peer;
+}

@@ -1,0 +1,619 @@
+/*
+ * session - the SMTP/LMTP client state machine; see session.h.
+ *
+ * Two functions carry the protocol: enter_state() sends the command of a
+ * state, and on_reply() maps (state, reply) to the next state. A reply in
+ * a state that expects none fails the session: nothing unexpected is
+ * silently taken as success.
+ *
+ * SECURITY: replies come from the network and are parsed by reply.c and
+ * caps.c under their size limits; nothing from a reply is used as a
+ * format string, and addresses we send were validated by the front end.
+ */
+#include "smtp/session.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smtp/conn.h"
+#include "smtp/dotstuff.h"
+#include "smtp/reply.h"
+#include "util/buf.h"
+#include "util/xalloc.h"
+
+/* Bytes of the mail read and encoded per write: bounds memory use. */
+#define BODY_CHUNK	65536
+
+enum state {
+	ST_NEW, ST_CONNECT, ST_GREETING, ST_EHLO, ST_HELO, ST_READY,
+	ST_RSET, ST_MAIL, ST_RCPT, ST_DATA, ST_BODY, ST_EOM, ST_QUIT,
+	ST_CLOSED, ST_FAILED
+};
+
+struct smtp_session {
+	uv_loop_t		*loop;
+	struct smtp_params	 p;
+	char			*host;
+	char			*helo_domain;
+	struct conn		*conn;
+	enum state		 state;
+	struct smtp_caps	 caps;
+	struct smtp_reply	 reply;
+	struct smtp_result	 result;
+	smtp_cb			 cb;
+	void			*cb_arg;
+
+	/* the transaction in progress */
+	const struct smtp_mail	*mail;
+	size_t			 rcpt_next;	/* next RCPT reply expected */
+	size_t			*accepted;	/* indexes of 2xx recipients */
+	size_t			 naccepted;
+	size_t			 eom_next;	/* LMTP: next reply after dot */
+	int			 pipelined;
+	int			 need_rset;
+	int			 reply_done;	/* reply is complete: reset it
+						   before the next line */
+	struct dotstuff		 ds;
+	struct buf		 out;
+	char			*chunk;
+};
+
+static void enter_state(struct smtp_session *s, enum state st);
+static void on_reply(struct smtp_session *s);
+
+static enum smtp_stage stage_of(enum state st)
+{
+	switch (st) {
+	case ST_NEW:
+	case ST_CONNECT:
+		return STAGE_CONNECT;
+	case ST_GREETING:
+		return STAGE_GREETING;
+	case ST_EHLO:
+	case ST_HELO:
+		return STAGE_HELO;
+	case ST_RSET:
+	case ST_READY:
+		return STAGE_RSET;
+	case ST_MAIL:
+		return STAGE_MAIL;
+	case ST_RCPT:
+		return STAGE_RCPT;
+	case ST_DATA:
+		return STAGE_DATA;
+	case ST_BODY:
+		return STAGE_BODY;
+	case ST_EOM:
+		return STAGE_EOM;
+	case ST_QUIT:
+	case ST_CLOSED:
+	case ST_FAILED:
+		return STAGE_QUIT;
+	}
+	return STAGE_QUIT;
+}
+
+/* clear_result - forget the previous step's result. */
+static void clear_result(struct smtp_session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->result.nrcpts; i++)
+		free(s->result.rcpts[i].text);
+	free(s->result.rcpts);
+	free(s->result.errmsg);
+	free(s->result.reply_text);
+	memset(&s->result, 0, sizeof(s->result));
+}
+
+/* finish - report the step's result; must be the caller's last act. */
+static void finish(struct smtp_session *s)
+{
+	smtp_cb cb = s->cb;
+
+	s->cb = NULL;
+	if (cb != NULL)
+		cb(s, &s->result, s->cb_arg);
+}
+
+/* keep_reply - remember the current reply as the step's last reply. */
+static void keep_reply(struct smtp_session *s)
+{
+	free(s->result.reply_text);
+	s->result.reply_code = s->reply.code;
+	s->result.reply_text = xstrdup(s->reply.text.data);
+}
+
+static void close_conn(struct smtp_session *s)
+{
+	if (s->conn != NULL) {
+		conn_close(s->conn);
+		s->conn = NULL;
+	}
+}
+
+/* fail - end the session with errmsg; the outcome is already set. */
+static void fail(struct smtp_session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void fail(struct smtp_session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(s->result.errmsg);
+	va_start(ap, fmt);
+	if (vasprintf(&s->result.errmsg, fmt, ap) < 0)
+		s->result.errmsg = NULL;
+	va_end(ap);
+	close_conn(s);
+	s->state = ST_FAILED;
+	finish(s);
+}
+
+/* fail_reply - the server refused at this state's stage. */
+#define fail_reply(s, ...) do {						\
+	keep_reply(s);							\
+	smtp_classify(stage_of((s)->state), TERR_NONE, &(s)->reply,	\
+	    &(s)->result.outcome);					\
+	fail((s), __VA_ARGS__);						\
+} while (0)
+
+/* fail_terr - a failure below SMTP replies, with its message. */
+static void fail_terr(struct smtp_session *s, enum smtp_terr terr,
+    const char *msg)
+{
+	smtp_classify(stage_of(s->state), terr, NULL, &s->result.outcome);
+	fail(s, "%s", msg);
+}
+
+/* send_line - write one command line, traced, and await its reply. */
+static void send_line(struct smtp_session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void send_line(struct smtp_session *s, const char *fmt, ...)
+{
+	size_t start = s->out.len;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&s->out, fmt, ap);
+	va_end(ap);
+	if (s->p.trace != NULL)
+		s->p.trace("--> ", s->out.data + start, s->out.len - start,
+		    s->p.trace_arg);
+	buf_append(&s->out, "\r\n", 2);
+}
+
+/* flush_out - send what send_line() collected, as one write. */
+static void flush_out(struct smtp_session *s)
+{
+	conn_write(s->conn, s->out.data, s->out.len);
+	buf_reset(&s->out);
+	conn_wait(s->conn, 1);
+}
+
+static void add_rcpt_cmd(struct smtp_session *s, size_t i)
+{
+	send_line(s, "RCPT TO:<%s>%s", s->mail->rcpts[i],
+	    s->mail->rcpt_params ? s->mail->rcpt_params : "");
+}
+
+/* send_mail_cmds - MAIL, and with PIPELINING every RCPT and DATA too. */
+static void send_mail_cmds(struct smtp_session *s)
+{
+	size_t i;
+
+	send_line(s, "MAIL FROM:<%s>%s", s->mail->from,
+	    s->mail->mail_params ? s->mail->mail_params : "");
+	s->pipelined = (s->caps.flags & CAP_PIPELINING) != 0;
+	if (s->pipelined) {
+		for (i = 0; i < s->mail->nrcpts; i++)
+			add_rcpt_cmd(s, i);
+		send_line(s, "DATA");
+	}
+	flush_out(s);
+}
+
+static void enter_state(struct smtp_session *s, enum state st)
+{
+	s->state = st;
+	switch (st) {
+	case ST_EHLO:
+		send_line(s, "%s %s", s->p.lmtp ? "LHLO" : "EHLO",
+		    s->helo_domain);
+		break;
+	case ST_HELO:
+		send_line(s, "HELO %s", s->helo_domain);
+		break;
+	case ST_RSET:
+		send_line(s, "RSET");
+		break;
+	case ST_MAIL:
+		send_mail_cmds(s);
+		return;
+	case ST_RCPT:
+		add_rcpt_cmd(s, s->rcpt_next);
+		break;
+	case ST_DATA:
+		send_line(s, "DATA");
+		break;
+	case ST_QUIT:
+		send_line(s, "QUIT");
+		break;
+	default:
+		return;
+	}
+	flush_out(s);
+}
+
+/* open_done - the session is ready for mail. */
+static void open_done(struct smtp_session *s)
+{
+	keep_reply(s);
+	s->state = ST_READY;
+	conn_wait(s->conn, 0);
+	smtp_classify(STAGE_HELO, TERR_NONE, &s->reply, &s->result.outcome);
+	finish(s);
+}
+
+static void on_helo_reply(struct smtp_session *s)
+{
+	if (s->reply.code == 250) {
+		if (s->state == ST_EHLO)
+			smtp_caps_parse(&s->reply, &s->caps);
+		open_done(s);
+		return;
+	}
+	if (s->state == ST_EHLO && !s->p.lmtp) {
+		enter_state(s, ST_HELO);
+		return;
+	}
+	fail_reply(s, "SMTP server does not accept EHLO or HELO commands");
+}
+
+/* record_rcpt - keep the reply to RCPT number i. */
+static void record_rcpt(struct smtp_session *s, size_t i)
+{
+	struct smtp_rcpt_result *r = &s->result.rcpts[i];
+	struct smtp_outcome o;
+
+	smtp_classify(STAGE_RCPT, TERR_NONE, &s->reply, &o);
+	free(r->text);
+	r->code = s->reply.code;
+	memcpy(r->enh, s->reply.enh, sizeof(r->enh));
+	r->cls = o.cls;
+	r->text = xstrdup(s->reply.text.data);
+}
+
+/* end_transaction - the transaction is over without a final dot
+ * (no recipient accepted, in the mode that allows partial results). */
+static void end_transaction(struct smtp_session *s, enum smtp_stage stage)
+{
+	keep_reply(s);
+	smtp_classify(stage, TERR_NONE, &s->reply, &s->result.outcome);
+	s->need_rset = 1;
+	s->state = ST_READY;
+	conn_wait(s->conn, 0);
+	finish(s);
+}
+
+static void on_rcpt_reply(struct smtp_session *s)
+{
+	size_t i = s->rcpt_next++;
+
+	record_rcpt(s, i);
+	if (smtp_reply_class(&s->reply) == 2) {
+		s->accepted[s->naccepted++] = i;
+	} else if (s->mail->all_or_nothing) {
+		fail_reply(s, "recipient address %s not accepted by the server",
+		    s->mail->rcpts[i]);
+		return;
+	}
+	if (s->rcpt_next < s->mail->nrcpts) {
+		if (!s->pipelined)
+			enter_state(s, ST_RCPT);
+		return;
+	}
+	if (s->naccepted == 0 && !s->pipelined) {
+		end_transaction(s, STAGE_RCPT);
+		return;
+	}
+	if (s->pipelined)
+		s->state = ST_DATA;
+	else
+		enter_state(s, ST_DATA);
+}
+
+static void pump_body(struct smtp_session *s);
+
+static void on_data_reply(struct smtp_session *s)
+{
+	if (s->reply.code == 354 && s->naccepted > 0) {
+		s->state = ST_BODY;
+		conn_wait(s->conn, 0);
+		dotstuff_init(&s->ds);
+		pump_body(s);
+		return;
+	}
+	if (s->reply.code == 354) {
+		/* DATA accepted with no recipient: end it without a mail. */
+		smtp_classify(STAGE_RCPT, TERR_NONE, &s->reply,
+		    &s->result.outcome);
+		fail(s, "the server accepted DATA without recipients");
+		return;
+	}
+	if (s->naccepted == 0) {
+		end_transaction(s, STAGE_RCPT);
+		return;
+	}
+	fail_reply(s, "the server does not accept mail data");
+}
+
+/* pump_body - encode and send the next chunk of the mail, or the end. */
+static void pump_body(struct smtp_session *s)
+{
+	char *errstr = NULL;
+	ssize_t n;
+
+	n = s->mail->read(s->mail->read_arg, s->chunk, BODY_CHUNK, &errstr);
+	if (n < 0) {
+		smtp_classify(STAGE_BODY, TERR_LOCAL, NULL,
+		    &s->result.outcome);
+		fail(s, "%s", errstr ? errstr : "cannot read the mail");
+		free(errstr);
+		return;
+	}
+	if (n == 0) {
+		dotstuff_finish(&s->ds, &s->out);
+		s->result.mailsize = s->ds.mailsize;
+		s->state = ST_EOM;
+		s->eom_next = 0;
+		flush_out(s);
+		return;
+	}
+	dotstuff_encode(&s->ds, s->chunk, (size_t)n, &s->out);
+	conn_write(s->conn, s->out.data, s->out.len);
+	buf_reset(&s->out);
+}
+
+/* transaction_done - the final reply(ies) arrived. */
+static void transaction_done(struct smtp_session *s, int all_ok)
+{
+	keep_reply(s);
+	s->state = ST_READY;
+	conn_wait(s->conn, 0);
+	if (!all_ok && s->mail->all_or_nothing) {
+		smtp_classify(STAGE_EOM, TERR_NONE, &s->reply,
+		    &s->result.outcome);
+		if (s->p.lmtp)
+			fail(s, "delivery to one or more recipients failed");
+		else
+			fail(s, "the server did not accept the mail");
+		return;
+	}
+	smtp_classify(STAGE_EOM, TERR_NONE, &s->reply, &s->result.outcome);
+	finish(s);
+}
+
+static void on_eom_reply(struct smtp_session *s)
+{
+	size_t i;
+	int all_ok = 1;
+
+	if (!s->p.lmtp) {
+		/* In SMTP the one reply after the dot stands for all. */
+		for (i = 0; i < s->naccepted; i++) {
+			record_rcpt(s, s->accepted[i]);
+			all_ok = smtp_reply_class(&s->reply) == 2;
+		}
+		transaction_done(s, all_ok);
+		return;
+	}
+	record_rcpt(s, s->accepted[s->eom_next++]);
+	if (s->eom_next < s->naccepted)
+		return;
+	for (i = 0; i < s->naccepted; i++)
+		if (s->result.rcpts[s->accepted[i]].cls != CLASS_OK)
+			all_ok = 0;
+	transaction_done(s, all_ok);
+}
+
+static void on_reply(struct smtp_session *s)
+{
+	switch (s->state) {
+	case ST_GREETING:
+		if (s->reply.code != 220) {
+			fail_reply(s, "cannot get initial OK message from server");
+			return;
+		}
+		enter_state(s, ST_EHLO);
+		return;
+	case ST_EHLO:
+	case ST_HELO:
+		on_helo_reply(s);
+		return;
+	case ST_RSET:
+		if (s->reply.code != 250) {
+			fail_reply(s, "the server does not accept RSET");
+			return;
+		}
+		s->need_rset = 0;
+		enter_state(s, ST_MAIL);
+		return;
+	case ST_MAIL:
+		if (smtp_reply_class(&s->reply) != 2) {
+			fail_reply(s, "envelope from address %s not accepted "
+			    "by the server", s->mail->from);
+			return;
+		}
+		s->state = ST_RCPT;
+		if (!s->pipelined)
+			enter_state(s, ST_RCPT);
+		return;
+	case ST_RCPT:
+		on_rcpt_reply(s);
+		return;
+	case ST_DATA:
+		on_data_reply(s);
+		return;
+	case ST_EOM:
+		on_eom_reply(s);
+		return;
+	case ST_QUIT:
+		keep_reply(s);
+		close_conn(s);
+		s->state = ST_CLOSED;
+		finish(s);
+		return;
+	case ST_BODY:
+		fail_reply(s, "the server did not accept the mail");
+		return;
+	default:
+		fail_reply(s, "the server sent an unexpected reply");
+		return;
+	}
+}
+
+static void on_line(struct smtp_session *s, const char *line, size_t len)
+{
+	if (s->p.trace != NULL)
+		s->p.trace("<-- ", line, len, s->p.trace_arg);
+	if (s->reply_done) {
+		smtp_reply_reset(&s->reply);
+		s->reply_done = 0;
+	}
+	switch (smtp_reply_feed(&s->reply, line, len)) {
+	case REPLY_MORE:
+		return;
+	case REPLY_BAD:
+		fail_terr(s, TERR_BADREPLY, "the server sent an invalid reply");
+		return;
+	case REPLY_DONE:
+		/* on_reply may end in a callback that frees s: last act. */
+		s->reply_done = 1;
+		on_reply(s);
+		return;
+	}
+}
+
+static void on_conn_event(struct conn *c, enum conn_event ev,
+    const char *line, size_t len, void *arg)
+{
+	struct smtp_session *s = arg;
+
+	(void)c;
+	switch (ev) {
+	case CONN_CONNECTED:
+		s->state = ST_GREETING;
+		conn_wait(s->conn, 1);
+		return;
+	case CONN_LINE:
+		on_line(s, line, len);
+		return;
+	case CONN_WRITTEN:
+		if (s->state == ST_BODY)
+			pump_body(s);
+		return;
+	case CONN_ERROR:
+		if (s->state == ST_QUIT) {
+			/* The server hung up after QUIT: that is fine. */
+			close_conn(s);
+			s->state = ST_CLOSED;
+			finish(s);
+			return;
+		}
+		fail_terr(s, conn_terr(c), conn_errmsg(c));
+		return;
+	}
+}
+
+struct smtp_session *smtp_session_new(uv_loop_t *loop,
+    const struct smtp_params *p)
+{
+	struct smtp_session *s = xcalloc(1, sizeof(*s));
+
+	s->loop = loop;
+	s->p = *p;
+	s->host = xstrdup(p->host);
+	s->helo_domain = xstrdup(p->helo_domain ? p->helo_domain :
+	    "localhost");
+	s->p.host = s->host;
+	s->p.helo_domain = s->helo_domain;
+	s->state = ST_NEW;
+	smtp_caps_init(&s->caps);
+	smtp_reply_init(&s->reply);
+	buf_init(&s->out);
+	s->chunk = xmalloc(BODY_CHUNK);
+	return s;
+}
+
+/* begin_step - start a step with its callback and a fresh result. */
+static int begin_step(struct smtp_session *s, enum state want, smtp_cb cb,
+    void *arg)
+{
+	clear_result(s);
+	s->cb = cb;
+	s->cb_arg = arg;
+	if (s->state == want)
+		return 1;
+	smtp_classify(stage_of(s->state), TERR_SOFTWARE, NULL,
+	    &s->result.outcome);
+	s->result.errmsg = xstrdup("the SMTP session is not ready");
+	finish(s);
+	return 0;
+}
+
+void smtp_session_open(struct smtp_session *s, smtp_cb cb, void *arg)
+{
+	if (!begin_step(s, ST_NEW, cb, arg))
+		return;
+	s->state = ST_CONNECT;
+	s->conn = conn_new(s->loop, on_conn_event, s);
+	conn_connect(s->conn, s->p.host, s->p.port, s->p.timeout * 1000);
+}
+
+void smtp_session_send(struct smtp_session *s, const struct smtp_mail *m,
+    smtp_cb cb, void *arg)
+{
+	if (!begin_step(s, ST_READY, cb, arg))
+		return;
+	s->mail = m;
+	s->rcpt_next = 0;
+	s->naccepted = 0;
+	free(s->accepted);
+	s->accepted = xcalloc(m->nrcpts ? m->nrcpts : 1, sizeof(size_t));
+	s->result.nrcpts = m->nrcpts;
+	s->result.rcpts = xcalloc(m->nrcpts ? m->nrcpts : 1,
+	    sizeof(*s->result.rcpts));
+	enter_state(s, s->need_rset ? ST_RSET : ST_MAIL);
+}
+
+void smtp_session_quit(struct smtp_session *s, smtp_cb cb, void *arg)
+{
+	if (!begin_step(s, ST_READY, cb, arg))
+		return;
+	enter_state(s, ST_QUIT);
+}
+
+void smtp_session_free(struct smtp_session *s)
+{
+	if (s == NULL)
+		return;
+	close_conn(s);
+	clear_result(s);
+	smtp_caps_free(&s->caps);
+	smtp_reply_free(&s->reply);
+	buf_free(&s->out);
+	free(s->chunk);
+	free(s->accepted);
+	free(s->host);
+	free(s->helo_domain);
+	free(s);
+}
+
+const struct smtp_caps *smtp_session_caps(const struct smtp_session *s)
+{
+	return &s->caps;
+}

@@ -1,0 +1,106 @@
+/*
+ * session - the SMTP/LMTP client state machine, on a libuv loop.
+ *
+ * A session is opened once (connect, greeting, EHLO or LHLO with the HELO
+ * fallback) and then carries any number of mails, one transaction each,
+ * until it is quit. Each step reports through a callback once it is done;
+ * exactly one step may be in progress at a time.
+ *
+ *   s = smtp_session_new(loop, &params);
+ *   smtp_session_open(s, cb, arg);          cb: connected, or failed
+ *   smtp_session_send(s, &mail, cb, arg);   cb: one transaction's result
+ *   smtp_session_quit(s, cb, arg);          cb: QUIT answered (or not)
+ *   smtp_session_free(s);
+ *
+ * Results: the struct smtp_result given to a callback belongs to the
+ * session and is valid only during the callback. Its outcome comes from
+ * outcome.h (the one place that classifies); errmsg is msmtp's wording of
+ * what failed (NULL on success); reply_text is the last server reply, for
+ * "server message:" and the log's smtpstatus/smtpmsg. For a transaction,
+ * rcpts[i] is the server's answer to mail->rcpts[i].
+ *
+ * After a failure the connection is closed without QUIT, as msmtp does;
+ * the only calls left are smtp_session_free(). smtp_session_free() may be
+ * called at any time, also from inside a callback; libuv handles are
+ * released in their close callbacks, so the loop must run on afterwards.
+ *
+ * The mail is pulled from mail->read in chunks while it is sent, so its
+ * size does not matter to memory use; the engine converts line ends to
+ * CRLF and dot-stuffs (dotstuff.h).
+ */
+#ifndef SMTP_SESSION_H
+#define SMTP_SESSION_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#include "smtp/caps.h"
+#include "smtp/outcome.h"
+
+struct smtp_session;
+
+/* smtp_trace_fn - sees every line sent ("--> ") and received ("<-- "). */
+typedef void (*smtp_trace_fn)(const char *prefix, const char *line,
+    size_t len, void *arg);
+
+struct smtp_params {
+	const char	*host;
+	int		 port;
+	const char	*helo_domain;	/* EHLO/LHLO argument */
+	int		 lmtp;		/* speak LMTP instead of SMTP */
+	int		 timeout;	/* seconds for every wait; 0 = none */
+	smtp_trace_fn	 trace;		/* NULL: no tracing */
+	void		*trace_arg;
+};
+
+/*
+ * smtp_read_fn - the next bytes of the mail: returns how many were put in
+ * buf (at most len), 0 at the end, or -1 with *errstr set on error.
+ */
+typedef ssize_t (*smtp_read_fn)(void *arg, char *buf, size_t len,
+    char **errstr);
+
+struct smtp_mail {
+	const char		*from;		/* envelope-from; "" = <> */
+	const char *const	*rcpts;
+	size_t			 nrcpts;
+	const char		*mail_params;	/* " RET=HDRS" style, or NULL */
+	const char		*rcpt_params;	/* " NOTIFY=..." style, or NULL */
+	smtp_read_fn		 read;
+	void			*read_arg;
+	int			 all_or_nothing; /* any refused RCPT fails it,
+						    as msmtp does */
+};
+
+struct smtp_rcpt_result {
+	int		 code;
+	char		 enh[16];
+	enum smtp_class	 cls;
+	char		*text;		/* the reply, NULL if none came */
+};
+
+struct smtp_result {
+	struct smtp_outcome	 outcome;
+	char			*errmsg;
+	int			 reply_code;	/* last reply, 0 if none */
+	char			*reply_text;
+	struct smtp_rcpt_result	*rcpts;
+	size_t			 nrcpts;
+	unsigned long long	 mailsize;	/* LF bytes, as msmtp logs */
+};
+
+typedef void (*smtp_cb)(struct smtp_session *s, const struct smtp_result *r,
+    void *arg);
+
+struct smtp_session *smtp_session_new(uv_loop_t *loop,
+    const struct smtp_params *p);
+void smtp_session_open(struct smtp_session *s, smtp_cb cb, void *arg);
+void smtp_session_send(struct smtp_session *s, const struct smtp_mail *m,
+    smtp_cb cb, void *arg);
+void smtp_session_quit(struct smtp_session *s, smtp_cb cb, void *arg);
+void smtp_session_free(struct smtp_session *s);
+/* smtp_session_caps - what the server announced (valid once open). */
+const struct smtp_caps *smtp_session_caps(const struct smtp_session *s);
+
+#endif

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Installs with apt-get what the build and the tests need; idempotent: it
+# asks apt only for the packages that are missing, and runs 'apt-get
+# update' only when something has to be installed.
+set -eu
+
+PKGS="make gcc pkg-config libsqlite3-dev libgnutls28-dev libgsasl-dev
+libuv1-dev msmtp python3 python3-aiosmtpd python3-pytest
+python3-pytest-timeout swaks gnutls-bin clang libclang-rt-14-dev"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+	    grep -q 'install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "make deps: missing packages:$missing" >&2
+	echo "make deps: run 'make deps' as root, or: sudo apt-get install$missing" >&2
+	exit 1
+fi
+echo "make deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
