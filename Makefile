@@ -12,6 +12,7 @@ BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 VERSION    := 0.1.0
+PLATFORM   := $(shell $(CC) -dumpmachine 2>/dev/null)
 
 CC      ?= cc
 BUILD   ?= build
@@ -37,11 +38,15 @@ endif
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wformat=2 -Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
+SAN_CFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer \
+               -fno-sanitize-recover=undefined
+SAN_LDFLAGS := -fsanitize=address,undefined
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(if $(WERROR),-Werror) \
-           $(if $(SANITIZE),-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined) \
+           $(if $(SANITIZE),$(SAN_CFLAGS)) \
            -Isrc -DVERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
-           -DBINDIR='"$(BINDIR)"' $(PKG_CFLAGS) $(CFLAGS)
-ALL_LDFLAGS = $(if $(SANITIZE),-fsanitize=address,undefined) $(LDFLAGS)
+           -DBINDIR='"$(BINDIR)"' \
+           -DPLATFORM='"$(PLATFORM)"' $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(if $(SANITIZE),$(SAN_LDFLAGS)) $(LDFLAGS)
 
 UTIL_SRC   := $(wildcard src/util/*.c)
 SMTP_SRC   := $(wildcard src/smtp/*.c)

@@ -129,7 +129,7 @@ const char *smtp_reply_line(const struct smtp_reply *r, int n, size_t *len)
 		return NULL;
 	end = p + r->text.len;
 	for (i = 0; i < n; i++)
-		p = memchr(p, '\n', (size_t)(end - p)) + 1;
+		p = (const char *)memchr(p, '\n', (size_t)(end - p)) + 1;
 	nl = memchr(p, '\n', (size_t)(end - p));
 	if (nl == NULL)
 		nl = end;

@@ -1,0 +1,45 @@
+/*
+ * deliver - send one mail now, in one SMTP session, as msmtp does.
+ *
+ * This is msmtp's direct mode (queue off): connect, greet, send the one
+ * transaction with every recipient (any refusal fails the whole mail),
+ * quit. The mail is the prepared header block followed by the rest of
+ * the input stream, streamed as it is sent.
+ *
+ * deliver_now() runs its own libuv loop to completion and fills a
+ * caller-owned report; deliver_report_free() releases its strings.
+ * The return value is the report's exitcode: msmtp's sysexits code.
+ */
+#ifndef CLIENT_DELIVER_H
+#define CLIENT_DELIVER_H
+
+#include <stdio.h>
+
+#include "client/account.h"
+#include "smtp/outcome.h"
+#include "util/strlist.h"
+
+struct deliver_job {
+	const struct account	*acc;
+	const char		*from;		/* envelope-from */
+	const struct strlist	*rcpts;
+	const char		*headers;	/* prepared header block */
+	size_t			 headers_len;
+	FILE			*body;		/* the rest of the mail */
+	int			 debug;		/* print the dialogue */
+};
+
+struct deliver_report {
+	struct smtp_outcome	 outcome;
+	int			 exitcode;
+	char			*errmsg;	/* NULL on success */
+	int			 reply_code;	/* last reply, 0 if none */
+	char			*reply_text;
+	unsigned long long	 mailsize;
+	int			 sent;
+};
+
+int deliver_now(const struct deliver_job *job, struct deliver_report *rep);
+void deliver_report_free(struct deliver_report *rep);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * logline - msmtp's one line per mail, for the logfile and syslog.
+ *
+ *   host=H tls=on auth=on user=U from=F recipients=A,B mailsize=N
+ *   smtpstatus=250 smtpmsg='250 ok' errormsg='...' exitcode=EX_OK
+ *
+ * exactly as msmtp 1.8 writes it (user= only with auth and a user;
+ * mailsize= only on success; smtpstatus/smtpmsg whenever a reply was
+ * received, success included; quotes in messages become '?', other
+ * non-printable bytes '?', and reply lines are joined with a literal \n).
+ *
+ * logline_format() returns a new string the caller frees. logline_write()
+ * appends it to the account's logfile (prefixed by the time in
+ * logfile_time_format, created 0600, locked with fcntl) and sends it to
+ * syslog when the account asks; a failure to log is reported on stderr
+ * with the line itself, as msmtp does, and never changes the exit code.
+ */
+#ifndef CLIENT_LOGLINE_H
+#define CLIENT_LOGLINE_H
+
+#include "client/account.h"
+#include "util/strlist.h"
+
+struct logline_info {
+	const char		*host;	/* or the socket path */
+	int			 is_socket;
+	int			 tls;
+	int			 auth;
+	const char		*user;
+	const char		*from;
+	const struct strlist	*rcpts;
+	int			 sent;		/* mailsize is meaningful */
+	unsigned long long	 mailsize;
+	int			 smtpstatus;	/* 0: no reply */
+	const char		*smtpmsg;
+	const char		*errormsg;	/* NULL on success */
+	int			 exitcode;
+};
+
+char *logline_format(const struct logline_info *li);
+void logline_write(const struct account *acc, const char *line,
+    int failed);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * main - msmtp's entry point: parse the command line, dispatch the mode.
+ *
+ * Errors are reported here, once, as "msmtp: message" on stderr, and the
+ * sysexits code becomes the exit status.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sysexits.h>
+
+#include "client/cmdline.h"
+#include "client/conf.h"
+#include "client/sendmail.h"
+#include "client/usage.h"
+
+static int print_version(void)
+{
+	char *sysfile = NULL, *userfile = NULL;
+
+	conf_default_files(&sysfile, &userfile);
+	usage_version(stdout, sysfile ? sysfile : "", userfile ? userfile : "");
+	free(sysfile);
+	free(userfile);
+	return EX_OK;
+}
+
+static int run(struct cmdline *cl, char **errstr)
+{
+	switch (cl->mode) {
+	case MODE_VERSION:
+		return print_version();
+	case MODE_HELP:
+		usage_help(stdout);
+		return EX_OK;
+	case MODE_SENDMAIL:
+		return sendmail_run(cl, errstr);
+	case MODE_SERVERINFO:
+	case MODE_RMQS:
+	case MODE_CONFIGURE:
+		break;
+	}
+	*errstr = NULL;
+	fprintf(stderr, "msmtp: this mode is not implemented yet\n");
+	return EX_UNAVAILABLE;
+}
+
+int main(int argc, char **argv)
+{
+	struct cmdline cl;
+	char *errstr = NULL;
+	int rc;
+
+	cmdline_init(&cl);
+	rc = cmdline_parse(&cl, argc, argv, &errstr);
+	if (rc == EX_OK)
+		rc = run(&cl, &errstr);
+	if (errstr != NULL)
+		fprintf(stderr, "msmtp: %s\n", errstr);
+	free(errstr);
+	cmdline_free(&cl);
+	return rc;
+}

@@ -1,0 +1,282 @@
+/*
+ * sendmail - msmtp's sendmail mode; see sendmail.h.
+ */
+#include "client/sendmail.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client/conf.h"
+#include "client/deliver.h"
+#include "client/headers.h"
+#include "client/logline.h"
+#include "client/select.h"
+#include "util/buf.h"
+#include "util/xalloc.h"
+
+/* Everything one run owns, released by mail_free(). */
+struct mail {
+	struct conf		 conf;
+	struct account		*acc;
+	struct mail_headers	 h;
+	struct strlist		 rcpts;
+	struct buf		 header_out;
+	char			*envelope_from;	/* what -f/--read-envelope-from
+						   chose, for selection */
+};
+
+static void mail_init(struct mail *m)
+{
+	memset(m, 0, sizeof(*m));
+	conf_init(&m->conf);
+	headers_init(&m->h);
+	strlist_init(&m->rcpts);
+	buf_init(&m->header_out);
+}
+
+static void mail_free(struct mail *m)
+{
+	conf_free(&m->conf);
+	account_free(m->acc);
+	headers_free(&m->h);
+	strlist_free(&m->rcpts);
+	buf_free(&m->header_out);
+	free(m->envelope_from);
+}
+
+/* load_config - the system and user files; nothing at all with --host. */
+static int load_config(const struct cmdline *cl, struct mail *m,
+    char **errstr)
+{
+	char *sysfile = NULL, *userfile = NULL;
+	int rc;
+
+	if (cl->host != NULL)
+		return EX_OK;
+	conf_default_files(&sysfile, &userfile);
+	rc = conf_load(sysfile, cl->conffile ? cl->conffile : userfile,
+	    cl->conffile != NULL, geteuid(), &m->conf, errstr);
+	free(sysfile);
+	free(userfile);
+	return rc;
+}
+
+/* envelope_for_selection - the address -f or the From header gives. */
+static void envelope_for_selection(const struct cmdline *cl, struct mail *m)
+{
+	if (cl->from != NULL)
+		m->envelope_from = xstrdup(strcmp(cl->from, "<>") == 0 ? "" :
+		    cl->from);
+	else if (cl->read_envelope_from && m->h.envelope_from != NULL)
+		m->envelope_from = xstrdup(m->h.envelope_from);
+}
+
+/* choose_account - msmtp's selection, then the command line on top. */
+static int choose_account(const struct cmdline *cl, struct mail *m,
+    char **errstr)
+{
+	enum select_rule rule;
+	int rc;
+
+	if (cl->host != NULL) {
+		m->acc = account_new(NULL);
+		free(m->acc->host);
+		m->acc->host = xstrdup(cl->host);
+		m->acc->mask |= ACC_MASK(ACC_HOST);
+	} else {
+		rc = select_account(&m->conf, cl->account_id,
+		    m->envelope_from, &m->acc, &rule, errstr);
+		if (rc != EX_OK)
+			return rc;
+	}
+	account_merge(m->acc, cl->acc);
+	/* -f overrides the account's from unless allow_from_override off. */
+	if (m->envelope_from != NULL &&
+	    (m->acc->allow_from_override || m->acc->from == NULL ||
+	    cl->read_envelope_from)) {
+		free(m->acc->from);
+		m->acc->from = xstrdup(m->envelope_from);
+		m->acc->mask |= ACC_MASK(ACC_FROM);
+	}
+	return EX_OK;
+}
+
+/* settle_account - expand %-patterns, derive defaults, check. */
+static int settle_account(struct mail *m, char **errstr)
+{
+	struct expand_ctx ctx;
+	int rc;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.from_header = m->h.from_addr;
+	rc = account_expand(m->acc, &ctx, errstr);
+	if (rc != EX_OK)
+		return rc;
+	account_fill_defaults(m->acc);
+	return account_check(m->acc, 1, errstr);
+}
+
+/* collect_recipients - command line first, then the mail's (-t). */
+static int collect_recipients(const struct cmdline *cl, struct mail *m,
+    char **errstr)
+{
+	size_t i;
+
+	headers_cmdline_rcpts(cl->rcpts.v, cl->rcpts.n, &m->rcpts);
+	if (cl->read_recipients)
+		for (i = 0; i < m->h.rcpts.n; i++)
+			strlist_add(&m->rcpts, m->h.rcpts.v[i]);
+	if (m->rcpts.n == 0) {
+		*errstr = xstrdup("no recipients found");
+		return EX_USAGE;
+	}
+	return EX_OK;
+}
+
+static void rewrite_headers(struct mail *m)
+{
+	struct header_rules r;
+
+	memset(&r, 0, sizeof(r));
+	r.set_from = (enum acc_set_from)m->acc->set_from_header;
+	r.envelope_from = m->acc->from;
+	r.full_name = m->acc->from_full_name;
+	r.set_date = m->acc->set_date_header;
+	r.set_msgid = m->acc->set_msgid_header;
+	r.msgid_domain = m->acc->domain;
+	r.host = m->acc->host;
+	r.set_to = (enum acc_set_to)m->acc->set_to_header;
+	r.rcpts = &m->rcpts;
+	r.remove_bcc = m->acc->remove_bcc_headers;
+	r.now = time(NULL);
+	headers_rewrite(&m->h, &r, &m->header_out);
+}
+
+/* account_origin - " (account A from F)" as msmtp names it, or "". */
+static char *account_origin(const struct account *acc)
+{
+	if (acc->id == NULL || acc->conffile == NULL)
+		return xstrdup("");
+	return xasprintf(" (account %s from %s)", acc->id, acc->conffile);
+}
+
+/* report_failure - msmtp's stderr lines for a failed delivery. */
+static void report_failure(const struct mail *m,
+    const struct deliver_report *rep)
+{
+	char *origin = account_origin(m->acc);
+	const char *line, *nl;
+
+	fprintf(stderr, "msmtp: %s\n", rep->errmsg ? rep->errmsg :
+	    "unknown error");
+	if (rep->outcome.terr == TERR_NONE && rep->reply_text != NULL) {
+		for (line = rep->reply_text; line != NULL;
+		    line = nl ? nl + 1 : NULL) {
+			nl = strchr(line, '\n');
+			fprintf(stderr, "msmtp: server message: %.*s\n",
+			    nl ? (int)(nl - line) : (int)strlen(line), line);
+		}
+	}
+	fprintf(stderr, "msmtp: could not send mail%s\n", origin);
+	free(origin);
+}
+
+static void write_log(const struct mail *m, const struct deliver_report *rep)
+{
+	struct logline_info li;
+	char *line;
+
+	if (m->acc->logfile == NULL && m->acc->syslog == NULL)
+		return;
+	memset(&li, 0, sizeof(li));
+	li.host = m->acc->socket ? m->acc->socket : m->acc->host;
+	li.is_socket = m->acc->socket != NULL;
+	li.tls = m->acc->tls;
+	li.auth = m->acc->auth_mech != NULL;
+	li.user = m->acc->user;
+	li.from = m->acc->from;
+	li.rcpts = &m->rcpts;
+	li.sent = rep->sent;
+	li.mailsize = rep->mailsize;
+	li.smtpstatus = rep->reply_code;
+	li.smtpmsg = rep->reply_text;
+	li.errormsg = rep->sent ? NULL : rep->errmsg;
+	li.exitcode = rep->exitcode;
+	line = logline_format(&li);
+	logline_write(m->acc, line, !rep->sent);
+	free(line);
+}
+
+/* unsupported_yet - settings whose engine support is not built yet. */
+static int unsupported_yet(const struct account *acc, char **errstr)
+{
+	if (acc->tls) {
+		*errstr = xstrdup("TLS is not supported by this build yet");
+		return EX_UNAVAILABLE;
+	}
+	if (acc->auth_mech != NULL) {
+		*errstr = xstrdup("authentication is not supported by this "
+		    "build yet");
+		return EX_UNAVAILABLE;
+	}
+	if (acc->socket != NULL || acc->proxy_host != NULL) {
+		*errstr = xstrdup("socket and proxy_host are not supported "
+		    "by this build yet");
+		return EX_UNAVAILABLE;
+	}
+	return EX_OK;
+}
+
+static int deliver(const struct cmdline *cl, struct mail *m)
+{
+	struct deliver_job job;
+	struct deliver_report rep;
+	int rc;
+
+	memset(&job, 0, sizeof(job));
+	job.acc = m->acc;
+	job.from = m->acc->from;
+	job.rcpts = &m->rcpts;
+	job.headers = m->header_out.data;
+	job.headers_len = m->header_out.len;
+	job.body = stdin;
+	job.debug = cl->debug;
+	rc = deliver_now(&job, &rep);
+	if (rc != EX_OK)
+		report_failure(m, &rep);
+	write_log(m, &rep);
+	deliver_report_free(&rep);
+	return rc;
+}
+
+int sendmail_run(struct cmdline *cl, char **errstr)
+{
+	struct mail m;
+	int rc;
+
+	mail_init(&m);
+	rc = load_config(cl, &m, errstr);
+	if (rc == EX_OK)
+		rc = headers_read(stdin, cl->read_recipients ? HEADERS_RCPTS : 0,
+		    &m.h, errstr);
+	if (rc == EX_OK) {
+		envelope_for_selection(cl, &m);
+		rc = choose_account(cl, &m, errstr);
+	}
+	if (rc == EX_OK)
+		rc = settle_account(&m, errstr);
+	if (rc == EX_OK)
+		rc = collect_recipients(cl, &m, errstr);
+	if (rc == EX_OK)
+		rc = unsupported_yet(m.acc, errstr);
+	if (rc == EX_OK) {
+		rewrite_headers(&m);
+		rc = deliver(cl, &m);
+	}
+	mail_free(&m);
+	return rc;
+}
