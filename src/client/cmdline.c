@@ -143,9 +143,13 @@ static struct option *build_long_options(void)
 static int apply_conf(struct cmdline *cl, const char *optname,
     const char *command, const char *arg, char **errstr)
 {
+	const char *value = arg ? arg : "";
 	char *err = NULL;
 
-	if (conf_set(cl->acc, command, arg ? arg : "", &err) == EX_OK)
+	/* sendmail's -R spelling, which msmtp accepts only here. */
+	if (strcmp(command, "dsn_return") == 0 && strcmp(value, "hdrs") == 0)
+		value = "headers";
+	if (conf_set(cl->acc, command, value, &err) == EX_OK)
 		return EX_OK;
 	free(err);
 	*errstr = xasprintf("invalid argument %s for --%s", arg ? arg : "",

@@ -24,6 +24,8 @@ struct run {
 	struct deliver_report		*rep;
 	struct smtp_mail		 mail;
 	struct source			 src;
+	char				*mail_params;
+	char				*rcpt_params;
 };
 
 static ssize_t source_read(void *arg, char *buf, size_t len, char **errstr)
@@ -72,6 +74,23 @@ static void on_quit(struct smtp_session *s, const struct smtp_result *r,
 	smtp_session_free(s);
 }
 
+/* keep_lmtp_refusals - which LMTP recipients the server refused. */
+static void keep_lmtp_refusals(struct run *run, const struct smtp_result *r)
+{
+	size_t i;
+
+	if (run->job->acc->protocol != PROTO_LMTP ||
+	    r->outcome.stage != STAGE_EOM || r->outcome.terr != TERR_NONE)
+		return;
+	for (i = 0; i < r->nrcpts; i++) {
+		if (r->rcpts[i].text == NULL || r->rcpts[i].cls == CLASS_OK)
+			continue;
+		run->rep->lmtp_partial = 1;
+		strlist_add(&run->rep->refused, run->mail.rcpts[i]);
+		strlist_add(&run->rep->refusals, r->rcpts[i].text);
+	}
+}
+
 static void on_sent(struct smtp_session *s, const struct smtp_result *r,
     void *arg)
 {
@@ -79,6 +98,7 @@ static void on_sent(struct smtp_session *s, const struct smtp_result *r,
 
 	keep_result(run->rep, r);
 	if (r->outcome.cls != CLASS_OK) {
+		keep_lmtp_refusals(run, r);
 		smtp_session_free(s);
 		return;
 	}
@@ -97,7 +117,35 @@ static void on_open(struct smtp_session *s, const struct smtp_result *r,
 		smtp_session_free(s);
 		return;
 	}
+	if ((run->mail_params || run->rcpt_params) &&
+	    !(smtp_session_caps(s)->flags & CAP_DSN)) {
+		/* msmtp refuses, and says goodbye politely. */
+		smtp_classify(STAGE_MAIL, TERR_UNSUPPORTED, NULL,
+		    &run->rep->outcome);
+		run->rep->exitcode = run->rep->outcome.exitcode;
+		free(run->rep->errmsg);
+		run->rep->errmsg = xstrdup("the server does not support DSN");
+		smtp_session_quit(s, on_quit, run);
+		return;
+	}
 	smtp_session_send(s, &run->mail, on_sent, run);
+}
+
+/* dsn_params - the ESMTP DSN parameters the account asks for. */
+static void dsn_params(const struct account *acc, struct run *run)
+{
+	char *p;
+
+	if (acc->dsn_return != NULL)
+		run->mail_params = xasprintf(" RET=%s", acc->dsn_return);
+	if (acc->dsn_notify != NULL) {
+		run->rcpt_params = xasprintf(" NOTIFY=%s", acc->dsn_notify);
+		for (p = run->rcpt_params; *p != '\0'; p++)
+			if (*p >= 'a' && *p <= 'z')
+				*p = (char)(*p - 'a' + 'A');
+	}
+	run->mail.mail_params = run->mail_params;
+	run->mail.rcpt_params = run->rcpt_params;
 }
 
 static void trace_line(const char *prefix, const char *line, size_t len,
@@ -123,6 +171,8 @@ int deliver_now(const struct deliver_job *job, struct deliver_report *rep)
 	uv_loop_t loop;
 
 	memset(rep, 0, sizeof(*rep));
+	strlist_init(&rep->refused);
+	strlist_init(&rep->refusals);
 	memset(&run, 0, sizeof(run));
 	memset(&p, 0, sizeof(p));
 	run.job = job;
@@ -136,6 +186,7 @@ int deliver_now(const struct deliver_job *job, struct deliver_report *rep)
 	run.mail.read = source_read;
 	run.mail.read_arg = &run.src;
 	run.mail.all_or_nothing = 1;
+	dsn_params(acc, &run);
 
 	p.host = acc->host;
 	p.port = smtp_port(acc);
@@ -155,6 +206,8 @@ int deliver_now(const struct deliver_job *job, struct deliver_report *rep)
 	smtp_session_open(smtp_session_new(&loop, &p), on_open, &run);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
+	free(run.mail_params);
+	free(run.rcpt_params);
 	return rep->exitcode;
 }
 
@@ -162,5 +215,7 @@ void deliver_report_free(struct deliver_report *rep)
 {
 	free(rep->errmsg);
 	free(rep->reply_text);
+	strlist_free(&rep->refused);
+	strlist_free(&rep->refusals);
 	memset(rep, 0, sizeof(*rep));
 }

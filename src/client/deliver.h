@@ -37,6 +37,9 @@ struct deliver_report {
 	char			*reply_text;
 	unsigned long long	 mailsize;
 	int			 sent;
+	int			 lmtp_partial;	/* some LMTP recipients failed */
+	struct strlist		 refused;	/* LMTP: refused recipients */
+	struct strlist		 refusals;	/* LMTP: and their replies */
 };
 
 int deliver_now(const struct deliver_job *job, struct deliver_report *rep);

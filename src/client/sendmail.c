@@ -94,12 +94,13 @@ static int choose_account(const struct cmdline *cl, struct mail *m,
 			return rc;
 	}
 	account_merge(m->acc, cl->acc);
-	/* -f overrides the account's from unless allow_from_override off. */
-	if (m->envelope_from != NULL &&
-	    (m->acc->allow_from_override || m->acc->from == NULL ||
-	    cl->read_envelope_from)) {
+	/* The mail's From replaces the account's from, even when it has
+	 * none; -f does unless allow_from_override is off. */
+	if (cl->read_envelope_from || (m->envelope_from != NULL &&
+	    (m->acc->allow_from_override || m->acc->from == NULL))) {
 		free(m->acc->from);
-		m->acc->from = xstrdup(m->envelope_from);
+		m->acc->from = m->envelope_from ? xstrdup(m->envelope_from) :
+		    NULL;
 		m->acc->mask |= ACC_MASK(ACC_FROM);
 	}
 	return EX_OK;
@@ -164,23 +165,40 @@ static char *account_origin(const struct account *acc)
 	return xasprintf(" (account %s from %s)", acc->id, acc->conffile);
 }
 
+/* print_reply - each line of a server reply, behind msmtp's label. */
+static void print_reply(const char *label, const char *text)
+{
+	const char *line, *nl;
+
+	for (line = text; line != NULL; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		fprintf(stderr, "msmtp: %s: %.*s\n", label,
+		    nl ? (int)(nl - line) : (int)strlen(line), line);
+	}
+}
+
 /* report_failure - msmtp's stderr lines for a failed delivery. */
 static void report_failure(const struct mail *m,
     const struct deliver_report *rep)
 {
 	char *origin = account_origin(m->acc);
-	const char *line, *nl;
+	size_t i;
 
+	if (rep->lmtp_partial) {
+		for (i = 0; i < rep->refused.n; i++) {
+			fprintf(stderr, "msmtp: the server refuses to send "
+			    "the mail to %s\n", rep->refused.v[i]);
+			print_reply("LMTP server message", rep->refusals.v[i]);
+		}
+		fprintf(stderr, "msmtp: could not send mail to all "
+		    "recipients%s\n", origin);
+		free(origin);
+		return;
+	}
 	fprintf(stderr, "msmtp: %s\n", rep->errmsg ? rep->errmsg :
 	    "unknown error");
-	if (rep->outcome.terr == TERR_NONE && rep->reply_text != NULL) {
-		for (line = rep->reply_text; line != NULL;
-		    line = nl ? nl + 1 : NULL) {
-			nl = strchr(line, '\n');
-			fprintf(stderr, "msmtp: server message: %.*s\n",
-			    nl ? (int)(nl - line) : (int)strlen(line), line);
-		}
-	}
+	if (rep->outcome.terr == TERR_NONE && rep->reply_text != NULL)
+		print_reply("server message", rep->reply_text);
 	fprintf(stderr, "msmtp: could not send mail%s\n", origin);
 	free(origin);
 }
