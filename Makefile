@@ -11,6 +11,7 @@ PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+LIBEXECDIR ?= $(PREFIX)/lib/msmtp
 VERSION    := 0.1.0
 PLATFORM   := $(shell $(CC) -dumpmachine 2>/dev/null)
 
@@ -33,6 +34,9 @@ ifeq ($(filter deps clean help,$(MAKECMDGOALS)),)
     $(error $(p) not found by pkg-config: run 'make deps' or apt-get install $(deb_$(p)))))
   PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
   PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+  # The front end links SQLite only; the engine brings the rest (engine.h).
+  FRONT_LIBS := $(shell pkg-config --libs sqlite3) -ldl
+  ENGINE_LIBS := $(shell pkg-config --libs gnutls libgsasl libuv)
 endif
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -44,13 +48,15 @@ SAN_LDFLAGS := -fsanitize=address,undefined
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(if $(WERROR),-Werror) \
            $(if $(SANITIZE),$(SAN_CFLAGS)) \
            -Isrc -DVERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
-           -DBINDIR='"$(BINDIR)"' \
+           -DBINDIR='"$(BINDIR)"' -DLIBEXECDIR='"$(LIBEXECDIR)"' -fPIC \
            -DPLATFORM='"$(PLATFORM)"' $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(if $(SANITIZE),$(SAN_LDFLAGS)) $(LDFLAGS)
 
 UTIL_SRC   := $(wildcard src/util/*.c)
 SMTP_SRC   := $(wildcard src/smtp/*.c)
-CLIENT_SRC := $(filter-out src/client/main.c,$(wildcard src/client/*.c))
+CLIENT_SRC := $(filter-out src/client/main.c src/client/engine_so.c,$(wildcard src/client/*.c))
+# What the shared engine holds besides src/smtp: the delivery driver.
+ENGINE_CLIENT_SRC := src/client/deliver.c
 QUEUE_SRC  := $(wildcard src/queue/*.c)
 RUNNER_SRC := $(filter-out src/runner/main.c,$(wildcard src/runner/*.c))
 MSMTPD_SRC := $(filter-out src/msmtpd/main.c,$(wildcard src/msmtpd/*.c))
@@ -64,8 +70,11 @@ QUEUE_OBJ  := $(call obj,$(QUEUE_SRC))
 RUNNER_OBJ := $(call obj,$(RUNNER_SRC))
 MSMTPD_OBJ := $(call obj,$(MSMTPD_SRC))
 LIB_OBJ    := $(CLIENT_OBJ) $(QUEUE_OBJ) $(SMTP_OBJ) $(UTIL_OBJ)
+ENGINE_OBJ := $(SMTP_OBJ) $(call obj,$(ENGINE_CLIENT_SRC)) $(UTIL_OBJ)
+FRONT_OBJ  := $(filter-out $(ENGINE_OBJ),$(CLIENT_OBJ)) $(QUEUE_OBJ) $(UTIL_OBJ)
 
-PROGS := $(BUILD)/msmtp $(BUILD)/msmtp-queue $(BUILD)/msmtpd
+PROGS := $(BUILD)/msmtp $(BUILD)/msmtp-engine.so $(BUILD)/msmtp-queue \
+         $(BUILD)/msmtpd
 
 UNIT_SRC   := $(wildcard tests/unit/*_test.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -74,12 +83,19 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
         install clean check-deps fuzz help
 all: $(PROGS)
 
-$(BUILD)/%.o: %.c
+# Quiet unless V=1: one line per file, so warnings stand out.
+Q = $(if $(V),,@)
+$(BUILD)/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/msmtp: $(BUILD)/src/client/main.o $(LIB_OBJ)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(BUILD)/msmtp: $(BUILD)/src/client/main.o $(FRONT_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(FRONT_LIBS)
+
+$(BUILD)/msmtp-engine.so: $(BUILD)/src/client/engine_so.o $(ENGINE_OBJ) src/client/engine.map
+	$(CC) $(ALL_LDFLAGS) -shared -Wl,--version-script=src/client/engine.map \
+	  -o $@ $(filter %.o,$^) $(ENGINE_LIBS)
 
 $(BUILD)/msmtp-queue: $(BUILD)/src/runner/main.o $(RUNNER_OBJ) $(LIB_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -125,8 +141,9 @@ demo: deps all
 	@tests/demo.sh $(abspath $(BUILD))
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
-	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(filter-out %.so,$(PROGS)) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(BUILD)/msmtp-engine.so $(DESTDIR)$(LIBEXECDIR)/
 	for m in man/*.1; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(MANDIR)/man1/; done; true
 
 clean:

@@ -12,6 +12,7 @@
 
 #include "client/conf.h"
 #include "client/deliver.h"
+#include "client/engine.h"
 #include "client/headers.h"
 #include "client/logline.h"
 #include "client/select.h"
@@ -249,12 +250,17 @@ static int unsupported_yet(const struct account *acc, char **errstr)
 	return EX_OK;
 }
 
-static int deliver(const struct cmdline *cl, struct mail *m)
+static int deliver(const struct cmdline *cl, struct mail *m,
+    char **errstr)
 {
+	const struct engine_api *engine;
 	struct deliver_job job;
 	struct deliver_report rep;
 	int rc;
 
+	engine = engine_load(errstr);
+	if (engine == NULL)
+		return EX_SOFTWARE;
 	memset(&job, 0, sizeof(job));
 	job.acc = m->acc;
 	job.from = m->acc->from;
@@ -263,11 +269,11 @@ static int deliver(const struct cmdline *cl, struct mail *m)
 	job.headers_len = m->header_out.len;
 	job.body = stdin;
 	job.debug = cl->debug;
-	rc = deliver_now(&job, &rep);
+	rc = engine->deliver_now(&job, &rep);
 	if (rc != EX_OK)
 		report_failure(m, &rep);
 	write_log(m, &rep);
-	deliver_report_free(&rep);
+	engine->deliver_report_free(&rep);
 	return rc;
 }
 
@@ -293,7 +299,7 @@ int sendmail_run(struct cmdline *cl, char **errstr)
 		rc = unsupported_yet(m.acc, errstr);
 	if (rc == EX_OK) {
 		rewrite_headers(&m);
-		rc = deliver(cl, &m);
+		rc = deliver(cl, &m, errstr);
 	}
 	mail_free(&m);
 	return rc;

@@ -12,15 +12,30 @@ Faults are scripted through ``Script``:
              reply after the final dot; RCPT may also be a dict
              address -> reply
   hang_at    command name at which the server stops answering
+             ("GREETING" = never send the greeting, "EOM" = after the
+             final dot arrives)
   close_at   command name at which the server closes the connection
-             without a reply ("EOM" = right after the final dot arrives)
+             without a reply ("EOM" = right after the final dot arrives,
+             "GREETING" = before the greeting)
   no_ehlo    answer EHLO with 502 so the client must fall back to HELO
   lmtp       speak LMTP (LHLO, one reply per recipient after the dot)
+  extensions extra EHLO/LHLO keywords to advertise, e.g. ["PIPELINING",
+             "DSN", "SIZE 1000000"] (aiosmtpd already offers 8BITMIME and
+             SMTPUTF8); with "DSN", RET=/ENVID=/NOTIFY=/ORCPT= parameters
+             are accepted (and recorded, like everything, in ``raw``)
+  max_line   longest line (bytes, CRLF included) the server reads, in
+             commands and in DATA; aiosmtpd's own default is 1001, ours is
+             large so that a client's long lines are recorded, not refused
+
+After the client has gone, ``server.wait_closed()`` waits until every
+connection has been torn down on the server side, so that ``raw`` holds
+every byte the client sent before it is compared.
 """
 
 import asyncio
 import dataclasses
 import threading
+import time
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
@@ -35,6 +50,8 @@ class Script:
     close_at: str | None = None
     no_ehlo: bool = False
     lmtp: bool = False
+    max_line: int = 1 << 24
+    extensions: list = dataclasses.field(default_factory=list)
 
 
 class Recording:
@@ -43,11 +60,18 @@ class Recording:
     def __init__(self):
         self.raw = bytearray()
         self.transactions = []   # (mail_from, [rcpts], content bytes)
+        self.closed = threading.Event()   # set when the connection is gone
 
 
 class _Handler:
     def __init__(self, script):
         self.script = script
+
+    async def handle_EHLO(self, server, session, envelope, hostname,
+                          responses):
+        session.host_name = hostname
+        extra = ["250-" + e for e in self.script.extensions]
+        return responses[:-1] + extra + responses[-1:]
 
     async def handle_MAIL(self, server, session, envelope, address, options):
         reply = self.script.replies.get("MAIL")
@@ -68,6 +92,8 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if server.script.hang_at == "EOM":
+            await asyncio.sleep(3600)
         if server.script.close_at == "EOM":
             server.transport.close()
             return "250 never seen"
@@ -85,6 +111,8 @@ class _Handler:
 def _make_protocol(base):
     class Recorder(base):
         def __init__(self, handler, script, server, **kw):
+            # Read by SMTP.__init__ (StreamReader limit) and by smtp_DATA.
+            self.line_length_limit = script.max_line
             super().__init__(handler, **kw)
             self.script = script
             self.owner = server
@@ -95,7 +123,23 @@ def _make_protocol(base):
             self.recording.raw += data
             super().data_received(data)
 
+        def connection_lost(self, error):
+            try:
+                super().connection_lost(error)
+            finally:
+                self.recording.closed.set()
+
         async def _handle_client(self):
+            if self.script.hang_at == "GREETING":
+                try:
+                    await asyncio.sleep(3600)
+                finally:
+                    if self.transport is not None:
+                        self.transport.close()
+                return
+            if self.script.close_at == "GREETING":
+                self.transport.close()
+                return
             if self.script.greeting:
                 await self.push(self.script.greeting)
                 self.transport.close()
@@ -126,13 +170,24 @@ def _make_protocol(base):
             if not await self._faulted("HELO"):
                 await super().smtp_HELO(arg)
 
+        def _strip_dsn(self, arg, names):
+            # aiosmtpd refuses parameters it does not know; DSN's are
+            # accepted (and ignored) when the script advertises DSN.
+            if not arg or "DSN" not in self.script.extensions:
+                return arg
+            words = arg.split(" ")
+            return " ".join(w for w in words
+                            if w.split("=", 1)[0].upper() not in names)
+
         async def smtp_MAIL(self, arg):
             if not await self._faulted("MAIL"):
-                await super().smtp_MAIL(arg)
+                await super().smtp_MAIL(
+                    self._strip_dsn(arg, ("RET", "ENVID")))
 
         async def smtp_RCPT(self, arg):
             if not await self._faulted("RCPT"):
-                await super().smtp_RCPT(arg)
+                await super().smtp_RCPT(
+                    self._strip_dsn(arg, ("NOTIFY", "ORCPT")))
 
         async def smtp_DATA(self, arg):
             if not await self._faulted("DATA"):
@@ -179,8 +234,28 @@ class RecordingServer:
         return self
 
     def __exit__(self, *exc):
-        self._ctl.stop()
+        self.stop()
         return False
+
+    def stop(self):
+        """Stop the server (idempotent); hanging sessions are cancelled."""
+        if self._ctl is not None:
+            ctl, self._ctl = self._ctl, None
+            ctl.stop()
+
+    def wait_closed(self, timeout=5.0):
+        """Wait until every connection so far is closed on the server side.
+
+        Returns True if they all closed in time. Call it after the client
+        process has exited: the kernel then closes the client's socket, the
+        server sees EOF and tears the session down, and every byte the
+        client sent is in ``raw``.
+        """
+        deadline = time.monotonic() + timeout
+        for rec in list(self.sessions):
+            if not rec.closed.wait(max(0.0, deadline - time.monotonic())):
+                return False
+        return True
 
     def reset(self):
         self.sessions.clear()

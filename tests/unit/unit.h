@@ -100,8 +100,9 @@ static int unit_run(const struct unit_case *cases, size_t n)
 #define UNIT_MAIN(...)							\
 int main(void)								\
 {									\
-	static const struct unit_case cases[] = { __VA_ARGS__ };	\
-	return unit_run(cases, sizeof(cases) / sizeof(cases[0]));	\
+	static const struct unit_case unit_cases_[] = { __VA_ARGS__ };	\
+	return unit_run(unit_cases_,					\
+	    sizeof(unit_cases_) / sizeof(unit_cases_[0]));		\
 }
 
 #endif
