@@ -58,6 +58,7 @@ CLIENT_SRC := $(filter-out src/client/main.c src/client/engine_so.c,$(wildcard s
 # What the shared engine holds besides src/smtp: the delivery driver.
 ENGINE_CLIENT_SRC := src/client/deliver.c
 QUEUE_SRC  := $(wildcard src/queue/*.c)
+SQL_FILES  := $(sort $(wildcard sql/*.sql))
 RUNNER_SRC := $(filter-out src/runner/main.c,$(wildcard src/runner/*.c))
 MSMTPD_SRC := $(filter-out src/msmtpd/main.c,$(wildcard src/msmtpd/*.c))
 
@@ -66,12 +67,14 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 UTIL_OBJ   := $(call obj,$(UTIL_SRC))
 SMTP_OBJ   := $(call obj,$(SMTP_SRC))
 CLIENT_OBJ := $(call obj,$(CLIENT_SRC))
-QUEUE_OBJ  := $(call obj,$(QUEUE_SRC))
+QUEUE_OBJ  := $(call obj,$(QUEUE_SRC)) $(BUILD)/gen/migrations.o
 RUNNER_OBJ := $(call obj,$(RUNNER_SRC))
 MSMTPD_OBJ := $(call obj,$(MSMTPD_SRC))
 LIB_OBJ    := $(CLIENT_OBJ) $(QUEUE_OBJ) $(SMTP_OBJ) $(UTIL_OBJ)
 ENGINE_OBJ := $(SMTP_OBJ) $(call obj,$(ENGINE_CLIENT_SRC)) $(UTIL_OBJ)
-FRONT_OBJ  := $(filter-out $(ENGINE_OBJ),$(CLIENT_OBJ)) $(QUEUE_OBJ) $(UTIL_OBJ)
+# The front end also names outcome classes (pure code, no engine libraries).
+FRONT_OBJ  := $(filter-out $(ENGINE_OBJ),$(CLIENT_OBJ)) $(QUEUE_OBJ) \
+              $(BUILD)/src/smtp/outcome.o $(UTIL_OBJ)
 
 PROGS := $(BUILD)/msmtp $(BUILD)/msmtp-engine.so $(BUILD)/msmtp-queue \
          $(BUILD)/msmtpd
@@ -82,6 +85,14 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 .PHONY: all check check-build test-unit test-integ sanitize-check deps demo \
         install clean check-deps fuzz help
 all: $(PROGS)
+
+# The schema migrations, embedded in order (src/queue/migrations.h).
+$(BUILD)/gen/migrations.c: $(SQL_FILES) tests/sql2c.sh
+	@mkdir -p $(dir $@)
+	tests/sql2c.sh $@ $(SQL_FILES)
+
+$(BUILD)/gen/migrations.o: $(BUILD)/gen/migrations.c
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # Quiet unless V=1: one line per file, so warnings stand out.
 Q = $(if $(V),,@)
@@ -97,8 +108,9 @@ $(BUILD)/msmtp-engine.so: $(BUILD)/src/client/engine_so.o $(ENGINE_OBJ) src/clie
 	$(CC) $(ALL_LDFLAGS) -shared -Wl,--version-script=src/client/engine.map \
 	  -o $@ $(filter %.o,$^) $(ENGINE_LIBS)
 
-$(BUILD)/msmtp-queue: $(BUILD)/src/runner/main.o $(RUNNER_OBJ) $(LIB_OBJ)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(BUILD)/msmtp-queue: $(BUILD)/src/runner/main.o $(RUNNER_OBJ) $(LIB_OBJ) \
+    $(BUILD)/src/client/engine_so.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -ldl
 
 $(BUILD)/msmtpd: $(BUILD)/src/msmtpd/main.o $(MSMTPD_OBJ) $(UTIL_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -107,7 +119,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests/unit -o $@ $< $(LIB_OBJ) $(PKG_LIBS)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/src $(BUILD)/tests -name '*.d' -type f 2>/dev/null)
 
 # The layering rule: generic code knows nothing of mail, and the front end,
 # the spool and the runner never reach into each other's private headers.

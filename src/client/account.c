@@ -66,6 +66,12 @@ static const struct field fields[] = {
 	I(ACC_AUTO_FROM, auto_from),
 	S(ACC_MAILDOMAIN, maildomain),
 	I(ACC_QUEUE, queue),
+	S(ACC_QUEUE_FILE, queue_file),
+	I(ACC_DELIVERY_MODE, delivery_mode),
+	I(ACC_QUEUE_BACKOFF_MIN, queue_backoff_min),
+	I(ACC_QUEUE_BACKOFF_MAX, queue_backoff_max),
+	I(ACC_QUEUE_LIFETIME, queue_lifetime),
+	I(ACC_QUEUE_UNCERTAIN, queue_uncertain),
 };
 
 #undef S
@@ -111,6 +117,11 @@ struct account *account_new(const char *id)
 	a->set_to_header = SET_TO_OFF;
 	a->remove_bcc_headers = 1;
 	a->queue = 1;
+	a->delivery_mode = DELIVER_INTERACTIVE;
+	a->queue_backoff_min = 60;
+	a->queue_backoff_max = 3600;
+	a->queue_lifetime = 5 * 24 * 3600;
+	a->queue_uncertain = UNCERTAIN_RESEND;
 	return a;
 }
 

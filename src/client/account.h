@@ -34,7 +34,9 @@ enum acc_bit {
 	ACC_SET_FROM_HEADER, ACC_SET_DATE_HEADER, ACC_SET_MSGID_HEADER,
 	ACC_SET_TO_HEADER, ACC_REMOVE_BCC_HEADERS, ACC_LOGFILE,
 	ACC_LOGFILE_TIME_FORMAT, ACC_SYSLOG, ACC_ALIASES, ACC_AUTO_FROM,
-	ACC_MAILDOMAIN, ACC_QUEUE,
+	ACC_MAILDOMAIN, ACC_QUEUE, ACC_QUEUE_FILE, ACC_DELIVERY_MODE,
+	ACC_QUEUE_BACKOFF_MIN, ACC_QUEUE_BACKOFF_MAX, ACC_QUEUE_LIFETIME,
+	ACC_QUEUE_UNCERTAIN,
 	ACC_NBITS
 };
 #define ACC_MASK(bit) ((uint64_t)1 << (bit))
@@ -96,7 +98,19 @@ struct account {
 
 	/* this project */
 	int		 queue;		/* spool before delivery; default on */
+	char		*queue_file;	/* NULL: spool_default_path() */
+	int		 delivery_mode;	/* enum acc_delivery */
+	int		 queue_backoff_min;	/* seconds, default 60 */
+	int		 queue_backoff_max;	/* seconds, default 3600 */
+	int		 queue_lifetime;	/* seconds, default 5 days */
+	int		 queue_uncertain;	/* enum acc_uncertain */
 };
+
+/* When msmtp delivers a spooled mail (sendmail's -odi, -odb, -odq). */
+enum acc_delivery { DELIVER_INTERACTIVE = 0, DELIVER_BACKGROUND,
+    DELIVER_QUEUE };
+/* What happens to a mail whose fate after the final dot is unknown. */
+enum acc_uncertain { UNCERTAIN_RESEND = 0, UNCERTAIN_HOLD };
 
 /* account_new - an account with msmtp's defaults; id may be NULL. */
 struct account *account_new(const char *id);

@@ -46,7 +46,7 @@ struct addr_scan {
 	int		 cmt_ret;	/* state to resume after a comment */
 	int		 fold_ret;	/* state to resume after a folding */
 	int		 depth;		/* comment nesting, msmtp's count */
-	struct buf	 cur;		/* address being collected; empty: none */
+	struct buf	 cur;		/* the address so far; empty: none */
 };
 
 void addr_scan_init(struct addr_scan *s);

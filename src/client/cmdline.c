@@ -68,6 +68,8 @@ static const struct conf_option {
 	{ "add-missing-date-header", optional_argument, "add_missing_date_header" },
 	{ "keepbcc", optional_argument, "keepbcc" },
 	{ "queue", optional_argument, "queue" },
+	{ "queue-file", required_argument, "queue_file" },
+	{ "delivery-mode", required_argument, "delivery_mode" },
 };
 #define N_CONF_OPTIONS (sizeof(conf_options) / sizeof(conf_options[0]))
 
@@ -237,6 +239,24 @@ static int sendmail_option(struct cmdline *cl, int c)
 	return 0;
 }
 
+/* delivery_option - sendmail's -odi, -odb and -odq (-o d<mode>). */
+static int delivery_option(struct cmdline *cl, int c, int *rc, char **errstr)
+{
+	static const struct { const char *arg, *mode; } modes[] = {
+		{ "di", "interactive" }, { "db", "background" },
+		{ "dq", "queue" },
+	};
+	size_t i;
+
+	if (c != 'o')
+		return 0;
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (strcmp(optarg, modes[i].arg) == 0)
+			*rc = apply_conf(cl, "od", "delivery_mode",
+			    modes[i].mode, errstr);
+	return 1;
+}
+
 /* ignored_option - sendmail options msmtp accepts and ignores. */
 static int ignored_option(int c, int *rc, char **errstr)
 {
@@ -265,6 +285,7 @@ static int handle_option(struct cmdline *cl, int c, char **errstr)
 		    conf_options[c - O_CONF].command, optarg, errstr);
 	if (mode_option(cl, c) || sendmail_option(cl, c) ||
 	    short_conf_option(cl, c, &rc, errstr) ||
+	    delivery_option(cl, c, &rc, errstr) ||
 	    ignored_option(c, &rc, errstr))
 		return rc;
 	/* '?': getopt printed "invalid option" or "requires an argument". */

@@ -122,6 +122,15 @@ static const struct word w_dsn_return[] = {
 	{ "off", 0, NULL }, { "headers", 0, "HDRS" }, { "full", 0, "FULL" },
 	{ NULL, 0, NULL }
 };
+static const struct word w_delivery[] = {
+	{ "interactive", DELIVER_INTERACTIVE, NULL },
+	{ "background", DELIVER_BACKGROUND, NULL },
+	{ "queue", DELIVER_QUEUE, NULL }, { NULL, 0, NULL }
+};
+static const struct word w_uncertain[] = {
+	{ "resend", UNCERTAIN_RESEND, NULL }, { "hold", UNCERTAIN_HOLD, NULL },
+	{ NULL, 0, NULL }
+};
 static const struct word w_syslog[] = {
 	{ "", 0, "LOG_USER" }, { "on", 0, "LOG_USER" }, { "off", 0, NULL },
 	{ "LOG_USER", 0, "LOG_USER" }, { "LOG_MAIL", 0, "LOG_MAIL" },
@@ -209,6 +218,17 @@ static const struct cmd cmds[] = {
 	    w_bool, 0),
 	/* this project */
 	WORD("queue", queue, ACC_QUEUE, w_bool, 0),
+	STR("queue_file", queue_file, ACC_QUEUE_FILE, F_HOME),
+	WORD("delivery_mode", delivery_mode, ACC_DELIVERY_MODE, w_delivery,
+	    F_REQ),
+	INT("queue_backoff_min", queue_backoff_min, ACC_QUEUE_BACKOFF_MIN, 1,
+	    INT_MAX, F_REQ),
+	INT("queue_backoff_max", queue_backoff_max, ACC_QUEUE_BACKOFF_MAX, 1,
+	    INT_MAX, F_REQ),
+	INT("queue_lifetime", queue_lifetime, ACC_QUEUE_LIFETIME, 1, INT_MAX,
+	    F_REQ),
+	WORD("queue_uncertain", queue_uncertain, ACC_QUEUE_UNCERTAIN,
+	    w_uncertain, F_REQ),
 };
 
 #undef OFF
@@ -944,4 +964,113 @@ void conf_default_files(char **sysfile, char **userfile)
 	}
 	free(cand);
 	*userfile = dot;
+}
+
+/*
+ * Account snapshots for the spool: every setting as one msmtprc line,
+ * written from cmds[] so that reading it back goes through conf_set()
+ * like any config file. Secrets are left out on purpose.
+ */
+
+/* word_for - the first non-empty word of c that stands for the value. */
+static const char *word_for(const struct cmd *c, int ival, const char *sval)
+{
+	const struct word *w;
+
+	for (w = c->words; w->word != NULL; w++) {
+		if (w->word[0] == '\0')
+			continue;
+		if (c->kind == K_WORD && w->ival == ival)
+			return w->word;
+		if (c->kind == K_NAME && (sval == NULL ? w->sval == NULL :
+		    w->sval != NULL && strcmp(w->sval, sval) == 0))
+			return w->word;
+	}
+	return NULL;
+}
+
+/* dump_arg - the argument that gives c's field a's value, or NULL to
+ * leave the line out (the built-in default already says it). */
+static char *dump_arg(const struct account *a, const struct cmd *c)
+{
+	const char *base = (const char *)a, *s, *w;
+	int i;
+
+	s = *(char *const *)(base + c->off);
+	i = *(const int *)(base + c->off);
+	switch (c->kind) {
+	case K_STR:
+	case K_FPR:
+		return xstrdup(s ? s : "");
+	case K_TEXT:
+		return s ? xstrdup(s) : NULL;
+	case K_WORD:
+	case K_NAME:
+		w = word_for(c, i, c->kind == K_NAME ? s : NULL);
+		return w ? xstrdup(w) : NULL;
+	case K_INT:
+		if (i == 0)
+			return (c->flags & F_OFF) ? xstrdup("off") : NULL;
+		return xasprintf("%d", i);
+	case K_DSN:
+		return xstrdup(s ? s : "off");
+	case K_NOARG:
+	case K_NOOP:
+		return NULL;
+	}
+	return NULL;
+}
+
+/* dump_lower - K_DSN values are stored upper-case, parsed lower-case. */
+static void dump_lower(char *s)
+{
+	for (; *s != '\0'; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+void conf_dump(const struct account *a, struct buf *out)
+{
+	size_t i, j;
+	char *arg;
+
+	for (i = 0; i < NCMDS; i++) {
+		const struct cmd *c = &cmds[i];
+		int seen = 0;
+
+		for (j = 0; j < i; j++)
+			seen |= cmds[j].off == c->off && cmds[j].kind != K_NOOP;
+		if (seen || c->bit == ACC_PASSWORD || c->kind == K_NOOP)
+			continue;
+		if ((arg = dump_arg(a, c)) == NULL)
+			continue;
+		if (c->kind == K_DSN)
+			dump_lower(arg);
+		/* A line break cannot be written as one msmtprc line. */
+		if (strchr(arg, '\n') == NULL && strchr(arg, '\r') == NULL)
+			buf_printf(out, "%s \"%s\"\n", c->name, arg);
+		free(arg);
+	}
+}
+
+int conf_undump(const char *text, struct account *a, char **errstr)
+{
+	char *copy = xstrdup(text), *line, *next, *cmd, *arg;
+	int rc = EX_OK;
+
+	for (line = copy; rc == EX_OK && line != NULL && *line != '\0';
+	    line = next) {
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		cmd = trim(line);
+		for (arg = cmd; *arg != '\0' && !is_blank(*arg); arg++)
+			continue;
+		if (*arg != '\0')
+			*arg++ = '\0';
+		arg = unquote(trim(arg));
+		if (*cmd != '\0')
+			rc = conf_set(a, cmd, arg, errstr);
+	}
+	free(copy);
+	return rc;
 }

@@ -38,9 +38,20 @@
 #include <sys/types.h>
 
 #include "client/account.h"
+#include "util/buf.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
+/*
+ * conf_dump - append a's settings as msmtprc lines ("cmd \"arg\"\n"),
+ * one per setting, leaving out the password: the spool's snapshot of a
+ * resolved account. conf_undump() applies such text to an account
+ * (normally a fresh account_new()) through conf_set(); it fails only on
+ * text that conf_dump() did not write (EX_CONFIG, *errstr set).
+ */
+void conf_dump(const struct account *a, struct buf *out);
+int conf_undump(const char *text, struct account *a, char **errstr);
+
 #endif
 
 /*
@@ -109,5 +120,15 @@ char *conf_homedir(void);
  * ~/.config) if that exists, else ~/.msmtprc.
  */
 void conf_default_files(char **sysfile, char **userfile);
+
+/*
+ * conf_dump - append a's settings as msmtprc lines ("cmd \"arg\"\n"),
+ * one per setting, leaving out the password: the spool's snapshot of a
+ * resolved account. conf_undump() applies such text to an account
+ * (normally a fresh account_new()) through conf_set(); it fails only on
+ * text that conf_dump() did not write (EX_CONFIG, *errstr set).
+ */
+void conf_dump(const struct account *a, struct buf *out);
+int conf_undump(const char *text, struct account *a, char **errstr);
 
 #endif

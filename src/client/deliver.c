@@ -74,6 +74,23 @@ static void on_quit(struct smtp_session *s, const struct smtp_result *r,
 	smtp_session_free(s);
 }
 
+/* keep_rcpts - every recipient's answer, for the queue. */
+static void keep_rcpts(struct deliver_report *rep, const struct smtp_result *r)
+{
+	size_t i;
+
+	rep->rcpts = xcalloc(r->nrcpts ? r->nrcpts : 1, sizeof(*rep->rcpts));
+	rep->nrcpts = r->nrcpts;
+	for (i = 0; i < r->nrcpts; i++) {
+		rep->rcpts[i].cls = r->rcpts[i].cls;
+		rep->rcpts[i].code = r->rcpts[i].code;
+		memcpy(rep->rcpts[i].enh, r->rcpts[i].enh,
+		    sizeof(rep->rcpts[i].enh));
+		rep->rcpts[i].text = r->rcpts[i].text ?
+		    xstrdup(r->rcpts[i].text) : NULL;
+	}
+}
+
 /* keep_lmtp_refusals - which LMTP recipients the server refused. */
 static void keep_lmtp_refusals(struct run *run, const struct smtp_result *r)
 {
@@ -97,6 +114,7 @@ static void on_sent(struct smtp_session *s, const struct smtp_result *r,
 	struct run *run = arg;
 
 	keep_result(run->rep, r);
+	keep_rcpts(run->rep, r);
 	if (r->outcome.cls != CLASS_OK) {
 		keep_lmtp_refusals(run, r);
 		smtp_session_free(s);
@@ -183,9 +201,9 @@ int deliver_now(const struct deliver_job *job, struct deliver_report *rep)
 	run.mail.from = job->from;
 	run.mail.rcpts = (const char *const *)job->rcpts->v;
 	run.mail.nrcpts = job->rcpts->n;
-	run.mail.read = source_read;
-	run.mail.read_arg = &run.src;
-	run.mail.all_or_nothing = 1;
+	run.mail.read = job->read ? job->read : source_read;
+	run.mail.read_arg = job->read ? job->read_arg : &run.src;
+	run.mail.all_or_nothing = !job->per_recipient;
 	dsn_params(acc, &run);
 
 	p.host = acc->host;
@@ -215,6 +233,11 @@ void deliver_report_free(struct deliver_report *rep)
 {
 	free(rep->errmsg);
 	free(rep->reply_text);
+	size_t i;
+
+	for (i = 0; i < rep->nrcpts; i++)
+		free(rep->rcpts[i].text);
+	free(rep->rcpts);
 	strlist_free(&rep->refused);
 	strlist_free(&rep->refusals);
 	memset(rep, 0, sizeof(*rep));

@@ -17,6 +17,7 @@
 
 #include "client/account.h"
 #include "smtp/outcome.h"
+#include "smtp/session.h"
 #include "util/strlist.h"
 
 struct deliver_job {
@@ -26,7 +27,21 @@ struct deliver_job {
 	const char		*headers;	/* prepared header block */
 	size_t			 headers_len;
 	FILE			*body;		/* the rest of the mail */
+	smtp_read_fn		 read;		/* or, if set, the whole mail
+						   from here (the spool) */
+	void			*read_arg;
+	int			 per_recipient;	/* a refused recipient does
+						   not stop the others (the
+						   queue); 0: msmtp's rule */
 	int			 debug;		/* print the dialogue */
+};
+
+/* One recipient's answer, in the order of job->rcpts. */
+struct deliver_rcpt {
+	enum smtp_class		 cls;
+	int			 code;		/* 0: no answer */
+	char			 enh[16];
+	char			*text;
 };
 
 struct deliver_report {
@@ -40,6 +55,8 @@ struct deliver_report {
 	int			 lmtp_partial;	/* some LMTP recipients failed */
 	struct strlist		 refused;	/* LMTP: refused recipients */
 	struct strlist		 refusals;	/* LMTP: and their replies */
+	struct deliver_rcpt	*rcpts;		/* NULL if no transaction */
+	size_t			 nrcpts;
 };
 
 int deliver_now(const struct deliver_job *job, struct deliver_report *rep);

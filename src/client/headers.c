@@ -35,7 +35,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 #include "client/addr.h"
 #include "util/xalloc.h"
 
@@ -59,7 +58,7 @@ enum { K_DATE, K_MSGID, K_FROM, K_TO, K_CC, K_BCC };
 struct hscan {
 	int		 mode;
 	int		 state;
-	int		 after_addr;	/* HS_BOL: an address header may go on */
+	int		 after_addr;	/* HS_BOL: an address header may fold */
 	int		 kind;		/* HS_NAME: the header being matched */
 	const char	*kw;		/* HS_NAME: the rest of its name */
 	size_t		 kwpos;		/* bytes of kw matched */
@@ -68,7 +67,7 @@ struct hscan {
 	int		 resent_block;	/* -1 before, 0 in, 1 after block 1 */
 	size_t		 line;		/* line number in the block */
 	size_t		 from_cand;	/* line of the From header being read */
-	size_t		 from_line;	/* line of the From header that counted */
+	size_t		 from_line;	/* line of the From giving from */
 	int		 have_date;
 	int		 have_msgid;
 	char		*from;
@@ -447,28 +446,65 @@ static void analyze(struct mail_headers *h, int mode)
 	scan_free(&s);
 }
 
-/* read_block - read up to and including the empty line, or to EOF. */
+/* keep - add n bytes read to raw, and all but the CRs to text. */
+static void keep(struct mail_headers *h, const char *p, size_t n)
+{
+	const char *end = p + n, *cr;
+
+	buf_append(&h->raw, p, n);
+	while (p < end) {
+		if ((cr = memchr(p, '\r', (size_t)(end - p))) == NULL)
+			cr = end;
+		buf_append(&h->text, p, (size_t)(cr - p));
+		p = cr + 1;
+	}
+}
+
+/*
+ * read_chunks - read up to and including the empty line, or to EOF, in
+ * chunks; 1 when done, 0 on EOF or error, -1 when too large.
+ */
+static int read_chunks(FILE *in, struct mail_headers *h)
+{
+	char chunk[4096];
+	size_t n = 0;
+	int c, bol = 1, done = 0;
+
+	while (!done && (c = getc_unlocked(in)) != EOF) {
+		chunk[n++] = (char)c;
+		if (c != '\r') {
+			done = c == '\n' && bol;
+			bol = c == '\n';
+		}
+		if (n < sizeof(chunk) && !done)
+			continue;
+		keep(h, chunk, n);
+		n = 0;
+		if (h->raw.len > HEADERS_MAX)
+			return -1;
+	}
+	keep(h, chunk, n);
+	return done;
+}
+
+/* read_block - the header block of in, into h->raw and h->text. */
 static int read_block(FILE *in, struct mail_headers *h, char **errstr)
 {
-	int c, bol = 1;
+	int r, failed, err;
 
-	while ((c = getc(in)) != EOF) {
-		if (h->raw.len >= HEADERS_MAX) {
-			*errstr = xasprintf("the mail header is larger than "
-			    "%zu MiB", HEADERS_MAX >> 20);
-			return EX_DATAERR;
-		}
-		buf_putc(&h->raw, (char)c);
-		if (c == '\r')
-			continue;
-		buf_putc(&h->text, (char)c);
-		if (c == '\n' && bol)
-			return EX_OK;
-		bol = c == '\n';
+	flockfile(in);
+	r = read_chunks(in, h);
+	err = errno;
+	failed = r == 0 && ferror(in);
+	funlockfile(in);
+	if (r < 0) {
+		*errstr = xasprintf("the mail header is larger than %zu MiB",
+		    HEADERS_MAX >> 20);
+		return EX_DATAERR;
 	}
-	if (ferror(in)) {
+	if (failed) {
 		*errstr = xasprintf("input error while reading the mail: %s",
-		    strerror(errno));
+		    strerror(err));
 		return EX_IOERR;
 	}
 	return EX_OK;

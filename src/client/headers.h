@@ -53,14 +53,16 @@ struct mail_headers {
 	struct buf	 raw;		/* the block exactly as read */
 	struct buf	 text;		/* the block with every CR deleted */
 
-	/* Set as msmtp sees them. has_from: a From header gave an address,
-	 * or the block ends (EOF) inside a From header. */
+	/* Set as msmtp 1.8.23 sees them. has_from: a From header gave an
+	 * address, or the block ends (EOF) inside a From header; it decides
+	 * set_from_header auto. (msmtp 1.8.26+ also counts a Resent-From
+	 * that comes first; this does not.) */
 	int		 has_from;
 	int		 has_date;	/* a "Date:" line */
 	int		 has_msgid;	/* a "Message-ID:" line */
-	int		 has_to;	/* a "To:" line (what set_to_header drops) */
+	int		 has_to;	/* a "To:" line (set_to_header drops) */
 	int		 has_cc;	/* a "Cc:" line */
-	int		 has_bcc;	/* a "Bcc:" line (what remove_bcc drops) */
+	int		 has_bcc;	/* a "Bcc:" line (remove_bcc drops) */
 
 	/* The first address of the From header; NULL if has_from is 0, ""
 	 * when the block ended inside an empty From header. */
@@ -83,7 +85,7 @@ struct header_rules {
 	const char		*envelope_from;	/* the From address added */
 	const char		*full_name;	/* NULL: a bare address */
 	int			 set_date;	/* 1: add Date if missing */
-	int			 set_msgid;	/* 1: add Message-ID if missing */
+	int			 set_msgid;	/* 1: add Message-ID if none */
 	const char		*msgid_domain;	/* the domain setting */
 	const char		*host;		/* SMTP host, for the msgid */
 	const char		*msgid;		/* NULL: generate one */
@@ -96,7 +98,11 @@ struct header_rules {
 void headers_init(struct mail_headers *h);
 void headers_free(struct mail_headers *h);
 
-/* headers_read - read the header block of in; flags: HEADERS_RCPTS. */
+/*
+ * headers_read - read the header block of in into h, as left by
+ * headers_init(); flags: HEADERS_RCPTS (-t). The stream is left at the
+ * first body byte (at EOF if the block ended there).
+ */
 int headers_read(FILE *in, int flags, struct mail_headers *h,
     char **errstr);
 

@@ -14,7 +14,8 @@
 #include "client/deliver.h"
 #include "client/engine.h"
 #include "client/headers.h"
-#include "client/logline.h"
+#include "client/report.h"
+#include "client/submit.h"
 #include "client/select.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
@@ -28,6 +29,7 @@ struct mail {
 	struct buf		 header_out;
 	char			*envelope_from;	/* what -f/--read-envelope-from
 						   chose, for selection */
+	char			*msgid;		/* the Message-ID we add */
 };
 
 static void mail_init(struct mail *m)
@@ -47,6 +49,7 @@ static void mail_free(struct mail *m)
 	strlist_free(&m->rcpts);
 	buf_free(&m->header_out);
 	free(m->envelope_from);
+	free(m->msgid);
 }
 
 /* load_config - the system and user files; nothing at all with --host. */
@@ -151,83 +154,16 @@ static void rewrite_headers(struct mail *m)
 	r.set_msgid = m->acc->set_msgid_header;
 	r.msgid_domain = m->acc->domain;
 	r.host = m->acc->host;
+	if (r.set_msgid && !m->h.has_msgid) {
+		m->msgid = headers_msgid(r.msgid_domain, r.envelope_from,
+		    r.host);
+		r.msgid = m->msgid;
+	}
 	r.set_to = (enum acc_set_to)m->acc->set_to_header;
 	r.rcpts = &m->rcpts;
 	r.remove_bcc = m->acc->remove_bcc_headers;
 	r.now = time(NULL);
 	headers_rewrite(&m->h, &r, &m->header_out);
-}
-
-/* account_origin - " (account A from F)" as msmtp names it, or "". */
-static char *account_origin(const struct account *acc)
-{
-	if (acc->id == NULL || acc->conffile == NULL)
-		return xstrdup("");
-	return xasprintf(" (account %s from %s)", acc->id, acc->conffile);
-}
-
-/* print_reply - each line of a server reply, behind msmtp's label. */
-static void print_reply(const char *label, const char *text)
-{
-	const char *line, *nl;
-
-	for (line = text; line != NULL; line = nl ? nl + 1 : NULL) {
-		nl = strchr(line, '\n');
-		fprintf(stderr, "msmtp: %s: %.*s\n", label,
-		    nl ? (int)(nl - line) : (int)strlen(line), line);
-	}
-}
-
-/* report_failure - msmtp's stderr lines for a failed delivery. */
-static void report_failure(const struct mail *m,
-    const struct deliver_report *rep)
-{
-	char *origin = account_origin(m->acc);
-	size_t i;
-
-	if (rep->lmtp_partial) {
-		for (i = 0; i < rep->refused.n; i++) {
-			fprintf(stderr, "msmtp: the server refuses to send "
-			    "the mail to %s\n", rep->refused.v[i]);
-			print_reply("LMTP server message", rep->refusals.v[i]);
-		}
-		fprintf(stderr, "msmtp: could not send mail to all "
-		    "recipients%s\n", origin);
-		free(origin);
-		return;
-	}
-	fprintf(stderr, "msmtp: %s\n", rep->errmsg ? rep->errmsg :
-	    "unknown error");
-	if (rep->outcome.terr == TERR_NONE && rep->reply_text != NULL)
-		print_reply("server message", rep->reply_text);
-	fprintf(stderr, "msmtp: could not send mail%s\n", origin);
-	free(origin);
-}
-
-static void write_log(const struct mail *m, const struct deliver_report *rep)
-{
-	struct logline_info li;
-	char *line;
-
-	if (m->acc->logfile == NULL && m->acc->syslog == NULL)
-		return;
-	memset(&li, 0, sizeof(li));
-	li.host = m->acc->socket ? m->acc->socket : m->acc->host;
-	li.is_socket = m->acc->socket != NULL;
-	li.tls = m->acc->tls;
-	li.auth = m->acc->auth_mech != NULL;
-	li.user = m->acc->user;
-	li.from = m->acc->from;
-	li.rcpts = &m->rcpts;
-	li.sent = rep->sent;
-	li.mailsize = rep->mailsize;
-	li.smtpstatus = rep->reply_code;
-	li.smtpmsg = rep->reply_text;
-	li.errormsg = rep->sent ? NULL : rep->errmsg;
-	li.exitcode = rep->exitcode;
-	line = logline_format(&li);
-	logline_write(m->acc, line, !rep->sent);
-	free(line);
 }
 
 /* unsupported_yet - settings whose engine support is not built yet. */
@@ -271,10 +207,27 @@ static int deliver(const struct cmdline *cl, struct mail *m,
 	job.debug = cl->debug;
 	rc = engine->deliver_now(&job, &rep);
 	if (rc != EX_OK)
-		report_failure(m, &rep);
-	write_log(m, &rep);
+		report_failure(m->acc, &rep);
+	report_log(m->acc, &m->rcpts, &rep, NULL);
 	engine->deliver_report_free(&rep);
 	return rc;
+}
+
+/* spool_mail - the queue's way: stored durably, then delivered. */
+static int spool_mail(const struct cmdline *cl, struct mail *m,
+    char **errstr)
+{
+	struct submission sub;
+
+	memset(&sub, 0, sizeof(sub));
+	sub.acc = m->acc;
+	sub.rcpts = &m->rcpts;
+	sub.headers = m->header_out.data;
+	sub.headers_len = m->header_out.len;
+	sub.body = stdin;
+	sub.message_id = m->msgid;
+	sub.debug = cl->debug;
+	return submit(&sub, errstr);
 }
 
 int sendmail_run(struct cmdline *cl, char **errstr)
@@ -299,7 +252,8 @@ int sendmail_run(struct cmdline *cl, char **errstr)
 		rc = unsupported_yet(m.acc, errstr);
 	if (rc == EX_OK) {
 		rewrite_headers(&m);
-		rc = deliver(cl, &m, errstr);
+		rc = m.acc->queue ? spool_mail(cl, &m, errstr) :
+		    deliver(cl, &m, errstr);
 	}
 	mail_free(&m);
 	return rc;

@@ -11,13 +11,14 @@ Run:  MSMTP_BUILD=/abs/build /usr/bin/python3 -m pytest -q \\
           -p no:cacheprovider tests/integ
 To check the tests themselves, point MSMTP_BUILD at a directory where
 ``msmtp`` is a symlink to /usr/bin/msmtp: then every test must pass
-(ours then gets no extra arguments). MSMTP_INTEG_SHOW=1 with -s prints
+(ours then gets no extra arguments, and tests marked ``differs``, which
+check a deliberate difference, are skipped). MSMTP_INTEG_SHOW=1 with -s prints
 both outcomes of every differential run.
 
 Isolation: each test gets its own HOME (so the machine's ~/.msmtprc is
 never read), XDG_* directories inside it, LC_ALL=C and a minimal
-environment. Every test passes -C or --host, so /etc/msmtprc is never
-relied on. Both programs run with argv[0] = "msmtp" so that messages
+environment. Every test passes -C or --host or writes its own user
+config, so /etc/msmtprc is never relied on. Both programs run with argv[0] = "msmtp" so that messages
 built from argv[0] (getopt's) are comparable.
 """
 
@@ -42,8 +43,9 @@ if str(HERE) not in sys.path:
 from recsmtpd import RecordingServer, Script  # noqa: E402
 
 __all__ = [
-    "Binary", "Outcome", "RecordingServer", "Script", "free_port",
-    "normalize", "run", "send", "ours_extra_args", "REF_PATH",
+    "Binary", "ConfDir", "Outcome", "RecordingServer", "Script", "compare",
+    "free_port", "normalize", "report", "run", "send", "strip_goodbye",
+    "ours_extra_args", "REF_PATH",
 ]
 
 REF_PATH = "/usr/bin/msmtp"
@@ -71,6 +73,9 @@ _PASSTHROUGH = ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS",
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "timeout(seconds): per-test time limit (pytest-timeout)")
+    config.addinivalue_line(
+        "markers", "differs: a deliberate difference from msmtp (skipped "
+                   "when $MSMTP_BUILD/msmtp is the reference itself)")
     if os.path.exists("/etc/msmtprc"):
         warnings.warn("/etc/msmtprc exists; Debian's msmtp reads it, the tests "
                       "override its default account with -C or --host")
@@ -84,7 +89,7 @@ def _ours_path():
 def _ours_args(path):
     if "MSMTP_OURS_ARGS" in os.environ:
         return tuple(shlex.split(os.environ["MSMTP_OURS_ARGS"]))
-    if path and os.path.realpath(path) == os.path.realpath(REF_PATH):
+    if _ours_is_ref():
         return ()
     return tuple(ours_extra_args)
 
@@ -95,10 +100,20 @@ def pytest_report_header(config):
             f"ours extra args={list(_ours_args(path))}"]
 
 
+def _ours_is_ref():
+    path = _ours_path()
+    return bool(path) and os.path.realpath(path) == os.path.realpath(REF_PATH)
+
+
 def pytest_collection_modifyitems(config, items):
+    self_test = _ours_is_ref()
     for item in items:
         if item.get_closest_marker("timeout") is None:
             item.add_marker(pytest.mark.timeout(TEST_TIMEOUT))
+        if self_test and item.get_closest_marker("differs"):
+            item.add_marker(pytest.mark.skip(
+                reason="ours is the reference: a deliberate difference "
+                       "cannot be checked"))
 
 
 # --------------------------------------------------------------------------

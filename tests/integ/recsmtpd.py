@@ -26,6 +26,23 @@ Faults are scripted through ``Script``:
   max_line   longest line (bytes, CRLF included) the server reads, in
              commands and in DATA; aiosmtpd's own default is 1001, ours is
              large so that a client's long lines are recorded, not refused
+  command_max  longest command line accepted (aiosmtpd's 512 by default);
+             raise it for long AUTH lines (OAuth tokens)
+
+TLS, AUTH and ETRN (all off by default; see saslsrv.py for the methods):
+  starttls   an ssl.SSLContext (server side): offer STARTTLS with it;
+             replies["STARTTLS"] refuses it with that reply instead
+  implicit_tls  an ssl.SSLContext: TLS from the first byte (port 465 style)
+  auth       {user: secret}: advertise AUTH and check what clients send;
+             the secret is the password, or the token for OAUTHBEARER and
+             XOAUTH2; replies["AUTH"] replaces the verdict (e.g. "454 ...")
+             after the client's last step
+  auth_mechs the AUTH methods advertised, in this order
+  auth_in_clear  advertise AUTH before TLS too (default on: loopback tests)
+  ETRN       always understood; replies["ETRN"] replaces "250 ..."; add
+             "ETRN" to extensions to advertise it
+Each Recording also notes ``tls`` (TLS was active when it ended),
+``auth`` ((method, user) after a successful AUTH) and ``etrn`` (arguments).
 
 After the client has gone, ``server.wait_closed()`` waits until every
 connection has been torn down on the server side, so that ``raw`` holds
@@ -33,6 +50,8 @@ every byte the client sent before it is compared.
 """
 
 import asyncio
+import base64
+import collections
 import dataclasses
 import threading
 import time
@@ -40,6 +59,8 @@ import time
 from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP
+
+import saslsrv
 
 
 @dataclasses.dataclass
@@ -52,6 +73,13 @@ class Script:
     lmtp: bool = False
     max_line: int = 1 << 24
     extensions: list = dataclasses.field(default_factory=list)
+    command_max: int = 512
+    starttls: object = None
+    implicit_tls: object = None
+    auth: dict | None = None
+    auth_mechs: list = dataclasses.field(
+        default_factory=lambda: ["PLAIN", "LOGIN"])
+    auth_in_clear: bool = True
 
 
 class Recording:
@@ -61,6 +89,9 @@ class Recording:
         self.raw = bytearray()
         self.transactions = []   # (mail_from, [rcpts], content bytes)
         self.closed = threading.Event()   # set when the connection is gone
+        self.tls = False         # TLS was active
+        self.auth = None         # (method, user) after a successful AUTH
+        self.etrn = []           # ETRN arguments
 
 
 class _Handler:
@@ -71,6 +102,11 @@ class _Handler:
                           responses):
         session.host_name = hostname
         extra = ["250-" + e for e in self.script.extensions]
+        # aiosmtpd's own AUTH line is never offered: ours, if any.
+        responses = [r for r in responses if not r.startswith("250-AUTH")]
+        if self.script.auth is not None and (server.tls_active()
+                                             or self.script.auth_in_clear):
+            extra.append("250-AUTH " + " ".join(self.script.auth_mechs))
         return responses[:-1] + extra + responses[-1:]
 
     async def handle_MAIL(self, server, session, envelope, address, options):
@@ -114,6 +150,11 @@ def _make_protocol(base):
             # Read by SMTP.__init__ (StreamReader limit) and by smtp_DATA.
             self.line_length_limit = script.max_line
             super().__init__(handler, **kw)
+            if script.command_max != SMTP.command_size_limit:
+                limit = script.command_max
+                self.command_size_limit = limit
+                self.command_size_limits = collections.defaultdict(
+                    lambda: limit)
             self.script = script
             self.owner = server
             self.recording = Recording()
@@ -123,7 +164,19 @@ def _make_protocol(base):
             self.recording.raw += data
             super().data_received(data)
 
+        def tls_active(self):
+            return self._tls_protocol is not None or \
+                self.ssl_object() is not None
+
+        def ssl_object(self):
+            try:
+                return self.transport.get_extra_info("ssl_object")
+            except AttributeError:     # no transport, or it is gone
+                return None
+
         def connection_lost(self, error):
+            if self.tls_active():
+                self.recording.tls = True
             try:
                 super().connection_lost(error)
             finally:
@@ -193,6 +246,65 @@ def _make_protocol(base):
             if not await self._faulted("DATA"):
                 await super().smtp_DATA(arg)
 
+        async def smtp_STARTTLS(self, arg):
+            if await self._faulted("STARTTLS"):
+                return
+            reply = self.script.replies.get("STARTTLS")
+            if reply:
+                await self.push(reply)
+                return
+            await super().smtp_STARTTLS(arg)
+            self.recording.tls = True
+
+        async def smtp_ETRN(self, arg):
+            if await self._faulted("ETRN"):
+                return
+            self.recording.etrn.append(arg)
+            await self.push(self.script.replies.get("ETRN")
+                            or "250 Queuing started")
+
+        async def smtp_AUTH(self, arg):
+            if self.script.auth is None:
+                await super().smtp_AUTH(arg)
+                return
+            if await self._faulted("AUTH"):
+                return
+            words = (arg or "").split()
+            if not words or len(words) > 2:
+                await self.push("501 5.5.4 Syntax: AUTH mechanism")
+                return
+            mech = words[0].upper()
+            if mech not in self.script.auth_mechs:
+                await self.push("504 5.5.4 Unrecognized authentication type")
+                return
+            verdict = await saslsrv.run(self, mech, words[1:])
+            if verdict is None:            # aborted, already answered
+                return
+            reply = self.script.replies.get("AUTH")
+            if reply:
+                await self.push(reply)
+            elif verdict.ok:
+                self.recording.auth = (mech, verdict.user)
+                self.session.authenticated = True
+                await self.push("235 2.7.0 Authentication successful")
+            else:
+                await self.push("535 5.7.8 Authentication credentials invalid")
+
+        # saslsrv's view of the connection.
+        async def sasl_ask(self, challenge):
+            """Send a 334 challenge; the decoded answer, or None if the
+            client gave up ("*") or sent something that is not base64."""
+            await self.push("334 " + base64.b64encode(challenge).decode())
+            line = (await self._reader.readline()).strip()
+            if line == b"*":
+                await self.push("501 5.7.0 Auth aborted")
+                return None
+            try:
+                return base64.b64decode(line, validate=True)
+            except ValueError:
+                await self.push("501 5.5.2 Can't decode base64")
+                return None
+
     return Recorder
 
 
@@ -200,14 +312,16 @@ class _Controller(Controller):
     def __init__(self, server, **kw):
         self.owner = server
         super().__init__(_Handler(server.script), hostname="127.0.0.1",
-                         port=0, **kw)
+                         port=0, ssl_context=server.script.implicit_tls,
+                         **kw)
 
     def factory(self):
         base = LMTP if self.owner.script.lmtp else SMTP
         proto = _make_protocol(base)
         return proto(self.handler, self.owner.script, self.owner,
                      data_size_limit=None, enable_SMTPUTF8=True,
-                     hostname="rec.test", ident="recsmtpd")
+                     hostname="rec.test", ident="recsmtpd",
+                     tls_context=self.owner.script.starttls)
 
     def _trigger_server(self):
         # Bound to port 0: learn the real port before the controller's

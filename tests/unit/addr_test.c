@@ -63,8 +63,8 @@ static const struct addr_case cases[] = {
 	{ "<unterminated", "unterminated" },
 	/* folded values */
 	{ "A Group(Some people)\n     :Some Person <to11@(their's host.)"
-	  "example.com>;\n              to12; \n\t        Person <to13@localhost>"
-	  " (a friend); (the end of the group)",
+	  "example.com>;\n              to12; \n\t        Person "
+	  "<to13@localhost> (a friend); (the end of the group)",
 	  "to11@example.com|to12|to13@localhost" },
 	{ "a@b\n (c) , d@e", "a@b|d@e" },
 	{ "Some \n\tOne <z@z>", "Some|z@z" },
@@ -99,7 +99,8 @@ static void test_table(void)
 		CHECK(err == NULL);
 		got = joined(&l);
 		if (strcmp(got, cases[i].want) != 0)
-			fprintf(stderr, "case %zu: \"%s\"\n", i, cases[i].value);
+			fprintf(stderr, "case %zu: \"%s\"\n", i,
+			    cases[i].value);
 		CHECK_STR(got, cases[i].want);
 		free(got);
 		strlist_free(&l);

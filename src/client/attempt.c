@@ -1,0 +1,167 @@
+/*
+ * attempt - one delivery attempt of a spooled mail; see attempt.h.
+ */
+#include "client/attempt.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sysexits.h>
+
+#include "queue/backoff.h"
+#include "util/xalloc.h"
+
+/* reached_server - whether the attempt got as far as the server. */
+static int reached_server(const struct deliver_report *rep)
+{
+	switch (rep->outcome.terr) {
+	case TERR_DNS_NOTFOUND:
+	case TERR_DNS_TEMP:
+	case TERR_CONNECT:
+		return 0;
+	default:
+		return rep->outcome.stage != STAGE_CONNECT;
+	}
+}
+
+/* uncertain - the final dot went out and no verdict came back. */
+static int uncertain(const struct deliver_report *rep)
+{
+	return rep->outcome.stage == STAGE_EOM &&
+	    rep->outcome.terr != TERR_NONE;
+}
+
+/* rcpt_state - a recipient's fate in this attempt. */
+static enum spool_rcpt_state rcpt_state(const struct deliver_report *rep,
+    size_t i)
+{
+	const struct deliver_rcpt *r;
+	int after_dot = rep->outcome.stage == STAGE_EOM &&
+	    rep->outcome.terr == TERR_NONE;
+
+	if (rep->rcpts == NULL || i >= rep->nrcpts)
+		return RCPT_DEFERRED;
+	r = &rep->rcpts[i];
+	if (r->code != 0 && r->cls == CLASS_PERM)
+		return RCPT_FAILED;
+	if (r->code != 0 && r->cls == CLASS_OK && after_dot)
+		return RCPT_SENT;
+	if (r->code != 0 && r->cls == CLASS_OK &&
+	    rep->outcome.cls == CLASS_PERM && !uncertain(rep))
+		return RCPT_FAILED;	/* accepted, then DATA refused */
+	return RCPT_DEFERRED;
+}
+
+/* mail_state - the mail's state from its recipients' and the outcome. */
+static enum spool_mail_state mail_state(const struct deliver_report *rep,
+    const struct spool_rcpt_result *rr, size_t n, int expired)
+{
+	int deferred = 0, failed = 0;
+	size_t i;
+
+	if (rep->outcome.cls == CLASS_LOCAL)
+		return MAIL_HELD;
+	if (uncertain(rep))
+		return MAIL_UNCERTAIN;
+	for (i = 0; i < n; i++) {
+		deferred |= rr[i].state == RCPT_DEFERRED;
+		failed |= rr[i].state == RCPT_FAILED;
+	}
+	if (deferred)
+		return expired ? MAIL_FAILED : MAIL_DEFERRED;
+	return failed ? MAIL_FAILED : MAIL_SENT;
+}
+
+static unsigned random32(void)
+{
+	unsigned r = 0;
+
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = (unsigned)time(NULL);
+	return r;
+}
+
+/* build_attempt - the record of this attempt for spool_record(). */
+static void build_attempt(struct attempt_result *res,
+    const struct account *acc, struct spool_rcpt_result *rr,
+    struct spool_attempt *a)
+{
+	const struct deliver_report *rep = &res->rep;
+	struct backoff_policy policy = { acc->queue_backoff_min,
+	    acc->queue_backoff_max, acc->queue_lifetime };
+	time_t now = time(NULL), first;
+	size_t i;
+
+	memset(a, 0, sizeof(*a));
+	a->now = now;
+	a->reached = reached_server(rep);
+	for (i = 0; i < res->mail.rcpts.n; i++) {
+		rr[i].idx = res->mail.rcpt_idx[i];
+		rr[i].state = rcpt_state(rep, i);
+		if (rep->rcpts != NULL && i < rep->nrcpts) {
+			rr[i].code = rep->rcpts[i].code;
+			rr[i].enh = rep->rcpts[i].enh;
+			rr[i].text = rep->rcpts[i].text;
+		}
+	}
+	first = res->mail.first_attempt ? res->mail.first_attempt :
+	    (a->reached ? now : 0);
+	res->attempt = res->mail.attempts + a->reached;
+	res->state = mail_state(rep, rr, res->mail.rcpts.n,
+	    backoff_expired(&policy, first, now));
+	res->next_attempt = backoff_next(&policy, res->attempt, now,
+	    random32());
+	a->state = res->state;
+	a->next_attempt = res->next_attempt;
+	a->code = rep->reply_code;
+	a->enh = rep->outcome.enh;
+	a->text = rep->reply_text;
+	a->cls = smtp_class_name(rep->outcome.cls);
+	a->reason = res->state == MAIL_SENT ? NULL : rep->errmsg;
+	a->queued_as = res->state == MAIL_SENT ? rep->reply_text : NULL;
+	a->rcpts = rr;
+	a->nrcpts = res->mail.rcpts.n;
+}
+
+int attempt_run(struct spool *sp, const char *id, const struct account *acc,
+    const struct engine_api *engine, int debug, struct attempt_result *res,
+    char **errstr)
+{
+	struct spool_rcpt_result *rr;
+	struct spool_attempt a;
+	struct spool_body *body;
+	struct deliver_job job;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	res->engine = engine;
+	rc = spool_load(sp, id, &res->mail, errstr);
+	if (rc != EX_OK)
+		return rc;
+	rc = spool_body_open(sp, id, &body, errstr);
+	if (rc != EX_OK)
+		return rc;
+	memset(&job, 0, sizeof(job));
+	job.acc = acc;
+	job.from = res->mail.envelope_from;
+	job.rcpts = &res->mail.rcpts;
+	job.read = spool_body_read;
+	job.read_arg = body;
+	job.per_recipient = 1;
+	job.debug = debug;
+	engine->deliver_now(&job, &res->rep);
+	spool_body_close(body);
+	rr = xcalloc(res->mail.rcpts.n ? res->mail.rcpts.n : 1, sizeof(*rr));
+	build_attempt(res, acc, rr, &a);
+	rc = spool_record(sp, id, &a, errstr);
+	free(rr);
+	return rc;
+}
+
+void attempt_result_free(struct attempt_result *res)
+{
+	if (res->engine != NULL)
+		res->engine->deliver_report_free(&res->rep);
+	spool_mail_free(&res->mail);
+	memset(res, 0, sizeof(*res));
+}

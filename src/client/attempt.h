@@ -1,0 +1,44 @@
+/*
+ * attempt - one delivery attempt of a spooled mail, recorded in the spool.
+ *
+ * attempt_run() loads the mail and its pending recipients, streams its
+ * bytes from the spool through the engine (per recipient: a refused
+ * recipient does not stop the others), turns the engine's outcome into
+ * the queue's states and records them in one transaction:
+ *   - a recipient is sent only when the server accepted the mail for it
+ *     after the final dot; refused for good (5xx) it fails; otherwise it
+ *     stays deferred;
+ *   - the mail is held when the problem is ours to fix (configuration,
+ *     credentials, certificate: CLASS_LOCAL), uncertain when the
+ *     connection died after the final dot, deferred while any recipient
+ *     is, failed when none is left to try or its lifetime is over, and
+ *     sent otherwise.
+ * The caller owns the result and frees it with attempt_result_free().
+ * Returns a sysexits code for failures of the spool itself (the attempt
+ * is then not recorded); the delivery's outcome is in the result.
+ */
+#ifndef CLIENT_ATTEMPT_H
+#define CLIENT_ATTEMPT_H
+
+#include <time.h>
+
+#include "client/account.h"
+#include "client/engine.h"
+#include "queue/spool.h"
+
+struct attempt_result {
+	enum spool_mail_state	 state;
+	time_t			 next_attempt;
+	int			 attempt;	/* attempts that reached the
+						   server, this one included */
+	struct spool_mail	 mail;
+	struct deliver_report	 rep;
+	const struct engine_api	*engine;
+};
+
+int attempt_run(struct spool *sp, const char *id, const struct account *acc,
+    const struct engine_api *engine, int debug, struct attempt_result *res,
+    char **errstr);
+void attempt_result_free(struct attempt_result *res);
+
+#endif

@@ -1,0 +1,88 @@
+/*
+ * report - tell the user and the log what became of a delivery; see
+ * report.h.
+ */
+#include "client/report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/logline.h"
+#include "util/xalloc.h"
+
+/* account_origin - " (account A from F)" as msmtp names it, or "". */
+static char *account_origin(const struct account *acc)
+{
+	if (acc->id == NULL || acc->conffile == NULL)
+		return xstrdup("");
+	return xasprintf(" (account %s from %s)", acc->id, acc->conffile);
+}
+
+/* report_reply - each line of a server reply, behind msmtp's label. */
+void report_reply(const char *label, const char *text)
+{
+	const char *line, *nl;
+
+	for (line = text; line != NULL; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		fprintf(stderr, "msmtp: %s: %.*s\n", label,
+		    nl ? (int)(nl - line) : (int)strlen(line), line);
+	}
+}
+
+/* report_failure - msmtp's stderr lines for a failed delivery. */
+void report_failure(const struct account *acc,
+    const struct deliver_report *rep)
+{
+	char *origin = account_origin(acc);
+	size_t i;
+
+	if (rep->lmtp_partial) {
+		for (i = 0; i < rep->refused.n; i++) {
+			fprintf(stderr, "msmtp: the server refuses to send "
+			    "the mail to %s\n", rep->refused.v[i]);
+			report_reply("LMTP server message", rep->refusals.v[i]);
+		}
+		fprintf(stderr, "msmtp: could not send mail to all "
+		    "recipients%s\n", origin);
+		free(origin);
+		return;
+	}
+	fprintf(stderr, "msmtp: %s\n", rep->errmsg ? rep->errmsg :
+	    "unknown error");
+	if (rep->outcome.terr == TERR_NONE && rep->reply_text != NULL)
+		report_reply("server message", rep->reply_text);
+	fprintf(stderr, "msmtp: could not send mail%s\n", origin);
+	free(origin);
+}
+
+void report_log(const struct account *acc, const struct strlist *rcpts,
+    const struct deliver_report *rep, const char *extra)
+{
+	struct logline_info li;
+	char *line, *full;
+
+	if (acc->logfile == NULL && acc->syslog == NULL)
+		return;
+	memset(&li, 0, sizeof(li));
+	li.host = acc->socket ? acc->socket : acc->host;
+	li.is_socket = acc->socket != NULL;
+	li.tls = acc->tls;
+	li.auth = acc->auth_mech != NULL;
+	li.user = acc->user;
+	li.from = acc->from;
+	li.rcpts = rcpts;
+	li.sent = rep->sent;
+	li.mailsize = rep->mailsize;
+	li.smtpstatus = rep->reply_code;
+	li.smtpmsg = rep->reply_text;
+	li.errormsg = rep->sent ? NULL : rep->errmsg;
+	li.exitcode = rep->exitcode;
+	line = logline_format(&li);
+	full = extra ? xasprintf("%s %s", line, extra) : xstrdup(line);
+	logline_write(acc, full, !rep->sent);
+	free(full);
+	free(line);
+}
+

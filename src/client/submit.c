@@ -1,0 +1,252 @@
+/*
+ * submit - spool, then deliver; see submit.h.
+ */
+#include "client/submit.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client/attempt.h"
+#include "client/conf.h"
+#include "client/engine.h"
+#include "client/report.h"
+#include "queue/spool.h"
+#include "util/buf.h"
+#include "util/xalloc.h"
+
+#define READ_CHUNK	65536
+
+/* spool_file - --queue-file or queue_file, then $MSMTP_QUEUE_FILE, then
+ * the XDG state directory. */
+static char *spool_file(const struct account *acc)
+{
+	const char *env = getenv("MSMTP_QUEUE_FILE");
+
+	if (acc->queue_file != NULL)
+		return xstrdup(acc->queue_file);
+	if (env != NULL && env[0] != '\0')
+		return xstrdup(env);
+	return spool_default_path();
+}
+
+/* store_body - copy the rest of the input into the spool. */
+static int store_body(struct spool_writer *w, FILE *in, char **errstr)
+{
+	char *chunk = xmalloc(READ_CHUNK);
+	size_t n;
+	int rc = EX_OK;
+
+	while (rc == EX_OK && (n = fread(chunk, 1, READ_CHUNK, in)) > 0)
+		rc = spool_enqueue_write(w, chunk, n, errstr);
+	if (rc == EX_OK && ferror(in)) {
+		*errstr = xstrdup("input error while reading the mail");
+		rc = EX_IOERR;
+	}
+	free(chunk);
+	return rc;
+}
+
+/* enqueue - the whole mail into the spool, durably; id gets its id. */
+static int enqueue(struct spool *sp, const struct submission *sub,
+    char id[SPOOL_ID_LEN + 1], char **errstr)
+{
+	struct spool_envelope env;
+	struct spool_writer *w;
+	struct buf settings;
+	int rc;
+
+	buf_init(&settings);
+	conf_dump(sub->acc, &settings);
+	memset(&env, 0, sizeof(env));
+	env.account = sub->acc->id ? sub->acc->id : "";
+	env.conffile = sub->acc->conffile;
+	env.settings = settings.data;
+	env.envelope_from = sub->acc->from ? sub->acc->from : "";
+	env.message_id = sub->message_id;
+	env.rcpts = sub->rcpts;
+	env.claim = sub->acc->delivery_mode != DELIVER_QUEUE;
+	env.now = time(NULL);
+	rc = spool_enqueue_begin(sp, &env, &w, errstr);
+	buf_free(&settings);
+	if (rc != EX_OK)
+		return rc;
+	rc = spool_enqueue_write(w, sub->headers, sub->headers_len, errstr);
+	if (rc == EX_OK)
+		rc = store_body(w, sub->body, errstr);
+	if (rc != EX_OK) {
+		spool_enqueue_abort(w);
+		return rc;
+	}
+	return spool_enqueue_commit(w, id, errstr);
+}
+
+/* queue_fields - what the queue adds to msmtp's log line. */
+static char *queue_fields(const char *id, const struct attempt_result *res)
+{
+	char next[32] = "";
+	struct tm tm;
+
+	if (res->state == MAIL_DEFERRED || res->state == MAIL_UNCERTAIN) {
+		localtime_r(&res->next_attempt, &tm);
+		strftime(next, sizeof(next), " next=%Y-%m-%dT%H:%M:%S", &tm);
+	}
+	return xasprintf("queueid=%s attempt=%d outcome=%s%s", id,
+	    res->attempt, spool_mail_state_name(res->state), next);
+}
+
+static int anyone_got_it(const struct attempt_result *res)
+{
+	size_t i;
+
+	if (res->rep.outcome.stage != STAGE_EOM)
+		return 0;
+	for (i = 0; i < res->rep.nrcpts; i++)
+		if (res->rep.rcpts[i].cls == CLASS_OK)
+			return 1;
+	return 0;
+}
+
+/* tell_refusals - msmtp's lines for each recipient the server refused,
+ * when the transaction itself went through (per-recipient delivery). */
+static void tell_refusals(const struct attempt_result *res)
+{
+	const struct deliver_rcpt *r;
+	size_t i;
+
+	for (i = 0; i < res->rep.nrcpts && i < res->mail.rcpts.n; i++) {
+		r = &res->rep.rcpts[i];
+		if (r->code == 0 || r->cls == CLASS_OK)
+			continue;
+		fprintf(stderr, "msmtp: recipient address %s not accepted by "
+		    "the server\n", res->mail.rcpts.v[i]);
+		if (r->text != NULL)
+			report_reply("server message", r->text);
+	}
+}
+
+/* tell_user - what happened to the spooled mail, in a few lines. */
+static int tell_user(const struct account *acc, const char *id,
+    const struct attempt_result *res)
+{
+	const char *why = res->rep.errmsg;
+	char when[32];
+	struct tm tm;
+
+	localtime_r(&res->next_attempt, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	switch (res->state) {
+	case MAIL_SENT:
+		return EX_OK;
+	case MAIL_DEFERRED:
+	case MAIL_UNCERTAIN:
+		if (why == NULL) {
+			tell_refusals(res);
+			why = "some recipients were refused for now";
+		}
+		fprintf(stderr, "msmtp: %s; the mail is queued as %s and will "
+		    "be retried after %s\n", why, id, when);
+		return EX_OK;
+	case MAIL_HELD:
+		fprintf(stderr, "msmtp: %s\nmsmtp: the mail is held in the "
+		    "queue as %s: fix the account, then run 'msmtp-queue "
+		    "--release %s'\n", why ? why : "unknown error", id, id);
+		return EX_OK;
+	default:
+		break;
+	}
+	if (why == NULL)
+		tell_refusals(res);
+	else
+		report_failure(acc, &res->rep);
+	fprintf(stderr, "msmtp: the mail stays in the queue as %s, marked "
+	    "failed\n", id);
+	return anyone_got_it(res) ? EX_OK : res->rep.exitcode;
+}
+
+/* deliver_spooled - one attempt now; msmtp's report and log line. */
+static int deliver_spooled(struct spool *sp, const struct submission *sub,
+    const char *id)
+{
+	const struct engine_api *engine;
+	struct attempt_result res;
+	char *errstr = NULL, *extra;
+	int rc;
+
+	engine = engine_load(&errstr);
+	if (engine == NULL) {
+		fprintf(stderr, "msmtp: %s; the mail is queued as %s\n",
+		    errstr, id);
+		free(errstr);
+		return EX_OK;
+	}
+	rc = attempt_run(sp, id, sub->acc, engine, sub->debug, &res, &errstr);
+	if (rc != EX_OK) {
+		/* The mail is spooled; a runner will find it. */
+		fprintf(stderr, "msmtp: %s; the mail is queued as %s\n",
+		    errstr, id);
+		free(errstr);
+		attempt_result_free(&res);
+		return EX_OK;
+	}
+	extra = queue_fields(id, &res);
+	report_log(sub->acc, sub->rcpts, &res.rep, extra);
+	free(extra);
+	rc = tell_user(sub->acc, id, &res);
+	attempt_result_free(&res);
+	return rc;
+}
+
+/* in_background - deliver from a detached child; the parent returns. */
+static int in_background(struct spool *sp, const struct submission *sub,
+    const char *id)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid != 0)
+		return EX_OK;	/* a failed fork leaves it to a runner */
+	if (setsid() < 0 || fork() != 0)
+		_exit(0);
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	deliver_spooled(sp, sub, id);
+	spool_close(sp);
+	_exit(0);
+}
+
+int submit(const struct submission *sub, char **errstr)
+{
+	char id[SPOOL_ID_LEN + 1], *path = spool_file(sub->acc);
+	struct spool *sp;
+	int rc;
+
+	rc = spool_open(path, &sp, errstr);
+	free(path);
+	if (rc != EX_OK)
+		return rc;
+	rc = enqueue(sp, sub, id, errstr);
+	if (rc == EX_OK) {
+		switch (sub->acc->delivery_mode) {
+		case DELIVER_QUEUE:
+			break;
+		case DELIVER_BACKGROUND:
+			rc = in_background(sp, sub, id);
+			break;
+		default:
+			rc = deliver_spooled(sp, sub, id);
+			break;
+		}
+	}
+	spool_close(sp);
+	return rc;
+}

@@ -1,0 +1,293 @@
+/*
+ * delivery - read a spooled mail for delivery and record each attempt;
+ * see spool.h.
+ *
+ * An attempt's outcome -- every recipient's state and reply, the mail's
+ * new state, the next attempt time -- is one transaction, so a crash
+ * never leaves a mail half-recorded. A sent mail keeps its row for the
+ * record, but its bytes are dropped at once.
+ */
+#include "queue/spool_impl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "util/xalloc.h"
+
+struct spool_body {
+	struct spool	*sp;
+	sqlite3_stmt	*st;
+	const char	*data;		/* the current chunk */
+	size_t		 len;
+	size_t		 off;
+	int		 done;
+};
+
+static void bind_text(sqlite3_stmt *st, int col, const char *s)
+{
+	if (s == NULL)
+		sqlite3_bind_null(st, col);
+	else
+		sqlite3_bind_text(st, col, s, -1, SQLITE_STATIC);
+}
+
+static int load_row(struct spool *sp, const char *id, struct spool_mail *m,
+    char **errstr)
+{
+	sqlite3_stmt *st;
+	int rc = EX_OK, err;
+
+	st = spool_prepare(sp, "SELECT account, conffile, settings, "
+	    "envelope_from, message_id, size, attempts, created, "
+	    "coalesce(first_attempt, 0), uncertain FROM mail WHERE id = ?", &rc, errstr);
+	if (st == NULL)
+		return rc;
+	bind_text(st, 1, id);
+	err = sqlite3_step(st);
+	if (err == SQLITE_ROW) {
+		snprintf(m->id, sizeof(m->id), "%s", id);
+		m->account = spool_text(st, 0);
+		m->conffile = spool_text(st, 1);
+		m->settings = spool_text(st, 2);
+		m->envelope_from = spool_text(st, 3);
+		m->message_id = spool_text(st, 4);
+		m->size = sqlite3_column_int64(st, 5);
+		m->attempts = sqlite3_column_int(st, 6);
+		m->created = (time_t)sqlite3_column_int64(st, 7);
+		m->first_attempt = (time_t)sqlite3_column_int64(st, 8);
+		m->uncertain = sqlite3_column_int(st, 9);
+	} else if (err == SQLITE_DONE) {
+		*errstr = xasprintf("no mail %s in the spool", id);
+		rc = EX_NOINPUT;
+	} else {
+		rc = spool_error(sp, err, "cannot read the mail", errstr);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int load_rcpts(struct spool *sp, struct spool_mail *m, char **errstr)
+{
+	sqlite3_stmt *st;
+	int rc = EX_OK, err;
+	size_t n = 0;
+
+	st = spool_prepare(sp, "SELECT idx, address FROM rcpt WHERE mail_id = "
+	    "? AND state IN ('pending', 'deferred') ORDER BY idx", &rc,
+	    errstr);
+	if (st == NULL)
+		return rc;
+	bind_text(st, 1, m->id);
+	while ((err = sqlite3_step(st)) == SQLITE_ROW) {
+		m->rcpt_idx = xreallocarray(m->rcpt_idx, n + 1, sizeof(int));
+		m->rcpt_idx[n++] = sqlite3_column_int(st, 0);
+		strlist_take(&m->rcpts, spool_text(st, 1));
+	}
+	if (err != SQLITE_DONE)
+		rc = spool_error(sp, err, "cannot read the recipients", errstr);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int spool_load(struct spool *sp, const char *id, struct spool_mail *m,
+    char **errstr)
+{
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	strlist_init(&m->rcpts);
+	rc = load_row(sp, id, m, errstr);
+	if (rc == EX_OK)
+		rc = load_rcpts(sp, m, errstr);
+	if (rc != EX_OK)
+		spool_mail_free(m);
+	return rc;
+}
+
+void spool_mail_free(struct spool_mail *m)
+{
+	free(m->account);
+	free(m->conffile);
+	free(m->settings);
+	free(m->envelope_from);
+	free(m->message_id);
+	free(m->rcpt_idx);
+	strlist_free(&m->rcpts);
+	memset(m, 0, sizeof(*m));
+}
+
+int spool_body_open(struct spool *sp, const char *id,
+    struct spool_body **out, char **errstr)
+{
+	struct spool_body *b = xcalloc(1, sizeof(*b));
+	int rc = EX_OK;
+
+	b->sp = sp;
+	b->st = spool_prepare(sp, "SELECT data FROM chunk WHERE mail_id = ? "
+	    "ORDER BY seq", &rc, errstr);
+	if (b->st == NULL) {
+		free(b);
+		return rc;
+	}
+	sqlite3_bind_text(b->st, 1, id, -1, SQLITE_TRANSIENT);
+	*out = b;
+	return EX_OK;
+}
+
+/* next_chunk - step to the next chunk; 0 at the end, -1 on error. */
+static int next_chunk(struct spool_body *b, char **errstr)
+{
+	int err = sqlite3_step(b->st);
+
+	if (err == SQLITE_DONE) {
+		b->done = 1;
+		return 0;
+	}
+	if (err != SQLITE_ROW) {
+		spool_error(b->sp, err, "cannot read the mail", errstr);
+		return -1;
+	}
+	b->data = sqlite3_column_blob(b->st, 0);
+	b->len = (size_t)sqlite3_column_bytes(b->st, 0);
+	b->off = 0;
+	return 1;
+}
+
+ssize_t spool_body_read(void *arg, char *buf, size_t len, char **errstr)
+{
+	struct spool_body *b = arg;
+	size_t n;
+	int r;
+
+	while (!b->done && b->off == b->len) {
+		r = next_chunk(b, errstr);
+		if (r < 0)
+			return -1;
+	}
+	if (b->done)
+		return 0;
+	n = b->len - b->off;
+	if (n > len)
+		n = len;
+	memcpy(buf, b->data + b->off, n);
+	b->off += n;
+	return (ssize_t)n;
+}
+
+void spool_body_close(struct spool_body *b)
+{
+	if (b == NULL)
+		return;
+	sqlite3_finalize(b->st);
+	free(b);
+}
+
+/* record_rcpts - each recipient's state and reply. */
+static int record_rcpts(struct spool *sp, const char *id,
+    const struct spool_attempt *a, char **errstr)
+{
+	sqlite3_stmt *st;
+	int rc = EX_OK, err = SQLITE_DONE;
+	size_t i;
+
+	st = spool_prepare(sp, "UPDATE rcpt SET state = ?, last_code = ?, "
+	    "last_enh = ?, last_text = ? WHERE mail_id = ? AND idx = ?", &rc,
+	    errstr);
+	if (st == NULL)
+		return rc;
+	for (i = 0; i < a->nrcpts && err == SQLITE_DONE; i++) {
+		const struct spool_rcpt_result *r = &a->rcpts[i];
+
+		sqlite3_reset(st);
+		bind_text(st, 1, spool_rcpt_state_name(r->state));
+		if (r->code)
+			sqlite3_bind_int(st, 2, r->code);
+		else
+			sqlite3_bind_null(st, 2);
+		bind_text(st, 3, r->enh && r->enh[0] ? r->enh : NULL);
+		bind_text(st, 4, r->text);
+		bind_text(st, 5, id);
+		sqlite3_bind_int(st, 6, r->idx);
+		err = sqlite3_step(st);
+	}
+	if (err != SQLITE_DONE)
+		rc = spool_error(sp, err, "cannot record the attempt", errstr);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* record_mail - the mail's new state; the lease ends with the attempt. */
+static int record_mail(struct spool *sp, const char *id,
+    const struct spool_attempt *a, char **errstr)
+{
+	sqlite3_stmt *st;
+	int rc = EX_OK, err;
+
+	st = spool_prepare(sp, "UPDATE mail SET state = ?1, tries = tries + 1, "
+	    "attempts = attempts + ?2, next_attempt = ?3, "
+	    "first_attempt = coalesce(first_attempt, "
+	    "  CASE WHEN ?2 THEN ?4 END), last_attempt = ?4, "
+	    "last_code = ?5, last_enh = ?6, last_text = ?7, last_class = ?8, "
+	    "reason = ?9, queued_as = ?10, lease_owner = NULL, "
+	    "lease_expiry = NULL, uncertain = uncertain OR ?12 "
+	    "WHERE id = ?11", &rc, errstr);
+	if (st == NULL)
+		return rc;
+	bind_text(st, 1, spool_mail_state_name(a->state));
+	sqlite3_bind_int(st, 2, a->reached ? 1 : 0);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)a->next_attempt);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)a->now);
+	if (a->code)
+		sqlite3_bind_int(st, 5, a->code);
+	bind_text(st, 6, a->enh && a->enh[0] ? a->enh : NULL);
+	bind_text(st, 7, a->text);
+	bind_text(st, 8, a->cls);
+	bind_text(st, 9, a->reason);
+	bind_text(st, 10, a->queued_as);
+	bind_text(st, 11, id);
+	sqlite3_bind_int(st, 12, a->state == MAIL_UNCERTAIN);
+	err = sqlite3_step(st);
+	if (err != SQLITE_DONE)
+		rc = spool_error(sp, err, "cannot record the attempt", errstr);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* drop_bytes - a delivered mail's bytes are no longer needed. */
+static int drop_bytes(struct spool *sp, const char *id, char **errstr)
+{
+	sqlite3_stmt *st;
+	int rc = EX_OK, err;
+
+	st = spool_prepare(sp, "DELETE FROM chunk WHERE mail_id = ?", &rc,
+	    errstr);
+	if (st == NULL)
+		return rc;
+	bind_text(st, 1, id);
+	err = sqlite3_step(st);
+	if (err != SQLITE_DONE)
+		rc = spool_error(sp, err, "cannot record the attempt", errstr);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int spool_record(struct spool *sp, const char *id,
+    const struct spool_attempt *a, char **errstr)
+{
+	int rc;
+
+	rc = spool_exec(sp, "BEGIN IMMEDIATE", errstr);
+	if (rc == EX_OK)
+		rc = record_rcpts(sp, id, a, errstr);
+	if (rc == EX_OK)
+		rc = record_mail(sp, id, a, errstr);
+	if (rc == EX_OK && a->state == MAIL_SENT)
+		rc = drop_bytes(sp, id, errstr);
+	if (rc == EX_OK)
+		rc = spool_exec(sp, "COMMIT", errstr);
+	if (rc != EX_OK)
+		spool_rollback(sp);
+	return rc;
+}

@@ -1,0 +1,87 @@
+/*
+ * list - walk the spool for listings; see spool.h.
+ */
+#include "queue/spool_impl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "util/xalloc.h"
+
+static void free_entry(struct spool_entry *e)
+{
+	free(e->account);
+	free(e->envelope_from);
+	free(e->state);
+	free(e->last_text);
+	free(e->reason);
+	strlist_free(&e->rcpts);
+	strlist_free(&e->rcpt_states);
+	memset(e, 0, sizeof(*e));
+}
+
+/* entry_rcpts - every recipient of the entry with its state. */
+static int entry_rcpts(struct spool *sp, sqlite3_stmt *st,
+    struct spool_entry *e, char **errstr)
+{
+	int err;
+
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, e->id, -1, SQLITE_STATIC);
+	while ((err = sqlite3_step(st)) == SQLITE_ROW) {
+		strlist_take(&e->rcpts, spool_text(st, 0));
+		strlist_take(&e->rcpt_states, spool_text(st, 1));
+	}
+	if (err != SQLITE_DONE)
+		return spool_error(sp, err, "cannot read the spool", errstr);
+	return EX_OK;
+}
+
+static void read_entry(sqlite3_stmt *st, struct spool_entry *e)
+{
+	snprintf(e->id, sizeof(e->id), "%s", sqlite3_column_text(st, 0));
+	e->created = (time_t)sqlite3_column_int64(st, 1);
+	e->size = sqlite3_column_int64(st, 2);
+	e->account = spool_text(st, 3);
+	e->envelope_from = spool_text(st, 4);
+	e->state = spool_text(st, 5);
+	e->attempts = sqlite3_column_int(st, 6);
+	e->next_attempt = (time_t)sqlite3_column_int64(st, 7);
+	e->last_text = spool_text(st, 8);
+	e->reason = spool_text(st, 9);
+	strlist_init(&e->rcpts);
+	strlist_init(&e->rcpt_states);
+}
+
+int spool_walk(struct spool *sp, spool_walk_fn fn, void *arg, char **errstr)
+{
+	sqlite3_stmt *st, *rst;
+	struct spool_entry e;
+	int rc = EX_OK, err;
+
+	st = spool_prepare(sp, "SELECT id, created, size, account, "
+	    "envelope_from, state, attempts, next_attempt, last_text, reason "
+	    "FROM mail WHERE state <> 'sent' ORDER BY created, id", &rc,
+	    errstr);
+	if (st == NULL)
+		return rc;
+	rst = spool_prepare(sp, "SELECT address, state FROM rcpt WHERE "
+	    "mail_id = ? ORDER BY idx", &rc, errstr);
+	while (rst != NULL && (err = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&e, 0, sizeof(e));
+		read_entry(st, &e);
+		rc = entry_rcpts(sp, rst, &e, errstr);
+		if (rc == EX_OK)
+			fn(&e, arg);
+		free_entry(&e);
+		if (rc != EX_OK)
+			break;
+	}
+	if (rst != NULL && rc == EX_OK && err != SQLITE_DONE)
+		rc = spool_error(sp, err, "cannot read the spool", errstr);
+	sqlite3_finalize(rst);
+	sqlite3_finalize(st);
+	return rc;
+}

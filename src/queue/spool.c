@@ -1,0 +1,363 @@
+/*
+ * spool - open, create and migrate the spool database; see spool.h.
+ *
+ * SECURITY: the spool holds mail and account settings (never passwords).
+ * Its directory and file are created private (0700/0600) and an existing
+ * spool must belong to the user running us, so another user can neither
+ * read our mail nor make us deliver theirs.
+ */
+#include "queue/spool_impl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "queue/migrations.h"
+#include "util/xalloc.h"
+
+/* Marks our databases: 'msmq'. */
+#define SPOOL_APPLICATION_ID	0x6d736d71
+
+char *spool_default_path(void)
+{
+	const char *state = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+
+	if (state != NULL && state[0] == '/')
+		return xasprintf("%s/msmtp/queue.db", state);
+	return xasprintf("%s/.local/state/msmtp/queue.db",
+	    home != NULL ? home : "");
+}
+
+const char *spool_path(const struct spool *sp)
+{
+	return sp->path;
+}
+
+int spool_error(struct spool *sp, int rc, const char *what, char **errstr)
+{
+	const char *msg = sp->db ? sqlite3_errmsg(sp->db) : sqlite3_errstr(rc);
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		*errstr = xasprintf("%s: %s: the spool is busy (%s); try "
+		    "again later", sp->path, what, msg);
+		return EX_TEMPFAIL;
+	case SQLITE_FULL:
+		*errstr = xasprintf("%s: %s: %s; free some space and try "
+		    "again", sp->path, what, msg);
+		return EX_TEMPFAIL;
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+		*errstr = xasprintf("%s: %s: %s", sp->path, what, msg);
+		return EX_CANTCREAT;
+	case SQLITE_NOMEM:
+		*errstr = xasprintf("%s: %s: %s", sp->path, what, msg);
+		return EX_OSERR;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		*errstr = xasprintf("%s: %s: the spool is damaged or not a "
+		    "spool (%s)", sp->path, what, msg);
+		return EX_IOERR;
+	}
+	*errstr = xasprintf("%s: %s: %s", sp->path, what, msg);
+	return EX_IOERR;
+}
+
+int spool_exec(struct spool *sp, const char *sql, char **errstr)
+{
+	int rc = sqlite3_exec(sp->db, sql, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		return spool_error(sp, rc, "cannot update the spool", errstr);
+	return EX_OK;
+}
+
+sqlite3_stmt *spool_prepare(struct spool *sp, const char *sql, int *rc,
+    char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	int err = sqlite3_prepare_v2(sp->db, sql, -1, &st, NULL);
+
+	if (err != SQLITE_OK) {
+		*rc = spool_error(sp, err, "cannot read the spool", errstr);
+		return NULL;
+	}
+	return st;
+}
+
+void spool_rollback(struct spool *sp)
+{
+	if (!sqlite3_get_autocommit(sp->db))
+		sqlite3_exec(sp->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+char *spool_text(sqlite3_stmt *st, int col)
+{
+	const unsigned char *s = sqlite3_column_text(st, col);
+
+	return s ? xstrdup((const char *)s) : NULL;
+}
+
+/* make_private_dirs - create the missing directories of path's parent,
+ * 0700, and check that the last one is ours. */
+static int make_private_dirs(const char *path, char **errstr)
+{
+	char *dir = xstrdup(path), *p;
+	struct stat st;
+	int rc = EX_OK;
+
+	p = strrchr(dir, '/');
+	if (p == NULL || p == dir) {
+		free(dir);
+		return EX_OK;
+	}
+	*p = '\0';
+	for (p = dir + 1; rc == EX_OK; p++) {
+		char c = *p;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+			*errstr = xasprintf("cannot create spool directory "
+			    "%s: %s", dir, strerror(errno));
+			rc = EX_CANTCREAT;
+		}
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	if (rc == EX_OK && (stat(dir, &st) != 0 || st.st_uid != geteuid())) {
+		*errstr = xasprintf("spool directory %s is not owned by you",
+		    dir);
+		rc = EX_CANTCREAT;
+	}
+	free(dir);
+	return rc;
+}
+
+/* make_private_file - create the database file 0600, or check that the
+ * existing one is a regular file of ours. */
+static int make_private_file(const char *path, char **errstr)
+{
+	struct stat st;
+	int fd;
+
+	if (lstat(path, &st) == 0) {
+		if (!S_ISREG(st.st_mode)) {
+			*errstr = xasprintf("%s: not a regular file", path);
+			return EX_CANTCREAT;
+		}
+		if (st.st_uid != geteuid()) {
+			*errstr = xasprintf("%s: the spool is owned by another "
+			    "user; refusing to use it", path);
+			return EX_CANTCREAT;
+		}
+		return EX_OK;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && errno != EEXIST) {
+		*errstr = xasprintf("cannot create spool %s: %s", path,
+		    strerror(errno));
+		return EX_CANTCREAT;
+	}
+	if (fd >= 0)
+		close(fd);
+	return EX_OK;
+}
+
+/* int_pragma - the integer value of a PRAGMA query. */
+static int int_pragma(struct spool *sp, const char *sql, int *value,
+    char **errstr)
+{
+	sqlite3_stmt *st;
+	int rc = EX_OK, err;
+
+	if ((st = spool_prepare(sp, sql, &rc, errstr)) == NULL)
+		return rc;
+	err = sqlite3_step(st);
+	if (err == SQLITE_ROW)
+		*value = sqlite3_column_int(st, 0);
+	else
+		rc = spool_error(sp, err, "cannot read the spool", errstr);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* check_foreign - refuse a database that is not one of ours. */
+static int check_foreign(struct spool *sp, char **errstr)
+{
+	int app = 0, tables = 0, rc;
+
+	rc = int_pragma(sp, "PRAGMA application_id", &app, errstr);
+	if (rc == EX_OK)
+		rc = int_pragma(sp, "SELECT count(*) FROM sqlite_master",
+		    &tables, errstr);
+	if (rc != EX_OK)
+		return rc;
+	if (app != SPOOL_APPLICATION_ID && (app != 0 || tables != 0)) {
+		*errstr = xasprintf("%s: this database is not a msmtp spool",
+		    sp->path);
+		return EX_IOERR;
+	}
+	return EX_OK;
+}
+
+/* migrate - bring the schema up to date, in one transaction. */
+static int migrate(struct spool *sp, char **errstr)
+{
+	char sql[128];
+	int version = 0, rc, i;
+
+	rc = spool_exec(sp, "BEGIN IMMEDIATE", errstr);
+	if (rc == EX_OK)
+		rc = int_pragma(sp, "PRAGMA user_version", &version, errstr);
+	if (rc == EX_OK && version == 0)
+		rc = check_foreign(sp, errstr);
+	for (i = version; rc == EX_OK && i < spool_nmigrations; i++)
+		rc = spool_exec(sp, spool_migrations[i], errstr);
+	if (rc == EX_OK && version < spool_nmigrations) {
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d; "
+		    "PRAGMA application_id = %d", spool_nmigrations,
+		    SPOOL_APPLICATION_ID);
+		rc = spool_exec(sp, sql, errstr);
+	}
+	if (rc == EX_OK)
+		rc = spool_exec(sp, "COMMIT", errstr);
+	if (rc != EX_OK)
+		spool_rollback(sp);
+	return rc;
+}
+
+/* configure - per-connection settings, then the schema if needed. */
+static int configure(struct spool *sp, char **errstr)
+{
+	int version = 0, rc;
+
+	/* The runner checkpoints; closing must not cost a checkpoint. */
+	sqlite3_db_config(sp->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	sqlite3_busy_timeout(sp->db, SPOOL_BUSY_MS);
+	rc = int_pragma(sp, "PRAGMA user_version", &version, errstr);
+	if (rc != EX_OK)
+		return rc;
+	if (version > spool_nmigrations) {
+		*errstr = xasprintf("%s: the spool was made by a newer "
+		    "version (schema %d, this one knows %d)", sp->path,
+		    version, spool_nmigrations);
+		return EX_IOERR;
+	}
+	if (version < spool_nmigrations) {
+		rc = spool_exec(sp, "PRAGMA journal_mode = WAL", errstr);
+		if (rc == EX_OK)
+			rc = migrate(sp, errstr);
+		if (rc != EX_OK)
+			return rc;
+	}
+	return spool_exec(sp, "PRAGMA synchronous = FULL; "
+	    "PRAGMA foreign_keys = ON", errstr);
+}
+
+int spool_open(const char *path, struct spool **out, char **errstr)
+{
+	struct spool *sp;
+	int rc, err;
+	mode_t old;
+
+	*out = NULL;
+	rc = make_private_dirs(path, errstr);
+	if (rc == EX_OK)
+		rc = make_private_file(path, errstr);
+	if (rc != EX_OK)
+		return rc;
+	sp = xcalloc(1, sizeof(*sp));
+	sp->path = xstrdup(path);
+	/* The -wal and -shm files are created as we go: keep them private. */
+	old = umask(077);
+	err = sqlite3_open_v2(path, &sp->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL);
+	rc = err == SQLITE_OK ? configure(sp, errstr) :
+	    spool_error(sp, err, "cannot open the spool", errstr);
+	umask(old);
+	if (rc != EX_OK) {
+		spool_close(sp);
+		return rc;
+	}
+	*out = sp;
+	return EX_OK;
+}
+
+void spool_close(struct spool *sp)
+{
+	if (sp == NULL)
+		return;
+	sqlite3_close(sp->db);
+	free(sp->path);
+	free(sp);
+}
+
+/* read_small_file - the first line of a small file, or "". */
+static void read_small_file(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+
+	buf[0] = '\0';
+	if (f == NULL)
+		return;
+	if (fgets(buf, (int)len, f) == NULL)
+		buf[0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+/* start_time - field 22 of /proc/self/stat: when this process began. */
+static unsigned long long start_time(void)
+{
+	char line[1024], *p;
+	unsigned long long t = 0;
+	int field;
+
+	read_small_file("/proc/self/stat", line, sizeof(line));
+	p = strrchr(line, ')');	/* the command name may hold spaces */
+	if (p == NULL)
+		return 0;
+	for (field = 2; field < 22 && p != NULL; field++)
+		p = strchr(p + 1, ' ');
+	if (p != NULL)
+		t = strtoull(p + 1, NULL, 10);
+	return t;
+}
+
+void spool_owner(char buf[SPOOL_OWNER_LEN])
+{
+	char boot[64];
+
+	read_small_file("/proc/sys/kernel/random/boot_id", boot, sizeof(boot));
+	snprintf(buf, SPOOL_OWNER_LEN, "%.40s:%ld:%llu", boot, (long)getpid(),
+	    start_time());
+}
+
+static const char *const mail_states[] = {
+	"queued", "inflight", "deferred", "held", "uncertain", "sent",
+	"failed"
+};
+static const char *const rcpt_states[] = {
+	"pending", "sent", "deferred", "failed"
+};
+
+const char *spool_mail_state_name(enum spool_mail_state s)
+{
+	return mail_states[s];
+}
+
+const char *spool_rcpt_state_name(enum spool_rcpt_state s)
+{
+	return rcpt_states[s];
+}

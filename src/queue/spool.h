@@ -1,0 +1,183 @@
+/*
+ * spool - the durable outgoing queue, in one SQLite database.
+ *
+ * This module and its siblings in src/queue/ are the only code that
+ * speaks SQL. The schema lives in sql/ and is applied as ordered
+ * migrations on open (PRAGMA user_version).
+ *
+ * Durability. The database runs in WAL mode. An enqueue -- the mail row,
+ * its recipients and its bytes -- is one transaction committed with
+ * synchronous=FULL, so when spool_enqueue_commit() returns EX_OK the mail
+ * survives a crash or a power loss: only then may msmtp exit 0. Later
+ * state changes use the same setting: a lost "sent" mark would mean a
+ * duplicate, and a lost "failed" mark a mail sent again; one fsync per
+ * attempt is cheap next to an SMTP round trip.
+ *
+ * Concurrency. Front ends and runners may open the spool at once; a
+ * writer waits up to SPOOL_BUSY_MS for another's transaction, then gives
+ * up with EX_TEMPFAIL. A mail being delivered is leased: its lease_owner
+ * names the process (boot id, pid and start time), so a runner can tell
+ * at once whether the owner is gone and take the mail back.
+ *
+ * Files. The spool directory is created 0700 and the database 0600; a
+ * spool owned by another user is refused.
+ *
+ * Errors: every function returns a sysexits code and, on failure, sets
+ * *errstr to a new message the caller frees. EX_TEMPFAIL means waiting
+ * may help (locked, disk full), EX_CANTCREAT that the spool cannot be
+ * created, EX_IOERR that it cannot be read or written (damaged, not a
+ * spool, I/O error), EX_NOINPUT an unknown mail id.
+ *
+ * Ownership: struct spool, struct spool_writer and struct spool_body are
+ * opaque and freed by their close/commit/abort functions; struct
+ * spool_mail is the caller's and released with spool_mail_free().
+ */
+#ifndef QUEUE_SPOOL_H
+#define QUEUE_SPOOL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "util/strlist.h"
+
+#define SPOOL_ID_LEN	12
+#define SPOOL_BUSY_MS	10000
+
+struct spool;
+struct spool_writer;
+struct spool_body;
+
+/* spool_default_path - $XDG_STATE_HOME/msmtp/queue.db, or
+ * ~/.local/state/msmtp/queue.db; newly allocated. */
+char *spool_default_path(void);
+
+int spool_open(const char *path, struct spool **out, char **errstr);
+void spool_close(struct spool *sp);
+const char *spool_path(const struct spool *sp);
+
+/* spool_owner - this process's lease owner name: boot id, pid and
+ * process start time, so that a reused pid is never mistaken for us. */
+#define SPOOL_OWNER_LEN	96
+void spool_owner(char buf[SPOOL_OWNER_LEN]);
+
+/* What an enqueue records besides the bytes. */
+struct spool_envelope {
+	const char		*account;	/* "" for --host */
+	const char		*conffile;	/* NULL: command line */
+	const char		*settings;	/* conf_dump() text */
+	const char		*envelope_from;
+	const char		*message_id;	/* NULL if unknown */
+	const struct strlist	*rcpts;
+	int			 claim;		/* enqueue leased to us */
+	time_t			 now;
+};
+
+int spool_enqueue_begin(struct spool *sp, const struct spool_envelope *env,
+    struct spool_writer **out, char **errstr);
+int spool_enqueue_write(struct spool_writer *w, const char *data,
+    size_t len, char **errstr);
+/* spool_enqueue_commit - make the mail durable; id receives its id.
+ * The writer is freed whatever the result. */
+int spool_enqueue_commit(struct spool_writer *w,
+    char id[SPOOL_ID_LEN + 1], char **errstr);
+void spool_enqueue_abort(struct spool_writer *w);
+
+/* A mail loaded for delivery: only its recipients still pending. */
+struct spool_mail {
+	char		 id[SPOOL_ID_LEN + 1];
+	char		*account;
+	char		*conffile;
+	char		*settings;
+	char		*envelope_from;
+	char		*message_id;
+	struct strlist	 rcpts;		/* pending recipients, in order */
+	int		*rcpt_idx;	/* their index in the mail */
+	long long	 size;
+	int		 attempts;
+	time_t		 created;
+	time_t		 first_attempt;	/* 0: never reached the server */
+	int		 uncertain;	/* it may have been sent already */
+};
+
+int spool_load(struct spool *sp, const char *id, struct spool_mail *m,
+    char **errstr);
+void spool_mail_free(struct spool_mail *m);
+
+/* The mail's bytes, read in order; spool_body_read fits smtp_read_fn. */
+int spool_body_open(struct spool *sp, const char *id,
+    struct spool_body **out, char **errstr);
+ssize_t spool_body_read(void *body, char *buf, size_t len, char **errstr);
+void spool_body_close(struct spool_body *b);
+
+enum spool_rcpt_state { RCPT_PENDING, RCPT_SENT, RCPT_DEFERRED,
+    RCPT_FAILED };
+enum spool_mail_state { MAIL_QUEUED, MAIL_INFLIGHT, MAIL_DEFERRED,
+    MAIL_HELD, MAIL_UNCERTAIN, MAIL_SENT, MAIL_FAILED };
+
+/* One recipient's outcome in an attempt. */
+struct spool_rcpt_result {
+	int			 idx;		/* spool_mail.rcpt_idx[i] */
+	enum spool_rcpt_state	 state;
+	int			 code;
+	const char		*enh;
+	const char		*text;
+};
+
+/* One attempt's outcome, recorded in one transaction. */
+struct spool_attempt {
+	time_t				 now;
+	int				 reached;	/* the server answered */
+	enum spool_mail_state		 state;		/* the mail's new state */
+	time_t				 next_attempt;
+	int				 code;
+	const char			*enh;
+	const char			*text;
+	const char			*cls;		/* smtp_class_name() */
+	const char			*reason;	/* held/failed/uncertain */
+	const char			*queued_as;
+	const struct spool_rcpt_result	*rcpts;
+	size_t				 nrcpts;
+};
+
+int spool_record(struct spool *sp, const char *id,
+    const struct spool_attempt *a, char **errstr);
+
+/*
+ * spool_claim - lease a waiting mail to this process: the one named by
+ * id if id is not "", else the oldest that is due at now (of one
+ * account unless account is NULL), its id then written to id. Mails
+ * left in flight by dead processes are taken back first, as uncertain.
+ * EX_NOINPUT: no such mail waits.
+ */
+int spool_claim(struct spool *sp, time_t now, const char *account,
+    char id[SPOOL_ID_LEN + 1], char **errstr);
+/* spool_waiting - the ids of every waiting mail, oldest first (a
+ * flush's work list: each is tried once). */
+int spool_waiting(struct spool *sp, const char *account, struct strlist *ids,
+    char **errstr);
+
+/* One mail as a listing shows it; valid during the walk callback. */
+struct spool_entry {
+	char		 id[SPOOL_ID_LEN + 1];
+	time_t		 created;
+	long long	 size;
+	char		*account;
+	char		*envelope_from;
+	char		*state;
+	int		 attempts;
+	time_t		 next_attempt;
+	char		*last_text;
+	char		*reason;
+	struct strlist	 rcpts;
+	struct strlist	 rcpt_states;
+};
+
+typedef void (*spool_walk_fn)(const struct spool_entry *e, void *arg);
+/* spool_walk - every mail not yet sent, oldest first. */
+int spool_walk(struct spool *sp, spool_walk_fn fn, void *arg, char **errstr);
+
+const char *spool_mail_state_name(enum spool_mail_state s);
+const char *spool_rcpt_state_name(enum spool_rcpt_state s);
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * spool_impl - what the files of src/queue/ share; not for other modules.
+ */
+#ifndef QUEUE_SPOOL_IMPL_H
+#define QUEUE_SPOOL_IMPL_H
+
+#include <sqlite3.h>
+
+#include "queue/spool.h"
+
+struct spool {
+	sqlite3	*db;
+	char	*path;
+};
+
+/* spool_error - map SQLite's last error to a sysexits code and message
+ * ("<path>: <what>: <sqlite message>"). */
+int spool_error(struct spool *sp, int rc, const char *what, char **errstr);
+/* spool_exec - run SQL without results. */
+int spool_exec(struct spool *sp, const char *sql, char **errstr);
+/* spool_prepare - a statement, or NULL with *errstr set. */
+sqlite3_stmt *spool_prepare(struct spool *sp, const char *sql, int *rc,
+    char **errstr);
+/* spool_rollback - end a failed transaction, keeping the first error. */
+void spool_rollback(struct spool *sp);
+/* spool_text - a column as a new string, NULL for SQL NULL. */
+char *spool_text(sqlite3_stmt *st, int col);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * listing - msmtp-queue --list: the queue at a glance, like mailq.
+ */
+#include "runner/runner.h"
+
+#include <stdio.h>
+#include <sysexits.h>
+#include <time.h>
+
+struct totals {
+	int		 mails;
+	long long	 bytes;
+};
+
+/* age - "3m", "2h", "4d": how long ago t was. */
+static void age(time_t t, time_t now, char *buf, size_t len)
+{
+	long d = (long)(now - t);
+
+	if (d < 120)
+		snprintf(buf, len, "%lds", d < 0 ? 0 : d);
+	else if (d < 7200)
+		snprintf(buf, len, "%ldm", d / 60);
+	else if (d < 172800)
+		snprintf(buf, len, "%ldh", d / 3600);
+	else
+		snprintf(buf, len, "%ldd", d / 86400);
+}
+
+static void print_entry(const struct spool_entry *e, void *arg)
+{
+	struct totals *t = arg;
+	char when[32] = "", ago[32];
+	struct tm tm;
+	size_t i;
+
+	age(e->created, time(NULL), ago, sizeof(ago));
+	if (e->next_attempt > 0) {
+		localtime_r(&e->next_attempt, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	}
+	printf("%s  %-9s %5s %8lld  %s  <%s>\n", e->id, e->state, ago,
+	    e->size, e->account[0] ? e->account : "(command line)",
+	    e->envelope_from);
+	for (i = 0; i < e->rcpts.n; i++)
+		printf("    %-8s %s\n", e->rcpt_states.v[i], e->rcpts.v[i]);
+	if (e->attempts > 0 || e->reason != NULL || e->last_text != NULL)
+		printf("    attempts %d, next %s: %s\n", e->attempts, when,
+		    e->reason ? e->reason : e->last_text ? e->last_text : "");
+	t->mails++;
+	t->bytes += e->size;
+}
+
+int runner_list(struct spool *sp, char **errstr)
+{
+	struct totals t = { 0, 0 };
+	int rc;
+
+	rc = spool_walk(sp, print_entry, &t, errstr);
+	if (rc != EX_OK)
+		return rc;
+	if (t.mails == 0)
+		printf("The queue is empty.\n");
+	else
+		printf("-- %lld bytes in %d mail%s.\n", t.bytes, t.mails,
+		    t.mails == 1 ? "" : "s");
+	return EX_OK;
+}

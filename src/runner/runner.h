@@ -1,0 +1,34 @@
+/*
+ * runner - msmtp-queue's commands over an open spool.
+ *
+ * runner_drain() delivers queued mail one attempt each, oldest first:
+ * with force (--flush) every waiting mail, otherwise (--run) only those
+ * that are due. Each mail is claimed (leased) before it is touched, so
+ * concurrent runners never deliver one twice. Its account comes from the
+ * snapshot taken at enqueue time; the password, which the spool never
+ * holds, from the current configuration. One log line per attempt.
+ * Returns EX_OK when nothing is left deferred, EX_TEMPFAIL when some
+ * mail still waits, another sysexits code (and *errstr) when the spool
+ * fails.
+ *
+ * runner_list() prints the queue, one block per mail, like mailq.
+ */
+#ifndef RUNNER_RUNNER_H
+#define RUNNER_RUNNER_H
+
+#include "client/conf.h"
+#include "queue/spool.h"
+
+struct runner_opts {
+	const struct conf	*conf;		/* for passwords; may be empty */
+	const char		*account;	/* NULL: all accounts */
+	int			 force;
+	int			 debug;
+	int			 verbose;	/* a line per mail on stdout */
+};
+
+int runner_drain(struct spool *sp, const struct runner_opts *o,
+    char **errstr);
+int runner_list(struct spool *sp, char **errstr);
+
+#endif
