@@ -85,8 +85,10 @@ static const struct {
 	{ 'F', "F", "from_full_name" },
 };
 
-/* msmtp's getopt string: the sendmail options it accepts are here too. */
-static const char short_options[] = "Pd::SC:a:f:N:R:X:tA:B:b:F:Gh:iL:mnO:o:v";
+/* msmtp's getopt string: the sendmail options it accepts are here too,
+ * and sendmail's -q, which msmtp lacks and the queue gives meaning. */
+static const char short_options[] =
+    "Pd::SC:a:f:N:R:X:tA:B:b:F:Gh:iL:mnO:o:vq::";
 
 static const struct option fixed_options[] = {
 	{ "version", no_argument, NULL, O_VERSION },
@@ -209,6 +211,14 @@ static int mode_option(struct cmdline *cl, int c)
 		cl->mode = MODE_CONFIGURE;
 		replace(&cl->configure, optarg);
 		return 1;
+	case 'q':
+		cl->mode = MODE_QUEUE_FLUSH;
+		return 1;
+	case 'b':
+		if (strcmp(optarg, "p") != 0)
+			return 0;
+		cl->mode = MODE_QUEUE_LIST;
+		return 1;
 	}
 	return 0;
 }
@@ -262,7 +272,7 @@ static int ignored_option(int c, int *rc, char **errstr)
 {
 	switch (c) {
 	case 'b':
-		if (strcmp(optarg, "m") != 0) {
+		if (strcmp(optarg, "m") != 0 && strcmp(optarg, "p") != 0) {
 			*errstr = xasprintf("unsupported operation mode b%s",
 			    optarg);
 			*rc = EX_USAGE;
@@ -308,6 +318,13 @@ static int check_combinations(const struct cmdline *cl, char **errstr)
 	return EX_OK;
 }
 
+static const char *basename_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
 int cmdline_parse(struct cmdline *cl, int argc, char **argv, char **errstr)
 {
 	struct option *longopts = build_long_options();
@@ -315,6 +332,9 @@ int cmdline_parse(struct cmdline *cl, int argc, char **argv, char **errstr)
 
 	*errstr = NULL;
 	optind = 1;
+	/* sendmail's convention: invoked as mailq, list the queue. */
+	if (argc > 0 && strcmp(basename_of(argv[0]), "mailq") == 0)
+		cl->mode = MODE_QUEUE_LIST;
 	while (rc == EX_OK &&
 	    (c = getopt_long(argc, argv, short_options, longopts, NULL)) != -1) {
 		rc = handle_option(cl, c, errstr);

@@ -26,7 +26,9 @@ enum cl_mode {
 	MODE_RMQS,
 	MODE_CONFIGURE,
 	MODE_VERSION,
-	MODE_HELP
+	MODE_HELP,
+	MODE_QUEUE_FLUSH,	/* -q: msmtp-queue --flush */
+	MODE_QUEUE_LIST		/* -bp, mailq: msmtp-queue --list */
 };
 
 struct cmdline {

@@ -10,6 +10,7 @@
 
 #include "client/cmdline.h"
 #include "client/conf.h"
+#include "client/queuecmd.h"
 #include "client/sendmail.h"
 #include "client/usage.h"
 
@@ -34,6 +35,9 @@ static int run(struct cmdline *cl, char **errstr)
 		return EX_OK;
 	case MODE_SENDMAIL:
 		return sendmail_run(cl, errstr);
+	case MODE_QUEUE_FLUSH:
+	case MODE_QUEUE_LIST:
+		return queuecmd_exec(cl, errstr);
 	case MODE_SERVERINFO:
 	case MODE_RMQS:
 	case MODE_CONFIGURE:

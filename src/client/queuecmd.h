@@ -1,0 +1,17 @@
+/*
+ * queuecmd - sendmail's queue commands, handed to msmtp-queue.
+ *
+ * msmtp -q flushes the queue and msmtp -bp (or msmtp called as mailq)
+ * lists it, exactly as msmtp-queue --flush and --list do: queuecmd_exec()
+ * replaces this process with msmtp-queue (found beside the running
+ * program, else in BINDIR), passing -C and --queue-file along. It
+ * returns only on failure, with EX_OSERR and *errstr set.
+ */
+#ifndef CLIENT_QUEUECMD_H
+#define CLIENT_QUEUECMD_H
+
+#include "client/cmdline.h"
+
+int queuecmd_exec(const struct cmdline *cl, char **errstr);
+
+#endif
