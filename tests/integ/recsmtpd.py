@@ -312,7 +312,8 @@ class _Controller(Controller):
     def __init__(self, server, **kw):
         self.owner = server
         super().__init__(_Handler(server.script), hostname="127.0.0.1",
-                         port=0, ssl_context=server.script.implicit_tls,
+                         port=server.want_port,
+                         ssl_context=server.script.implicit_tls,
                          **kw)
 
     def factory(self):
@@ -333,11 +334,12 @@ class _Controller(Controller):
 class RecordingServer:
     """Context manager: ``with RecordingServer(Script(...)) as srv:``."""
 
-    def __init__(self, script=None):
+    def __init__(self, script=None, port=0):
         self.script = script or Script()
         self.sessions = []
         self._ctl = None
         self.port = None
+        self.want_port = port   # 0: any free port
 
     def __enter__(self):
         self._ctl = _Controller(self)
