@@ -146,6 +146,30 @@ check: deps check-deps
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  $(MAKE) BUILD=build-asan SANITIZE=1 WERROR=1 test-unit test-integ
 
+# libFuzzer targets for the parsers of untrusted input, each run for a
+# bounded time (FUZZ_SECONDS) from an empty corpus in build-fuzz/.
+FUZZ_SECONDS ?= 20
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -DVERSION='"$(VERSION)"' \
+	-DSYSCONFDIR='"$(SYSCONFDIR)"' -DBINDIR='"$(BINDIR)"' \
+	-DLIBEXECDIR='"$(LIBEXECDIR)"' -DPLATFORM='"$(PLATFORM)"' $(PKG_CFLAGS) \
+	-fsanitize=fuzzer,address,undefined
+FUZZ_SRC := $(UTIL_SRC) $(SMTP_SRC) $(filter-out src/client/engine_so.c,$(CLIENT_SRC)) $(QUEUE_SRC)
+
+fuzz: deps $(FUZZ_TARGETS:%=build-fuzz/%)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build-fuzz/corpus-$$t; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	    -print_final_stats=0 build-fuzz/corpus-$$t 2>&1 | tail -n 2 || exit 1; \
+	done
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(SQL_FILES)
+	@mkdir -p build-fuzz
+	tests/sql2c.sh build-fuzz/migrations.c $(SQL_FILES)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC) build-fuzz/migrations.c \
+	  $(PKG_LIBS) -ldl
+
 deps:
 	@tests/deps.sh
 
