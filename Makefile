@@ -102,22 +102,27 @@ $(BUILD)/%.o: %.c Makefile
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/msmtp: $(BUILD)/src/client/main.o $(FRONT_OBJ)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(FRONT_LIBS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(FRONT_LIBS)
 
 $(BUILD)/msmtp-engine.so: $(BUILD)/src/client/engine_so.o $(ENGINE_OBJ) src/client/engine.map
-	$(CC) $(ALL_LDFLAGS) -shared -Wl,--version-script=src/client/engine.map \
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -shared -Wl,--version-script=src/client/engine.map \
 	  -o $@ $(filter %.o,$^) $(ENGINE_LIBS)
 
 $(BUILD)/msmtp-queue: $(BUILD)/src/runner/main.o $(RUNNER_OBJ) $(LIB_OBJ) \
     $(BUILD)/src/client/engine_so.o
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -ldl
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -ldl
 
 $(BUILD)/msmtpd: $(BUILD)/src/msmtpd/main.o $(MSMTPD_OBJ) $(UTIL_OBJ)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests/unit -o $@ $< $(LIB_OBJ) $(PKG_LIBS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests/unit -o $@ $< $(LIB_OBJ) $(PKG_LIBS)
 
 -include $(shell find $(BUILD)/src $(BUILD)/tests -name '*.d' -type f 2>/dev/null)
 

@@ -1,0 +1,236 @@
+/*
+ * queue_test - the backoff policy as a table, and the spool API on a
+ * database in a fresh temporary directory.
+ */
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+
+#include "queue/backoff.h"
+#include "queue/spool.h"
+#include "unit.h"
+#include "util/xalloc.h"
+
+static const struct backoff_policy policy = { 60, 3600, 5 * 86400 };
+
+static const struct {
+	int	attempts;
+	unsigned rnd;
+	long	lo, hi;		/* the delay must fall in [lo, hi) */
+} backoff_cases[] = {
+	{ 0, 0, 48, 49 },		/* never reached: min, jitter 0.8 */
+	{ 1, 0, 48, 49 },
+	{ 1, 0xffff, 71, 72 },		/* jitter just under 1.2 */
+	{ 2, 0x8000, 120, 121 },	/* doubled, jitter 1.0 */
+	{ 3, 0x8000, 240, 241 },
+	{ 6, 0x8000, 1920, 1921 },
+	{ 7, 0x8000, 3600, 3601 },	/* capped */
+	{ 40, 0x8000, 3600, 3601 },	/* no overflow however many */
+	{ 1000000, 0xffff, 4319, 4320 },
+};
+
+static void test_backoff_table(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(backoff_cases) / sizeof(backoff_cases[0]); i++) {
+		long d = (long)(backoff_next(&policy, backoff_cases[i].attempts,
+		    1000000, backoff_cases[i].rnd) - 1000000);
+
+		if (d < backoff_cases[i].lo || d >= backoff_cases[i].hi)
+			fprintf(stderr, "case %zu: delay %ld\n", i, d);
+		CHECK(d >= backoff_cases[i].lo && d < backoff_cases[i].hi);
+	}
+}
+
+static void test_backoff_lifetime(void)
+{
+	CHECK(!backoff_expired(&policy, 0, 1000000000));	/* offline */
+	CHECK(!backoff_expired(&policy, 1000, 1000 + 5 * 86400));
+	CHECK(backoff_expired(&policy, 1000, 1000 + 5 * 86400 + 1));
+}
+
+/* spool_in_tmp - a fresh spool in a new directory below /tmp. */
+static struct spool *spool_in_tmp(char *dir, size_t len)
+{
+	struct spool *sp = NULL;
+	char *err = NULL, *path;
+
+	snprintf(dir, len, "/tmp/queue_test_XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return NULL;
+	path = xasprintf("%s/sub/queue.db", dir);
+	CHECK_INT(spool_open(path, &sp, &err), EX_OK);
+	free(err);
+	free(path);
+	return sp;
+}
+
+/* enqueue_one - a mail of `len` bytes of `fill` for two recipients. */
+static void enqueue_one(struct spool *sp, size_t len, int claim,
+    char id[SPOOL_ID_LEN + 1])
+{
+	struct spool_envelope env = { 0 };
+	struct spool_writer *w;
+	struct strlist rcpts;
+	char *err = NULL, *data = xmalloc(len);
+
+	memset(data, 'x', len);
+	strlist_init(&rcpts);
+	strlist_add(&rcpts, "a@example.org");
+	strlist_add(&rcpts, "b@example.org");
+	env.account = "acc";
+	env.settings = "host \"127.0.0.1\"\n";
+	env.envelope_from = "me@example.org";
+	env.message_id = "<id@example.org>";
+	env.rcpts = &rcpts;
+	env.claim = claim;
+	env.now = 1000;
+	CHECK_INT(spool_enqueue_begin(sp, &env, &w, &err), EX_OK);
+	CHECK_INT(spool_enqueue_write(w, data, len, &err), EX_OK);
+	CHECK_INT(spool_enqueue_commit(w, id, &err), EX_OK);
+	CHECK_INT(strlen(id), SPOOL_ID_LEN);
+	free(err);
+	free(data);
+	strlist_free(&rcpts);
+}
+
+static void test_spool_files_are_private(void)
+{
+	char dir[64], *path;
+	struct spool *sp = spool_in_tmp(dir, sizeof(dir));
+	struct stat st;
+
+	path = xasprintf("%s/sub", dir);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0700);
+	free(path);
+	path = xasprintf("%s/sub/queue.db", dir);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+	free(path);
+	spool_close(sp);
+}
+
+static void test_spool_roundtrip(void)
+{
+	char dir[64], id[SPOOL_ID_LEN + 1], *err = NULL, buf[1000];
+	struct spool *sp = spool_in_tmp(dir, sizeof(dir));
+	struct spool_body *b;
+	struct spool_mail m;
+	size_t total = 0;
+	ssize_t n;
+
+	/* Larger than one chunk, so the body spans several rows. */
+	enqueue_one(sp, 300000, 0, id);
+	CHECK_INT(spool_load(sp, id, &m, &err), EX_OK);
+	CHECK_STR(m.account, "acc");
+	CHECK_STR(m.envelope_from, "me@example.org");
+	CHECK_STR(m.message_id, "<id@example.org>");
+	CHECK_INT(m.size, 300000);
+	CHECK_INT(m.rcpts.n, 2);
+	CHECK_STR(m.rcpts.v[1], "b@example.org");
+	CHECK_INT(spool_body_open(sp, id, &b, &err), EX_OK);
+	while ((n = spool_body_read(b, buf, sizeof(buf), &err)) > 0)
+		total += (size_t)n;
+	CHECK_INT(n, 0);
+	CHECK_INT(total, 300000);
+	spool_body_close(b);
+	spool_mail_free(&m);
+	CHECK_INT(spool_load(sp, "NOSUCHMAIL00", &m, &err), EX_NOINPUT);
+	free(err);
+	spool_close(sp);
+}
+
+static void test_spool_claim_and_record(void)
+{
+	char dir[64], id[SPOOL_ID_LEN + 1], got[SPOOL_ID_LEN + 1] = "";
+	struct spool *sp = spool_in_tmp(dir, sizeof(dir));
+	struct spool_rcpt_result rr[2] = {
+		{ 0, RCPT_SENT, 250, "2.0.0", "250 ok" },
+		{ 1, RCPT_DEFERRED, 451, "4.3.0", "451 later" },
+	};
+	struct spool_attempt a = { 0 };
+	struct spool_mail m;
+	char *err = NULL;
+
+	enqueue_one(sp, 10, 0, id);
+	CHECK_INT(spool_claim(sp, 2000, NULL, got, &err), EX_OK);
+	CHECK_STR(got, id);
+	/* In flight under a living owner (us): nobody else gets it. */
+	got[0] = '\0';
+	CHECK_INT(spool_claim(sp, 2000, NULL, got, &err), EX_NOINPUT);
+	a.now = 2000;
+	a.reached = 1;
+	a.state = MAIL_DEFERRED;
+	a.next_attempt = 2060;
+	a.rcpts = rr;
+	a.nrcpts = 2;
+	CHECK_INT(spool_record(sp, id, &a, &err), EX_OK);
+	/* Only the deferred recipient is left to deliver. */
+	CHECK_INT(spool_load(sp, id, &m, &err), EX_OK);
+	CHECK_INT(m.rcpts.n, 1);
+	CHECK_STR(m.rcpts.v[0], "b@example.org");
+	CHECK_INT(m.attempts, 1);
+	CHECK_INT(m.first_attempt, 2000);
+	spool_mail_free(&m);
+	/* Not due before its time; due after. */
+	got[0] = '\0';
+	CHECK_INT(spool_claim(sp, 2059, NULL, got, &err), EX_NOINPUT);
+	CHECK_INT(spool_claim(sp, 2060, NULL, got, &err), EX_OK);
+	free(err);
+	spool_close(sp);
+}
+
+static void test_spool_dead_owner_is_uncertain(void)
+{
+	char dir[64], id[SPOOL_ID_LEN + 1], got[SPOOL_ID_LEN + 1] = "";
+	struct spool *sp = spool_in_tmp(dir, sizeof(dir));
+	struct spool_mail m;
+	char *err = NULL, *path;
+	sqlite3 *db;
+
+	enqueue_one(sp, 10, 1, id);	/* leased to us at enqueue */
+	/* Pretend the owner was a process of an earlier boot. */
+	path = xasprintf("%s/sub/queue.db", dir);
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "UPDATE mail SET lease_owner = "
+	    "'old-boot:1:1'", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	free(path);
+	CHECK_INT(spool_claim(sp, 1000, NULL, got, &err), EX_OK);
+	CHECK_STR(got, id);
+	CHECK_INT(spool_load(sp, id, &m, &err), EX_OK);
+	CHECK_INT(m.uncertain, 1);
+	spool_mail_free(&m);
+	free(err);
+	spool_close(sp);
+}
+
+static void test_spool_refuses_foreign_database(void)
+{
+	char dir[64], *path, *err = NULL;
+	struct spool *sp = NULL;
+	sqlite3 *db;
+
+	snprintf(dir, sizeof(dir), "/tmp/queue_test_XXXXXX");
+	CHECK(mkdtemp(dir) != NULL);
+	path = xasprintf("%s/other.db", dir);
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "CREATE TABLE t (x)", NULL, NULL, NULL) ==
+	    SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_INT(spool_open(path, &sp, &err), EX_IOERR);
+	CHECK(sp == NULL);
+	CHECK(err != NULL && strstr(err, "not a msmtp spool") != NULL);
+	free(err);
+	free(path);
+}
+
+UNIT_MAIN(
+	UNIT_CASE(test_backoff_table),
+	UNIT_CASE(test_backoff_lifetime),
+	UNIT_CASE(test_spool_files_are_private),
+	UNIT_CASE(test_spool_roundtrip),
+	UNIT_CASE(test_spool_claim_and_record),
+	UNIT_CASE(test_spool_dead_owner_is_uncertain),
+	UNIT_CASE(test_spool_refuses_foreign_database)
+)
