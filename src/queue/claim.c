@@ -21,31 +21,17 @@
 /* owner_alive - whether the process named by a lease still runs. */
 static int owner_alive(const char *owner)
 {
-	char mine[SPOOL_OWNER_LEN], path[64], line[1024], *p;
-	const char *colon;
-	unsigned long long start = 0, want;
+	char mine[SPOOL_OWNER_LEN];
+	const char *colon = strchr(owner, ':');
+	unsigned long long want;
 	long pid;
-	int field;
-	FILE *f;
 
 	spool_owner(mine);
-	colon = strchr(owner, ':');
 	if (colon == NULL || strncmp(owner, mine, (size_t)(colon - owner)) != 0)
 		return 0;	/* another boot */
 	if (sscanf(colon + 1, "%ld:%llu", &pid, &want) != 2)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if ((f = fopen(path, "re")) == NULL)
-		return 0;
-	p = fgets(line, sizeof(line), f);
-	fclose(f);
-	if (p == NULL || (p = strrchr(line, ')')) == NULL)
-		return 0;
-	for (field = 2; field < 22 && p != NULL; field++)
-		p = strchr(p + 1, ' ');
-	if (p != NULL)
-		start = strtoull(p + 1, NULL, 10);
-	return start == want;
+	return spool_start_time(pid) == want;
 }
 
 /* release_dead - turn mails in flight under dead owners uncertain. */

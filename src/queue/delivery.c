@@ -25,14 +25,6 @@ struct spool_body {
 	int		 done;
 };
 
-static void bind_text(sqlite3_stmt *st, int col, const char *s)
-{
-	if (s == NULL)
-		sqlite3_bind_null(st, col);
-	else
-		sqlite3_bind_text(st, col, s, -1, SQLITE_STATIC);
-}
-
 static int load_row(struct spool *sp, const char *id, struct spool_mail *m,
     char **errstr)
 {
@@ -44,7 +36,7 @@ static int load_row(struct spool *sp, const char *id, struct spool_mail *m,
 	    "coalesce(first_attempt, 0), uncertain FROM mail WHERE id = ?", &rc, errstr);
 	if (st == NULL)
 		return rc;
-	bind_text(st, 1, id);
+	spool_bind_text(st, 1, id);
 	err = sqlite3_step(st);
 	if (err == SQLITE_ROW) {
 		snprintf(m->id, sizeof(m->id), "%s", id);
@@ -79,7 +71,7 @@ static int load_rcpts(struct spool *sp, struct spool_mail *m, char **errstr)
 	    errstr);
 	if (st == NULL)
 		return rc;
-	bind_text(st, 1, m->id);
+	spool_bind_text(st, 1, m->id);
 	while ((err = sqlite3_step(st)) == SQLITE_ROW) {
 		m->rcpt_idx = xreallocarray(m->rcpt_idx, n + 1, sizeof(int));
 		m->rcpt_idx[n++] = sqlite3_column_int(st, 0);
@@ -201,14 +193,14 @@ static int record_rcpts(struct spool *sp, const char *id,
 		const struct spool_rcpt_result *r = &a->rcpts[i];
 
 		sqlite3_reset(st);
-		bind_text(st, 1, spool_rcpt_state_name(r->state));
+		spool_bind_text(st, 1, spool_rcpt_state_name(r->state));
 		if (r->code)
 			sqlite3_bind_int(st, 2, r->code);
 		else
 			sqlite3_bind_null(st, 2);
-		bind_text(st, 3, r->enh && r->enh[0] ? r->enh : NULL);
-		bind_text(st, 4, r->text);
-		bind_text(st, 5, id);
+		spool_bind_text(st, 3, r->enh && r->enh[0] ? r->enh : NULL);
+		spool_bind_text(st, 4, r->text);
+		spool_bind_text(st, 5, id);
 		sqlite3_bind_int(st, 6, r->idx);
 		err = sqlite3_step(st);
 	}
@@ -235,18 +227,18 @@ static int record_mail(struct spool *sp, const char *id,
 	    "WHERE id = ?11", &rc, errstr);
 	if (st == NULL)
 		return rc;
-	bind_text(st, 1, spool_mail_state_name(a->state));
+	spool_bind_text(st, 1, spool_mail_state_name(a->state));
 	sqlite3_bind_int(st, 2, a->reached ? 1 : 0);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)a->next_attempt);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)a->now);
 	if (a->code)
 		sqlite3_bind_int(st, 5, a->code);
-	bind_text(st, 6, a->enh && a->enh[0] ? a->enh : NULL);
-	bind_text(st, 7, a->text);
-	bind_text(st, 8, a->cls);
-	bind_text(st, 9, a->reason);
-	bind_text(st, 10, a->queued_as);
-	bind_text(st, 11, id);
+	spool_bind_text(st, 6, a->enh && a->enh[0] ? a->enh : NULL);
+	spool_bind_text(st, 7, a->text);
+	spool_bind_text(st, 8, a->cls);
+	spool_bind_text(st, 9, a->reason);
+	spool_bind_text(st, 10, a->queued_as);
+	spool_bind_text(st, 11, id);
 	sqlite3_bind_int(st, 12, a->state == MAIL_UNCERTAIN);
 	err = sqlite3_step(st);
 	if (err != SQLITE_DONE)
@@ -265,7 +257,7 @@ static int drop_bytes(struct spool *sp, const char *id, char **errstr)
 	    errstr);
 	if (st == NULL)
 		return rc;
-	bind_text(st, 1, id);
+	spool_bind_text(st, 1, id);
 	err = sqlite3_step(st);
 	if (err != SQLITE_DONE)
 		rc = spool_error(sp, err, "cannot record the attempt", errstr);

@@ -54,14 +54,6 @@ static void make_id(char id[SPOOL_ID_LEN + 1])
 	id[SPOOL_ID_LEN] = '\0';
 }
 
-static void bind_text(sqlite3_stmt *st, int col, const char *s)
-{
-	if (s == NULL)
-		sqlite3_bind_null(st, col);
-	else
-		sqlite3_bind_text(st, col, s, -1, SQLITE_STATIC);
-}
-
 /* insert_mail - the mail's row under a fresh id (retried on a clash). */
 static int insert_mail(struct spool_writer *w, const struct spool_envelope *e,
     char **errstr)
@@ -81,16 +73,16 @@ static int insert_mail(struct spool_writer *w, const struct spool_envelope *e,
 	    tries++) {
 		make_id(w->id);
 		sqlite3_reset(st);
-		bind_text(st, 1, w->id);
+		spool_bind_text(st, 1, w->id);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)e->now);
-		bind_text(st, 3, e->account ? e->account : "");
-		bind_text(st, 4, e->conffile);
-		bind_text(st, 5, e->settings ? e->settings : "");
-		bind_text(st, 6, e->envelope_from);
-		bind_text(st, 7, e->message_id);
-		bind_text(st, 8, e->claim ? "inflight" : "queued");
+		spool_bind_text(st, 3, e->account ? e->account : "");
+		spool_bind_text(st, 4, e->conffile);
+		spool_bind_text(st, 5, e->settings ? e->settings : "");
+		spool_bind_text(st, 6, e->envelope_from);
+		spool_bind_text(st, 7, e->message_id);
+		spool_bind_text(st, 8, e->claim ? "inflight" : "queued");
 		sqlite3_bind_int64(st, 9, (sqlite3_int64)e->now);
-		bind_text(st, 10, e->claim ? owner : NULL);
+		spool_bind_text(st, 10, e->claim ? owner : NULL);
 		err = sqlite3_step(st);
 	}
 	if (err != SQLITE_DONE)
@@ -112,9 +104,9 @@ static int insert_rcpts(struct spool_writer *w, const struct strlist *rcpts,
 		return rc;
 	for (i = 0; i < rcpts->n && err == SQLITE_DONE; i++) {
 		sqlite3_reset(st);
-		bind_text(st, 1, w->id);
+		spool_bind_text(st, 1, w->id);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
-		bind_text(st, 3, rcpts->v[i]);
+		spool_bind_text(st, 3, rcpts->v[i]);
 		err = sqlite3_step(st);
 	}
 	if (err != SQLITE_DONE)
@@ -156,7 +148,7 @@ static int flush_chunk(struct spool_writer *w, char **errstr)
 	if (w->pending.len == 0)
 		return EX_OK;
 	sqlite3_reset(w->chunk);
-	bind_text(w->chunk, 1, w->id);
+	spool_bind_text(w->chunk, 1, w->id);
 	sqlite3_bind_int(w->chunk, 2, w->seq++);
 	sqlite3_bind_blob64(w->chunk, 3, w->pending.data, w->pending.len,
 	    SQLITE_STATIC);
@@ -199,7 +191,7 @@ static int set_size(struct spool_writer *w, char **errstr)
 	if (st == NULL)
 		return rc;
 	sqlite3_bind_int64(st, 1, w->size);
-	bind_text(st, 2, w->id);
+	spool_bind_text(st, 2, w->id);
 	err = sqlite3_step(st);
 	if (err != SQLITE_DONE)
 		rc = spool_error(w->sp, err, "cannot store the mail", errstr);

@@ -317,14 +317,22 @@ static void read_small_file(const char *path, char *buf, size_t len)
 	fclose(f);
 }
 
-/* start_time - field 22 of /proc/self/stat: when this process began. */
-static unsigned long long start_time(void)
+void spool_bind_text(sqlite3_stmt *st, int col, const char *s)
 {
-	char line[1024], *p;
+	if (s == NULL)
+		sqlite3_bind_null(st, col);
+	else
+		sqlite3_bind_text(st, col, s, -1, SQLITE_STATIC);
+}
+
+unsigned long long spool_start_time(long pid)
+{
+	char line[1024], path[64], *p;
 	unsigned long long t = 0;
 	int field;
 
-	read_small_file("/proc/self/stat", line, sizeof(line));
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	read_small_file(path, line, sizeof(line));
 	p = strrchr(line, ')');	/* the command name may hold spaces */
 	if (p == NULL)
 		return 0;
@@ -341,7 +349,7 @@ void spool_owner(char buf[SPOOL_OWNER_LEN])
 
 	read_small_file("/proc/sys/kernel/random/boot_id", boot, sizeof(boot));
 	snprintf(buf, SPOOL_OWNER_LEN, "%.40s:%ld:%llu", boot, (long)getpid(),
-	    start_time());
+	    spool_start_time((long)getpid()));
 }
 
 static const char *const mail_states[] = {

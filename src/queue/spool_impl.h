@@ -25,5 +25,11 @@ sqlite3_stmt *spool_prepare(struct spool *sp, const char *sql, int *rc,
 void spool_rollback(struct spool *sp);
 /* spool_text - a column as a new string, NULL for SQL NULL. */
 char *spool_text(sqlite3_stmt *st, int col);
+/* spool_bind_text - bind a string that outlives the statement's step,
+ * or SQL NULL for a NULL pointer. */
+void spool_bind_text(sqlite3_stmt *st, int col, const char *s);
+/* spool_start_time - when process pid started (clock ticks since boot),
+ * 0 if it does not exist: with the boot id, it names a process for good. */
+unsigned long long spool_start_time(long pid);
 
 #endif
