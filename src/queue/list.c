@@ -55,7 +55,8 @@ static void read_entry(sqlite3_stmt *st, struct spool_entry *e)
 	strlist_init(&e->rcpt_states);
 }
 
-int spool_walk(struct spool *sp, spool_walk_fn fn, void *arg, char **errstr)
+int spool_walk(struct spool *sp, const char *id, const char *account,
+    spool_walk_fn fn, void *arg, char **errstr)
 {
 	sqlite3_stmt *st, *rst;
 	struct spool_entry e;
@@ -63,10 +64,13 @@ int spool_walk(struct spool *sp, spool_walk_fn fn, void *arg, char **errstr)
 
 	st = spool_prepare(sp, "SELECT id, created, size, account, "
 	    "envelope_from, state, attempts, next_attempt, last_text, reason "
-	    "FROM mail WHERE state <> 'sent' ORDER BY created, id", &rc,
-	    errstr);
+	    "FROM mail WHERE (?1 IS NULL OR id = ?1) AND (?2 IS NULL OR "
+	    "account = ?2) AND (?1 IS NOT NULL OR state <> 'sent') "
+	    "ORDER BY created, id", &rc, errstr);
 	if (st == NULL)
 		return rc;
+	spool_bind_text(st, 1, id);
+	spool_bind_text(st, 2, account);
 	rst = spool_prepare(sp, "SELECT address, state FROM rcpt WHERE "
 	    "mail_id = ? ORDER BY idx", &rc, errstr);
 	while (rst != NULL && (err = sqlite3_step(st)) == SQLITE_ROW) {

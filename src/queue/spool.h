@@ -174,8 +174,33 @@ struct spool_entry {
 };
 
 typedef void (*spool_walk_fn)(const struct spool_entry *e, void *arg);
-/* spool_walk - every mail not yet sent, oldest first. */
-int spool_walk(struct spool *sp, spool_walk_fn fn, void *arg, char **errstr);
+/* spool_walk - the mail id (any state), or every mail not yet sent,
+ * oldest first, of one account unless account is NULL. */
+int spool_walk(struct spool *sp, const char *id, const char *account,
+    spool_walk_fn fn, void *arg, char **errstr);
+
+/* What the user may do to queued mail. */
+enum spool_action {
+	SPOOL_HOLD,	/* waiting mail: keep it until released */
+	SPOOL_RELEASE,	/* held mail: queue it again, due now */
+	SPOOL_RETRY,	/* waiting or failed mail: due now, all
+			   recipients not yet sent tried again */
+	SPOOL_DELETE	/* any mail not in flight: gone for good */
+};
+
+/*
+ * spool_manage - apply an action to the mail id (or to every mail when id
+ * is NULL), of one account unless account is NULL; *count gets how many
+ * mails changed. Mails in flight are left alone.
+ */
+int spool_manage(struct spool *sp, enum spool_action action, const char *id,
+    const char *account, time_t now, int *count, char **errstr);
+/*
+ * spool_json - the mail id (any state), or every mail not yet sent, as a
+ * JSON array of objects with their recipients; *json is new.
+ */
+int spool_json(struct spool *sp, const char *id, const char *account,
+    char **json, char **errstr);
 
 const char *spool_mail_state_name(enum spool_mail_state s);
 const char *spool_rcpt_state_name(enum spool_rcpt_state s);

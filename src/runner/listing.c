@@ -4,6 +4,7 @@
 #include "runner/runner.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <sysexits.h>
 #include <time.h>
 
@@ -51,12 +52,21 @@ static void print_entry(const struct spool_entry *e, void *arg)
 	t->bytes += e->size;
 }
 
-int runner_list(struct spool *sp, char **errstr)
+int runner_list(struct spool *sp, const char *account, int json,
+    char **errstr)
 {
 	struct totals t = { 0, 0 };
+	char *text = NULL;
 	int rc;
 
-	rc = spool_walk(sp, print_entry, &t, errstr);
+	if (json) {
+		rc = spool_json(sp, NULL, account, &text, errstr);
+		if (rc == EX_OK)
+			printf("%s\n", text);
+		free(text);
+		return rc;
+	}
+	rc = spool_walk(sp, NULL, account, print_entry, &t, errstr);
 	if (rc != EX_OK)
 		return rc;
 	if (t.mails == 0)

@@ -1,7 +1,9 @@
 /*
  * msmtp-queue - the queue runner: deliver, list and manage the spool.
  *
- * Errors are reported here, once, as "msmtp-queue: message".
+ * main() parses the command line and dispatches; errors are reported
+ * here, once, as "msmtp-queue: message", and the sysexits code is the
+ * exit status.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -14,8 +16,8 @@
 #include "runner/runner.h"
 #include "util/xalloc.h"
 
-enum command { CMD_NONE, CMD_FLUSH, CMD_RUN, CMD_LIST, CMD_VERSION,
-    CMD_HELP };
+enum command { CMD_NONE, CMD_FLUSH, CMD_RUN, CMD_LIST, CMD_SHOW, CMD_HOLD,
+    CMD_RELEASE, CMD_RETRY, CMD_DELETE, CMD_PURGE, CMD_VERSION, CMD_HELP };
 
 struct args {
 	enum command	 cmd;
@@ -23,14 +25,25 @@ struct args {
 	char		*queue_file;
 	char		*account;
 	int		 debug;
+	int		 json;
+	int		 raw;
+	int		 yes;
+	struct strlist	 ids;
 };
 
 static const char usage_text[] =
-"Usage: msmtp-queue [option...] command\n"
+"Usage: msmtp-queue [option...] command [ID... | ALL]\n"
 "Commands:\n"
 "  --flush          deliver every queued mail now, ignoring retry times\n"
 "  --run            deliver the mails that are due\n"
-"  --list           show what is queued, and why\n"
+"  --list           show what is queued, and why (--json for scripts)\n"
+"  --show ID        one mail's record and headers (--raw: its bytes)\n"
+"  --hold ID...     keep mails from delivery until released\n"
+"  --release ID...  queue held mails again\n"
+"  --retry ID...    make mails due now (failed ones too)\n"
+"  --delete ID...   remove mails from the queue\n"
+"  --purge          remove every mail (asks; --yes when not on a terminal)\n"
+"  ID may be ALL.\n"
 "Options:\n"
 "  -C, --file=FILE  configuration file (as msmtp)\n"
 "  --queue-file=DB  the spool (default $MSMTP_QUEUE_FILE, else\n"
@@ -39,40 +52,76 @@ static const char usage_text[] =
 "  -d, --debug      print the SMTP dialogues\n"
 "Exit: 0 when nothing is left waiting, 75 when some mail waits.\n";
 
+static const struct option opts[] = {
+	{ "flush", no_argument, NULL, CMD_FLUSH },
+	{ "run", no_argument, NULL, CMD_RUN },
+	{ "list", no_argument, NULL, CMD_LIST },
+	{ "show", no_argument, NULL, CMD_SHOW },
+	{ "hold", no_argument, NULL, CMD_HOLD },
+	{ "release", no_argument, NULL, CMD_RELEASE },
+	{ "retry", no_argument, NULL, CMD_RETRY },
+	{ "delete", no_argument, NULL, CMD_DELETE },
+	{ "purge", no_argument, NULL, CMD_PURGE },
+	{ "version", no_argument, NULL, CMD_VERSION },
+	{ "help", no_argument, NULL, CMD_HELP },
+	{ "file", required_argument, NULL, 'C' },
+	{ "queue-file", required_argument, NULL, 'Q' },
+	{ "account", required_argument, NULL, 'a' },
+	{ "debug", no_argument, NULL, 'd' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "raw", no_argument, NULL, 'r' },
+	{ "yes", no_argument, NULL, 'y' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void replace(char **field, const char *value)
+{
+	free(*field);
+	*field = xstrdup(value);
+}
+
+/* option - one option; 0 if getopt already reported it bad. */
+static int option(struct args *a, int c)
+{
+	if (c > CMD_NONE && c <= CMD_HELP) {
+		a->cmd = (enum command)c;
+		return 1;
+	}
+	switch (c) {
+	case 'C': replace(&a->conffile, optarg); return 1;
+	case 'Q': replace(&a->queue_file, optarg); return 1;
+	case 'a': replace(&a->account, optarg); return 1;
+	case 'd': a->debug = 1; return 1;
+	case 'j': a->json = 1; return 1;
+	case 'r': a->raw = 1; return 1;
+	case 'y': a->yes = 1; return 1;
+	}
+	return 0;
+}
+
+static int takes_ids(enum command cmd)
+{
+	return cmd == CMD_SHOW || cmd == CMD_HOLD || cmd == CMD_RELEASE ||
+	    cmd == CMD_RETRY || cmd == CMD_DELETE;
+}
+
 static int parse(int argc, char **argv, struct args *a, char **errstr)
 {
-	static const struct option opts[] = {
-		{ "flush", no_argument, NULL, 'q' },
-		{ "run", no_argument, NULL, 'r' },
-		{ "list", no_argument, NULL, 'l' },
-		{ "file", required_argument, NULL, 'C' },
-		{ "queue-file", required_argument, NULL, 'Q' },
-		{ "account", required_argument, NULL, 'a' },
-		{ "debug", no_argument, NULL, 'd' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "C:a:d", opts, NULL)) != -1) {
-		switch (c) {
-		case 'q': a->cmd = CMD_FLUSH; break;
-		case 'r': a->cmd = CMD_RUN; break;
-		case 'l': a->cmd = CMD_LIST; break;
-		case 'V': a->cmd = CMD_VERSION; break;
-		case 'h': a->cmd = CMD_HELP; break;
-		case 'C': free(a->conffile); a->conffile = xstrdup(optarg); break;
-		case 'Q': free(a->queue_file); a->queue_file = xstrdup(optarg);
-			break;
-		case 'a': free(a->account); a->account = xstrdup(optarg); break;
-		case 'd': a->debug = 1; break;
-		default: return EX_USAGE;
-		}
+	while ((c = getopt_long(argc, argv, "C:a:d", opts, NULL)) != -1)
+		if (!option(a, c))
+			return EX_USAGE;
+	for (; optind < argc; optind++)
+		strlist_add(&a->ids, argv[optind]);
+	if (a->cmd == CMD_NONE) {
+		*errstr = xstrdup("no command given (see --help)");
+		return EX_USAGE;
 	}
-	if (optind < argc || a->cmd == CMD_NONE) {
-		*errstr = xstrdup("give one command: --flush, --run or --list "
-		    "(see --help)");
+	if (takes_ids(a->cmd) != (a->ids.n > 0) ||
+	    (a->cmd == CMD_SHOW && a->ids.n != 1)) {
+		*errstr = xstrdup(takes_ids(a->cmd) ? "which mail? give an "
+		    "ID (or ALL)" : "this command takes no mail ID");
 		return EX_USAGE;
 	}
 	return EX_OK;
@@ -109,17 +158,14 @@ static int open_spool(const struct args *a, struct spool **sp, char **errstr)
 	return rc;
 }
 
-static int run(const struct args *a, char **errstr)
+static int drain(const struct args *a, struct spool *sp, char **errstr)
 {
 	struct runner_opts o;
-	struct spool *sp;
 	struct conf conf;
 	int rc;
 
 	conf_init(&conf);
-	rc = a->cmd == CMD_LIST ? EX_OK : load_conf(a, &conf, errstr);
-	if (rc == EX_OK)
-		rc = open_spool(a, &sp, errstr);
+	rc = load_conf(a, &conf, errstr);
 	if (rc == EX_OK) {
 		memset(&o, 0, sizeof(o));
 		o.conf = &conf;
@@ -127,11 +173,50 @@ static int run(const struct args *a, char **errstr)
 		o.force = a->cmd == CMD_FLUSH;
 		o.debug = a->debug;
 		o.verbose = 1;
-		rc = a->cmd == CMD_LIST ? runner_list(sp, errstr) :
-		    runner_drain(sp, &o, errstr);
-		spool_close(sp);
+		rc = runner_drain(sp, &o, errstr);
 	}
 	conf_free(&conf);
+	return rc;
+}
+
+static int dispatch(const struct args *a, struct spool *sp, char **errstr)
+{
+	switch (a->cmd) {
+	case CMD_FLUSH:
+	case CMD_RUN:
+		return drain(a, sp, errstr);
+	case CMD_LIST:
+		return runner_list(sp, a->account, a->json, errstr);
+	case CMD_SHOW:
+		return runner_show(sp, a->ids.v[0], a->raw, errstr);
+	case CMD_HOLD:
+		return runner_manage(sp, SPOOL_HOLD, &a->ids, a->account, errstr);
+	case CMD_RELEASE:
+		return runner_manage(sp, SPOOL_RELEASE, &a->ids, a->account,
+		    errstr);
+	case CMD_RETRY:
+		return runner_manage(sp, SPOOL_RETRY, &a->ids, a->account,
+		    errstr);
+	case CMD_DELETE:
+		return runner_manage(sp, SPOOL_DELETE, &a->ids, a->account,
+		    errstr);
+	case CMD_PURGE:
+		return runner_purge(sp, a->account, a->yes, errstr);
+	default:
+		return EX_SOFTWARE;
+	}
+}
+
+static int run(const struct args *a, char **errstr)
+{
+	struct spool *sp;
+	int rc;
+
+	rc = open_spool(a, &sp, errstr);
+	if (rc != EX_OK)
+		return rc;
+	rc = dispatch(a, sp, errstr);
+	spool_close(sp);
 	return rc;
 }
 
@@ -142,6 +227,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	memset(&a, 0, sizeof(a));
+	strlist_init(&a.ids);
 	rc = parse(argc, argv, &a, &errstr);
 	if (rc == EX_OK && a.cmd == CMD_VERSION)
 		printf("msmtp-queue version %s\n", VERSION);
@@ -155,5 +241,6 @@ int main(int argc, char **argv)
 	free(a.conffile);
 	free(a.queue_file);
 	free(a.account);
+	strlist_free(&a.ids);
 	return rc;
 }

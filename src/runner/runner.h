@@ -29,6 +29,17 @@ struct runner_opts {
 
 int runner_drain(struct spool *sp, const struct runner_opts *o,
     char **errstr);
-int runner_list(struct spool *sp, char **errstr);
+/* runner_list - the queue like mailq, or as JSON (SQLite's functions). */
+int runner_list(struct spool *sp, const char *account, int json,
+    char **errstr);
+/* runner_manage - an action on each id ("ALL": every mail); says how
+ * many changed; EX_NOINPUT when none did. */
+int runner_manage(struct spool *sp, enum spool_action action,
+    const struct strlist *ids, const char *account, char **errstr);
+/* runner_purge - delete every mail, after a yes on a terminal or --yes. */
+int runner_purge(struct spool *sp, const char *account, int yes,
+    char **errstr);
+/* runner_show - one mail's record (JSON) and headers, or its raw bytes. */
+int runner_show(struct spool *sp, const char *id, int raw, char **errstr);
 
 #endif

@@ -1,0 +1,125 @@
+/*
+ * manage - msmtp-queue's commands that change or show single mails:
+ * --hold, --release, --retry, --delete, --purge, --show; see runner.h.
+ */
+#include "runner/runner.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/xalloc.h"
+
+static const char *const action_names[] = {
+	"held", "released", "queued for a retry", "deleted"
+};
+
+int runner_manage(struct spool *sp, enum spool_action action,
+    const struct strlist *ids, const char *account, char **errstr)
+{
+	size_t i;
+	int rc = EX_OK, count, total = 0;
+
+	for (i = 0; rc == EX_OK && i < ids->n; i++) {
+		const char *id = strcmp(ids->v[i], "ALL") == 0 ? NULL :
+		    ids->v[i];
+
+		rc = spool_manage(sp, action, id, account, time(NULL), &count,
+		    errstr);
+		if (rc == EX_OK && count == 0 && id != NULL)
+			fprintf(stderr, "msmtp-queue: %s: no such mail, or "
+			    "not in a state that allows this\n", id);
+		total += count;
+	}
+	if (rc == EX_OK)
+		printf("%d mail%s %s.\n", total, total == 1 ? "" : "s",
+		    action_names[action]);
+	if (rc == EX_OK && total == 0)
+		rc = EX_NOINPUT;
+	return rc;
+}
+
+/* confirm - ask on a terminal; without one, only --yes may purge. */
+static int confirm(const char *question)
+{
+	char answer[16];
+
+	if (!isatty(STDIN_FILENO))
+		return 0;
+	fprintf(stderr, "%s [y/N] ", question);
+	if (fgets(answer, sizeof(answer), stdin) == NULL)
+		return 0;
+	return answer[0] == 'y' || answer[0] == 'Y';
+}
+
+int runner_purge(struct spool *sp, const char *account, int yes,
+    char **errstr)
+{
+	struct strlist all;
+	int rc;
+
+	if (!yes && !confirm("Delete every mail in the queue?")) {
+		*errstr = xstrdup("not purging: confirm on a terminal, or "
+		    "give --yes");
+		return EX_USAGE;
+	}
+	strlist_init(&all);
+	strlist_add(&all, "ALL");
+	rc = runner_manage(sp, SPOOL_DELETE, &all, account, errstr);
+	strlist_free(&all);
+	return rc == EX_NOINPUT ? EX_OK : rc;
+}
+
+/* show_headers - the mail's header block, as stored. */
+static int show_headers(struct spool *sp, const char *id, int raw,
+    char **errstr)
+{
+	struct spool_body *b;
+	char buf[8192], *end;
+	ssize_t n;
+	int rc, at_bol = 1;
+
+	rc = spool_body_open(sp, id, &b, errstr);
+	if (rc != EX_OK)
+		return rc;
+	while ((n = spool_body_read(b, buf, sizeof(buf), errstr)) > 0) {
+		if (raw) {
+			fwrite(buf, 1, (size_t)n, stdout);
+			continue;
+		}
+		/* Up to the empty line that ends the header block. */
+		end = at_bol && buf[0] == '\n' ? buf :
+		    memmem(buf, (size_t)n, "\n\n", 2);
+		if (end != NULL) {
+			fwrite(buf, 1, (size_t)(end - buf) + 1, stdout);
+			break;
+		}
+		fwrite(buf, 1, (size_t)n, stdout);
+		at_bol = buf[n - 1] == '\n';
+	}
+	spool_body_close(b);
+	return n < 0 ? EX_IOERR : EX_OK;
+}
+
+int runner_show(struct spool *sp, const char *id, int raw, char **errstr)
+{
+	char *json = NULL;
+	int rc;
+
+	if (!raw) {
+		rc = spool_json(sp, id, NULL, &json, errstr);
+		if (rc != EX_OK)
+			return rc;
+		if (strcmp(json, "[]") == 0) {
+			free(json);
+			*errstr = xasprintf("no mail %s in the queue", id);
+			return EX_NOINPUT;
+		}
+		printf("%s\n\n", json);
+		free(json);
+	}
+	return show_headers(sp, id, raw, errstr);
+}
