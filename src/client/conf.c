@@ -993,11 +993,15 @@ static const char *word_for(const struct cmd *c, int ival, const char *sval)
  * leave the line out (the built-in default already says it). */
 static char *dump_arg(const struct account *a, const struct cmd *c)
 {
-	const char *base = (const char *)a, *s, *w;
-	int i;
+	const char *base = (const char *)a, *s = NULL, *w;
+	int i = 0;
 
-	s = *(char *const *)(base + c->off);
-	i = *(const int *)(base + c->off);
+	/* Each kind names a field of one type: read only that type, so a
+	 * narrow int field is never loaded as a pointer. */
+	if (c->kind == K_WORD || c->kind == K_INT)
+		memcpy(&i, base + c->off, sizeof i);
+	else if (c->kind != K_NOARG && c->kind != K_NOOP)
+		memcpy(&s, base + c->off, sizeof s);
 	switch (c->kind) {
 	case K_STR:
 	case K_FPR:
