@@ -5,6 +5,8 @@
 #                   run the whole suite again under ASan+UBSan
 #   make demo       send one mail through a loopback server and show it
 #   make deps       apt-get what the build and the tests need (idempotent)
+#   make bench      speed and memory against Debian's msmtp, as ratios
+#   make fuzz       libFuzzer on every parser of untrusted input
 #   make install    PREFIX, DESTDIR, SYSCONFDIR honoured
 
 PREFIX     ?= /usr/local
@@ -56,7 +58,7 @@ UTIL_SRC   := $(wildcard src/util/*.c)
 SMTP_SRC   := $(wildcard src/smtp/*.c)
 CLIENT_SRC := $(filter-out src/client/main.c src/client/engine_so.c,$(wildcard src/client/*.c))
 # What the shared engine holds besides src/smtp: the delivery driver.
-ENGINE_CLIENT_SRC := src/client/deliver.c
+ENGINE_CLIENT_SRC := src/client/deliver.c src/client/password.c
 QUEUE_SRC  := $(wildcard src/queue/*.c)
 SQL_FILES  := $(sort $(wildcard sql/*.sql))
 RUNNER_SRC := $(filter-out src/runner/main.c,$(wildcard src/runner/*.c))
@@ -72,9 +74,11 @@ RUNNER_OBJ := $(call obj,$(RUNNER_SRC))
 MSMTPD_OBJ := $(call obj,$(MSMTPD_SRC))
 LIB_OBJ    := $(CLIENT_OBJ) $(QUEUE_OBJ) $(SMTP_OBJ) $(UTIL_OBJ)
 ENGINE_OBJ := $(SMTP_OBJ) $(call obj,$(ENGINE_CLIENT_SRC)) $(UTIL_OBJ)
-# The front end also names outcome classes (pure code, no engine libraries).
+# The front end also names outcome classes and runs passwordeval (pure
+# code, no engine libraries).
 FRONT_OBJ  := $(filter-out $(ENGINE_OBJ),$(CLIENT_OBJ)) $(QUEUE_OBJ) \
-              $(BUILD)/src/smtp/outcome.o $(UTIL_OBJ)
+              $(BUILD)/src/smtp/outcome.o $(BUILD)/src/client/password.o \
+              $(UTIL_OBJ)
 
 PROGS := $(BUILD)/msmtp $(BUILD)/msmtp-engine.so $(BUILD)/msmtp-queue \
          $(BUILD)/msmtpd
@@ -83,7 +87,7 @@ UNIT_SRC   := $(wildcard tests/unit/*_test.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all check check-build test-unit test-integ sanitize-check deps demo \
-        install clean check-deps fuzz help
+        install clean check-deps fuzz bench help
 all: $(PROGS)
 
 # The schema migrations, embedded in order (src/queue/migrations.h).
@@ -122,7 +126,7 @@ $(BUILD)/msmtpd: $(BUILD)/src/msmtpd/main.o $(MSMTPD_OBJ) $(UTIL_OBJ)
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests/unit -o $@ $< $(LIB_OBJ) $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -Itests/unit -o $@ $< $(LIB_OBJ) $(PKG_LIBS)
 
 -include $(shell find $(BUILD)/src $(BUILD)/tests -name '*.d' -type f 2>/dev/null)
 
@@ -169,14 +173,23 @@ fuzz: deps $(FUZZ_TARGETS:%=build-fuzz/%)
 	    -print_final_stats=0 build-fuzz/corpus-$$t 2>&1 | tail -n 2 || exit 1; \
 	done
 
-build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(SQL_FILES)
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(MSMTPD_SRC) $(SQL_FILES)
 	@mkdir -p build-fuzz
 	tests/sql2c.sh build-fuzz/migrations.c $(SQL_FILES)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC) build-fuzz/migrations.c \
 	  $(PKG_LIBS) -ldl
 
+# Debian packages, then Postfix unpacked into build/postfix-root for the
+# real-MTA tests and the benchmarks (never installed as the system MTA).
 deps:
 	@tests/deps.sh
+	@tests/postfix-setup.sh
+
+# Speed and memory side by side with Debian's msmtp, reported as ratios.
+bench: deps all
+	$(PYTHON) bench/send_1000.py --ours $(abspath $(BUILD))/msmtp
+	$(PYTHON) bench/enqueue.py --build $(abspath $(BUILD))
+	$(PYTHON) bench/smtp_source_limit.py
 
 demo: deps all
 	@tests/demo.sh $(abspath $(BUILD))

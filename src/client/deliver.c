@@ -1,13 +1,20 @@
 /*
  * deliver - send one mail now, as msmtp does; see deliver.h.
+ *
+ * SECURITY: the password (from the account, passwordeval, netrc or the
+ * prompt) goes to the engine's AUTH module only; it is wiped when the
+ * run ends and never reaches the report, the trace or a message.
  */
 #include "client/deliver.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 #include <uv.h>
 
+#include "client/password.h"
+#include "smtp/serverinfo.h"
 #include "smtp/session.h"
 #include "util/xalloc.h"
 
@@ -26,6 +33,8 @@ struct run {
 	struct source			 src;
 	char				*mail_params;
 	char				*rcpt_params;
+	char				*password;	/* passwordeval's */
+	int				 port;
 };
 
 static ssize_t source_read(void *arg, char *buf, size_t len, char **errstr)
@@ -125,6 +134,49 @@ static void on_sent(struct smtp_session *s, const struct smtp_result *r,
 	smtp_session_quit(s, on_quit, run);
 }
 
+/* keep_serverinfo - msmtp's --serverinfo text, for the caller. */
+static void keep_serverinfo(struct run *run, struct smtp_session *s)
+{
+	const struct account *acc = run->job->acc;
+	struct smtp_serverinfo si;
+	struct smtp_caps caps;
+	struct buf out;
+	char *canon;
+
+	memset(&si, 0, sizeof(si));
+	si.lmtp = acc->protocol == PROTO_LMTP;
+	si.host = acc->host;
+	si.port = run->port;
+	si.canon = canon = smtp_session_peer_name(s);
+	si.address = smtp_session_peer(s);
+	si.greeting = smtp_session_greeting(s);
+	si.tls = smtp_session_tls_info(s);
+	/* msmtp still lists the STARTTLS it used. */
+	caps = *smtp_session_caps(s);
+	if (si.tls != NULL && acc->tls_starttls)
+		caps.flags |= CAP_STARTTLS;
+	si.caps = &caps;
+	buf_init(&out);
+	smtp_serverinfo_format(&si, &out);
+	free(canon);
+	free(run->rep->output);
+	run->rep->output = buf_steal(&out);
+	buf_free(&out);
+}
+
+static void on_etrn(struct smtp_session *s, const struct smtp_result *r,
+    void *arg)
+{
+	struct run *run = arg;
+
+	keep_result(run->rep, r);
+	if (r->outcome.cls != CLASS_OK) {
+		smtp_session_free(s);
+		return;
+	}
+	smtp_session_quit(s, on_quit, run);
+}
+
 static void on_open(struct smtp_session *s, const struct smtp_result *r,
     void *arg)
 {
@@ -133,6 +185,17 @@ static void on_open(struct smtp_session *s, const struct smtp_result *r,
 	if (r->outcome.cls != CLASS_OK) {
 		keep_result(run->rep, r);
 		smtp_session_free(s);
+		return;
+	}
+	if (run->job->kind == DELIVER_KIND_SERVERINFO) {
+		keep_result(run->rep, r);
+		keep_serverinfo(run, s);
+		smtp_session_quit(s, on_quit, run);
+		return;
+	}
+	if (run->job->kind == DELIVER_KIND_RMQS) {
+		smtp_session_etrn(s, run->job->rmqs ? run->job->rmqs : "",
+		    on_etrn, run);
 		return;
 	}
 	if ((run->mail_params || run->rcpt_params) &&
@@ -166,11 +229,18 @@ static void dsn_params(const struct account *acc, struct run *run)
 	run->mail.rcpt_params = run->rcpt_params;
 }
 
+/* trace_line - msmtp's -d: the dialogue as sent and received (CRLF
+ * included), other lines (the TLS block) with a bare LF; --serverinfo
+ * prints the TLS block in its report instead. */
 static void trace_line(const char *prefix, const char *line, size_t len,
     void *arg)
 {
-	(void)arg;
-	printf("%s%.*s\n", prefix, (int)len, line);
+	const struct deliver_job *job = arg;
+
+	if (prefix[0] == '\0' && job->kind == DELIVER_KIND_SERVERINFO)
+		return;
+	printf("%s%.*s%s", prefix, (int)len, line, prefix[0] ? "\r\n" :
+	    "\n");
 }
 
 /* smtp_port - the port msmtp derives when none is set. */
@@ -179,6 +249,67 @@ static int smtp_port(const struct account *acc)
 	if (acc->port != 0)
 		return acc->port;
 	return acc->tls && !acc->tls_starttls ? 465 : 25;
+}
+
+/* tls_params - the account's TLS settings for the engine. */
+static void tls_params(const struct account *acc, struct smtp_params *p)
+{
+	struct tls_params *t = &p->tls_params;
+
+	p->tls = acc->tls;
+	p->starttls = acc->tls_starttls;
+	t->hostname = acc->tls_host_override ? acc->tls_host_override :
+	    acc->host;
+	t->trust_file = acc->tls_trust_file;
+	t->crl_file = acc->tls_crl_file;
+	t->fingerprint = acc->tls_fingerprint;
+	t->cert_file = acc->tls_cert_file;
+	t->key_file = acc->tls_key_file;
+	t->certcheck = acc->tls_certcheck;
+	t->priorities = acc->tls_priorities;
+	t->min_dh_prime_bits = acc->tls_min_dh_prime_bits;
+}
+
+/* auth_params - the account's AUTH settings; passwordeval runs here,
+ * before any connection, as in msmtp. */
+static int auth_params(struct run *run, struct smtp_params *p)
+{
+	const struct account *acc = run->job->acc;
+	struct smtp_auth_params *a = &p->auth;
+	char *err = NULL;
+
+	if (acc->auth_mech == NULL || run->job->kind ==
+	    DELIVER_KIND_SERVERINFO)
+		return EX_OK;	/* --serverinfo never authenticates */
+	a->mech = acc->auth_mech;
+	a->user = acc->user;
+	a->password = acc->password;
+	a->ntlmdomain = acc->ntlmdomain;
+	a->host = acc->host;
+	a->port = p->port;
+	a->password_cb = password_lookup;
+	if (acc->password != NULL || acc->passwordeval == NULL)
+		return EX_OK;
+	if (password_eval(acc->passwordeval, &run->password, &err) != EX_OK) {
+		smtp_classify(STAGE_CONNECT, TERR_CONFIG, NULL,
+		    &run->rep->outcome);
+		run->rep->exitcode = run->rep->outcome.exitcode;
+		free(run->rep->errmsg);
+		run->rep->errmsg = err;
+		run->rep->config_error = 1;
+		return run->rep->exitcode;
+	}
+	a->password = run->password;
+	return EX_OK;
+}
+
+/* finish_run - release what the run held; the exit code. */
+static int finish_run(struct run *run)
+{
+	free(run->mail_params);
+	free(run->rcpt_params);
+	password_free(run->password);
+	return run->rep->exitcode;
 }
 
 int deliver_now(const struct deliver_job *job, struct deliver_report *rep)
@@ -199,8 +330,10 @@ int deliver_now(const struct deliver_job *job, struct deliver_report *rep)
 	run.src.hdr_len = job->headers_len;
 	run.src.body = job->body;
 	run.mail.from = job->from;
-	run.mail.rcpts = (const char *const *)job->rcpts->v;
-	run.mail.nrcpts = job->rcpts->n;
+	if (job->rcpts != NULL) {	/* none for --serverinfo, --rmqs */
+		run.mail.rcpts = (const char *const *)job->rcpts->v;
+		run.mail.nrcpts = job->rcpts->n;
+	}
 	run.mail.read = job->read ? job->read : source_read;
 	run.mail.read_arg = job->read ? job->read_arg : &run.src;
 	run.mail.all_or_nothing = !job->per_recipient;
@@ -211,28 +344,34 @@ int deliver_now(const struct deliver_job *job, struct deliver_report *rep)
 	p.helo_domain = acc->domain ? acc->domain : "localhost";
 	p.lmtp = acc->protocol == PROTO_LMTP;
 	p.timeout = acc->timeout;
-	if (job->debug)
+	if (job->debug) {
 		p.trace = trace_line;
+		p.trace_arg = (void *)(uintptr_t)job;
+	}
+	run.port = p.port;
+	tls_params(acc, &p);
+	p.want_tls_info = job->kind == DELIVER_KIND_SERVERINFO;
 
 	rep->exitcode = EX_SOFTWARE;
 	rep->errmsg = xstrdup("the mail was not sent");
+	if (auth_params(&run, &p) != EX_OK)
+		return finish_run(&run);
 	if (uv_loop_init(&loop) != 0) {
 		free(rep->errmsg);
 		rep->errmsg = xstrdup("cannot initialize networking");
-		return rep->exitcode;
+		return finish_run(&run);
 	}
 	smtp_session_open(smtp_session_new(&loop, &p), on_open, &run);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
-	free(run.mail_params);
-	free(run.rcpt_params);
-	return rep->exitcode;
+	return finish_run(&run);
 }
 
 void deliver_report_free(struct deliver_report *rep)
 {
 	free(rep->errmsg);
 	free(rep->reply_text);
+	free(rep->output);
 	size_t i;
 
 	for (i = 0; i < rep->nrcpts; i++)

@@ -9,6 +9,13 @@
  * deliver_now() runs its own libuv loop to completion and fills a
  * caller-owned report; deliver_report_free() releases its strings.
  * The return value is the report's exitcode: msmtp's sysexits code.
+ *
+ * The session follows the account: TLS (STARTTLS, or implicit TLS with
+ * tls_starttls off), and AUTH with the password from the account, its
+ * passwordeval (run before connecting), ~/.netrc, SYSCONFDIR/netrc or a
+ * prompt on /dev/tty (client/password.h). The same path also serves
+ * msmtp's other two server modes (job->kind): --serverinfo (the text is
+ * left in rep->output for the caller to print) and --rmqs (ETRN).
  */
 #ifndef CLIENT_DELIVER_H
 #define CLIENT_DELIVER_H
@@ -19,6 +26,13 @@
 #include "smtp/outcome.h"
 #include "smtp/session.h"
 #include "util/strlist.h"
+
+/* What deliver_now() does with the account's server. */
+enum deliver_kind {
+	DELIVER_KIND_MAIL = 0,		/* send the mail */
+	DELIVER_KIND_SERVERINFO,	/* --serverinfo: rep->output */
+	DELIVER_KIND_RMQS		/* --rmqs: ETRN job->rmqs */
+};
 
 struct deliver_job {
 	const struct account	*acc;
@@ -34,6 +48,9 @@ struct deliver_job {
 						   not stop the others (the
 						   queue); 0: msmtp's rule */
 	int			 debug;		/* print the dialogue */
+	enum deliver_kind	 kind;		/* 0: send the mail */
+	const char		*rmqs;		/* DELIVER_KIND_RMQS: the
+						   argument of ETRN */
 };
 
 /* One recipient's answer, in the order of job->rcpts. */
@@ -57,6 +74,14 @@ struct deliver_report {
 	struct strlist		 refusals;	/* LMTP: and their replies */
 	struct deliver_rcpt	*rcpts;		/* NULL if no transaction */
 	size_t			 nrcpts;
+	char			*output;	/* --serverinfo's text, or
+						   NULL */
+	int			 config_error;	/* the account failed before
+						   any connection (its
+						   passwordeval): msmtp
+						   prints errmsg alone, with
+						   no "could not send mail"
+						   line, and logs nothing */
 };
 
 int deliver_now(const struct deliver_job *job, struct deliver_report *rep);

@@ -12,6 +12,7 @@
 #include "client/conf.h"
 #include "client/queuecmd.h"
 #include "client/sendmail.h"
+#include "client/servermode.h"
 #include "client/usage.h"
 
 static int print_version(void)
@@ -40,6 +41,7 @@ static int run(struct cmdline *cl, char **errstr)
 		return queuecmd_exec(cl, errstr);
 	case MODE_SERVERINFO:
 	case MODE_RMQS:
+		return servermode_run(cl, errstr);
 	case MODE_CONFIGURE:
 		break;
 	}

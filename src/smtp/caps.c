@@ -36,6 +36,7 @@ void smtp_caps_init(struct smtp_caps *c)
 {
 	c->flags = 0;
 	c->size_max = 0;
+	c->size_ok = 0;
 	c->auth_methods = NULL;
 }
 
@@ -57,19 +58,22 @@ static unsigned keyword_flag(const char *kw, size_t len)
 	return 0;
 }
 
-/* parse_size - the SIZE argument, 0 when absent or unreadable. */
-static unsigned long parse_size(const char *s, size_t len)
+/* parse_size - the SIZE argument, 0 when absent or unreadable; *ok
+ * says whether it was a plain number, as msmtp requires to show it. */
+static unsigned long parse_size(const char *s, size_t len, int *ok)
 {
 	unsigned long v = 0;
-	size_t i;
+	size_t i, digits = 0;
 
+	*ok = 0;
 	for (i = 0; i < len && s[i] == ' '; i++)
 		;
-	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, digits++) {
 		if (v > (ULONG_MAX - 9) / 10)
 			return 0;
 		v = v * 10 + (unsigned long)(s[i] - '0');
 	}
+	*ok = digits > 0 && i == len;
 	return v;
 }
 
@@ -96,7 +100,7 @@ void smtp_caps_parse(const struct smtp_reply *ehlo, struct smtp_caps *c)
 	const char *line;
 	size_t len, kwlen;
 	unsigned flag;
-	int n;
+	int n, ok;
 
 	buf_init(&methods);
 	buf_putc(&methods, ' ');
@@ -106,9 +110,17 @@ void smtp_caps_parse(const struct smtp_reply *ehlo, struct smtp_caps *c)
 		    line[kwlen] != '='; kwlen++)
 			;
 		flag = keyword_flag(line, kwlen);
+		/* "AUTH" counts only with methods, as msmtp reads it. */
+		if (flag == CAP_AUTH && kwlen == len)
+			flag = 0;
 		c->flags |= flag;
-		if (flag == CAP_SIZE)
-			c->size_max = parse_size(line + kwlen, len - kwlen);
+		if (flag == CAP_SIZE) {
+			/* As msmtp: the last SIZE line gives the value, any
+			 * valid one makes it count. */
+			c->size_max = parse_size(line + kwlen, len - kwlen,
+			    &ok);
+			c->size_ok |= ok;
+		}
 		if (flag == CAP_AUTH)
 			add_auth_methods(&methods, line + kwlen, len - kwlen);
 	}

@@ -26,6 +26,8 @@ enum smtp_cap {
 struct smtp_caps {
 	unsigned	 flags;		/* enum smtp_cap bits */
 	unsigned long	 size_max;	/* SIZE argument; 0 = none given */
+	int		 size_ok;	/* SIZE had a plain number (what
+					   --serverinfo shows) */
 	char		*auth_methods;	/* " PLAIN LOGIN " style, upper case,
 					   padded with spaces; NULL if none */
 };

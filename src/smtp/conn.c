@@ -3,10 +3,13 @@
  *
  * SECURITY: bytes from the server are split into lines here; a line
  * longer than SMTP_LINE_MAX ends the connection as a protocol error
- * instead of growing the buffer without bound.
+ * instead of growing the buffer without bound. With TLS, what arrives
+ * goes to GnuTLS (tls.c) and only its plaintext reaches the line
+ * splitter; clear text received after the STARTTLS reply is refused.
  */
 #include "smtp/conn.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdarg.h>
@@ -15,6 +18,7 @@
 #include <string.h>
 
 #include "smtp/reply.h"
+#include "smtp/tls.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 
@@ -35,6 +39,8 @@ struct conn {
 	struct addrinfo		*ai_list;
 	struct addrinfo		*ai_next;
 	char			 peer[64];
+	struct sockaddr_storage	 peer_addr;
+	socklen_t		 peer_len;
 
 	struct buf		 in;		/* received, not yet a line */
 	struct buf		 out;		/* being written */
@@ -47,6 +53,11 @@ struct conn {
 	int			 refs;		/* open handles + pending lookup */
 	int			 dead;		/* no more events to the owner */
 	int			 closed;	/* the owner called conn_close() */
+
+	struct tls		*tls;
+	enum { TLS_OFF, TLS_STARTING, TLS_HANDSHAKE, TLS_ON } tls_state;
+	struct buf		 raw;		/* TLS records received */
+	int			 delivering;	/* inside deliver_lines() */
 
 	enum smtp_terr		 terr;
 	char			*errmsg;
@@ -113,6 +124,8 @@ static void release(struct conn *c)
 	buf_free(&c->in);
 	buf_free(&c->out);
 	buf_free(&c->queued);
+	buf_free(&c->raw);
+	tls_free(c->tls);
 	free(c->host);
 	free(c->errmsg);
 	free(c);
@@ -130,6 +143,9 @@ static void restart_timer(struct conn *c)
 {
 	if (c->dead || c->timeout_ms <= 0)
 		return;
+	/* The loop's clock may be stale: a password prompt may have
+	 * blocked it for longer than the timeout. */
+	uv_update_time(c->loop);
 	if (!c->connected || c->writing || c->waiting)
 		uv_timer_start(&c->timer, on_timeout, (uint64_t)c->timeout_ms, 0);
 	else
@@ -164,6 +180,7 @@ struct conn *conn_new(uv_loop_t *loop, conn_cb cb, void *arg)
 	buf_init(&c->in);
 	buf_init(&c->out);
 	buf_init(&c->queued);
+	buf_init(&c->raw);
 	uv_timer_init(loop, &c->timer);
 	c->timer.data = c;
 	c->refs = 1;
@@ -173,12 +190,15 @@ struct conn *conn_new(uv_loop_t *loop, conn_cb cb, void *arg)
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 {
 	struct conn *c = h->data;
+	struct buf *in = c->tls != NULL ? &c->raw : &c->in;
 
 	(void)hint;
-	buf_reserve(&c->in, 16384);
-	b->base = c->in.data + c->in.len;
-	b->len = c->in.cap - c->in.len - 1;
+	buf_reserve(in, 16384);
+	b->base = in->data + in->len;
+	b->len = in->cap - in->len - 1;
 }
+
+static void begin_tls(struct conn *c);
 
 /* deliver_lines - hand every complete line to the owner. */
 static void deliver_lines(struct conn *c)
@@ -186,7 +206,9 @@ static void deliver_lines(struct conn *c)
 	size_t start = 0, len;
 	char *nl;
 
-	while (!c->dead && (nl = memchr(c->in.data + start, '\n',
+	c->delivering = 1;
+	while (!c->dead && c->tls_state != TLS_STARTING &&
+	    (nl = memchr(c->in.data + start, '\n',
 	    c->in.len - start)) != NULL) {
 		len = (size_t)(nl - (c->in.data + start));
 		if (len > 0 && c->in.data[start + len - 1] == '\r')
@@ -194,11 +216,95 @@ static void deliver_lines(struct conn *c)
 		c->cb(c, CONN_LINE, c->in.data + start, len, c->arg);
 		start = (size_t)(nl - c->in.data) + 1;
 	}
+	c->delivering = 0;
 	if (c->dead)
 		return;
 	buf_consume(&c->in, start);
+	if (c->tls_state == TLS_STARTING) {
+		begin_tls(c);
+		return;
+	}
 	if (c->in.len > SMTP_LINE_MAX)
 		fail(c, TERR_BADREPLY, "the server sent an invalid reply");
+}
+
+/* flush_tls - send what GnuTLS produced. */
+static void flush_tls(struct conn *c)
+{
+	struct buf *o = tls_output(c->tls);
+
+	if (o->len == 0 || c->dead)
+		return;
+	buf_append(&c->queued, o->data, o->len);
+	buf_reset(o);
+	if (!c->writing)
+		start_write(c);
+}
+
+/* fail_tls - fail with a message that tls.c allocated. */
+static void fail_tls(struct conn *c, enum smtp_terr terr, char *msg)
+{
+	fail(c, terr, "%s", msg ? msg : "TLS failure");
+	free(msg);
+}
+
+/* tls_handshake_step - go on with the handshake; 1 once it is done. */
+static int tls_handshake_step(struct conn *c)
+{
+	enum smtp_terr terr = TERR_TLS;
+	char *msg = NULL;
+	int rc;
+
+	rc = tls_handshake(c->tls, &terr, &msg);
+	flush_tls(c);
+	if (rc == TLS_AGAIN)
+		return 0;
+	if (rc == TLS_FAIL) {
+		fail_tls(c, terr, msg);
+		return 0;
+	}
+	c->tls_state = TLS_ON;
+	c->cb(c, CONN_TLS_READY, NULL, 0, c->arg);
+	return !c->dead;
+}
+
+/* tls_pump - feed the handshake or decrypt records into lines. */
+static void tls_pump(struct conn *c)
+{
+	char *msg = NULL;
+	ssize_t n;
+
+	if (c->tls_state == TLS_HANDSHAKE && !tls_handshake_step(c))
+		return;
+	while (!c->dead) {
+		buf_reserve(&c->in, 16384);
+		n = tls_recv(c->tls, c->in.data + c->in.len,
+		    c->in.cap - c->in.len - 1, &msg);
+		if (n == TLS_AGAIN)
+			return;
+		if (n == TLS_FAIL) {
+			fail_tls(c, TERR_IO, msg);
+			return;
+		}
+		if (n == 0) {
+			fail(c, TERR_CLOSED, "the server sent an empty reply");
+			return;
+		}
+		c->in.len += (size_t)n;
+		c->in.data[c->in.len] = '\0';
+		deliver_lines(c);
+	}
+}
+
+/* begin_tls - the handshake starts, with nothing left unread. */
+static void begin_tls(struct conn *c)
+{
+	if (c->in.len > 0) {
+		fail(c, TERR_BADREPLY, "command STARTTLS failed");
+		return;
+	}
+	c->tls_state = TLS_HANDSHAKE;
+	tls_pump(c);
 }
 
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
@@ -206,19 +312,29 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	struct conn *c = s->data;
 
 	(void)b;
-	if (c->dead)
+	if (c->dead || n == 0)	/* 0: nothing this time (EAGAIN) */
 		return;
-	if (n == UV_EOF) {
+	if (n == UV_EOF && c->tls == NULL) {
 		fail(c, TERR_CLOSED, "the server sent an empty reply");
 		return;
 	}
-	if (n < 0) {
+	if (n < 0 && n != UV_EOF) {
 		fail(c, TERR_IO, "network read error: %s", uv_errstr((int)n));
+		return;
+	}
+	restart_timer(c);
+	if (c->tls != NULL) {
+		/* TLS records: GnuTLS takes them (n == UV_EOF: the end). */
+		if (n > 0)
+			c->raw.len += (size_t)n;
+		tls_feed(c->tls, c->raw.data, n > 0 ? c->raw.len : 0);
+		buf_reset(&c->raw);
+		if (c->tls_state != TLS_STARTING)
+			tls_pump(c);
 		return;
 	}
 	c->in.len += (size_t)n;
 	c->in.data[c->in.len] = '\0';
-	restart_timer(c);
 	deliver_lines(c);
 }
 
@@ -283,6 +399,11 @@ static void try_next_address(struct conn *c)
 	if (getnameinfo(ai->ai_addr, ai->ai_addrlen, c->peer,
 	    sizeof(c->peer), NULL, 0, NI_NUMERICHOST) != 0)
 		c->peer[0] = '\0';
+	c->peer_len = 0;
+	if (ai->ai_addrlen <= sizeof(c->peer_addr)) {
+		memcpy(&c->peer_addr, ai->ai_addr, ai->ai_addrlen);
+		c->peer_len = ai->ai_addrlen;
+	}
 	c->connreq.data = c;
 	err = uv_tcp_connect(&c->connreq, &c->tcp, ai->ai_addr, on_connect);
 	if (err < 0) {
@@ -392,11 +513,54 @@ static void start_write(struct conn *c)
 
 void conn_write(struct conn *c, const char *data, size_t len)
 {
+	char *msg = NULL;
+
 	if (c->dead)
 		return;
+	if (c->tls_state == TLS_ON) {
+		if (tls_send(c->tls, data, len, &msg) != TLS_DONE) {
+			fail_tls(c, TERR_IO, msg);
+			return;
+		}
+		flush_tls(c);
+		return;
+	}
 	buf_append(&c->queued, data, len);
 	if (!c->writing)
 		start_write(c);
+}
+
+void conn_start_tls(struct conn *c, struct tls *t)
+{
+	if (c->dead || c->tls != NULL) {
+		tls_free(t);
+		return;
+	}
+	c->tls = t;
+	c->tls_state = TLS_STARTING;
+	if (!c->delivering)
+		begin_tls(c);
+}
+
+struct tls *conn_tls(const struct conn *c)
+{
+	return c->tls_state == TLS_ON ? c->tls : NULL;
+}
+
+/* say_goodbye - a best-effort TLS close_notify before the socket goes. */
+static void say_goodbye(struct conn *c)
+{
+	struct buf *o;
+	uv_buf_t b;
+
+	if (c->dead || c->tls_state != TLS_ON || !c->tcp_open || c->writing)
+		return;
+	tls_bye(c->tls);
+	o = tls_output(c->tls);
+	b = uv_buf_init(o->data, (unsigned int)o->len);
+	if (o->len > 0)
+		(void)uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+	buf_reset(o);
 }
 
 void conn_wait(struct conn *c, int waiting)
@@ -414,6 +578,7 @@ void conn_close(struct conn *c)
 {
 	if (c->closed)
 		return;
+	say_goodbye(c);
 	c->closed = 1;
 	c->dead = 1;
 	uv_timer_stop(&c->timer);
@@ -440,4 +605,36 @@ const char *conn_errmsg(const struct conn *c)
 const char *conn_peer(const struct conn *c)
 {
 	return c->peer;
+}
+
+char *conn_peer_name(const struct conn *c)
+{
+	char name[NI_MAXHOST];
+
+	if (c->peer_len == 0 || getnameinfo((const struct sockaddr *)
+	    &c->peer_addr, c->peer_len, name, sizeof(name), NULL, 0,
+	    NI_NAMEREQD) != 0)
+		return NULL;
+	return xstrdup(name);
+}
+
+int conn_peer_is_loopback(const struct conn *c)
+{
+	const struct sockaddr_in *in4;
+	const struct sockaddr_in6 *in6;
+	const unsigned char *a;
+
+	if (c->peer_len == 0)
+		return 0;
+	if (c->peer_addr.ss_family == AF_INET) {
+		in4 = (const struct sockaddr_in *)&c->peer_addr;
+		return (ntohl(in4->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (c->peer_addr.ss_family != AF_INET6)
+		return 0;
+	in6 = (const struct sockaddr_in6 *)&c->peer_addr;
+	if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
+		return 1;
+	a = in6->sin6_addr.s6_addr;
+	return IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && a[12] == 127;
 }

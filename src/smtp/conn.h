@@ -11,9 +11,21 @@
  *   CONN_CONNECTED  the TCP connection is up
  *   CONN_LINE       one line arrived (line, len: CR LF removed)
  *   CONN_WRITTEN    everything handed to conn_write() has been written
+ *   CONN_TLS_READY  the TLS handshake started by conn_start_tls() is
+ *                   done and the server's certificate passed the checks
  *   CONN_ERROR      the connection failed; conn_terr() and conn_errmsg()
  *                   say how. No further event follows, except none.
  * After CONN_ERROR or conn_close(), no event is delivered.
+ *
+ * TLS lives here, in the transport: conn_start_tls() puts a struct tls
+ * (tls.h) between the socket and the lines, and from then on conn_write()
+ * and CONN_LINE carry plaintext while the socket carries TLS records.
+ * For STARTTLS the owner calls it from the CONN_LINE event of the 220
+ * reply; if the server sent anything after that line in clear text, the
+ * connection fails ("command STARTTLS failed", TERR_BADREPLY) rather than
+ * let injected plaintext pass for protected data. For implicit TLS the
+ * owner calls it on CONN_CONNECTED. The handshake is bounded by the
+ * timeout like every other wait (msmtp 1.8.23 waits for ever there).
  *
  * Ownership: the owner creates the conn with conn_new() and ends it with
  * conn_close(), which may be called at any time, including from inside
@@ -35,6 +47,7 @@ enum conn_event {
 	CONN_CONNECTED,
 	CONN_LINE,
 	CONN_WRITTEN,
+	CONN_TLS_READY,
 	CONN_ERROR
 };
 
@@ -52,10 +65,21 @@ void conn_wait(struct conn *c, int waiting);
 /* conn_pending - bytes queued for writing that are not written yet. */
 size_t conn_pending(const struct conn *c);
 void conn_close(struct conn *c);
+/* conn_start_tls - run TLS over the connection; c takes t (see above). */
+struct tls;
+void conn_start_tls(struct conn *c, struct tls *t);
+/* conn_tls - the TLS session once CONN_TLS_READY came, else NULL. */
+struct tls *conn_tls(const struct conn *c);
 
 enum smtp_terr conn_terr(const struct conn *c);
 const char *conn_errmsg(const struct conn *c);
 /* conn_peer - the numeric address connected to, or "" */
 const char *conn_peer(const struct conn *c);
+/* conn_peer_name - the name the address connected to resolves back to
+ * (a blocking reverse lookup), newly allocated; NULL if it has none. */
+char *conn_peer_name(const struct conn *c);
+/* conn_peer_is_loopback - connected to 127.0.0.0/8 or ::1 (also as an
+ * IPv4-mapped address). */
+int conn_peer_is_loopback(const struct conn *c);
 
 #endif

@@ -6,7 +6,13 @@
  *   connect failure 75, host not found 68, I/O error or timeout 74,
  *   malformed reply or bad greeting 76, 4xx at MAIL/RCPT/DATA 69,
  *   5xx there 65, anything but 250 after the final dot 69,
- *   AUTH refused 77 (504: 76), certificate not trusted 69.
+ *   STARTTLS refused 76, TLS handshake failure 76, certificate not
+ *   trusted 69, a TLS file that cannot be read 66, a bad tls_priorities
+ *   string or another GnuTLS/GNU SASL failure 70,
+ *   any AUTH reply but 235 (454, 535, even 504: Debian's build goes
+ *   through GNU SASL) 77, no usable method or credentials 69,
+ *   server lacks STARTTLS, AUTH or ETRN 69, passwordeval failure 78,
+ *   ETRN: 250-253 ok, 458/459 69, 500/501 65, anything else 76.
  */
 #include "smtp/outcome.h"
 
@@ -27,8 +33,10 @@ static const struct {
 	{ TERR_BADREPLY, CLASS_TEMP, EX_PROTOCOL },
 	{ TERR_TLS, CLASS_TEMP, EX_PROTOCOL },
 	{ TERR_TLS_VERIFY, CLASS_LOCAL, EX_UNAVAILABLE },
+	{ TERR_TLS_FILE, CLASS_LOCAL, EX_NOINPUT },
 	{ TERR_UNSUPPORTED, CLASS_LOCAL, EX_UNAVAILABLE },
 	{ TERR_AUTH, CLASS_LOCAL, EX_UNAVAILABLE },
+	{ TERR_CONFIG, CLASS_LOCAL, EX_CONFIG },
 	{ TERR_LOCAL, CLASS_LOCAL, EX_IOERR },
 	{ TERR_SOFTWARE, CLASS_LOCAL, EX_SOFTWARE },
 };
@@ -66,6 +74,8 @@ static void classify_reply(enum smtp_stage stage, int code,
     struct smtp_outcome *out)
 {
 	out->cls = reply_class(code);
+	if (out->cls == CLASS_OK)	/* an ETRN reply outside 250-253 */
+		out->cls = CLASS_PERM;
 	switch (stage) {
 	case STAGE_GREETING:
 	case STAGE_HELO:
@@ -74,11 +84,7 @@ static void classify_reply(enum smtp_stage stage, int code,
 		out->exitcode = EX_PROTOCOL;
 		return;
 	case STAGE_AUTH:
-		if (code == 504) {
-			out->cls = CLASS_LOCAL;
-			out->exitcode = EX_PROTOCOL;
-			return;
-		}
+		/* 454 may pass; 535 (or 504, 534...) needs the user. */
 		if (out->cls == CLASS_PERM)
 			out->cls = CLASS_LOCAL;
 		out->exitcode = EX_NOPERM;
@@ -86,8 +92,15 @@ static void classify_reply(enum smtp_stage stage, int code,
 	case STAGE_MAIL:
 	case STAGE_RCPT:
 	case STAGE_DATA:
-	case STAGE_ETRN:
 		out->exitcode = code >= 500 ? EX_DATAERR : EX_UNAVAILABLE;
+		return;
+	case STAGE_ETRN:
+		if (code == 458 || code == 459)
+			out->exitcode = EX_UNAVAILABLE;
+		else if (code == 500 || code == 501)
+			out->exitcode = EX_DATAERR;
+		else
+			out->exitcode = EX_PROTOCOL;
 		return;
 	case STAGE_EOM:
 	case STAGE_BODY:
@@ -121,7 +134,8 @@ void smtp_classify(enum smtp_stage stage, enum smtp_terr terr,
 		classify_terr(TERR_BADREPLY, out);
 		return;
 	}
-	if (reply_class(reply->code) == CLASS_OK) {
+	if (reply_class(reply->code) == CLASS_OK && (stage != STAGE_ETRN ||
+	    (reply->code >= 250 && reply->code <= 253))) {
 		out->cls = CLASS_OK;
 		out->exitcode = EX_OK;
 		return;

@@ -48,10 +48,15 @@ enum smtp_terr {
 	TERR_BADREPLY,		/* not an SMTP reply */
 	TERR_TLS,		/* TLS handshake or record layer failure */
 	TERR_TLS_VERIFY,	/* the server's certificate was not trusted */
+	TERR_TLS_FILE,		/* a TLS key, certificate, trust or CRL
+				   file cannot be used */
 	TERR_UNSUPPORTED,	/* the server lacks what the account needs */
-	TERR_AUTH,		/* SASL failed on our side or no usable method */
+	TERR_AUTH,		/* no usable SASL method, or no credentials,
+				   or a password that would go in clear */
+	TERR_CONFIG,		/* the account cannot work as configured
+				   (passwordeval gives nothing) */
 	TERR_LOCAL,		/* our own failure: reading the mail, memory */
-	TERR_SOFTWARE		/* a library failed */
+	TERR_SOFTWARE		/* a library failed (GnuTLS, GNU SASL) */
 };
 
 enum smtp_class {

@@ -19,7 +19,7 @@
 
 /* Longest reply accepted (all lines together) and longest single line. */
 #define SMTP_REPLY_MAX		65536
-#define SMTP_LINE_MAX		8192
+#define SMTP_LINE_MAX		16384	/* SASL challenges of 8 KB and more */
 
 struct smtp_reply {
 	int		code;		/* 200..599 once a line was accepted */

@@ -9,6 +9,9 @@
  * SECURITY: replies come from the network and are parsed by reply.c and
  * caps.c under their size limits; nothing from a reply is used as a
  * format string, and addresses we send were validated by the front end.
+ * With tls on, the only way forward from EHLO is STARTTLS and a verified
+ * handshake (conn.c, tls.c); the capabilities learnt before TLS are
+ * dropped and asked for again. AUTH lines are traced masked.
  */
 #include "smtp/session.h"
 
@@ -27,9 +30,10 @@
 #define BODY_CHUNK	65536
 
 enum state {
-	ST_NEW, ST_CONNECT, ST_GREETING, ST_EHLO, ST_HELO, ST_READY,
-	ST_RSET, ST_MAIL, ST_RCPT, ST_DATA, ST_BODY, ST_EOM, ST_QUIT,
-	ST_CLOSED, ST_FAILED
+	ST_NEW, ST_CONNECT, ST_TLS_IMPLICIT, ST_GREETING, ST_EHLO, ST_HELO,
+	ST_STARTTLS, ST_TLS, ST_AUTH, ST_READY, ST_RSET, ST_MAIL, ST_RCPT,
+	ST_DATA, ST_BODY, ST_EOM, ST_ETRN, ST_QUIT, ST_QUIT_FAIL, ST_CLOSED,
+	ST_FAILED
 };
 
 struct smtp_session {
@@ -44,6 +48,18 @@ struct smtp_session {
 	struct smtp_result	 result;
 	smtp_cb			 cb;
 	void			*cb_arg;
+
+	struct tls		*tls;		/* until conn takes it */
+	int			 tls_on;
+	struct tls_info		 tlsinfo;
+	int			 have_tlsinfo;
+	struct smtp_auth	*auth;
+	int			 authenticated;
+	char			*greeting;
+	char			*etrn_arg;
+	struct buf		 shown;		/* masked AUTH line */
+	struct buf		 trace_carry;	/* -d: a mail line not yet
+						   complete */
 
 	/* the transaction in progress */
 	const struct smtp_mail	*mail;
@@ -74,6 +90,15 @@ static enum smtp_stage stage_of(enum state st)
 	case ST_EHLO:
 	case ST_HELO:
 		return STAGE_HELO;
+	case ST_STARTTLS:
+		return STAGE_STARTTLS;
+	case ST_TLS_IMPLICIT:
+	case ST_TLS:
+		return STAGE_TLS;
+	case ST_AUTH:
+		return STAGE_AUTH;
+	case ST_ETRN:
+		return STAGE_ETRN;
 	case ST_RSET:
 	case ST_READY:
 		return STAGE_RSET;
@@ -88,6 +113,7 @@ static enum smtp_stage stage_of(enum state st)
 	case ST_EOM:
 		return STAGE_EOM;
 	case ST_QUIT:
+	case ST_QUIT_FAIL:
 	case ST_CLOSED:
 	case ST_FAILED:
 		return STAGE_QUIT;
@@ -186,6 +212,16 @@ static void send_line(struct smtp_session *s, const char *fmt, ...)
 	buf_append(&s->out, "\r\n", 2);
 }
 
+/* send_masked - write line, but trace shown (credentials hidden). */
+static void send_masked(struct smtp_session *s, const struct buf *line,
+    const struct buf *shown)
+{
+	if (s->p.trace != NULL)
+		s->p.trace("--> ", shown->data, shown->len, s->p.trace_arg);
+	buf_append(&s->out, line->data, line->len);
+	buf_append(&s->out, "\r\n", 2);
+}
+
 /* flush_out - send what send_line() collected, as one write. */
 static void flush_out(struct smtp_session *s)
 {
@@ -239,7 +275,14 @@ static void enter_state(struct smtp_session *s, enum state st)
 	case ST_DATA:
 		send_line(s, "DATA");
 		break;
+	case ST_STARTTLS:
+		send_line(s, "STARTTLS");
+		break;
+	case ST_ETRN:
+		send_line(s, "ETRN %s", s->etrn_arg);
+		break;
 	case ST_QUIT:
+	case ST_QUIT_FAIL:
 		send_line(s, "QUIT");
 		break;
 	default:
@@ -258,12 +301,54 @@ static void open_done(struct smtp_session *s)
 	finish(s);
 }
 
+/* fail_polite - fail, but say QUIT first, as msmtp does when the
+ * server lacks what the account needs; the outcome is stage's terr. */
+static void fail_polite(struct smtp_session *s, enum smtp_stage stage,
+    enum smtp_terr terr, const char *msg)
+{
+	smtp_classify(stage, terr, NULL, &s->result.outcome);
+	free(s->result.errmsg);
+	s->result.errmsg = xstrdup(msg);
+	enter_state(s, ST_QUIT_FAIL);
+}
+
+/* end_after_quit - QUIT was answered, or the server hung up: the end
+ * (st: ST_CLOSED, or ST_FAILED after fail_polite()). */
+static void end_after_quit(struct smtp_session *s, enum state st)
+{
+	close_conn(s);
+	s->state = st;
+	finish(s);
+}
+
+static void start_auth(struct smtp_session *s);
+
+/* after_helo - STARTTLS, AUTH or ready, as the account says. */
+static void after_helo(struct smtp_session *s)
+{
+	if (s->p.tls && s->p.starttls && !s->tls_on) {
+		if (!(s->caps.flags & CAP_STARTTLS)) {
+			fail_polite(s, STAGE_STARTTLS, TERR_UNSUPPORTED,
+			    "the server does not support TLS via the "
+			    "STARTTLS command");
+			return;
+		}
+		enter_state(s, ST_STARTTLS);
+		return;
+	}
+	if (s->p.auth.mech != NULL && !s->authenticated) {
+		start_auth(s);
+		return;
+	}
+	open_done(s);
+}
+
 static void on_helo_reply(struct smtp_session *s)
 {
 	if (s->reply.code == 250) {
 		if (s->state == ST_EHLO)
 			smtp_caps_parse(&s->reply, &s->caps);
-		open_done(s);
+		after_helo(s);
 		return;
 	}
 	if (s->state == ST_EHLO && !s->p.lmtp) {
@@ -351,6 +436,25 @@ static void on_data_reply(struct smtp_session *s)
 	fail_reply(s, "the server does not accept mail data");
 }
 
+/* trace_body - the encoded mail in s->out, line by line, as msmtp's -d
+ * shows it; a line cut by the chunk waits in trace_carry. */
+static void trace_body(struct smtp_session *s)
+{
+	const char *p, *end, *nl;
+
+	if (s->p.trace == NULL)
+		return;
+	buf_append(&s->trace_carry, s->out.data, s->out.len);
+	p = s->trace_carry.data;
+	end = p + s->trace_carry.len;
+	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		s->p.trace("--> ", p, (size_t)(nl - p) -
+		    (nl > p && nl[-1] == '\r'), s->p.trace_arg);
+		p = nl + 1;
+	}
+	buf_consume(&s->trace_carry, (size_t)(p - s->trace_carry.data));
+}
+
 /* pump_body - encode and send the next chunk of the mail, or the end. */
 static void pump_body(struct smtp_session *s)
 {
@@ -367,6 +471,7 @@ static void pump_body(struct smtp_session *s)
 	}
 	if (n == 0) {
 		dotstuff_finish(&s->ds, &s->out);
+		trace_body(s);
 		s->result.mailsize = s->ds.mailsize;
 		s->state = ST_EOM;
 		s->eom_next = 0;
@@ -374,6 +479,7 @@ static void pump_body(struct smtp_session *s)
 		return;
 	}
 	dotstuff_encode(&s->ds, s->chunk, (size_t)n, &s->out);
+	trace_body(s);
 	conn_write(s->conn, s->out.data, s->out.len);
 	buf_reset(&s->out);
 }
@@ -420,15 +526,151 @@ static void on_eom_reply(struct smtp_session *s)
 	transaction_done(s, all_ok);
 }
 
+/* auth_send - send the line auth.c made, masked in the trace. */
+static void auth_send(struct smtp_session *s, struct buf *line)
+{
+	send_masked(s, line, &s->shown);
+	explicit_bzero(line->data, line->len);
+	buf_free(line);
+	buf_reset(&s->shown);
+	flush_out(s);
+}
+
+/* start_auth - choose the method and send AUTH. */
+static void start_auth(struct smtp_session *s)
+{
+	struct smtp_auth_link link;
+	enum smtp_terr terr = TERR_AUTH;
+	struct buf line;
+	char *err = NULL;
+
+	if (!(s->caps.flags & CAP_AUTH)) {
+		fail_polite(s, STAGE_AUTH, TERR_UNSUPPORTED,
+		    "the server does not support authentication");
+		return;
+	}
+	link.tls = s->tls_on ? conn_tls(s->conn) : NULL;
+	link.loopback = conn_peer_is_loopback(s->conn);
+	link.peer = conn_peer(s->conn);
+	s->state = ST_AUTH;
+	buf_init(&line);
+	if (smtp_auth_new(&s->p.auth, &s->caps, &link, &s->auth, &terr,
+	    &err) < 0 || smtp_auth_start(s->auth, &line, &s->shown, &err) !=
+	    AUTH_SEND) {
+		buf_free(&line);
+		smtp_classify(STAGE_AUTH, err && s->auth ? TERR_SOFTWARE :
+		    terr, NULL, &s->result.outcome);
+		fail(s, "%s", err ? err : "authentication failed");
+		free(err);
+		return;
+	}
+	auth_send(s, &line);
+}
+
+static void on_auth_reply(struct smtp_session *s)
+{
+	const char *text;
+	struct buf line;
+	char *err = NULL, *challenge;
+	size_t len;
+
+	text = smtp_reply_line(&s->reply, 0, &len);
+	challenge = xstrndup(text ? text : "", text ? len : 0);
+	buf_init(&line);
+	switch (smtp_auth_reply(s->auth, s->reply.code, challenge, &line,
+	    &s->shown, &err)) {
+	case AUTH_SEND:
+		auth_send(s, &line);
+		break;
+	case AUTH_DONE:
+		buf_free(&line);
+		s->authenticated = 1;
+		smtp_auth_free(s->auth);
+		s->auth = NULL;
+		open_done(s);
+		break;
+	case AUTH_REFUSED:
+		buf_free(&line);
+		fail_reply(s, "authentication failed (method %s)",
+		    smtp_auth_method(s->auth));
+		break;
+	case AUTH_ERROR:
+		buf_free(&line);
+		smtp_classify(STAGE_AUTH, TERR_SOFTWARE, NULL,
+		    &s->result.outcome);
+		fail(s, "%s", err ? err : "authentication failed");
+		break;
+	}
+	free(err);
+	free(challenge);
+}
+
+/* on_starttls_reply - 220: the handshake starts, in the transport. */
+static void on_starttls_reply(struct smtp_session *s)
+{
+	if (s->reply.code != 220) {
+		fail_reply(s, "command %s failed", "STARTTLS");
+		return;
+	}
+	s->state = ST_TLS;
+	conn_wait(s->conn, 1);
+	conn_start_tls(s->conn, s->tls);
+	s->tls = NULL;
+}
+
+/* on_etrn_reply - msmtp's words for each kind of refusal. */
+static void on_etrn_reply(struct smtp_session *s)
+{
+	int c = s->reply.code;
+
+	keep_reply(s);
+	smtp_classify(STAGE_ETRN, TERR_NONE, &s->reply, &s->result.outcome);
+	if (s->result.outcome.cls == CLASS_OK) {
+		s->state = ST_READY;
+		conn_wait(s->conn, 0);
+		finish(s);
+	} else if (c == 458 || c == 459) {
+		fail(s, "the server is unable to fulfill the request");
+	} else if (c == 500 || c == 501) {
+		fail(s, "invalid argument for Remote Message Queue Starting");
+	} else {
+		fail(s, "command %s failed", "ETRN");
+	}
+}
+
+/* on_greeting - 220 and its text, or the end. */
+static void on_greeting(struct smtp_session *s)
+{
+	const char *text;
+	size_t len;
+
+	if (s->reply.code != 220) {
+		fail_reply(s, "cannot get initial OK message from server");
+		return;
+	}
+	text = smtp_reply_line(&s->reply, 0, &len);
+	free(s->greeting);
+	s->greeting = xstrndup(text ? text : "", text ? len : 0);
+	enter_state(s, ST_EHLO);
+}
+
 static void on_reply(struct smtp_session *s)
 {
 	switch (s->state) {
 	case ST_GREETING:
-		if (s->reply.code != 220) {
-			fail_reply(s, "cannot get initial OK message from server");
-			return;
-		}
-		enter_state(s, ST_EHLO);
+		on_greeting(s);
+		return;
+	case ST_STARTTLS:
+		on_starttls_reply(s);
+		return;
+	case ST_AUTH:
+		on_auth_reply(s);
+		return;
+	case ST_ETRN:
+		on_etrn_reply(s);
+		return;
+	case ST_QUIT_FAIL:
+		end_after_quit(s, ST_FAILED);
 		return;
 	case ST_EHLO:
 	case ST_HELO:
@@ -463,9 +705,7 @@ static void on_reply(struct smtp_session *s)
 		return;
 	case ST_QUIT:
 		keep_reply(s);
-		close_conn(s);
-		s->state = ST_CLOSED;
-		finish(s);
+		end_after_quit(s, ST_CLOSED);
 		return;
 	case ST_BODY:
 		fail_reply(s, "the server did not accept the mail");
@@ -498,6 +738,45 @@ static void on_line(struct smtp_session *s, const char *line, size_t len)
 	}
 }
 
+/* trace_tls_info - msmtp's -d block about the TLS session. */
+static void trace_tls_info(struct smtp_session *s)
+{
+	struct buf out;
+	const char *line, *nl;
+
+	buf_init(&out);
+	tls_info_format(&s->tlsinfo, &out);
+	for (line = out.data; (nl = strchr(line, '\n')) != NULL;
+	    line = nl + 1)
+		s->p.trace("", line, (size_t)(nl - line), s->p.trace_arg);
+	buf_free(&out);
+}
+
+/* on_tls_ready - the handshake and the checks passed. */
+static void on_tls_ready(struct smtp_session *s)
+{
+	char *err = NULL;
+
+	s->tls_on = 1;
+	if (s->p.trace != NULL || s->p.want_tls_info) {
+		if (tls_info(conn_tls(s->conn), &s->tlsinfo, &err) < 0) {
+			fail_terr(s, TERR_TLS_VERIFY, err);
+			free(err);
+			return;
+		}
+		s->have_tlsinfo = 1;
+		if (s->p.trace != NULL)
+			trace_tls_info(s);
+	}
+	if (s->state == ST_TLS_IMPLICIT) {
+		s->state = ST_GREETING;
+		return;
+	}
+	/* What the server said before TLS no longer counts. */
+	smtp_caps_free(&s->caps);
+	enter_state(s, ST_EHLO);
+}
+
 static void on_conn_event(struct conn *c, enum conn_event ev,
     const char *line, size_t len, void *arg)
 {
@@ -506,8 +785,17 @@ static void on_conn_event(struct conn *c, enum conn_event ev,
 	(void)c;
 	switch (ev) {
 	case CONN_CONNECTED:
-		s->state = ST_GREETING;
 		conn_wait(s->conn, 1);
+		if (s->p.tls && !s->p.starttls) {
+			s->state = ST_TLS_IMPLICIT;
+			conn_start_tls(s->conn, s->tls);
+			s->tls = NULL;
+			return;
+		}
+		s->state = ST_GREETING;
+		return;
+	case CONN_TLS_READY:
+		on_tls_ready(s);
 		return;
 	case CONN_LINE:
 		on_line(s, line, len);
@@ -517,11 +805,10 @@ static void on_conn_event(struct conn *c, enum conn_event ev,
 			pump_body(s);
 		return;
 	case CONN_ERROR:
-		if (s->state == ST_QUIT) {
+		if (s->state == ST_QUIT_FAIL || s->state == ST_QUIT) {
 			/* The server hung up after QUIT: that is fine. */
-			close_conn(s);
-			s->state = ST_CLOSED;
-			finish(s);
+			end_after_quit(s, s->state == ST_QUIT ? ST_CLOSED :
+			    ST_FAILED);
 			return;
 		}
 		fail_terr(s, conn_terr(c), conn_errmsg(c));
@@ -545,6 +832,8 @@ struct smtp_session *smtp_session_new(uv_loop_t *loop,
 	smtp_caps_init(&s->caps);
 	smtp_reply_init(&s->reply);
 	buf_init(&s->out);
+	buf_init(&s->shown);
+	buf_init(&s->trace_carry);
 	s->chunk = xmalloc(BODY_CHUNK);
 	return s;
 }
@@ -567,9 +856,19 @@ static int begin_step(struct smtp_session *s, enum state want, smtp_cb cb,
 
 void smtp_session_open(struct smtp_session *s, smtp_cb cb, void *arg)
 {
+	enum smtp_terr terr = TERR_TLS;
+	char *err = NULL;
+
 	if (!begin_step(s, ST_NEW, cb, arg))
 		return;
 	s->state = ST_CONNECT;
+	/* The TLS files are read before connecting, as msmtp does. */
+	if (s->p.tls && tls_new(&s->p.tls_params, &s->tls, &terr, &err) < 0) {
+		smtp_classify(STAGE_TLS, terr, NULL, &s->result.outcome);
+		fail(s, "%s", err);
+		free(err);
+		return;
+	}
 	s->conn = conn_new(s->loop, on_conn_event, s);
 	conn_connect(s->conn, s->p.host, s->p.port, s->p.timeout * 1000);
 }
@@ -597,6 +896,21 @@ void smtp_session_quit(struct smtp_session *s, smtp_cb cb, void *arg)
 	enter_state(s, ST_QUIT);
 }
 
+void smtp_session_etrn(struct smtp_session *s, const char *arg, smtp_cb cb,
+    void *cbarg)
+{
+	if (!begin_step(s, ST_READY, cb, cbarg))
+		return;
+	if (!(s->caps.flags & CAP_ETRN)) {
+		fail_polite(s, STAGE_ETRN, TERR_UNSUPPORTED, "the server does "
+		    "not support Remote Message Queue Starting");
+		return;
+	}
+	free(s->etrn_arg);
+	s->etrn_arg = xstrdup(arg);
+	enter_state(s, ST_ETRN);
+}
+
 void smtp_session_free(struct smtp_session *s)
 {
 	if (s == NULL)
@@ -606,6 +920,13 @@ void smtp_session_free(struct smtp_session *s)
 	smtp_caps_free(&s->caps);
 	smtp_reply_free(&s->reply);
 	buf_free(&s->out);
+	buf_free(&s->shown);
+	buf_free(&s->trace_carry);
+	tls_free(s->tls);
+	tls_info_free(&s->tlsinfo);
+	smtp_auth_free(s->auth);
+	free(s->greeting);
+	free(s->etrn_arg);
 	free(s->chunk);
 	free(s->accepted);
 	free(s->host);
@@ -616,4 +937,24 @@ void smtp_session_free(struct smtp_session *s)
 const struct smtp_caps *smtp_session_caps(const struct smtp_session *s)
 {
 	return &s->caps;
+}
+
+const char *smtp_session_greeting(const struct smtp_session *s)
+{
+	return s->greeting ? s->greeting : "";
+}
+
+const struct tls_info *smtp_session_tls_info(const struct smtp_session *s)
+{
+	return s->have_tlsinfo ? &s->tlsinfo : NULL;
+}
+
+const char *smtp_session_peer(const struct smtp_session *s)
+{
+	return s->conn != NULL ? conn_peer(s->conn) : "";
+}
+
+char *smtp_session_peer_name(const struct smtp_session *s)
+{
+	return s->conn != NULL ? conn_peer_name(s->conn) : NULL;
 }

@@ -1,16 +1,27 @@
 /*
  * session - the SMTP/LMTP client state machine, on a libuv loop.
  *
- * A session is opened once (connect, greeting, EHLO or LHLO with the HELO
- * fallback) and then carries any number of mails, one transaction each,
- * until it is quit. Each step reports through a callback once it is done;
- * exactly one step may be in progress at a time.
+ * A session is opened once and then carries any number of mails, one
+ * transaction each, until it is quit. Opening is one path: connect (and
+ * with implicit TLS the handshake), greeting, EHLO or LHLO with the HELO
+ * fallback, then with STARTTLS the handshake and EHLO again, then AUTH.
+ * Each step reports through a callback once it is done; exactly one step
+ * may be in progress at a time.
  *
  *   s = smtp_session_new(loop, &params);
- *   smtp_session_open(s, cb, arg);          cb: connected, or failed
+ *   smtp_session_open(s, cb, arg);          cb: ready for mail, or failed
  *   smtp_session_send(s, &mail, cb, arg);   cb: one transaction's result
+ *   smtp_session_etrn(s, "host", cb, arg);  cb: ETRN's result (--rmqs)
  *   smtp_session_quit(s, cb, arg);          cb: QUIT answered (or not)
  *   smtp_session_free(s);
+ *
+ * TLS (tls.h) runs in the transport (conn.h); this state machine only
+ * says when it starts. With tls on, a server without STARTTLS, a refused
+ * STARTTLS, a failed handshake or a certificate that fails its checks
+ * ends the session: nothing is ever sent in clear text instead. AUTH
+ * (auth.h) is its own module, driven from here; the credentials are
+ * masked ("********") in the trace (DELIBERATE DIFFERENCE: msmtp -d
+ * prints them).
  *
  * Results: the struct smtp_result given to a callback belongs to the
  * session and is valid only during the callback. Its outcome comes from
@@ -19,8 +30,9 @@
  * "server message:" and the log's smtpstatus/smtpmsg. For a transaction,
  * rcpts[i] is the server's answer to mail->rcpts[i].
  *
- * After a failure the connection is closed without QUIT, as msmtp does;
- * the only calls left are smtp_session_free(). smtp_session_free() may be
+ * After a failure the connection is closed without QUIT, as msmtp does,
+ * except where msmtp says goodbye first: a server that lacks STARTTLS,
+ * AUTH or ETRN; the only calls left are smtp_session_free(). smtp_session_free() may be
  * called at any time, also from inside a callback; libuv handles are
  * released in their close callbacks, so the loop must run on afterwards.
  *
@@ -35,8 +47,10 @@
 #include <sys/types.h>
 #include <uv.h>
 
+#include "smtp/auth.h"
 #include "smtp/caps.h"
 #include "smtp/outcome.h"
+#include "smtp/tls.h"
 
 struct smtp_session;
 
@@ -44,14 +58,29 @@ struct smtp_session;
 typedef void (*smtp_trace_fn)(const char *prefix, const char *line,
     size_t len, void *arg);
 
+/*
+ * The session copies host and helo_domain; the other strings (TLS files,
+ * credentials) must stay valid until smtp_session_open() has reported.
+ */
 struct smtp_params {
 	const char	*host;
 	int		 port;
 	const char	*helo_domain;	/* EHLO/LHLO argument */
 	int		 lmtp;		/* speak LMTP instead of SMTP */
 	int		 timeout;	/* seconds for every wait; 0 = none */
-	smtp_trace_fn	 trace;		/* NULL: no tracing */
+	smtp_trace_fn	 trace;		/* NULL: no tracing; the TLS block
+					   is traced too, prefix "" */
 	void		*trace_arg;
+
+	/* TLS: STARTTLS, or with starttls 0 TLS from the first byte. */
+	int		 tls;
+	int		 starttls;
+	struct tls_params tls_params;	/* hostname: tls_host_override,
+					   else host */
+	int		 want_tls_info;	/* keep smtp_session_tls_info() */
+
+	/* AUTH: auth.mech NULL means no authentication. */
+	struct smtp_auth_params auth;
 };
 
 /*
@@ -99,8 +128,26 @@ void smtp_session_open(struct smtp_session *s, smtp_cb cb, void *arg);
 void smtp_session_send(struct smtp_session *s, const struct smtp_mail *m,
     smtp_cb cb, void *arg);
 void smtp_session_quit(struct smtp_session *s, smtp_cb cb, void *arg);
+/*
+ * smtp_session_etrn - ask the server to start its queue for arg ("host",
+ * "@domain", "#queue"; RFC 1985). A server without ETRN gets QUIT and the
+ * result "the server does not support Remote Message Queue Starting";
+ * 250-253 is success, the rest fails as outcome.c says.
+ */
+void smtp_session_etrn(struct smtp_session *s, const char *arg, smtp_cb cb,
+    void *cbarg);
 void smtp_session_free(struct smtp_session *s);
-/* smtp_session_caps - what the server announced (valid once open). */
+/* smtp_session_caps - what the server announced (valid once open; the
+ * EHLO after STARTTLS replaces what came before). */
 const struct smtp_caps *smtp_session_caps(const struct smtp_session *s);
+/* smtp_session_greeting - the greeting's first line without its code. */
+const char *smtp_session_greeting(const struct smtp_session *s);
+/* smtp_session_tls_info - with want_tls_info, once TLS is up, else NULL. */
+const struct tls_info *smtp_session_tls_info(const struct smtp_session *s);
+/* smtp_session_peer - the address connected to (numeric), or "". */
+const char *smtp_session_peer(const struct smtp_session *s);
+/* smtp_session_peer_name - what that address resolves back to (newly
+ * allocated, NULL if nothing): a blocking lookup. */
+char *smtp_session_peer_name(const struct smtp_session *s);
 
 #endif

@@ -13,7 +13,7 @@ Faults are scripted through ``Script``:
              address -> reply
   hang_at    command name at which the server stops answering
              ("GREETING" = never send the greeting, "EOM" = after the
-             final dot arrives)
+             final dot arrives, "TLS" = after its 220 to STARTTLS)
   close_at   command name at which the server closes the connection
              without a reply ("EOM" = right after the final dot arrives,
              "GREETING" = before the greeting)
@@ -248,6 +248,10 @@ def _make_protocol(base):
 
         async def smtp_STARTTLS(self, arg):
             if await self._faulted("STARTTLS"):
+                return
+            if self.script.hang_at == "TLS":      # 220, then silence
+                await self.push("220 Ready to start TLS")
+                await asyncio.sleep(3600)
                 return
             reply = self.script.replies.get("STARTTLS")
             if reply:

@@ -1,0 +1,174 @@
+/*
+ * servermode - --serverinfo and --rmqs; see servermode.h.
+ *
+ * SECURITY: the password passwordeval gives is kept in the account only
+ * for the engine and wiped when the run ends; -P shows it as "*".
+ */
+#include "client/servermode.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "client/conf.h"
+#include "client/deliver.h"
+#include "client/engine.h"
+#include "client/password.h"
+#include "client/pretend.h"
+#include "client/report.h"
+#include "client/select.h"
+#include "util/xalloc.h"
+
+/* Everything one run owns. */
+struct srv {
+	struct conf		 conf;
+	struct account		*acc;
+	struct pretend_info	 pi;
+};
+
+/* load_config - the system and user files; nothing at all with --host. */
+static int load_config(const struct cmdline *cl, struct srv *sv,
+    char **errstr)
+{
+	char *sysfile = NULL, *userfile = NULL;
+	int rc;
+
+	if (cl->host != NULL) {
+		sv->pi.cmdline_host = 1;
+		return EX_OK;
+	}
+	conf_default_files(&sysfile, &userfile);
+	rc = conf_load(sysfile, cl->conffile ? cl->conffile : userfile,
+	    cl->conffile != NULL, geteuid(), &sv->conf, errstr);
+	free(sysfile);
+	free(userfile);
+	sv->pi.conf = &sv->conf;
+	return rc;
+}
+
+/* choose_account - as in sendmail mode, -f only for the selection. */
+static int choose_account(const struct cmdline *cl, struct srv *sv,
+    char **errstr)
+{
+	const char *from = cl->from;
+	int rc;
+
+	if (cl->host != NULL) {
+		sv->acc = account_new(NULL);
+		free(sv->acc->host);
+		sv->acc->host = xstrdup(cl->host);
+		sv->acc->mask |= ACC_MASK(ACC_HOST);
+	} else {
+		if (from != NULL && strcmp(from, "<>") == 0)
+			from = "";
+		rc = select_account(&sv->conf, cl->account_id, from, &sv->acc,
+		    &sv->pi.rule, errstr);
+		sv->pi.have_rule = 1;
+		sv->pi.rule_from = from;
+		if (rc != EX_OK) {
+			sv->pi.rule = SELECT_DEFAULT;
+			sv->pi.have_rule = cl->account_id == NULL;
+			return rc;
+		}
+		sv->pi.rule_id = sv->acc->id;
+	}
+	account_merge(sv->acc, cl->acc);
+	return EX_OK;
+}
+
+/* settle_account - patterns, defaults, msmtp's checks, passwordeval. */
+static int settle_account(struct srv *sv, char **errstr)
+{
+	struct account *a = sv->acc;
+	char *pw = NULL;
+	int rc;
+
+	rc = account_expand(a, NULL, errstr);
+	if (rc != EX_OK)
+		return rc;
+	account_fill_defaults(a);
+	rc = account_check(a, 0, errstr);
+	if (rc != EX_OK)
+		return rc;
+	if (a->auth_mech == NULL || a->password != NULL ||
+	    a->passwordeval == NULL)
+		return EX_OK;
+	rc = password_eval(a->passwordeval, &pw, errstr);
+	if (rc != EX_OK)
+		return rc;
+	a->password = pw;
+	return EX_OK;
+}
+
+/* talk - the engine does the mode; its words go to stdout/stderr. */
+static int talk(const struct cmdline *cl, struct srv *sv, char **errstr)
+{
+	const struct engine_api *engine;
+	struct deliver_job job;
+	struct deliver_report rep;
+	int rc;
+
+	engine = engine_load(errstr);
+	if (engine == NULL)
+		return EX_SOFTWARE;
+	memset(&job, 0, sizeof(job));
+	job.acc = sv->acc;
+	job.debug = cl->debug;
+	job.kind = cl->mode == MODE_RMQS ? DELIVER_KIND_RMQS :
+	    DELIVER_KIND_SERVERINFO;
+	job.rmqs = cl->rmqs;
+	rc = engine->deliver_now(&job, &rep);
+	if (rc == EX_OK && rep.output != NULL)
+		fputs(rep.output, stdout);
+	if (rc != EX_OK) {
+		fprintf(stderr, "msmtp: %s\n", rep.errmsg ? rep.errmsg :
+		    "unknown error");
+		if (rep.outcome.terr == TERR_NONE && rep.reply_text != NULL)
+			report_reply("server message", rep.reply_text);
+	}
+	engine->deliver_report_free(&rep);
+	return rc;
+}
+
+/* show_pretend - -P and -d print the configuration as far as it got. */
+static void show_pretend(const struct cmdline *cl, struct srv *sv,
+    int settled)
+{
+	if (!cl->pretend && !cl->debug)
+		return;
+	sv->pi.sendmail_mode = 0;
+	sv->pi.acc = settled ? sv->acc : NULL;
+	sv->pi.rmqs = cl->mode == MODE_RMQS ? cl->rmqs : NULL;
+	pretend_print(stdout, &sv->pi);
+	fflush(stdout);
+}
+
+int servermode_run(struct cmdline *cl, char **errstr)
+{
+	struct srv sv;
+	int rc;
+
+	memset(&sv, 0, sizeof(sv));
+	conf_init(&sv.conf);
+	if (cl->rcpts.n > 0) {
+		*errstr = xstrdup("too many arguments");
+		return EX_USAGE;
+	}
+	rc = load_config(cl, &sv, errstr);
+	if (rc == EX_OK)
+		rc = choose_account(cl, &sv, errstr);
+	if (rc == EX_OK)
+		rc = settle_account(&sv, errstr);
+	show_pretend(cl, &sv, rc == EX_OK);
+	if (rc == EX_OK && !cl->pretend)
+		rc = talk(cl, &sv, errstr);
+	if (sv.acc != NULL) {
+		password_free(sv.acc->password);
+		sv.acc->password = NULL;
+	}
+	account_free(sv.acc);
+	conf_free(&sv.conf);
+	return rc;
+}
