@@ -1,0 +1,95 @@
+/*
+ * exitmap - the pipe command's end as an SMTP reply; see exitmap.h.
+ *
+ * SECURITY: the command's stderr is quoted to the client only after
+ * errline_feed() has reduced it to one line of printable ASCII, so it
+ * can neither end the reply early nor inject a second one.
+ */
+#include "msmtpd/exitmap.h"
+
+#include <string.h>
+#include <sysexits.h>
+
+#include "util/sysexit.h"
+
+void errline_init(struct errline *e)
+{
+	e->text[0] = '\0';
+	e->len = 0;
+	e->complete = 0;
+}
+
+void errline_feed(struct errline *e, const char *data, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len && !e->complete; i++) {
+		unsigned char c = (unsigned char)data[i];
+
+		if (c == '\n' || c == '\r') {
+			e->complete = e->len > 0;	/* skip empty lines */
+			continue;
+		}
+		if (e->len == 0 && (c == ' ' || c == '\t'))
+			continue;
+		if (e->len < EXITMAP_ERRLINE_MAX)
+			e->text[e->len++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	while (e->len > 0 && e->text[e->len - 1] == ' ')
+		e->len--;
+	e->text[e->len] = '\0';
+}
+
+int exitmap_temporary(int status)
+{
+	switch (status) {
+	case EX_USAGE:
+	case EX_DATAERR:
+	case EX_NOUSER:
+	case EX_UNAVAILABLE:
+		return 0;
+	}
+	return status >= EX__BASE && status <= EX__MAX;
+}
+
+/* add_errline - ": <stderr line>" if there is one. */
+static void add_errline(const struct pipe_result *r, struct buf *out)
+{
+	if (r->err.len > 0)
+		buf_printf(out, ": %s", r->err.text);
+}
+
+int exitmap_reply(const struct pipe_result *r, struct buf *out)
+{
+	int code;
+
+	switch (r->how) {
+	case PIPE_NOSTART:
+		buf_printf(out, "451 4.3.0 Cannot start pipe command: %s",
+		    strerror(r->code));
+		return 451;
+	case PIPE_SIGNALED:
+		buf_printf(out, "451 4.3.0 Pipe command was killed by signal "
+		    "%d (%s)", r->code, strsignal(r->code));
+		add_errline(r, out);
+		return 451;
+	case PIPE_EXITED:
+		break;
+	}
+	if (r->code == 0 && r->incomplete) {
+		buf_puts(out, "451 4.3.0 Pipe command exited before reading "
+		    "the whole mail");
+		return 451;
+	}
+	if (r->code == 0) {
+		buf_puts(out, "250 2.0.0 Ok, mail was piped");
+		return 250;
+	}
+	code = exitmap_temporary(r->code) ? 451 : 554;
+	buf_printf(out, "%d %s Pipe command reported error %d", code,
+	    code == 451 ? "4.3.0" : "5.3.0", r->code);
+	if (r->code >= EX__BASE && r->code <= EX__MAX)
+		buf_printf(out, " (%s)", sysexit_name(r->code));
+	add_errline(r, out);
+	return code;
+}
