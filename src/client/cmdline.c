@@ -153,8 +153,15 @@ static int apply_conf(struct cmdline *cl, const char *optname,
 	/* sendmail's -R spelling, which msmtp accepts only here. */
 	if (strcmp(command, "dsn_return") == 0 && strcmp(value, "hdrs") == 0)
 		value = "headers";
-	if (conf_set(cl->acc, command, value, &err) == EX_OK)
+	if (conf_set(cl->acc, command, value, &err) == EX_OK) {
+		/* msmtp: an empty --maildomain= unsets it (msmtprc's
+		 * 'maildomain ""' keeps the empty string). */
+		if (strcmp(command, "maildomain") == 0 && *value == '\0') {
+			free(cl->acc->maildomain);
+			cl->acc->maildomain = NULL;
+		}
 		return EX_OK;
+	}
 	free(err);
 	*errstr = xasprintf("invalid argument %s for --%s", arg ? arg : "",
 	    optname);

@@ -13,7 +13,10 @@
 #include "client/conf.h"
 #include "client/deliver.h"
 #include "client/engine.h"
+#include "client/aliases.h"
 #include "client/headers.h"
+#include "client/password.h"
+#include "client/pretend.h"
 #include "client/report.h"
 #include "client/submit.h"
 #include "client/select.h"
@@ -30,6 +33,7 @@ struct mail {
 	char			*envelope_from;	/* what -f/--read-envelope-from
 						   chose, for selection */
 	char			*msgid;		/* the Message-ID we add */
+	struct pretend_info	 pi;		/* what -P prints */
 };
 
 static void mail_init(struct mail *m)
@@ -94,8 +98,13 @@ static int choose_account(const struct cmdline *cl, struct mail *m,
 	} else {
 		rc = select_account(&m->conf, cl->account_id,
 		    m->envelope_from, &m->acc, &rule, errstr);
+		/* msmtp has said "falling back..." before it fails. */
+		m->pi.have_rule = rc == EX_OK || cl->account_id == NULL;
+		m->pi.rule = rc == EX_OK ? rule : SELECT_DEFAULT;
+		m->pi.rule_from = m->envelope_from;
 		if (rc != EX_OK)
 			return rc;
+		m->pi.rule_id = m->acc->id;
 	}
 	account_merge(m->acc, cl->acc);
 	/* The mail's From replaces the account's from, even when it has
@@ -110,8 +119,28 @@ static int choose_account(const struct cmdline *cl, struct mail *m,
 	return EX_OK;
 }
 
-/* settle_account - expand %-patterns, derive defaults, check. */
-static int settle_account(struct mail *m, char **errstr)
+/* pretend_passwordeval - -P runs passwordeval as msmtp does (when auth
+ * is on and no password is set) to report its failure; the password
+ * itself is wiped at once, -P shows only that there is one. */
+static int pretend_passwordeval(struct mail *m, char **errstr)
+{
+	char *pw = NULL;
+	int rc;
+
+	if (m->acc->auth_mech == NULL || m->acc->password != NULL ||
+	    m->acc->passwordeval == NULL)
+		return EX_OK;
+	rc = password_eval(m->acc->passwordeval, &pw, errstr);
+	if (rc == EX_OK)
+		m->pi.password_known = 1;
+	password_free(pw);
+	return rc;
+}
+
+/* settle_account - expand %-patterns, derive defaults, check (-P
+ * needs no envelope-from). */
+static int settle_account(const struct cmdline *cl, struct mail *m,
+    char **errstr)
 {
 	struct expand_ctx ctx;
 	int rc;
@@ -122,7 +151,10 @@ static int settle_account(struct mail *m, char **errstr)
 	if (rc != EX_OK)
 		return rc;
 	account_fill_defaults(m->acc);
-	return account_check(m->acc, 1, errstr);
+	rc = account_check(m->acc, !cl->pretend, errstr);
+	if (rc == EX_OK && cl->pretend)
+		rc = pretend_passwordeval(m, errstr);
+	return rc;
 }
 
 /* collect_recipients - command line first, then the mail's (-t). */
@@ -135,11 +167,42 @@ static int collect_recipients(const struct cmdline *cl, struct mail *m,
 	if (cl->read_recipients)
 		for (i = 0; i < m->h.rcpts.n; i++)
 			strlist_add(&m->rcpts, m->h.rcpts.v[i]);
-	if (m->rcpts.n == 0) {
+	if (m->rcpts.n == 0 && !cl->pretend) {
 		*errstr = xstrdup("no recipients found");
 		return EX_USAGE;
 	}
 	return EX_OK;
+}
+
+/*
+ * expand_aliases - local recipients through the aliases file, in the
+ * envelope only. Unlike msmtp, every recipient is looked at: msmtp skips
+ * the one after an expanded alias, sending it unexpanded.
+ */
+static int expand_aliases(struct mail *m, char **errstr)
+{
+	struct strlist out;
+	int rc;
+
+	if (m->acc->aliases == NULL)
+		return EX_OK;
+	strlist_init(&out);
+	rc = aliases_expand(m->acc->aliases, &m->rcpts, ALIASES_EXPAND_ALL,
+	    &out, errstr);
+	if (rc == EX_OK) {
+		strlist_free(&m->rcpts);
+		m->rcpts = out;
+	} else {
+		strlist_free(&out);
+	}
+	return rc;
+}
+
+/* needs_mail - whether the mail must be read before anything is sent:
+ * always, except for -P without -t or --read-envelope-from. */
+static int needs_mail(const struct cmdline *cl)
+{
+	return !cl->pretend || cl->read_recipients || cl->read_envelope_from;
 }
 
 static void rewrite_headers(struct mail *m)
@@ -169,15 +232,6 @@ static void rewrite_headers(struct mail *m)
 /* unsupported_yet - settings whose engine support is not built yet. */
 static int unsupported_yet(const struct account *acc, char **errstr)
 {
-	if (acc->tls) {
-		*errstr = xstrdup("TLS is not supported by this build yet");
-		return EX_UNAVAILABLE;
-	}
-	if (acc->auth_mech != NULL) {
-		*errstr = xstrdup("authentication is not supported by this "
-		    "build yet");
-		return EX_UNAVAILABLE;
-	}
 	if (acc->socket != NULL || acc->proxy_host != NULL) {
 		*errstr = xstrdup("socket and proxy_host are not supported "
 		    "by this build yet");
@@ -225,7 +279,7 @@ static int spool_mail(const struct cmdline *cl, struct mail *m,
 	sub.headers = m->header_out.data;
 	sub.headers_len = m->header_out.len;
 	sub.body = stdin;
-	sub.message_id = m->msgid;
+	sub.message_id = m->msgid != NULL ? m->msgid : m->h.msgid;
 	sub.debug = cl->debug;
 	return submit(&sub, errstr);
 }
@@ -236,18 +290,35 @@ int sendmail_run(struct cmdline *cl, char **errstr)
 	int rc;
 
 	mail_init(&m);
+	m.pi.sendmail_mode = 1;
+	m.pi.read_recipients = cl->read_recipients;
+	m.pi.cmdline_host = cl->host != NULL;
 	rc = load_config(cl, &m, errstr);
-	if (rc == EX_OK)
+	if (cl->host == NULL)
+		m.pi.conf = &m.conf;
+	if (rc == EX_OK && needs_mail(cl))
 		rc = headers_read(stdin, cl->read_recipients ? HEADERS_RCPTS : 0,
 		    &m.h, errstr);
+	m.pi.read_envelope_from = cl->read_envelope_from;
+	m.pi.extracted_from = m.h.envelope_from;
 	if (rc == EX_OK) {
 		envelope_for_selection(cl, &m);
 		rc = choose_account(cl, &m, errstr);
 	}
 	if (rc == EX_OK)
-		rc = settle_account(&m, errstr);
+		rc = settle_account(cl, &m, errstr);
+	if (rc == EX_OK)
+		m.pi.acc = m.acc;
 	if (rc == EX_OK)
 		rc = collect_recipients(cl, &m, errstr);
+	if (cl->pretend)
+		pretend_print(stdout, &m.pi);
+	if (rc == EX_OK)
+		rc = expand_aliases(&m, errstr);
+	if (rc == EX_OK && cl->pretend) {
+		mail_free(&m);
+		return EX_OK;
+	}
 	if (rc == EX_OK)
 		rc = unsupported_yet(m.acc, errstr);
 	if (rc == EX_OK) {
