@@ -26,6 +26,7 @@
  */
 #include "client/headers.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -91,6 +92,7 @@ void headers_free(struct mail_headers *h)
 	buf_free(&h->text);
 	free(h->from_addr);
 	free(h->envelope_from);
+	free(h->msgid);
 	strlist_free(&h->rcpts);
 	memset(h, 0, sizeof(*h));
 }
@@ -404,7 +406,34 @@ static char *resent_from(const char *p, const char *end)
 	return a;
 }
 
-/* line_pass - the facts found line by line: To, Cc, Bcc, Resent-From. */
+/*
+ * header_value - the value of the header whose first line is at p, after
+ * its name of name_len bytes: folded lines joined, blanks trimmed at
+ * both ends. Recorded for the spool's listing, never sent.
+ */
+static char *header_value(const char *p, const char *end, size_t name_len)
+{
+	const char *le = line_end(p, end), *s, *e;
+	struct buf v;
+	char *out;
+
+	buf_init(&v);
+	buf_append(&v, p + name_len, (size_t)(le - p) - name_len);
+	for (p = le; p < end && is_blank(*p); p = le) {
+		le = line_end(p, end);
+		buf_append(&v, p, (size_t)(le - p));
+	}
+	for (s = v.data, e = s + v.len; s < e && isspace((unsigned char)*s); )
+		s++;
+	while (e > s && isspace((unsigned char)e[-1]))
+		e--;
+	out = xstrndup(s, (size_t)(e - s));
+	buf_free(&v);
+	return out;
+}
+
+/* line_pass - the facts found line by line: To, Cc, Bcc, Resent-From,
+ * Message-ID. */
 static void line_pass(struct mail_headers *h, size_t from_line)
 {
 	const char *p = h->text.data, *end = p + h->text.len, *le;
@@ -420,6 +449,8 @@ static void line_pass(struct mail_headers *h, size_t from_line)
 		h->has_to |= has_prefix(p, len, "to:");
 		h->has_cc |= has_prefix(p, len, "cc:");
 		h->has_bcc |= has_prefix(p, len, "bcc:");
+		if (h->msgid == NULL && has_prefix(p, len, "message-id:"))
+			h->msgid = header_value(p, end, strlen("message-id:"));
 		if (h->envelope_from == NULL && line < from_line &&
 		    has_prefix(p, len, "resent-from:"))
 			h->envelope_from = resent_from(p, end);

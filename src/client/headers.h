@@ -71,6 +71,9 @@ struct mail_headers {
 	 * a Resent-From header that comes before that From header, else
 	 * from_addr. NULL: none (msmtp: "no envelope from address found"). */
 	char		*envelope_from;
+	/* The Message-ID header's value as written (folds joined, blanks
+	 * trimmed); NULL: none. */
+	char		*msgid;
 
 	/* With HEADERS_RCPTS: what -t adds to the command-line recipients,
 	 * in order: the To, Cc and Bcc addresses, or, if the mail has a
