@@ -245,7 +245,12 @@ static int configure(struct spool *sp, char **errstr)
 	/* The runner checkpoints; closing must not cost a checkpoint. */
 	sqlite3_db_config(sp->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	sqlite3_busy_timeout(sp->db, SPOOL_BUSY_MS);
-	rc = int_pragma(sp, "PRAGMA user_version", &version, errstr);
+	/* Before anything writes (journal_mode is persistent): another
+	 * application's database is refused untouched, whatever its
+	 * user_version says. */
+	rc = check_foreign(sp, errstr);
+	if (rc == EX_OK)
+		rc = int_pragma(sp, "PRAGMA user_version", &version, errstr);
 	if (rc != EX_OK)
 		return rc;
 	if (version > spool_nmigrations) {
