@@ -141,8 +141,9 @@ int spool_claim(struct spool *sp, time_t now, const char *account,
 	return rc;
 }
 
-int spool_waiting(struct spool *sp, const char *account, struct strlist *ids,
-    char **errstr)
+/* select_waiting - the ids of every waiting mail, oldest first. */
+static int select_waiting(struct spool *sp, const char *account,
+    struct strlist *ids, char **errstr)
 {
 	sqlite3_stmt *st;
 	int rc = EX_OK, err;
@@ -158,5 +159,23 @@ int spool_waiting(struct spool *sp, const char *account, struct strlist *ids,
 	if (err != SQLITE_DONE)
 		rc = spool_error(sp, err, "cannot read the spool", errstr);
 	sqlite3_finalize(st);
+	return rc;
+}
+
+int spool_waiting(struct spool *sp, const char *account, struct strlist *ids,
+    char **errstr)
+{
+	int rc;
+
+	/* A mail whose deliverer died waits too (as uncertain): a flush
+	 * must not leave it in flight for good. */
+	rc = spool_exec(sp, "BEGIN IMMEDIATE", errstr);
+	if (rc == EX_OK)
+		rc = release_dead(sp, errstr);
+	if (rc == EX_OK)
+		rc = select_waiting(sp, account, ids, errstr);
+	if (rc == EX_OK)
+		return spool_exec(sp, "COMMIT", errstr);
+	spool_rollback(sp);
 	return rc;
 }

@@ -153,7 +153,8 @@ int spool_record(struct spool *sp, const char *id,
 int spool_claim(struct spool *sp, time_t now, const char *account,
     char id[SPOOL_ID_LEN + 1], char **errstr);
 /* spool_waiting - the ids of every waiting mail, oldest first (a
- * flush's work list: each is tried once). */
+ * flush's work list: each is tried once), after taking back the mails
+ * of dead deliverers as spool_claim() does. */
 int spool_waiting(struct spool *sp, const char *account, struct strlist *ids,
     char **errstr);
 

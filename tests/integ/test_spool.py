@@ -385,10 +385,6 @@ def test_flushed_mail_is_what_msmtp_sends_directly(spool, ref, confdir,
     assert "The queue is empty." in spool.listing()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sendmail.c spool_mail() passes sub.message_id = m->msgid, which is "
-    "set only when msmtp generates a Message-ID: a mail that carries its "
-    "own (what every mail client sends) is spooled with message_id NULL"))
 def test_own_message_id_is_recorded(spool):
     spool.rc(free_port())
     mail = b"Message-ID: <own.1@example.org>\nSubject: x\n\nbody\n"
@@ -453,13 +449,6 @@ def test_odb_returns_at_once(spool, server):
     assert "timed out" in (row["reason"] or "")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "submit.c in_background(): the mail is enqueued leased to the msmtp "
-    "parent (enqueue claim=1, lease_owner = parent pid/start time); the "
-    "parent exits at once, so claim.c release_dead() sees a dead owner "
-    "and msmtp-queue --run takes the mail back (uncertain) and sends it "
-    "again while the background child is still delivering it: a "
-    "duplicate"))
 def test_odb_child_keeps_its_lease(spool, server):
     srv = server(Script(hang_at="EOM"))
     spool.rc(srv.port)
@@ -478,13 +467,6 @@ def test_odb_child_keeps_its_lease(spool, server):
         srv.stop()      # the child sees the connection close and records
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "submit.c in_background() delivers with the SQLite connection opened "
-    "before fork(); the child holds none of its POSIX locks, so another "
-    "process that opens and closes the spool (here the sqlite3 CLI) "
-    "checkpoints and unlinks queue.db-wal/-shm under it, and the child's "
-    "spool_record() goes to the deleted WAL: the attempt is lost and the "
-    "mail stays 'inflight' for good"))
 def test_odb_child_record_survives_another_connection(spool, server):
     srv = server(Script(hang_at="GREETING"))
     spool.rc(srv.port, extra="timeout 1\n")
@@ -701,13 +683,6 @@ def test_concurrent_flushes_deliver_each_mail_once(spool, server):
     assert all(m["state"] == "sent" for m in spool.mails(with_data=False))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "runner/drain.c runner_drain(): --flush takes its work list from "
-    "spool_waiting() (queued/deferred/uncertain) before any spool_claim(), "
-    "so release_dead() never runs when the only mail is 'inflight' under "
-    "a dead owner (msmtp -odi killed mid-delivery): --flush sends "
-    "nothing, exits 0, and --list still shows it inflight (only --run "
-    "takes it back)"))
 def test_flush_takes_back_mail_of_killed_msmtp(spool, server):
     srv = server(Script(hang_at="GREETING"))
     spool.rc(srv.port)
@@ -868,12 +843,6 @@ def test_kill9_during_enqueue_leaves_whole_mails_or_none(spool):
     assert f" in {len(present) + 1} mails." in listing, listing[-200:]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "submit.c enqueue(): spool_enqueue_begin() takes the spool's write "
-    "lock (BEGIN IMMEDIATE) before store_body() reads the body from "
-    "stdin, so a slow or stalled writer (`slow_job | msmtp -odq`) blocks "
-    "every other enqueue and runner; they give up after SPOOL_BUSY_MS "
-    "(10 s) with EX_TEMPFAIL and nothing spooled"))
 @pytest.mark.timeout(40)
 def test_slow_input_does_not_block_other_enqueues(spool):
     spool.rc(free_port())
@@ -884,20 +853,19 @@ def test_slow_input_does_not_block_other_enqueues(spool):
         slow.stdin.write(b"Subject: slow\n\nfirst part of the body\n")
         slow.stdin.flush()
 
-        def writer_busy():     # the slow msmtp is inside its transaction
+        def spool_ready():     # the slow msmtp has opened the spool
             if not spool.qf.exists():
                 return False
             con = sqlite3.connect(str(spool.qf), timeout=0,
                                   isolation_level=None)
             try:
-                con.execute("BEGIN IMMEDIATE")
-                con.execute("ROLLBACK")
+                con.execute("SELECT count(*) FROM mail")
+                return True
+            except sqlite3.OperationalError:
                 return False
-            except sqlite3.OperationalError as e:
-                return "locked" in str(e) or "busy" in str(e)
             finally:
                 con.close()
-        poll(writer_busy, what="the slow msmtp to start its enqueue")
+        poll(spool_ready, what="the slow msmtp to open the spool")
         t0 = time.monotonic()
         fast = spool.popen(spool.msmtp_path, "msmtp", spool.argv("-odq", BOB),
                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
@@ -1202,11 +1170,6 @@ def test_foreign_database_refused(spool):
         con.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "queue/spool.c configure(): 'PRAGMA journal_mode = WAL' runs before "
-    "migrate() calls check_foreign(), so refusing another application's "
-    "database first converts it to WAL mode for good (header bytes 18-19 "
-    "become 2) and leaves -wal/-shm files beside it"))
 def test_foreign_database_left_untouched(spool):
     spool.rc(free_port())
     before = foreign_db(spool.qf, FOREIGN)
@@ -1216,13 +1179,7 @@ def test_foreign_database_left_untouched(spool):
     assert sorted(os.listdir(spool.qf.parent)) == ["queue.db"]
 
 
-@pytest.mark.parametrize("version", [
-    pytest.param(1, marks=pytest.mark.xfail(strict=True, reason=(
-        "queue/spool.c: the application_id is checked only when "
-        "user_version is 0; another application's database whose "
-        "user_version is 1 is taken for a spool and fails later with "
-        "'cannot read the spool: no such table: mail'"))),
-    7])
+@pytest.mark.parametrize("version", [1, 7])
 def test_foreign_database_with_user_version(spool, version):
     spool.rc(free_port())
     foreign_db(spool.qf, FOREIGN + f"PRAGMA user_version = {version};"
