@@ -16,9 +16,8 @@
 #include "client/report.h"
 #include "queue/spool.h"
 #include "util/buf.h"
+#include "util/spill.h"
 #include "util/xalloc.h"
-
-#define READ_CHUNK	65536
 
 /* spool_file - --queue-file or queue_file, then $MSMTP_QUEUE_FILE, then
  * the XDG state directory. */
@@ -33,32 +32,50 @@ static char *spool_file(const struct account *acc)
 	return spool_default_path();
 }
 
-/* store_body - copy the rest of the input into the spool. */
-static int store_body(struct spool_writer *w, FILE *in, char **errstr)
-{
-	char *chunk = xmalloc(READ_CHUNK);
-	size_t n;
-	int rc = EX_OK;
+/* Bytes of a mail kept in memory while it is read; the rest waits in a
+ * temporary file beside the spool. */
+#define STAGE_MEM	(1024 * 1024)
 
-	while (rc == EX_OK && (n = fread(chunk, 1, READ_CHUNK, in)) > 0)
-		rc = spool_enqueue_write(w, chunk, n, errstr);
-	if (rc == EX_OK && ferror(in)) {
-		*errstr = xstrdup("input error while reading the mail");
-		rc = EX_IOERR;
-	}
-	free(chunk);
-	return rc;
+/* to_writer - a spill_sink into the spool. */
+static int to_writer(void *arg, const char *data, size_t len, char **errstr)
+{
+	return spool_enqueue_write(arg, data, len, errstr);
 }
 
-/* enqueue - the whole mail into the spool, durably; id gets its id. */
-static int enqueue(struct spool *sp, const struct submission *sub,
-    char id[SPOOL_ID_LEN + 1], char **errstr)
+/* spool_dir - the directory of the spool file path. */
+static char *spool_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return xstrdup(".");
+	return slash == path ? xstrdup("/") :
+	    xstrndup(path, (size_t)(slash - path));
+}
+
+/*
+ * enqueue - the whole mail into the spool, durably; id gets its id.
+ * The body is read to its end before the spool's write lock is taken:
+ * a slow writer on our stdin must not stall every other msmtp and the
+ * runner.
+ */
+static int enqueue(struct spool *sp, const char *path,
+    const struct submission *sub, char id[SPOOL_ID_LEN + 1], char **errstr)
 {
 	struct spool_envelope env;
 	struct spool_writer *w;
+	struct spill body;
 	struct buf settings;
+	char *dir = spool_dir(path);
 	int rc;
 
+	spill_init(&body, STAGE_MEM);
+	rc = spill_read(&body, sub->body, dir, errstr);
+	free(dir);
+	if (rc != EX_OK) {
+		spill_free(&body);
+		return rc;
+	}
 	buf_init(&settings);
 	conf_dump(sub->acc, &settings);
 	memset(&env, 0, sizeof(env));
@@ -68,20 +85,26 @@ static int enqueue(struct spool *sp, const struct submission *sub,
 	env.envelope_from = sub->acc->from ? sub->acc->from : "";
 	env.message_id = sub->message_id;
 	env.rcpts = sub->rcpts;
-	env.claim = sub->acc->delivery_mode != DELIVER_QUEUE;
+	/* Interactive delivery leases the mail from the start, so no runner
+	 * takes it between the commit and our attempt. A background child
+	 * claims it itself: a lease named after this process would look
+	 * dead as soon as we exit. */
+	env.claim = sub->acc->delivery_mode == DELIVER_INTERACTIVE;
 	env.now = time(NULL);
 	rc = spool_enqueue_begin(sp, &env, &w, errstr);
 	buf_free(&settings);
-	if (rc != EX_OK)
-		return rc;
-	rc = spool_enqueue_write(w, sub->headers, sub->headers_len, errstr);
-	if (rc == EX_OK)
-		rc = store_body(w, sub->body, errstr);
-	if (rc != EX_OK) {
-		spool_enqueue_abort(w);
-		return rc;
+	if (rc == EX_OK) {
+		rc = spool_enqueue_write(w, sub->headers, sub->headers_len,
+		    errstr);
+		if (rc == EX_OK)
+			rc = spill_replay(&body, to_writer, w, errstr);
+		if (rc == EX_OK)
+			rc = spool_enqueue_commit(w, id, errstr);
+		else
+			spool_enqueue_abort(w);
 	}
-	return spool_enqueue_commit(w, id, errstr);
+	spill_free(&body);
+	return rc;
 }
 
 /* queue_fields - what the queue adds to msmtp's log line. */
@@ -200,15 +223,16 @@ static int deliver_spooled(struct spool *sp, const struct submission *sub,
 	return rc;
 }
 
-/* in_background - deliver from a detached child; the parent returns. */
-static int in_background(struct spool *sp, const struct submission *sub,
-    const char *id)
+/* detach - become a grandchild in a new session, stdio on /dev/null;
+ * 1 in that grandchild, 0 in the caller (also when fork fails: the mail
+ * is queued and a runner will send it). */
+static int detach(void)
 {
 	pid_t pid = fork();
 	int fd;
 
 	if (pid != 0)
-		return EX_OK;	/* a failed fork leaves it to a runner */
+		return 0;
 	if (setsid() < 0 || fork() != 0)
 		_exit(0);
 	fd = open("/dev/null", O_RDWR);
@@ -219,8 +243,29 @@ static int in_background(struct spool *sp, const struct submission *sub,
 		if (fd > STDERR_FILENO)
 			close(fd);
 	}
-	deliver_spooled(sp, sub, id);
-	spool_close(sp);
+	return 1;
+}
+
+/*
+ * in_background - deliver from a detached process; the caller returns.
+ * The spool is opened afresh there (an SQLite connection must not cross
+ * a fork) and the mail claimed under the new process's name; if a runner
+ * was quicker, it is the runner's to send.
+ */
+static void in_background(const char *path, const struct submission *sub,
+    char id[SPOOL_ID_LEN + 1])
+{
+	struct spool *sp;
+	char *errstr = NULL;
+
+	if (!detach())
+		return;
+	if (spool_open(path, &sp, &errstr) == EX_OK) {
+		if (spool_claim(sp, time(NULL), NULL, id, &errstr) == EX_OK)
+			deliver_spooled(sp, sub, id);
+		spool_close(sp);
+	}
+	free(errstr);
 	_exit(0);
 }
 
@@ -231,22 +276,15 @@ int submit(const struct submission *sub, char **errstr)
 	int rc;
 
 	rc = spool_open(path, &sp, errstr);
-	free(path);
-	if (rc != EX_OK)
-		return rc;
-	rc = enqueue(sp, sub, id, errstr);
 	if (rc == EX_OK) {
-		switch (sub->acc->delivery_mode) {
-		case DELIVER_QUEUE:
-			break;
-		case DELIVER_BACKGROUND:
-			rc = in_background(sp, sub, id);
-			break;
-		default:
+		rc = enqueue(sp, path, sub, id, errstr);
+		if (rc == EX_OK && sub->acc->delivery_mode ==
+		    DELIVER_INTERACTIVE)
 			rc = deliver_spooled(sp, sub, id);
-			break;
-		}
+		spool_close(sp);
 	}
-	spool_close(sp);
+	if (rc == EX_OK && sub->acc->delivery_mode == DELIVER_BACKGROUND)
+		in_background(path, sub, id);
+	free(path);
 	return rc;
 }
