@@ -51,6 +51,10 @@ void report_failure(const struct account *acc,
 	}
 	fprintf(stderr, "msmtp: %s\n", rep->errmsg ? rep->errmsg :
 	    "unknown error");
+	if (rep->config_error) {
+		free(origin);
+		return;		/* nothing was tried: msmtp says no more */
+	}
 	if (rep->outcome.terr == TERR_NONE && rep->reply_text != NULL)
 		report_reply("server message", rep->reply_text);
 	fprintf(stderr, "msmtp: could not send mail%s\n", origin);

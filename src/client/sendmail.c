@@ -262,7 +262,8 @@ static int deliver(const struct cmdline *cl, struct mail *m,
 	rc = engine->deliver_now(&job, &rep);
 	if (rc != EX_OK)
 		report_failure(m->acc, &rep);
-	report_log(m->acc, &m->rcpts, &rep, NULL);
+	if (!rep.config_error)	/* msmtp logs only what it tried */
+		report_log(m->acc, &m->rcpts, &rep, NULL);
 	engine->deliver_report_free(&rep);
 	return rc;
 }

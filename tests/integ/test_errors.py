@@ -170,6 +170,15 @@ def test_unknown_account(errdiff):
     errdiff(config=RC, args=["-a", "nosuch", BOB], mail=MAIL, expect_rc=78)
 
 
+@pytest.mark.parametrize("cmd", ["true", "exit 1"])
+def test_passwordeval_prints_nothing(errdiff, cmd):
+    """The account fails before any connection: one line, no "could not
+    send mail", exit 78."""
+    r, o = errdiff(config=RC + f"auth on\nuser u\npasswordeval {cmd}\n",
+                   args=[BOB], mail=MAIL, expect_rc=78)
+    assert not o.sessions
+
+
 def test_no_default_account(errdiff):
     errdiff(config=RC.replace("account default", "account other"),
             args=[BOB], mail=MAIL, expect_rc=78)
