@@ -242,8 +242,10 @@ static int configure(struct spool *sp, char **errstr)
 {
 	int version = 0, rc;
 
-	/* The runner checkpoints; closing must not cost a checkpoint. */
-	sqlite3_db_config(sp->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	/* SQLite's default checkpoint on the last close stays on: each msmtp
+	 * is a short-lived connection, and a WAL left behind is read whole
+	 * by the next opener's recovery and, never restarted, grows with
+	 * every queued mail. */
 	sqlite3_busy_timeout(sp->db, SPOOL_BUSY_MS);
 	/* Before anything writes (journal_mode is persistent): another
 	 * application's database is refused untouched, whatever its
