@@ -8,102 +8,37 @@
  */
 #include "client/password.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <sysexits.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "util/buf.h"
+#include "util/secretline.h"
 #include "util/xalloc.h"
-
-extern char **environ;
 
 void password_free(char *pw)
 {
-	if (pw == NULL)
-		return;
-	explicit_bzero(pw, strlen(pw));
-	free(pw);
-}
-
-/* chomp - drop one trailing LF, and a CR before it. */
-static void chomp(char *s)
-{
-	size_t len = strlen(s);
-
-	if (len > 0 && s[len - 1] == '\n') {
-		s[--len] = '\0';
-		if (len > 0 && s[len - 1] == '\r')
-			s[len - 1] = '\0';
-	}
-}
-
-/* read_first_line - the first line from fd (all of it if no LF). */
-static char *read_first_line(int fd)
-{
-	struct buf b;
-	char c;
-	ssize_t n;
-
-	buf_init(&b);
-	buf_reserve(&b, 512);	/* few reallocations: fewer stale copies */
-	while ((n = read(fd, &c, 1)) > 0 || (n < 0 && errno == EINTR)) {
-		if (n < 0)
-			continue;
-		buf_putc(&b, c);
-		if (c == '\n')
-			break;
-	}
-	if (b.len == 0) {
-		buf_free(&b);
-		return NULL;
-	}
-	return buf_steal(&b);
+	secretline_free(pw);
 }
 
 int password_eval(const char *cmd, char **out, char **errstr)
 {
-	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
-	posix_spawn_file_actions_t fa;
-	char *line;
-	int fds[2], e;
-	pid_t pid;
+	int e;
 
 	*out = NULL;
-	if (pipe2(fds, O_CLOEXEC) != 0) {
-		*errstr = xasprintf("cannot evaluate '%s': %s", cmd,
-		    strerror(errno));
-		return EX_CONFIG;
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-	e = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(fds[1]);
-	if (e != 0) {
-		close(fds[0]);
+	if ((e = secretline_command(cmd, out)) != 0) {
 		*errstr = xasprintf("cannot evaluate '%s': %s", cmd,
 		    strerror(e));
 		return EX_CONFIG;
 	}
-	line = read_first_line(fds[0]);
-	close(fds[0]);	/* the rest of the output is not wanted */
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		continue;
-	if (line == NULL) {
+	if (*out == NULL) {
 		*errstr = xasprintf("cannot read output of '%s'", cmd);
 		return EX_CONFIG;
 	}
-	chomp(line);
-	*out = line;
 	return EX_OK;
 }
 
@@ -192,27 +127,6 @@ char *password_netrc(const char *path, const char *host, const char *user)
 	return pw;
 }
 
-/* tty_read_line - a line from the terminal fd, echo off. */
-static char *tty_read_line(int fd)
-{
-	struct termios old, quiet;
-	int restore;
-	char *line;
-
-	restore = tcgetattr(fd, &old) == 0;
-	if (restore) {
-		quiet = old;
-		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-		quiet.c_lflag |= ICANON;
-		(void)tcsetattr(fd, TCSAFLUSH, &quiet);
-	}
-	line = read_first_line(fd);
-	if (restore)
-		(void)tcsetattr(fd, TCSAFLUSH, &old);
-	(void)!write(fd, "\n", 1);
-	return line;
-}
-
 char *password_prompt(const char *host, const char *user)
 {
 	char *prompt, *line;
@@ -224,11 +138,8 @@ char *password_prompt(const char *host, const char *user)
 	prompt = xasprintf("password for %s at %s: ", user, host);
 	(void)!write(fd, prompt, strlen(prompt));
 	free(prompt);
-	line = tty_read_line(fd);
+	line = secretline_tty(fd);
 	close(fd);
-	if (line == NULL)
-		return NULL;
-	chomp(line);
 	return line;
 }
 
