@@ -24,7 +24,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pwd.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,6 +36,7 @@
 #include <unistd.h>
 
 #include "util/buf.h"
+#include "util/homedir.h"
 #include "util/xalloc.h"
 
 /* How a command's argument is read. */
@@ -369,17 +369,6 @@ static char *parse_fingerprint(const char *s)
 	return v;
 }
 
-char *conf_homedir(void)
-{
-	const char *home = getenv("HOME");
-	struct passwd *pw;
-
-	if (home != NULL)
-		return xstrdup(home);
-	pw = getpwuid(getuid());
-	return xstrdup(pw != NULL && pw->pw_dir != NULL ? pw->pw_dir : "");
-}
-
 /* file_name - arg with a leading '~' replaced by the home directory. */
 static char *file_name(const char *arg)
 {
@@ -387,7 +376,7 @@ static char *file_name(const char *arg)
 
 	if (arg[0] != '~')
 		return xstrdup(arg);
-	home = conf_homedir();
+	home = homedir();
 	s = xasprintf("%s%s", home, arg + 1);
 	free(home);
 	return s;
@@ -948,7 +937,7 @@ static int exists(const char *path)
 void conf_default_files(char **sysfile, char **userfile)
 {
 	const char *xdg = getenv("XDG_CONFIG_HOME");
-	char *home = conf_homedir(), *dot, *cand;
+	char *home = homedir(), *dot, *cand;
 
 	*sysfile = xstrdup(SYSCONFDIR "/msmtprc");
 	dot = xasprintf("%s/.msmtprc", home);

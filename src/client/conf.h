@@ -108,12 +108,6 @@ void conf_free(struct conf *c);
 struct account *conf_find(const struct conf *c, const char *id);
 
 /*
- * conf_homedir - $HOME if set (even if empty), else the passwd entry's
- * home directory, else "". Newly allocated.
- */
-char *conf_homedir(void);
-
-/*
  * conf_default_files - msmtp's file names, newly allocated: the system
  * file SYSCONFDIR "/msmtprc", and the user file ~/.msmtprc if it exists,
  * else $XDG_CONFIG_HOME/msmtp/config (XDG_CONFIG_HOME defaulting to

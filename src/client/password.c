@@ -9,7 +9,6 @@
 #include "client/password.h"
 
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 
 #include "util/buf.h"
 #include "util/secretline.h"
+#include "util/homedir.h"
 #include "util/xalloc.h"
 
 void password_free(char *pw)
@@ -143,24 +143,12 @@ char *password_prompt(const char *host, const char *user)
 	return line;
 }
 
-/* home_dir - $HOME, else the passwd entry's; newly allocated. */
-static char *home_dir(void)
-{
-	const char *home = getenv("HOME");
-	struct passwd *pw;
-
-	if (home != NULL)
-		return xstrdup(home);
-	pw = getpwuid(getuid());
-	return xstrdup(pw != NULL && pw->pw_dir != NULL ? pw->pw_dir : "");
-}
-
 char *password_lookup(const char *host, const char *user, void *arg)
 {
 	char *home, *path, *pw;
 
 	(void)arg;
-	home = home_dir();
+	home = homedir();
 	path = xasprintf("%s/.netrc", home);
 	free(home);
 	pw = password_netrc(path, host, user);
