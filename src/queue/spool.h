@@ -11,9 +11,10 @@
  * survives a crash or a power loss: only then may msmtp exit 0. Later
  * state changes use the same setting: a lost "sent" mark would mean a
  * duplicate, and a lost "failed" mark a mail sent again; one fsync per
- * attempt is cheap next to an SMTP round trip. The last connection to
- * close checkpoints the WAL into the database (SQLite's default), so the
- * WAL stays small however many short-lived msmtp processes queue mail.
+ * attempt is cheap next to an SMTP round trip. The WAL is emptied into
+ * the database by the commit that finds it holding more than a few
+ * mails (not on every close, which would cost each msmtp more fsyncs),
+ * so it stays small however many short-lived msmtp processes queue mail.
  *
  * Concurrency. Front ends and runners may open the spool at once; a
  * writer waits up to SPOOL_BUSY_MS for another's transaction, then gives
