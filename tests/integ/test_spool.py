@@ -1195,6 +1195,18 @@ def mode(path):
     return os.stat(path).st_mode & 0o777
 
 
+def test_wal_stays_small(spool):
+    """Each msmtp is a short-lived connection: the WAL must still be
+    emptied now and then, not grow with every mail queued."""
+    spool.rc(free_port())
+    for _ in range(120):
+        assert spool.msmtp("-odq", BOB).returncode == 0
+    wal = spool.qf.with_name(spool.qf.name + "-wal")
+    size = wal.stat().st_size if wal.exists() else 0
+    assert size < 64 * 4120, f"WAL of {size} bytes after 120 mails"
+    assert len(spool.mails(with_data=False)) == 120
+
+
 def test_created_private_with_open_umask(spool, tmp_path):
     spool.rc(free_port())
     state = tmp_path / "state"               # XDG_STATE_HOME, not yet there
