@@ -6,7 +6,11 @@ set -eu
 
 PKGS="make gcc pkg-config libsqlite3-dev libgnutls28-dev libgsasl-dev
 libuv1-dev msmtp python3 python3-aiosmtpd python3-pytest
-python3-pytest-timeout swaks gnutls-bin clang libclang-rt-14-dev"
+python3-pytest-timeout swaks gnutls-bin clang libclang-rt-14-dev
+mutt git-email libmailtools-perl"
+# mutt, git-email (+ libmailtools-perl, its Mail::Address) are real
+# callers run by tests/integ/test_callers.py; neither pulls in an MTA.
+# bsd-mailx is not here: it depends on default-mta, i.e. exim4.
 
 missing=""
 for p in $PKGS; do
