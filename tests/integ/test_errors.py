@@ -179,6 +179,21 @@ def test_passwordeval_prints_nothing(errdiff, cmd):
     assert not o.sessions
 
 
+@pytest.mark.parametrize("cmd", ["false", "exit 3"])
+def test_eval_prints_nothing(errdiff, cmd):
+    """msmtprc's eval: a command that prints nothing stops the config
+    (msmtp's message names the file; exit 74)."""
+    r, o = errdiff(config=RC + f"eval {cmd}\n", args=[BOB], mail=MAIL,
+                   expect_rc=74)
+    assert not o.sessions
+
+
+def test_eval_sets_a_command(diff):
+    """eval's output is read as a config line of the account."""
+    diff(config=RC.replace("host 127.0.0.1\n", "eval echo host 127.0.0.1\n"),
+         args=[BOB], mail=MAIL, expect_rc=0)
+
+
 def test_no_default_account(errdiff):
     errdiff(config=RC.replace("account default", "account other"),
             args=[BOB], mail=MAIL, expect_rc=78)
