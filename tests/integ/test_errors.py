@@ -194,6 +194,26 @@ def test_eval_sets_a_command(diff):
          args=[BOB], mail=MAIL, expect_rc=0)
 
 
+@pytest.mark.parametrize("rcpt", ["<bob@x.org", "bob@", '"unterminated@x',
+                                  "a b@c.org", "", "(comment", "a,b"],
+                         ids=["open_angle", "no_domain", "open_quote",
+                              "space", "empty", "open_comment", "comma"])
+def test_malformed_address_argument(diff, rcpt):
+    """Recipients as msmtp parses them: some go out as they are, some are
+    no recipient at all (exit 64)."""
+    diff(config=RC, args=["--", rcpt], mail=MAIL)
+
+
+@pytest.mark.parametrize("header", [b"From: <unterminated", b'From: "q@x',
+                                    b"To: <a@b.org", b"Cc: (c",
+                                    b"To: a@b.org,, ,c@d.org",
+                                    b"Bcc: Group: x@y.org, z@w.org;"],
+                         ids=["from_angle", "from_quote", "to_angle",
+                              "cc_comment", "empty_items", "group"])
+def test_malformed_address_header(diff, header):
+    diff(config=RC, args=["-t"], mail=header + b"\nSubject: x\n\nhi\n")
+
+
 def test_no_default_account(errdiff):
     errdiff(config=RC.replace("account default", "account other"),
             args=[BOB], mail=MAIL, expect_rc=78)
