@@ -18,7 +18,7 @@
 
 #include "client/deliver.h"
 
-#define ENGINE_ABI	2
+#define ENGINE_ABI	3
 
 struct engine_api {
 	int	abi;

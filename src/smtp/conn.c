@@ -18,13 +18,18 @@
 #include <string.h>
 
 #include "smtp/reply.h"
+#include "smtp/socks5.h"
 #include "smtp/tls.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 
 struct conn {
 	uv_loop_t		*loop;
-	uv_tcp_t		 tcp;
+	union {
+		uv_tcp_t	 tcp;
+		uv_pipe_t	 pipe;		/* route.socket */
+	} h;
+	uv_stream_t		*stream;	/* &h.tcp or &h.pipe */
 	uv_timer_t		 timer;
 	uv_getaddrinfo_t	 gai;
 	uv_connect_t		 connreq;
@@ -33,8 +38,14 @@ struct conn {
 	conn_cb			 cb;
 	void			*arg;
 
-	char			*host;
-	int			 port;
+	char			*host;		/* what we connect to: the */
+	int			 port;		/* server, or its proxy */
+	struct conn_route	 route;		/* strings owned */
+	char			*target_host;	/* the server, via the proxy */
+	int			 target_port;
+	enum { SOCKS_OFF, SOCKS_METHOD, SOCKS_CONNECT } socks;
+	struct buf		 socks_out;
+	uv_write_t		 socks_wreq;
 	int			 timeout_ms;
 	struct addrinfo		*ai_list;
 	struct addrinfo		*ai_next;
@@ -48,7 +59,7 @@ struct conn {
 	int			 writing;
 	int			 waiting;
 	int			 connected;
-	int			 tcp_open;
+	int			 stream_open;
 	int			 gai_pending;
 	int			 refs;		/* open handles + pending lookup */
 	int			 dead;		/* no more events to the owner */
@@ -83,8 +94,8 @@ static void fail(struct conn *c, enum smtp_terr terr, const char *fmt, ...)
 		c->errmsg = NULL;
 	va_end(ap);
 	uv_timer_stop(&c->timer);
-	if (c->tcp_open)
-		uv_read_stop((uv_stream_t *)&c->tcp);
+	if (c->stream_open)
+		uv_read_stop(c->stream);
 	c->cb(c, CONN_ERROR, NULL, 0, c->arg);
 }
 
@@ -114,6 +125,40 @@ static const char *gai_errstr(int err)
 	return uv_strerror(err);
 }
 
+/* connect_failed - msmtp's words for a connection that did not come
+ * up (to the proxy, when there is one). */
+static void connect_failed(struct conn *c, int err)
+{
+	const char *why = err == UV_ETIMEDOUT ? "the operation timed out" :
+	    uv_errstr(err);
+
+	if (c->route.socket != NULL)
+		fail(c, TERR_CONNECT, "cannot connect to %s: %s", c->host,
+		    why);
+	else
+		fail(c, TERR_CONNECT, "cannot connect to %s, port %d: %s",
+		    c->host, c->port, why);
+}
+
+/* bind_source - bind the new socket to route.source_ip; 0 on failure
+ * (reported). */
+static int bind_source(struct conn *c)
+{
+	struct sockaddr_storage sa;
+	int err;
+
+	if (uv_ip4_addr(c->route.source_ip, 0, (struct sockaddr_in *)&sa) != 0 &&
+	    uv_ip6_addr(c->route.source_ip, 0, (struct sockaddr_in6 *)&sa) != 0)
+		err = UV_EINVAL;
+	else
+		err = uv_tcp_bind(&c->h.tcp, (const struct sockaddr *)&sa, 0);
+	if (err == 0)
+		return 1;
+	fail(c, TERR_BIND, "cannot bind source ip %s: %s", c->route.source_ip,
+	    uv_errstr(err));
+	return 0;
+}
+
 /* release - drop one reference; the last one, after conn_close(), frees. */
 static void release(struct conn *c)
 {
@@ -127,6 +172,11 @@ static void release(struct conn *c)
 	buf_free(&c->raw);
 	tls_free(c->tls);
 	free(c->host);
+	free(c->target_host);
+	free((char *)c->route.source_ip);
+	free((char *)c->route.proxy_host);
+	free((char *)c->route.socket);
+	buf_free(&c->socks_out);
 	free(c->errmsg);
 	free(c);
 }
@@ -162,8 +212,7 @@ static void on_timeout(uv_timer_t *t)
 			try_next_address(c);
 			return;
 		}
-		fail(c, TERR_CONNECT, "cannot connect to %s, port %d: %s",
-		    c->host, c->port, "the operation timed out");
+		connect_failed(c, UV_ETIMEDOUT);
 		return;
 	}
 	fail(c, TERR_TIMEOUT, "network %s error: the operation timed out",
@@ -181,6 +230,7 @@ struct conn *conn_new(uv_loop_t *loop, conn_cb cb, void *arg)
 	buf_init(&c->out);
 	buf_init(&c->queued);
 	buf_init(&c->raw);
+	buf_init(&c->socks_out);
 	uv_timer_init(loop, &c->timer);
 	c->timer.data = c;
 	c->refs = 1;
@@ -307,6 +357,85 @@ static void begin_tls(struct conn *c)
 	tls_pump(c);
 }
 
+static void deliver_lines(struct conn *c);
+static void connected(struct conn *c);
+
+static void on_socks_written(uv_write_t *req, int status)
+{
+	struct conn *c = req->data;
+
+	if (c->dead || status == UV_ECANCELED)
+		return;
+	if (status < 0)
+		fail(c, TERR_IO, "network write error: %s", uv_errstr(status));
+}
+
+/* socks_send - one SOCKS message, already in socks_out. The proxy
+ * answers each before the next is sent, so one write is in flight at
+ * a time. */
+static void socks_send(struct conn *c)
+{
+	uv_buf_t b = uv_buf_init(c->socks_out.data,
+	    (unsigned int)c->socks_out.len);
+	int err;
+
+	c->socks_wreq.data = c;
+	err = uv_write(&c->socks_wreq, c->stream, &b, 1, on_socks_written);
+	if (err < 0)
+		fail(c, TERR_IO, "network write error: %s", uv_errstr(err));
+}
+
+static void socks_begin(struct conn *c)
+{
+	c->socks = SOCKS_METHOD;
+	buf_reset(&c->socks_out);
+	socks5_greeting(&c->socks_out);
+	socks_send(c);
+	restart_timer(c);
+}
+
+/* socks_read - the proxy's replies, then the server's lines. */
+static void socks_read(struct conn *c, ssize_t n)
+{
+	const char *err = "unexpected reply";
+	long used;
+
+	if (n == UV_EOF) {
+		fail(c, TERR_PROXY, "proxy failure: %s", err);
+		return;
+	}
+	c->in.len += (size_t)n;
+	c->in.data[c->in.len] = '\0';
+	while (c->socks != SOCKS_OFF) {
+		used = c->socks == SOCKS_METHOD ?
+		    socks5_method_reply((unsigned char *)c->in.data,
+		    c->in.len, &err) :
+		    socks5_connect_reply((unsigned char *)c->in.data,
+		    c->in.len, &err);
+		if (used < 0) {
+			fail(c, TERR_PROXY, "proxy failure: %s", err);
+			return;
+		}
+		if (used == 0)
+			return;
+		buf_consume(&c->in, (size_t)used);
+		if (c->socks == SOCKS_CONNECT) {
+			c->socks = SOCKS_OFF;
+			connected(c);
+			return;
+		}
+		c->socks = SOCKS_CONNECT;
+		buf_reset(&c->socks_out);
+		if (socks5_connect(&c->socks_out, c->target_host,
+		    c->target_port) < 0) {
+			fail(c, TERR_PROXY, "proxy failure: host name too "
+			    "long");
+			return;
+		}
+		socks_send(c);
+	}
+}
+
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
 	struct conn *c = s->data;
@@ -314,6 +443,11 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	(void)b;
 	if (c->dead || n == 0)	/* 0: nothing this time (EAGAIN) */
 		return;
+	if (c->socks != SOCKS_OFF && (n > 0 || n == UV_EOF)) {
+		restart_timer(c);
+		socks_read(c, n);
+		return;
+	}
 	if (n == UV_EOF && c->tls == NULL) {
 		fail(c, TERR_CLOSED, "the server sent an empty reply");
 		return;
@@ -338,6 +472,17 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	deliver_lines(c);
 }
 
+/* connected - the way to the server is open: tell the owner, and hand
+ * on any line that came with the proxy's last reply. */
+static void connected(struct conn *c)
+{
+	c->connected = 1;
+	restart_timer(c);
+	c->cb(c, CONN_CONNECTED, NULL, 0, c->arg);
+	if (!c->dead && c->in.len > 0)
+		deliver_lines(c);
+}
+
 static void on_connect(uv_connect_t *req, int status)
 {
 	struct conn *c = req->data;
@@ -350,19 +495,20 @@ static void on_connect(uv_connect_t *req, int status)
 			try_next_address(c);
 			return;
 		}
-		fail(c, TERR_CONNECT, "cannot connect to %s, port %d: %s",
-		    c->host, c->port, uv_errstr(status));
+		connect_failed(c, status);
 		return;
 	}
-	c->connected = 1;
-	uv_tcp_nodelay(&c->tcp, 1);
-	err = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+	if (c->route.socket == NULL)
+		uv_tcp_nodelay(&c->h.tcp, 1);
+	err = uv_read_start(c->stream, on_alloc, on_read);
 	if (err < 0) {
 		fail(c, TERR_IO, "network read error: %s", uv_errstr(err));
 		return;
 	}
-	restart_timer(c);
-	c->cb(c, CONN_CONNECTED, NULL, 0, c->arg);
+	if (c->route.proxy_host != NULL)
+		socks_begin(c);
+	else
+		connected(c);
 }
 
 static void on_tcp_closed_retry(uv_handle_t *h)
@@ -384,18 +530,21 @@ static void try_next_address(struct conn *c)
 
 	if (c->dead)
 		return;
-	if (c->tcp_open) {
+	if (c->stream_open) {
 		/* A failed attempt's handle must be closed before reuse. */
-		c->tcp_open = 0;
+		c->stream_open = 0;
 		uv_timer_stop(&c->timer);
-		uv_close((uv_handle_t *)&c->tcp, on_tcp_closed_retry);
+		uv_close((uv_handle_t *)c->stream, on_tcp_closed_retry);
 		return;
 	}
 	c->ai_next = ai->ai_next;
-	uv_tcp_init(c->loop, &c->tcp);
-	c->tcp.data = c;
-	c->tcp_open = 1;
+	uv_tcp_init(c->loop, &c->h.tcp);
+	c->stream = (uv_stream_t *)&c->h.tcp;
+	c->stream->data = c;
+	c->stream_open = 1;
 	c->refs++;
+	if (c->route.source_ip != NULL && !bind_source(c))
+		return;
 	if (getnameinfo(ai->ai_addr, ai->ai_addrlen, c->peer,
 	    sizeof(c->peer), NULL, 0, NI_NUMERICHOST) != 0)
 		c->peer[0] = '\0';
@@ -405,14 +554,13 @@ static void try_next_address(struct conn *c)
 		c->peer_len = ai->ai_addrlen;
 	}
 	c->connreq.data = c;
-	err = uv_tcp_connect(&c->connreq, &c->tcp, ai->ai_addr, on_connect);
+	err = uv_tcp_connect(&c->connreq, &c->h.tcp, ai->ai_addr, on_connect);
 	if (err < 0) {
 		if (c->ai_next != NULL) {
 			try_next_address(c);
 			return;
 		}
-		fail(c, TERR_CONNECT, "cannot connect to %s, port %d: %s",
-		    c->host, c->port, uv_errstr(err));
+		connect_failed(c, err);
 		return;
 	}
 	restart_timer(c);
@@ -441,6 +589,27 @@ static void on_resolved(uv_getaddrinfo_t *req, int status,
 	try_next_address(c);
 }
 
+void conn_set_route(struct conn *c, const struct conn_route *r)
+{
+	c->route.source_ip = r->source_ip ? xstrdup(r->source_ip) : NULL;
+	c->route.proxy_host = r->proxy_host ? xstrdup(r->proxy_host) : NULL;
+	c->route.proxy_port = r->proxy_port;
+	c->route.socket = r->socket ? xstrdup(r->socket) : NULL;
+}
+
+/* connect_unix - the route's socket instead of a host. */
+static void connect_unix(struct conn *c)
+{
+	uv_pipe_init(c->loop, &c->h.pipe, 0);
+	c->stream = (uv_stream_t *)&c->h.pipe;
+	c->stream->data = c;
+	c->stream_open = 1;
+	c->refs++;
+	c->connreq.data = c;
+	uv_pipe_connect(&c->connreq, &c->h.pipe, c->route.socket, on_connect);
+	restart_timer(c);
+}
+
 void conn_connect(struct conn *c, const char *host, int port,
     int timeout_ms)
 {
@@ -448,9 +617,21 @@ void conn_connect(struct conn *c, const char *host, int port,
 	char service[16];
 	int err;
 
+	c->timeout_ms = timeout_ms;
+	if (c->route.socket != NULL) {
+		c->host = xstrdup(c->route.socket);
+		connect_unix(c);
+		return;
+	}
+	if (c->route.proxy_host != NULL) {
+		/* The proxy resolves the server's name: no lookup here. */
+		c->target_host = xstrdup(host);
+		c->target_port = port;
+		host = c->route.proxy_host;
+		port = c->route.proxy_port;
+	}
 	c->host = xstrdup(host);
 	c->port = port;
-	c->timeout_ms = timeout_ms;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -502,7 +683,7 @@ static void start_write(struct conn *c)
 	b = uv_buf_init(c->out.data, (unsigned int)c->out.len);
 	c->wreq.data = c;
 	c->writing = 1;
-	err = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_written);
+	err = uv_write(&c->wreq, c->stream, &b, 1, on_written);
 	if (err < 0) {
 		c->writing = 0;
 		fail(c, TERR_IO, "network write error: %s", uv_errstr(err));
@@ -553,13 +734,13 @@ static void say_goodbye(struct conn *c)
 	struct buf *o;
 	uv_buf_t b;
 
-	if (c->dead || c->tls_state != TLS_ON || !c->tcp_open || c->writing)
+	if (c->dead || c->tls_state != TLS_ON || !c->stream_open || c->writing)
 		return;
 	tls_bye(c->tls);
 	o = tls_output(c->tls);
 	b = uv_buf_init(o->data, (unsigned int)o->len);
 	if (o->len > 0)
-		(void)uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+		(void)uv_try_write(c->stream, &b, 1);
 	buf_reset(o);
 }
 
@@ -585,9 +766,9 @@ void conn_close(struct conn *c)
 	/* A lookup in progress still calls on_resolved, which releases. */
 	if (c->gai_pending)
 		uv_cancel((uv_req_t *)&c->gai);
-	if (c->tcp_open) {
-		c->tcp_open = 0;
-		uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+	if (c->stream_open) {
+		c->stream_open = 0;
+		uv_close((uv_handle_t *)c->stream, on_handle_closed);
 	}
 	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
 }
@@ -624,8 +805,10 @@ int conn_peer_is_loopback(const struct conn *c)
 	const struct sockaddr_in6 *in6;
 	const unsigned char *a;
 
-	if (c->peer_len == 0)
-		return 0;
+	if (c->route.socket != NULL)
+		return 1;	/* nothing leaves the machine */
+	if (c->route.proxy_host != NULL || c->peer_len == 0)
+		return 0;	/* the peer is the proxy, not the server */
 	if (c->peer_addr.ss_family == AF_INET) {
 		in4 = (const struct sockaddr_in *)&c->peer_addr;
 		return (ntohl(in4->sin_addr.s_addr) >> 24) == 127;

@@ -54,7 +54,21 @@ enum conn_event {
 typedef void (*conn_cb)(struct conn *c, enum conn_event ev,
     const char *line, size_t len, void *arg);
 
+/*
+ * How to reach the server, as msmtp's source_ip, proxy_host/proxy_port
+ * (SOCKS5; the proxy resolves the server's name) and socket (a Unix
+ * domain socket instead of host and port). NULL: not used.
+ */
+struct conn_route {
+	const char	*source_ip;
+	const char	*proxy_host;
+	int		 proxy_port;
+	const char	*socket;
+};
+
 struct conn *conn_new(uv_loop_t *loop, conn_cb cb, void *arg);
+/* conn_set_route - before conn_connect(); the strings are copied. */
+void conn_set_route(struct conn *c, const struct conn_route *r);
 /* conn_connect - start resolving and connecting; timeout_ms 0 = none. */
 void conn_connect(struct conn *c, const char *host, int port,
     int timeout_ms);

@@ -39,6 +39,8 @@ static const struct {
 	{ TERR_CONFIG, CLASS_LOCAL, EX_CONFIG },
 	{ TERR_LOCAL, CLASS_LOCAL, EX_IOERR },
 	{ TERR_SOFTWARE, CLASS_LOCAL, EX_SOFTWARE },
+	{ TERR_PROXY, CLASS_TEMP, EX_UNAVAILABLE },
+	{ TERR_BIND, CLASS_LOCAL, EX_OSERR },
 };
 
 /* classify_terr - outcome of a failure below the SMTP dialogue. */

@@ -56,7 +56,9 @@ enum smtp_terr {
 	TERR_CONFIG,		/* the account cannot work as configured
 				   (passwordeval gives nothing) */
 	TERR_LOCAL,		/* our own failure: reading the mail, memory */
-	TERR_SOFTWARE		/* a library failed (GnuTLS, GNU SASL) */
+	TERR_SOFTWARE,		/* a library failed (GnuTLS, GNU SASL) */
+	TERR_PROXY,		/* the SOCKS proxy refused or failed */
+	TERR_BIND		/* source_ip cannot be bound */
 };
 
 enum smtp_class {

@@ -48,6 +48,9 @@ struct smtp_session {
 	struct smtp_result	 result;
 	smtp_cb			 cb;
 	void			*cb_arg;
+	int			 unreported;	/* the session failed while
+						   idle: result waits for
+						   the next step */
 
 	struct tls		*tls;		/* until conn takes it */
 	int			 tls_on;
@@ -142,6 +145,8 @@ static void finish(struct smtp_session *s)
 	s->cb = NULL;
 	if (cb != NULL)
 		cb(s, &s->result, s->cb_arg);
+	else if (s->state == ST_FAILED)
+		s->unreported = 1;
 }
 
 /* keep_reply - remember the current reply as the step's last reply. */
@@ -710,6 +715,15 @@ static void on_reply(struct smtp_session *s)
 	case ST_BODY:
 		fail_reply(s, "the server did not accept the mail");
 		return;
+	case ST_READY:
+		/* Unasked for, between steps (421 before an idle timeout):
+		 * the session is over, and no mail is to blame, whatever
+		 * the code. */
+		keep_reply(s);
+		smtp_classify(STAGE_RSET, TERR_CLOSED, &s->reply,
+		    &s->result.outcome);
+		fail(s, "the server sent an unexpected reply");
+		return;
 	default:
 		fail_reply(s, "the server sent an unexpected reply");
 		return;
@@ -783,6 +797,11 @@ static void on_conn_event(struct conn *c, enum conn_event ev,
 	struct smtp_session *s = arg;
 
 	(void)c;
+	if (s->state == ST_READY && s->cb == NULL &&
+	    (ev == CONN_LINE || ev == CONN_ERROR))
+		/* Idle: what comes now belongs to no step; the last step's
+		 * result must not pass for its result (begin_step). */
+		clear_result(s);
 	switch (ev) {
 	case CONN_CONNECTED:
 		conn_wait(s->conn, 1);
@@ -842,6 +861,16 @@ struct smtp_session *smtp_session_new(uv_loop_t *loop,
 static int begin_step(struct smtp_session *s, enum state want, smtp_cb cb,
     void *arg)
 {
+	if (s->unreported) {
+		/* The server closed the idle session, or said 421 while no
+		 * step was in progress: that failure (temporary, with its
+		 * message) is this step's result, not "not ready". */
+		s->unreported = 0;
+		s->cb = cb;
+		s->cb_arg = arg;
+		finish(s);
+		return 0;
+	}
 	clear_result(s);
 	s->cb = cb;
 	s->cb_arg = arg;
@@ -870,6 +899,7 @@ void smtp_session_open(struct smtp_session *s, smtp_cb cb, void *arg)
 		return;
 	}
 	s->conn = conn_new(s->loop, on_conn_event, s);
+	conn_set_route(s->conn, &s->p.route);
 	conn_connect(s->conn, s->p.host, s->p.port, s->p.timeout * 1000);
 }
 

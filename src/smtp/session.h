@@ -32,7 +32,10 @@
  *
  * After a failure the connection is closed without QUIT, as msmtp does,
  * except where msmtp says goodbye first: a server that lacks STARTTLS,
- * AUTH or ETRN; the only calls left are smtp_session_free(). smtp_session_free() may be
+ * AUTH or ETRN; the only calls left are smtp_session_free(). A failure
+ * while the session is idle (the server hangs up or says 421 between
+ * steps) is the result of the next step asked for: temporary, errmsg set,
+ * no recipient results. smtp_session_free() may be
  * called at any time, also from inside a callback; libuv handles are
  * released in their close callbacks, so the loop must run on afterwards.
  *
@@ -49,6 +52,7 @@
 
 #include "smtp/auth.h"
 #include "smtp/caps.h"
+#include "smtp/conn.h"
 #include "smtp/outcome.h"
 #include "smtp/tls.h"
 
@@ -66,6 +70,8 @@ struct smtp_params {
 	const char	*host;
 	int		 port;
 	const char	*helo_domain;	/* EHLO/LHLO argument */
+	struct conn_route route;	/* source ip, SOCKS5 proxy, or a
+					   Unix socket (conn.h); copied */
 	int		 lmtp;		/* speak LMTP instead of SMTP */
 	int		 timeout;	/* seconds for every wait; 0 = none */
 	smtp_trace_fn	 trace;		/* NULL: no tracing; the TLS block
