@@ -128,6 +128,12 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJ)
 	@$(if $(V),,echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -Itests/unit -o $@ $< $(LIB_OBJ) $(PKG_LIBS)
 
+# The SMTP engine alone, driven through session.h (tests/integ/test_engine.py).
+$(BUILD)/engine-drive: tests/tools/engine_drive.c $(SMTP_OBJ) $(UTIL_OBJ)
+	@mkdir -p $(BUILD)/tests
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -MF $(BUILD)/tests/engine-drive.d -o $@ $< $(SMTP_OBJ) $(UTIL_OBJ) $(ENGINE_LIBS)
+
 -include $(shell find $(BUILD)/src $(BUILD)/tests -name '*.d' -type f 2>/dev/null)
 
 # The layering rule: generic code knows nothing of mail, and the front end,
@@ -143,7 +149,7 @@ check-deps:
 test-unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
 
-test-integ: $(PROGS)
+test-integ: $(PROGS) $(BUILD)/engine-drive
 	MSMTP_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integ
 
 check-build:

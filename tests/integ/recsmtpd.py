@@ -39,10 +39,24 @@ TLS, AUTH and ETRN (all off by default; see saslsrv.py for the methods):
              after the client's last step
   auth_mechs the AUTH methods advertised, in this order
   auth_in_clear  advertise AUTH before TLS too (default on: loopback tests)
+
+Observing how the client writes (all off by default):
+  hold_replies  seconds: before replying to MAIL and to each RCPT, wait
+             until a DATA line has arrived after that command, or this
+             long; ``Recording.before_reply`` then holds (command, every
+             byte received from that command's line on) as they were when
+             the reply went out. A client that pipelines (RFC 2920) has
+             sent MAIL, every RCPT and DATA before the MAIL reply; one that
+             does not has sent just the one line each time.
+  record_reads  keep every read as it arrived, in ``Recording.reads``
+             (one entry per data_received(): a write that reached the
+             server as one segment is one entry)
   ETRN       always understood; replies["ETRN"] replaces "250 ..."; add
              "ETRN" to extensions to advertise it
 Each Recording also notes ``tls`` (TLS was active when it ended),
-``auth`` ((method, user) after a successful AUTH) and ``etrn`` (arguments).
+``auth`` ((method, user) after a successful AUTH) and ``etrn`` (arguments),
+and times (time.monotonic()): ``opened_at``, ``closed_at`` and
+``txn_times`` (when each of ``transactions`` arrived).
 
 After the client has gone, ``server.wait_closed()`` waits until every
 connection has been torn down on the server side, so that ``raw`` holds
@@ -80,6 +94,8 @@ class Script:
     auth_mechs: list = dataclasses.field(
         default_factory=lambda: ["PLAIN", "LOGIN"])
     auth_in_clear: bool = True
+    hold_replies: float | None = None
+    record_reads: bool = False
 
 
 class Recording:
@@ -92,6 +108,11 @@ class Recording:
         self.tls = False         # TLS was active
         self.auth = None         # (method, user) after a successful AUTH
         self.etrn = []           # ETRN arguments
+        self.opened_at = time.monotonic()
+        self.closed_at = None
+        self.txn_times = []      # monotonic time of each transaction
+        self.before_reply = []   # hold_replies: (command, bytes)
+        self.reads = []          # record_reads: every read, as it came
 
 
 class _Handler:
@@ -136,6 +157,7 @@ class _Handler:
         server.recording.transactions.append(
             (envelope.mail_from, list(envelope.rcpt_tos),
              bytes(envelope.original_content)))
+        server.recording.txn_times.append(time.monotonic())
         reply = self.script.replies.get("EOM")
         if reply:
             return reply
@@ -158,11 +180,39 @@ def _make_protocol(base):
             self.script = script
             self.owner = server
             self.recording = Recording()
+            self._scan = 0               # hold_replies: where to look
+            self._more = asyncio.Event()  # hold_replies: bytes came
             server.sessions.append(self.recording)
 
         def data_received(self, data):
             self.recording.raw += data
+            if self.script.record_reads:
+                self.recording.reads.append(bytes(data))
+            self._more.set()
             super().data_received(data)
+
+        async def _hold(self, command):
+            """hold_replies: wait for DATA after this command, then note
+            what had arrived from this command's line on."""
+            raw = self.recording.raw
+            key = b"MAIL FROM:" if command == "MAIL" else b"RCPT TO:"
+            start = raw.upper().find(key, self._scan)
+            if start < 0:
+                start = self._scan
+            eol = raw.find(b"\n", start)
+            self._scan = eol + 1 if eol >= 0 else len(raw)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + self.script.hold_replies
+            while b"\nDATA\r\n" not in raw[start:].upper():
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
+                self._more.clear()
+                try:
+                    await asyncio.wait_for(self._more.wait(), remaining)
+                except asyncio.TimeoutError:
+                    break
+            self.recording.before_reply.append((command, bytes(raw[start:])))
 
         def tls_active(self):
             return self._tls_protocol is not None or \
@@ -175,6 +225,7 @@ def _make_protocol(base):
                 return None
 
         def connection_lost(self, error):
+            self.recording.closed_at = time.monotonic()
             if self.tls_active():
                 self.recording.tls = True
             try:
@@ -233,11 +284,15 @@ def _make_protocol(base):
                             if w.split("=", 1)[0].upper() not in names)
 
         async def smtp_MAIL(self, arg):
+            if self.script.hold_replies is not None:
+                await self._hold("MAIL")
             if not await self._faulted("MAIL"):
                 await super().smtp_MAIL(
                     self._strip_dsn(arg, ("RET", "ENVID")))
 
         async def smtp_RCPT(self, arg):
+            if self.script.hold_replies is not None:
+                await self._hold("RCPT")
             if not await self._faulted("RCPT"):
                 await super().smtp_RCPT(
                     self._strip_dsn(arg, ("NOTIFY", "ORCPT")))
@@ -245,6 +300,8 @@ def _make_protocol(base):
         async def smtp_DATA(self, arg):
             if not await self._faulted("DATA"):
                 await super().smtp_DATA(arg)
+            # The next MAIL line comes after this mail's last byte.
+            self._scan = len(self.recording.raw)
 
         async def smtp_STARTTLS(self, arg):
             if await self._faulted("STARTTLS"):
