@@ -25,7 +25,8 @@ static const struct {
 	int		exitcode;
 } terr_table[] = {
 	{ TERR_DNS_NOTFOUND, CLASS_TEMP, EX_NOHOST },
-	{ TERR_DNS_TEMP, CLASS_TEMP, EX_TEMPFAIL },
+	/* msmtp exits 68 for any failed lookup; the queue still retries. */
+	{ TERR_DNS_TEMP, CLASS_TEMP, EX_NOHOST },
 	{ TERR_CONNECT, CLASS_TEMP, EX_TEMPFAIL },
 	{ TERR_TIMEOUT, CLASS_TEMP, EX_IOERR },
 	{ TERR_IO, CLASS_TEMP, EX_IOERR },

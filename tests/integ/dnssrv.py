@@ -1,0 +1,72 @@
+"""A DNS server on a loopback address for the DNS tests: UDP, one answer
+per name from a table, so that no query ever leaves the machine.
+
+``answers`` maps a lower-case name to "NXDOMAIN", "SERVFAIL", "DROP"
+(no reply at all) or an IPv4 literal (one A record; AAAA questions get
+an empty answer). Names not in the table get REFUSED. Every question is
+recorded as (name, qtype).
+"""
+
+import socket
+import struct
+import threading
+
+
+class DnsServer:
+    def __init__(self, answers, addr="127.0.0.153", port=53):
+        self.answers = {k.lower(): v for k, v in answers.items()}
+        self.questions = []
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((addr, port))
+        self.sock.settimeout(0.1)
+        self.addr = addr
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self.thread.join(5)
+        self.sock.close()
+
+    def _serve(self):
+        while not self._stop.is_set():
+            try:
+                data, peer = self.sock.recvfrom(512)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            reply = self._answer(data)
+            if reply is not None:
+                self.sock.sendto(reply, peer)
+
+    def _answer(self, q):
+        if len(q) < 12:
+            return None
+        qid, flags, qd = struct.unpack("!HHH", q[:6])
+        labels, i = [], 12
+        while i < len(q) and q[i] != 0:
+            n = q[i]
+            labels.append(q[i + 1:i + 1 + n].decode("ascii", "replace"))
+            i += 1 + n
+        question = q[12:i + 5]
+        qtype = struct.unpack("!H", q[i + 1:i + 3])[0]
+        name = ".".join(labels).lower()
+        self.questions.append((name, qtype))
+        what = self.answers.get(name, "REFUSED")
+        if what == "DROP":
+            return None
+        rcode = {"NXDOMAIN": 3, "SERVFAIL": 2, "REFUSED": 5}.get(what, 0)
+        rd = flags & 0x0100
+        head = struct.pack("!HHHHHH", qid, 0x8000 | 0x0400 | rd | 0x0080 |
+                           rcode, 1, 0, 0, 0)
+        if rcode or qtype != 1:
+            return head + question
+        answer = (b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) +
+                  socket.inet_aton(what))
+        return (struct.pack("!HHHHHH", qid, 0x8000 | 0x0400 | rd | 0x0080,
+                            1, 1, 0, 0) + question + answer)

@@ -1,0 +1,89 @@
+"""Differential tests of DNS failures: Debian's msmtp and ours, each in
+a mount namespace whose /etc/resolv.conf names a DNS server this test
+runs on 127.0.0.153 (dnssrv.py), so no query leaves the machine. A name
+that does not exist, a resolver failure, a resolver that never answers,
+and a name that resolves to the recording server.
+
+Needs root (port 53, mount namespaces) and unshare(1); skipped
+otherwise.
+"""
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from dnssrv import DnsServer
+
+BOB = "bob@example.net"
+MAIL = (b"From: Alice <alice@example.org>\nTo: bob@example.net\n"
+        b"Date: Mon, 1 Jan 2024 00:00:00 +0000\n"
+        b"Message-ID: <dns.1@example.org>\nSubject: dns\n\nHello.\n")
+
+RC = """\
+defaults
+auth off
+tls off
+timeout 5
+
+account default
+host {host}
+port {port}
+from alice@example.org
+"""
+
+NAMESPACE = r"""set -e
+mount --bind "$0" /etc/resolv.conf
+exec "$@"
+"""
+
+
+@pytest.fixture
+def resolver(tmp_path):
+    """(prefix for send(), the DnsServer factory)."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("needs root and unshare(1)")
+    if subprocess.run(["unshare", "-m", "true"], capture_output=True,
+                      timeout=10).returncode != 0:
+        pytest.skip("cannot make a mount namespace here")
+    conf = tmp_path / "resolv.conf"
+    conf.write_text("nameserver 127.0.0.153\noptions timeout:1 attempts:1\n")
+    servers = []
+
+    def start(answers):
+        srv = DnsServer(answers).__enter__()
+        servers.append(srv)
+        return srv
+    yield ["unshare", "-m", "sh", "-c", NAMESPACE, str(conf)], start
+    for srv in servers:
+        srv.__exit__()
+
+
+CASES = {
+    "nxdomain": ("NXDOMAIN", 68),
+    "servfail": ("SERVFAIL", 68),
+    "no_answer": ("DROP", 68),
+}
+
+
+@pytest.mark.parametrize("answer,rc", CASES.values(), ids=CASES.keys())
+def test_dns_failure(diff, resolver, answer, rc):
+    prefix, start = resolver
+    dns = start({"mail.test-dns.example": answer})
+    config = RC.replace("{host}", "mail.test-dns.example")
+    r, o = diff(config=config, args=[BOB], mail=MAIL, expect_rc=rc,
+                wire="lenient", prefix=prefix)
+    assert o.stderr.startswith(b"msmtp: cannot locate host "
+                               b"mail.test-dns.example: ")
+    assert not o.sessions
+    assert ("mail.test-dns.example", 1) in dns.questions
+
+
+def test_dns_name_resolves(diff, resolver):
+    prefix, start = resolver
+    start({"mail.test-dns.example": "127.0.0.1"})
+    config = RC.replace("{host}", "mail.test-dns.example")
+    r, o = diff(config=config, args=[BOB], mail=MAIL, expect_rc=0,
+                prefix=prefix)
+    assert len(o.transactions) == 1
