@@ -72,6 +72,7 @@ static const struct field fields[] = {
 	I(ACC_QUEUE_BACKOFF_MAX, queue_backoff_max),
 	I(ACC_QUEUE_LIFETIME, queue_lifetime),
 	I(ACC_QUEUE_UNCERTAIN, queue_uncertain),
+	I(ACC_QUEUE_MAX_CONNECTIONS, queue_max_connections),
 };
 
 #undef S
@@ -122,6 +123,7 @@ struct account *account_new(const char *id)
 	a->queue_backoff_max = 3600;
 	a->queue_lifetime = 5 * 24 * 3600;
 	a->queue_uncertain = UNCERTAIN_RESEND;
+	a->queue_max_connections = 2;
 	return a;
 }
 

@@ -36,7 +36,7 @@ enum acc_bit {
 	ACC_LOGFILE_TIME_FORMAT, ACC_SYSLOG, ACC_ALIASES, ACC_AUTO_FROM,
 	ACC_MAILDOMAIN, ACC_QUEUE, ACC_QUEUE_FILE, ACC_DELIVERY_MODE,
 	ACC_QUEUE_BACKOFF_MIN, ACC_QUEUE_BACKOFF_MAX, ACC_QUEUE_LIFETIME,
-	ACC_QUEUE_UNCERTAIN,
+	ACC_QUEUE_UNCERTAIN, ACC_QUEUE_MAX_CONNECTIONS,
 	ACC_NBITS
 };
 #define ACC_MASK(bit) ((uint64_t)1 << (bit))
@@ -104,6 +104,8 @@ struct account {
 	int		 queue_backoff_max;	/* seconds, default 3600 */
 	int		 queue_lifetime;	/* seconds, default 5 days */
 	int		 queue_uncertain;	/* enum acc_uncertain */
+	int		 queue_max_connections;	/* the runner's sessions
+						   at once, default 2 */
 };
 
 /* When msmtp delivers a spooled mail (sendmail's -odi, -odb, -odq). */

@@ -11,8 +11,7 @@
 #include "queue/backoff.h"
 #include "util/xalloc.h"
 
-/* reached_server - whether the attempt got as far as the server. */
-static int reached_server(const struct deliver_report *rep)
+int attempt_reached(const struct deliver_report *rep)
 {
 	switch (rep->outcome.terr) {
 	case TERR_DNS_NOTFOUND:
@@ -94,7 +93,7 @@ static void build_attempt(struct attempt_result *res,
 
 	memset(a, 0, sizeof(*a));
 	a->now = now;
-	a->reached = reached_server(rep);
+	a->reached = attempt_reached(rep);
 	for (i = 0; i < res->mail.rcpts.n; i++) {
 		rr[i].idx = res->mail.rcpt_idx[i];
 		rr[i].state = rcpt_state(rep, i);
@@ -123,39 +122,69 @@ static void build_attempt(struct attempt_result *res,
 	a->nrcpts = res->mail.rcpts.n;
 }
 
+int attempt_begin(struct spool *sp, const char *id,
+    const struct engine_api *engine, struct attempt_result *res,
+    char **errstr)
+{
+	memset(res, 0, sizeof(*res));
+	res->engine = engine;
+	return spool_load(sp, id, &res->mail, errstr);
+}
+
+void attempt_job(const struct attempt_result *res, const struct account *acc,
+    struct spool_body *body, int debug, struct deliver_job *job)
+{
+	memset(job, 0, sizeof(*job));
+	job->acc = acc;
+	job->from = res->mail.envelope_from;
+	job->rcpts = &res->mail.rcpts;
+	job->read = spool_body_read;
+	job->read_arg = body;
+	job->per_recipient = 1;
+	job->debug = debug;
+}
+
+struct spool_rcpt_result *attempt_classify(struct attempt_result *res,
+    const struct account *acc, struct spool_attempt *a)
+{
+	struct spool_rcpt_result *rr;
+
+	rr = xcalloc(res->mail.rcpts.n ? res->mail.rcpts.n : 1, sizeof(*rr));
+	build_attempt(res, acc, rr, a);
+	return rr;
+}
+
+int attempt_record(struct spool *sp, const struct account *acc,
+    struct attempt_result *res, char **errstr)
+{
+	struct spool_rcpt_result *rr;
+	struct spool_attempt a;
+	int rc;
+
+	rr = attempt_classify(res, acc, &a);
+	rc = spool_record(sp, res->mail.id, &a, errstr);
+	free(rr);
+	return rc;
+}
+
 int attempt_run(struct spool *sp, const char *id, const struct account *acc,
     const struct engine_api *engine, int debug, struct attempt_result *res,
     char **errstr)
 {
-	struct spool_rcpt_result *rr;
-	struct spool_attempt a;
 	struct spool_body *body;
 	struct deliver_job job;
 	int rc;
 
-	memset(res, 0, sizeof(*res));
-	res->engine = engine;
-	rc = spool_load(sp, id, &res->mail, errstr);
+	rc = attempt_begin(sp, id, engine, res, errstr);
 	if (rc != EX_OK)
 		return rc;
 	rc = spool_body_open(sp, id, &body, errstr);
 	if (rc != EX_OK)
 		return rc;
-	memset(&job, 0, sizeof(job));
-	job.acc = acc;
-	job.from = res->mail.envelope_from;
-	job.rcpts = &res->mail.rcpts;
-	job.read = spool_body_read;
-	job.read_arg = body;
-	job.per_recipient = 1;
-	job.debug = debug;
+	attempt_job(res, acc, body, debug, &job);
 	engine->deliver_now(&job, &res->rep);
 	spool_body_close(body);
-	rr = xcalloc(res->mail.rcpts.n ? res->mail.rcpts.n : 1, sizeof(*rr));
-	build_attempt(res, acc, rr, &a);
-	rc = spool_record(sp, id, &a, errstr);
-	free(rr);
-	return rc;
+	return attempt_record(sp, acc, res, errstr);
 }
 
 void attempt_result_free(struct attempt_result *res)

@@ -39,6 +39,32 @@ struct attempt_result {
 int attempt_run(struct spool *sp, const char *id, const struct account *acc,
     const struct engine_api *engine, int debug, struct attempt_result *res,
     char **errstr);
+
+/*
+ * The steps of attempt_run(), for a caller that drives the engine's
+ * sessions itself (the queue runner), so that the classification above
+ * is the same whoever delivers:
+ *   attempt_begin()  load the claimed mail and its pending recipients;
+ *   attempt_job()    the engine's job for it, its bytes read from body;
+ *   (the caller fills res->rep, e.g. with deliver_keep())
+ *   attempt_record() classify res->rep and record it in the spool;
+ *   or attempt_classify() to record it otherwise (res->state and the
+ *   rest are set; a->rcpts is the returned array, for the caller to
+ *   free() once recorded).
+ * attempt_reached() says whether an attempt got as far as the server
+ * (an answer, or a failure after connecting); a failure before that
+ * (DNS, connection refused, connect timeout) spends no attempt.
+ */
+int attempt_begin(struct spool *sp, const char *id,
+    const struct engine_api *engine, struct attempt_result *res,
+    char **errstr);
+void attempt_job(const struct attempt_result *res, const struct account *acc,
+    struct spool_body *body, int debug, struct deliver_job *job);
+int attempt_record(struct spool *sp, const struct account *acc,
+    struct attempt_result *res, char **errstr);
+struct spool_rcpt_result *attempt_classify(struct attempt_result *res,
+    const struct account *acc, struct spool_attempt *a);
+int attempt_reached(const struct deliver_report *rep);
 void attempt_result_free(struct attempt_result *res);
 
 #endif

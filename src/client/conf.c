@@ -229,6 +229,8 @@ static const struct cmd cmds[] = {
 	    F_REQ),
 	WORD("queue_uncertain", queue_uncertain, ACC_QUEUE_UNCERTAIN,
 	    w_uncertain, F_REQ),
+	INT("queue_max_connections", queue_max_connections,
+	    ACC_QUEUE_MAX_CONNECTIONS, 1, 1000, F_REQ),
 };
 
 #undef OFF

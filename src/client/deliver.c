@@ -31,10 +31,7 @@ struct run {
 	struct deliver_report		*rep;
 	struct smtp_mail		 mail;
 	struct source			 src;
-	char				*mail_params;
-	char				*rcpt_params;
-	char				*password;	/* passwordeval's */
-	int				 port;
+	struct deliver_setup		 su;
 };
 
 static ssize_t source_read(void *arg, char *buf, size_t len, char **errstr)
@@ -122,15 +119,12 @@ static void on_sent(struct smtp_session *s, const struct smtp_result *r,
 {
 	struct run *run = arg;
 
-	keep_result(run->rep, r);
-	keep_rcpts(run->rep, r);
+	deliver_keep(run->rep, r);
 	if (r->outcome.cls != CLASS_OK) {
 		keep_lmtp_refusals(run, r);
 		smtp_session_free(s);
 		return;
 	}
-	run->rep->sent = 1;
-	run->rep->mailsize = r->mailsize;
 	smtp_session_quit(s, on_quit, run);
 }
 
@@ -146,7 +140,7 @@ static void keep_serverinfo(struct run *run, struct smtp_session *s)
 	memset(&si, 0, sizeof(si));
 	si.lmtp = acc->protocol == PROTO_LMTP;
 	si.host = acc->host;
-	si.port = run->port;
+	si.port = run->su.params.port;
 	si.canon = canon = smtp_session_peer_name(s);
 	si.address = smtp_session_peer(s);
 	si.greeting = smtp_session_greeting(s);
@@ -198,35 +192,52 @@ static void on_open(struct smtp_session *s, const struct smtp_result *r,
 		    on_etrn, run);
 		return;
 	}
-	if ((run->mail_params || run->rcpt_params) &&
-	    !(smtp_session_caps(s)->flags & CAP_DSN)) {
+	if (deliver_dsn_refused(&run->su, s, run->rep)) {
 		/* msmtp refuses, and says goodbye politely. */
-		smtp_classify(STAGE_MAIL, TERR_UNSUPPORTED, NULL,
-		    &run->rep->outcome);
-		run->rep->exitcode = run->rep->outcome.exitcode;
-		free(run->rep->errmsg);
-		run->rep->errmsg = xstrdup("the server does not support DSN");
 		smtp_session_quit(s, on_quit, run);
 		return;
 	}
 	smtp_session_send(s, &run->mail, on_sent, run);
 }
 
+int deliver_dsn_refused(const struct deliver_setup *su,
+    const struct smtp_session *s, struct deliver_report *rep)
+{
+	if ((su->mail_params == NULL && su->rcpt_params == NULL) ||
+	    (smtp_session_caps(s)->flags & CAP_DSN))
+		return 0;
+	smtp_classify(STAGE_MAIL, TERR_UNSUPPORTED, NULL, &rep->outcome);
+	rep->exitcode = rep->outcome.exitcode;
+	free(rep->errmsg);
+	rep->errmsg = xstrdup("the server does not support DSN");
+	return 1;
+}
+
+void deliver_keep(struct deliver_report *rep, const struct smtp_result *r)
+{
+	keep_result(rep, r);
+	if (r->rcpts == NULL)
+		return;		/* not a transaction */
+	keep_rcpts(rep, r);
+	if (r->outcome.cls == CLASS_OK) {
+		rep->sent = 1;
+		rep->mailsize = r->mailsize;
+	}
+}
+
 /* dsn_params - the ESMTP DSN parameters the account asks for. */
-static void dsn_params(const struct account *acc, struct run *run)
+static void dsn_params(const struct account *acc, struct deliver_setup *su)
 {
 	char *p;
 
 	if (acc->dsn_return != NULL)
-		run->mail_params = xasprintf(" RET=%s", acc->dsn_return);
+		su->mail_params = xasprintf(" RET=%s", acc->dsn_return);
 	if (acc->dsn_notify != NULL) {
-		run->rcpt_params = xasprintf(" NOTIFY=%s", acc->dsn_notify);
-		for (p = run->rcpt_params; *p != '\0'; p++)
+		su->rcpt_params = xasprintf(" NOTIFY=%s", acc->dsn_notify);
+		for (p = su->rcpt_params; *p != '\0'; p++)
 			if (*p >= 'a' && *p <= 'z')
 				*p = (char)(*p - 'a' + 'A');
 	}
-	run->mail.mail_params = run->mail_params;
-	run->mail.rcpt_params = run->rcpt_params;
 }
 
 /* trace_line - msmtp's -d: the dialogue as sent and received (CRLF
@@ -272,14 +283,15 @@ static void tls_params(const struct account *acc, struct smtp_params *p)
 
 /* auth_params - the account's AUTH settings; passwordeval runs here,
  * before any connection, as in msmtp. */
-static int auth_params(struct run *run, struct smtp_params *p)
+static int auth_params(const struct deliver_job *job,
+    struct deliver_setup *su, struct deliver_report *rep)
 {
-	const struct account *acc = run->job->acc;
+	const struct account *acc = job->acc;
+	struct smtp_params *p = &su->params;
 	struct smtp_auth_params *a = &p->auth;
 	char *err = NULL;
 
-	if (acc->auth_mech == NULL || run->job->kind ==
-	    DELIVER_KIND_SERVERINFO)
+	if (acc->auth_mech == NULL || job->kind == DELIVER_KIND_SERVERINFO)
 		return EX_OK;	/* --serverinfo never authenticates */
 	a->mech = acc->auth_mech;
 	a->user = acc->user;
@@ -290,78 +302,110 @@ static int auth_params(struct run *run, struct smtp_params *p)
 	a->password_cb = password_lookup;
 	if (acc->password != NULL || acc->passwordeval == NULL)
 		return EX_OK;
-	if (password_eval(acc->passwordeval, &run->password, &err) != EX_OK) {
-		smtp_classify(STAGE_CONNECT, TERR_CONFIG, NULL,
-		    &run->rep->outcome);
-		run->rep->exitcode = run->rep->outcome.exitcode;
-		free(run->rep->errmsg);
-		run->rep->errmsg = err;
-		run->rep->config_error = 1;
-		return run->rep->exitcode;
+	if (password_eval(acc->passwordeval, &su->password, &err) != EX_OK) {
+		smtp_classify(STAGE_CONNECT, TERR_CONFIG, NULL, &rep->outcome);
+		rep->exitcode = rep->outcome.exitcode;
+		free(rep->errmsg);
+		rep->errmsg = err;
+		rep->config_error = 1;
+		return rep->exitcode;
 	}
-	a->password = run->password;
+	a->password = su->password;
 	return EX_OK;
+}
+
+void deliver_report_init(struct deliver_report *rep)
+{
+	memset(rep, 0, sizeof(*rep));
+	strlist_init(&rep->refused);
+	strlist_init(&rep->refusals);
+	rep->exitcode = EX_SOFTWARE;
+	rep->errmsg = xstrdup("the mail was not sent");
+}
+
+int deliver_setup(const struct deliver_job *job, struct deliver_setup *su,
+    struct deliver_report *rep)
+{
+	const struct account *acc = job->acc;
+	struct smtp_params *p = &su->params;
+
+	memset(su, 0, sizeof(*su));
+	dsn_params(acc, su);
+	p->host = acc->host;
+	p->port = smtp_port(acc);
+	p->helo_domain = acc->domain ? acc->domain : "localhost";
+	p->route.source_ip = acc->source_ip;
+	p->route.proxy_host = acc->proxy_host;
+	p->route.proxy_port = acc->proxy_port;
+	p->route.socket = acc->socket;
+	p->lmtp = acc->protocol == PROTO_LMTP;
+	p->timeout = acc->timeout;
+	if (job->debug) {
+		p->trace = trace_line;
+		p->trace_arg = (void *)(uintptr_t)job;
+	}
+	tls_params(acc, p);
+	p->want_tls_info = job->kind == DELIVER_KIND_SERVERINFO;
+	return auth_params(job, su, rep);
+}
+
+void deliver_setup_free(struct deliver_setup *su)
+{
+	free(su->mail_params);
+	free(su->rcpt_params);
+	password_free(su->password);
+	memset(su, 0, sizeof(*su));
+}
+
+void deliver_mail_init(const struct deliver_job *job,
+    const struct deliver_setup *su, struct smtp_mail *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->from = job->from;
+	if (job->rcpts != NULL) {	/* none for --serverinfo, --rmqs */
+		m->rcpts = (const char *const *)job->rcpts->v;
+		m->nrcpts = job->rcpts->n;
+	}
+	m->read = job->read;
+	m->read_arg = job->read_arg;
+	m->all_or_nothing = !job->per_recipient;
+	m->mail_params = su->mail_params;
+	m->rcpt_params = su->rcpt_params;
 }
 
 /* finish_run - release what the run held; the exit code. */
 static int finish_run(struct run *run)
 {
-	free(run->mail_params);
-	free(run->rcpt_params);
-	password_free(run->password);
+	deliver_setup_free(&run->su);
 	return run->rep->exitcode;
 }
 
 int deliver_now(const struct deliver_job *job, struct deliver_report *rep)
 {
-	const struct account *acc = job->acc;
-	struct smtp_params p;
 	struct run run;
 	uv_loop_t loop;
 
-	memset(rep, 0, sizeof(*rep));
-	strlist_init(&rep->refused);
-	strlist_init(&rep->refusals);
+	deliver_report_init(rep);
 	memset(&run, 0, sizeof(run));
-	memset(&p, 0, sizeof(p));
 	run.job = job;
 	run.rep = rep;
 	run.src.hdr = job->headers;
 	run.src.hdr_len = job->headers_len;
 	run.src.body = job->body;
-	run.mail.from = job->from;
-	if (job->rcpts != NULL) {	/* none for --serverinfo, --rmqs */
-		run.mail.rcpts = (const char *const *)job->rcpts->v;
-		run.mail.nrcpts = job->rcpts->n;
-	}
-	run.mail.read = job->read ? job->read : source_read;
-	run.mail.read_arg = job->read ? job->read_arg : &run.src;
-	run.mail.all_or_nothing = !job->per_recipient;
-	dsn_params(acc, &run);
-
-	p.host = acc->host;
-	p.port = smtp_port(acc);
-	p.helo_domain = acc->domain ? acc->domain : "localhost";
-	p.lmtp = acc->protocol == PROTO_LMTP;
-	p.timeout = acc->timeout;
-	if (job->debug) {
-		p.trace = trace_line;
-		p.trace_arg = (void *)(uintptr_t)job;
-	}
-	run.port = p.port;
-	tls_params(acc, &p);
-	p.want_tls_info = job->kind == DELIVER_KIND_SERVERINFO;
-
-	rep->exitcode = EX_SOFTWARE;
-	rep->errmsg = xstrdup("the mail was not sent");
-	if (auth_params(&run, &p) != EX_OK)
+	if (deliver_setup(job, &run.su, rep) != EX_OK)
 		return finish_run(&run);
+	deliver_mail_init(job, &run.su, &run.mail);
+	if (job->read == NULL) {
+		run.mail.read = source_read;
+		run.mail.read_arg = &run.src;
+	}
 	if (uv_loop_init(&loop) != 0) {
 		free(rep->errmsg);
 		rep->errmsg = xstrdup("cannot initialize networking");
 		return finish_run(&run);
 	}
-	smtp_session_open(smtp_session_new(&loop, &p), on_open, &run);
+	smtp_session_open(smtp_session_new(&loop, &run.su.params), on_open,
+	    &run);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
 	return finish_run(&run);

@@ -87,4 +87,41 @@ struct deliver_report {
 int deliver_now(const struct deliver_job *job, struct deliver_report *rep);
 void deliver_report_free(struct deliver_report *rep);
 
+/*
+ * The pieces of deliver_now() that a caller driving its own sessions
+ * (the queue runner: one session, many mails) shares with it, so both
+ * speak to a server the same way.
+ *
+ * deliver_setup() builds the session parameters from job->acc (port,
+ * TLS, AUTH, DSN parameters, the trace of job->debug); it runs
+ * passwordeval, and when that fails fills rep as deliver_now() would
+ * (rep->config_error) and returns its exit code. job and its account
+ * must outlive the sessions opened with su->params.
+ * deliver_setup_free() wipes the password and releases the rest.
+ */
+struct deliver_setup {
+	struct smtp_params	 params;
+	char			*mail_params;	/* " RET=...", or NULL */
+	char			*rcpt_params;	/* " NOTIFY=...", or NULL */
+	char			*password;	/* passwordeval's */
+};
+
+/* deliver_report_init - an empty report, "not sent" until told more. */
+void deliver_report_init(struct deliver_report *rep);
+int deliver_setup(const struct deliver_job *job, struct deliver_setup *su,
+    struct deliver_report *rep);
+void deliver_setup_free(struct deliver_setup *su);
+/* deliver_mail_init - the transaction of job (envelope, DSN parameters,
+ * job->read); the caller sets m->read when job->read is NULL. */
+void deliver_mail_init(const struct deliver_job *job,
+    const struct deliver_setup *su, struct smtp_mail *m);
+/* deliver_dsn_refused - whether the open session cannot carry the DSN
+ * parameters the account asks for; rep then says so, as msmtp does. */
+int deliver_dsn_refused(const struct deliver_setup *su,
+    const struct smtp_session *s, struct deliver_report *rep);
+/* deliver_keep - copy a transaction's (or a failed open's) result into
+ * rep: outcome, message, last reply, every recipient's answer, and for
+ * a transaction that succeeded rep->sent and its size. */
+void deliver_keep(struct deliver_report *rep, const struct smtp_result *r);
+
 #endif

@@ -18,7 +18,7 @@
 
 #include "client/deliver.h"
 
-#define ENGINE_ABI	3
+#define ENGINE_ABI	4
 
 struct engine_api {
 	int	abi;

@@ -41,11 +41,11 @@ static int release_dead(struct spool *sp, char **errstr)
 	int rc = EX_OK, err;
 	char *owner;
 
-	sel = spool_prepare(sp, "SELECT id, lease_owner FROM mail WHERE "
+	sel = spool_cached(sp, "SELECT id, lease_owner FROM mail WHERE "
 	    "state = 'inflight'", &rc, errstr);
 	if (sel == NULL)
 		return rc;
-	upd = spool_prepare(sp, "UPDATE mail SET state = 'uncertain', "
+	upd = spool_cached(sp, "UPDATE mail SET state = 'uncertain', "
 	    "uncertain = 1, lease_owner = NULL, reason = 'the process delivering it "
 	    "stopped; it may have reached the server' WHERE id = ?", &rc,
 	    errstr);
@@ -63,24 +63,28 @@ static int release_dead(struct spool *sp, char **errstr)
 		if (rc != EX_OK)
 			break;
 	}
-	sqlite3_finalize(upd);
-	sqlite3_finalize(sel);
+	spool_release(upd);
+	spool_release(sel);
 	return rc;
 }
 
 #define WAITING "state IN ('queued', 'deferred', 'uncertain')"
 
-/* pick - the oldest due mail, or the named one if it waits. */
+/* pick - the oldest due mail, or the named one if it waits (and, with
+ * due, is due). */
 static int pick(struct spool *sp, time_t now, const char *account,
-    char id[SPOOL_ID_LEN + 1], char **errstr)
+    int due, char id[SPOOL_ID_LEN + 1], char **errstr)
 {
 	sqlite3_stmt *st;
 	int rc = EX_OK, err;
 
-	st = spool_prepare(sp, "SELECT id FROM mail WHERE " WAITING " AND "
-	    "(CASE WHEN ?1 IS NULL THEN next_attempt <= ?2 ELSE id = ?1 END) "
-	    "AND (?3 IS NULL OR account = ?3) ORDER BY created, id LIMIT 1",
-	    &rc, errstr);
+	/* Two statements, not one with a CASE: a named mail must be found
+	 * through the primary key, not by a scan (a flush claims each). */
+	st = spool_cached(sp, id[0] != '\0' ? "SELECT id FROM mail WHERE "
+	    "id = ?1 AND " WAITING " AND (NOT ?4 OR next_attempt <= ?2) AND "
+	    "(?3 IS NULL OR account = ?3)" : "SELECT id FROM mail WHERE "
+	    WAITING " AND next_attempt <= ?2 AND (?3 IS NULL OR account = ?3) "
+	    "ORDER BY created, id LIMIT 1", &rc, errstr);
 	if (st == NULL)
 		return rc;
 	if (id[0] != '\0')
@@ -88,6 +92,7 @@ static int pick(struct spool *sp, time_t now, const char *account,
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
 	if (account != NULL)
 		sqlite3_bind_text(st, 3, account, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, due);
 	err = sqlite3_step(st);
 	if (err == SQLITE_ROW)
 		snprintf(id, SPOOL_ID_LEN + 1, "%s", sqlite3_column_text(st, 0));
@@ -95,7 +100,7 @@ static int pick(struct spool *sp, time_t now, const char *account,
 		rc = EX_NOINPUT;
 	else
 		rc = spool_error(sp, err, "cannot read the spool", errstr);
-	sqlite3_finalize(st);
+	spool_release(st);
 	return rc;
 }
 
@@ -107,7 +112,7 @@ static int lease(struct spool *sp, const char *id, char **errstr)
 	int rc = EX_OK, err;
 
 	spool_owner(owner);
-	st = spool_prepare(sp, "UPDATE mail SET state = 'inflight', "
+	st = spool_cached(sp, "UPDATE mail SET state = 'inflight', "
 	    "lease_owner = ?, reason = CASE WHEN state = 'uncertain' THEN "
 	    "reason END WHERE id = ?", &rc, errstr);
 	if (st == NULL)
@@ -116,28 +121,89 @@ static int lease(struct spool *sp, const char *id, char **errstr)
 	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
 	if ((err = sqlite3_step(st)) != SQLITE_DONE)
 		rc = spool_error(sp, err, "cannot claim the mail", errstr);
-	sqlite3_finalize(st);
+	spool_release(st);
+	return rc;
+}
+
+/* claim_in - the claim, inside the caller's transaction. */
+static int claim_in(struct spool *sp, time_t now, const char *account,
+    int due, char id[SPOOL_ID_LEN + 1], char **errstr)
+{
+	int rc;
+
+	rc = release_dead(sp, errstr);
+	if (rc == EX_OK)
+		rc = pick(sp, now, account, due, id, errstr);
+	if (rc == EX_OK)
+		rc = lease(sp, id, errstr);
+	return rc;
+}
+
+/* claim - spool_claim(), or with due spool_claim_due(). */
+static int claim(struct spool *sp, time_t now, const char *account, int due,
+    char id[SPOOL_ID_LEN + 1], char **errstr)
+{
+	int rc;
+
+	rc = spool_exec_cached(sp, "BEGIN IMMEDIATE", errstr);
+	if (rc == EX_OK)
+		rc = claim_in(sp, now, account, due, id, errstr);
+	if (rc == EX_OK)
+		return spool_exec_cached(sp, "COMMIT", errstr);
+	if (rc == EX_NOINPUT)
+		rc = spool_exec_cached(sp, "COMMIT", errstr) == EX_OK ? EX_NOINPUT :
+		    EX_TEMPFAIL;
+	spool_rollback(sp);
 	return rc;
 }
 
 int spool_claim(struct spool *sp, time_t now, const char *account,
     char id[SPOOL_ID_LEN + 1], char **errstr)
 {
+	return claim(sp, now, account, 0, id, errstr);
+}
+
+int spool_claim_due(struct spool *sp, time_t now, const char *id,
+    char **errstr)
+{
+	char buf[SPOOL_ID_LEN + 1];
+
+	snprintf(buf, sizeof(buf), "%s", id);
+	return claim(sp, now, NULL, 1, buf, errstr);
+}
+
+/* claim_next - a step's next mail, "" when it cannot be had. */
+static int claim_next(struct spool *sp, struct spool_step *st, time_t now,
+    char **errstr)
+{
 	int rc;
 
-	rc = spool_exec(sp, "BEGIN IMMEDIATE", errstr);
+	if (st->next[0] == '\0')
+		return EX_OK;
+	rc = claim_in(sp, now, NULL, st->due, st->next, errstr);
+	if (rc == EX_NOINPUT) {
+		st->next[0] = '\0';
+		rc = EX_OK;
+	}
+	return rc;
+}
+
+int spool_record_claim(struct spool *sp, struct spool_step *steps,
+    size_t n, time_t now, char **errstr)
+{
+	size_t i;
+	int rc;
+
+	rc = spool_exec_cached(sp, "BEGIN IMMEDIATE", errstr);
+	/* Every record first: each is the outcome of a finished attempt. */
+	for (i = 0; rc == EX_OK && i < n; i++)
+		rc = spool_record_in(sp, steps[i].id, steps[i].a, errstr);
+	for (i = 0; rc == EX_OK && i < n; i++)
+		rc = claim_next(sp, &steps[i], now, errstr);
 	if (rc == EX_OK)
-		rc = release_dead(sp, errstr);
-	if (rc == EX_OK)
-		rc = pick(sp, now, account, id, errstr);
-	if (rc == EX_OK)
-		rc = lease(sp, id, errstr);
-	if (rc == EX_OK)
-		return spool_exec(sp, "COMMIT", errstr);
-	if (rc == EX_NOINPUT)
-		rc = spool_exec(sp, "COMMIT", errstr) == EX_OK ? EX_NOINPUT :
-		    EX_TEMPFAIL;
-	spool_rollback(sp);
+		rc = spool_exec_cached(sp, "COMMIT", errstr);
+	if (rc != EX_OK)
+		spool_rollback(sp);
 	return rc;
 }
 
@@ -174,6 +240,56 @@ int spool_waiting(struct spool *sp, const char *account, struct strlist *ids,
 		rc = release_dead(sp, errstr);
 	if (rc == EX_OK)
 		rc = select_waiting(sp, account, ids, errstr);
+	if (rc == EX_OK)
+		return spool_exec(sp, "COMMIT", errstr);
+	spool_rollback(sp);
+	return rc;
+}
+
+/* each_waiting - every waiting mail with its snapshot, oldest first. */
+static int each_waiting(struct spool *sp, const char *account,
+    spool_waiting_fn fn, void *arg, char **errstr)
+{
+	struct spool_waiting_mail w;
+	sqlite3_stmt *st;
+	int rc = EX_OK, err;
+
+	st = spool_prepare(sp, "SELECT id, account, conffile, settings, "
+	    "next_attempt FROM mail WHERE " WAITING " AND "
+	    "(?1 IS NULL OR account = ?1) ORDER BY created, id", &rc, errstr);
+	if (st == NULL)
+		return rc;
+	if (account != NULL)
+		sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+	while ((err = sqlite3_step(st)) == SQLITE_ROW) {
+		w.id = (const char *)sqlite3_column_text(st, 0);
+		w.account = (const char *)sqlite3_column_text(st, 1);
+		w.conffile = (const char *)sqlite3_column_text(st, 2);
+		w.settings = (const char *)sqlite3_column_text(st, 3);
+		w.next_attempt = (time_t)sqlite3_column_int64(st, 4);
+		if (w.account == NULL)
+			w.account = "";
+		if (w.settings == NULL)
+			w.settings = "";
+		fn(&w, arg);
+	}
+	if (err != SQLITE_DONE)
+		rc = spool_error(sp, err, "cannot read the spool", errstr);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int spool_waiting_each(struct spool *sp, const char *account,
+    spool_waiting_fn fn, void *arg, char **errstr)
+{
+	int rc;
+
+	/* As spool_waiting(): mails of dead deliverers wait again. */
+	rc = spool_exec(sp, "BEGIN IMMEDIATE", errstr);
+	if (rc == EX_OK)
+		rc = release_dead(sp, errstr);
+	if (rc == EX_OK)
+		rc = each_waiting(sp, account, fn, arg, errstr);
 	if (rc == EX_OK)
 		return spool_exec(sp, "COMMIT", errstr);
 	spool_rollback(sp);

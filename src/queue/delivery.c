@@ -16,12 +16,20 @@
 
 #include "util/xalloc.h"
 
+/* The reader copies each chunk and resets its statement at once: a
+ * statement left open would hold a read transaction for as long as the
+ * mail is being sent, and a runner whose sessions write meanwhile
+ * (another mail's record) would then find its snapshot stale and its
+ * next write refused (SQLITE_BUSY_SNAPSHOT) whenever another process
+ * had committed in between. */
 struct spool_body {
 	struct spool	*sp;
 	sqlite3_stmt	*st;
-	const char	*data;		/* the current chunk */
+	char		*data;		/* the current chunk, copied */
 	size_t		 len;
+	size_t		 cap;
 	size_t		 off;
+	int		 seq;		/* of the current chunk */
 	int		 done;
 };
 
@@ -31,7 +39,7 @@ static int load_row(struct spool *sp, const char *id, struct spool_mail *m,
 	sqlite3_stmt *st;
 	int rc = EX_OK, err;
 
-	st = spool_prepare(sp, "SELECT account, conffile, settings, "
+	st = spool_cached(sp, "SELECT account, conffile, settings, "
 	    "envelope_from, message_id, size, attempts, created, "
 	    "coalesce(first_attempt, 0), uncertain FROM mail WHERE id = ?", &rc, errstr);
 	if (st == NULL)
@@ -56,7 +64,7 @@ static int load_row(struct spool *sp, const char *id, struct spool_mail *m,
 	} else {
 		rc = spool_error(sp, err, "cannot read the mail", errstr);
 	}
-	sqlite3_finalize(st);
+	spool_release(st);
 	return rc;
 }
 
@@ -66,7 +74,7 @@ static int load_rcpts(struct spool *sp, struct spool_mail *m, char **errstr)
 	int rc = EX_OK, err;
 	size_t n = 0;
 
-	st = spool_prepare(sp, "SELECT idx, address FROM rcpt WHERE mail_id = "
+	st = spool_cached(sp, "SELECT idx, address FROM rcpt WHERE mail_id = "
 	    "? AND state IN ('pending', 'deferred') ORDER BY idx", &rc,
 	    errstr);
 	if (st == NULL)
@@ -79,7 +87,7 @@ static int load_rcpts(struct spool *sp, struct spool_mail *m, char **errstr)
 	}
 	if (err != SQLITE_DONE)
 		rc = spool_error(sp, err, "cannot read the recipients", errstr);
-	sqlite3_finalize(st);
+	spool_release(st);
 	return rc;
 }
 
@@ -117,13 +125,14 @@ int spool_body_open(struct spool *sp, const char *id,
 	int rc = EX_OK;
 
 	b->sp = sp;
-	b->st = spool_prepare(sp, "SELECT data FROM chunk WHERE mail_id = ? "
-	    "ORDER BY seq", &rc, errstr);
+	b->st = spool_prepare(sp, "SELECT seq, data FROM chunk WHERE "
+	    "mail_id = ?1 AND seq > ?2 ORDER BY seq LIMIT 1", &rc, errstr);
 	if (b->st == NULL) {
 		free(b);
 		return rc;
 	}
 	sqlite3_bind_text(b->st, 1, id, -1, SQLITE_TRANSIENT);
+	b->seq = -1;
 	*out = b;
 	return EX_OK;
 }
@@ -131,19 +140,30 @@ int spool_body_open(struct spool *sp, const char *id,
 /* next_chunk - step to the next chunk; 0 at the end, -1 on error. */
 static int next_chunk(struct spool_body *b, char **errstr)
 {
-	int err = sqlite3_step(b->st);
+	int err;
 
+	sqlite3_bind_int(b->st, 2, b->seq);
+	err = sqlite3_step(b->st);
 	if (err == SQLITE_DONE) {
+		sqlite3_reset(b->st);
 		b->done = 1;
 		return 0;
 	}
 	if (err != SQLITE_ROW) {
 		spool_error(b->sp, err, "cannot read the mail", errstr);
+		sqlite3_reset(b->st);
 		return -1;
 	}
-	b->data = sqlite3_column_blob(b->st, 0);
-	b->len = (size_t)sqlite3_column_bytes(b->st, 0);
+	b->seq = sqlite3_column_int(b->st, 0);
+	b->len = (size_t)sqlite3_column_bytes(b->st, 1);
+	if (b->len > b->cap) {
+		b->cap = b->len;
+		b->data = xrealloc(b->data, b->cap);
+	}
+	if (b->len > 0)
+		memcpy(b->data, sqlite3_column_blob(b->st, 1), b->len);
 	b->off = 0;
+	sqlite3_reset(b->st);
 	return 1;
 }
 
@@ -173,6 +193,7 @@ void spool_body_close(struct spool_body *b)
 	if (b == NULL)
 		return;
 	sqlite3_finalize(b->st);
+	free(b->data);
 	free(b);
 }
 
@@ -184,7 +205,7 @@ static int record_rcpts(struct spool *sp, const char *id,
 	int rc = EX_OK, err = SQLITE_DONE;
 	size_t i;
 
-	st = spool_prepare(sp, "UPDATE rcpt SET state = ?, last_code = ?, "
+	st = spool_cached(sp, "UPDATE rcpt SET state = ?, last_code = ?, "
 	    "last_enh = ?, last_text = ? WHERE mail_id = ? AND idx = ?", &rc,
 	    errstr);
 	if (st == NULL)
@@ -206,7 +227,7 @@ static int record_rcpts(struct spool *sp, const char *id,
 	}
 	if (err != SQLITE_DONE)
 		rc = spool_error(sp, err, "cannot record the attempt", errstr);
-	sqlite3_finalize(st);
+	spool_release(st);
 	return rc;
 }
 
@@ -217,7 +238,7 @@ static int record_mail(struct spool *sp, const char *id,
 	sqlite3_stmt *st;
 	int rc = EX_OK, err;
 
-	st = spool_prepare(sp, "UPDATE mail SET state = ?1, tries = tries + 1, "
+	st = spool_cached(sp, "UPDATE mail SET state = ?1, tries = tries + 1, "
 	    "attempts = attempts + ?2, next_attempt = ?3, "
 	    "first_attempt = coalesce(first_attempt, "
 	    "  CASE WHEN ?2 THEN ?4 END), last_attempt = ?4, "
@@ -243,7 +264,7 @@ static int record_mail(struct spool *sp, const char *id,
 	err = sqlite3_step(st);
 	if (err != SQLITE_DONE)
 		rc = spool_error(sp, err, "cannot record the attempt", errstr);
-	sqlite3_finalize(st);
+	spool_release(st);
 	return rc;
 }
 
@@ -253,7 +274,7 @@ static int drop_bytes(struct spool *sp, const char *id, char **errstr)
 	sqlite3_stmt *st;
 	int rc = EX_OK, err;
 
-	st = spool_prepare(sp, "DELETE FROM chunk WHERE mail_id = ?", &rc,
+	st = spool_cached(sp, "DELETE FROM chunk WHERE mail_id = ?", &rc,
 	    errstr);
 	if (st == NULL)
 		return rc;
@@ -261,7 +282,20 @@ static int drop_bytes(struct spool *sp, const char *id, char **errstr)
 	err = sqlite3_step(st);
 	if (err != SQLITE_DONE)
 		rc = spool_error(sp, err, "cannot record the attempt", errstr);
-	sqlite3_finalize(st);
+	spool_release(st);
+	return rc;
+}
+
+int spool_record_in(struct spool *sp, const char *id,
+    const struct spool_attempt *a, char **errstr)
+{
+	int rc;
+
+	rc = record_rcpts(sp, id, a, errstr);
+	if (rc == EX_OK)
+		rc = record_mail(sp, id, a, errstr);
+	if (rc == EX_OK && a->state == MAIL_SENT)
+		rc = drop_bytes(sp, id, errstr);
 	return rc;
 }
 
@@ -270,15 +304,11 @@ int spool_record(struct spool *sp, const char *id,
 {
 	int rc;
 
-	rc = spool_exec(sp, "BEGIN IMMEDIATE", errstr);
+	rc = spool_exec_cached(sp, "BEGIN IMMEDIATE", errstr);
 	if (rc == EX_OK)
-		rc = record_rcpts(sp, id, a, errstr);
+		rc = spool_record_in(sp, id, a, errstr);
 	if (rc == EX_OK)
-		rc = record_mail(sp, id, a, errstr);
-	if (rc == EX_OK && a->state == MAIL_SENT)
-		rc = drop_bytes(sp, id, errstr);
-	if (rc == EX_OK)
-		rc = spool_exec(sp, "COMMIT", errstr);
+		rc = spool_exec_cached(sp, "COMMIT", errstr);
 	if (rc != EX_OK)
 		spool_rollback(sp);
 	return rc;

@@ -332,6 +332,7 @@ void spool_close(struct spool *sp)
 {
 	if (sp == NULL)
 		return;
+	spool_cache_free(sp);
 	sqlite3_close(sp->db);
 	free(sp->path);
 	free(sp);

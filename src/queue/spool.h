@@ -161,6 +161,48 @@ int spool_claim(struct spool *sp, time_t now, const char *account,
 int spool_waiting(struct spool *sp, const char *account, struct strlist *ids,
     char **errstr);
 
+/* One waiting mail as a runner plans its work: the strings are valid
+ * during the callback only. settings is the account snapshot
+ * (conf_dump()), so mails with equal account, conffile and settings can
+ * share a session. */
+struct spool_waiting_mail {
+	const char	*id;
+	const char	*account;
+	const char	*conffile;	/* NULL: command line */
+	const char	*settings;
+	time_t		 next_attempt;
+};
+typedef void (*spool_waiting_fn)(const struct spool_waiting_mail *w,
+    void *arg);
+/* spool_waiting_each - spool_waiting(), with each mail's snapshot and
+ * next attempt time, oldest first. */
+int spool_waiting_each(struct spool *sp, const char *account,
+    spool_waiting_fn fn, void *arg, char **errstr);
+/* spool_claim_due - spool_claim() of the mail id, only if it is due at
+ * now: a runner that planned its work a moment ago does not take a mail
+ * that another runner has tried (and deferred) since. EX_NOINPUT: it is
+ * no longer waiting, or not due. */
+int spool_claim_due(struct spool *sp, time_t now, const char *id,
+    char **errstr);
+/*
+ * spool_record_claim - for each step, spool_record() of its mail, then
+ * the claim of the mail next (spool_claim_due() if due, else
+ * spool_claim() by id; nothing if next is ""), all in one transaction:
+ * a runner's sessions go from one mail to the next with one commit, and
+ * so one fsync, for all the attempts that ended at the same moment,
+ * instead of two per mail. next is set to "" when that mail could not be
+ * claimed (another runner has it, or it is no longer waiting or due).
+ * On failure nothing is recorded or claimed.
+ */
+struct spool_step {
+	const char			*id;
+	const struct spool_attempt	*a;
+	char				 next[SPOOL_ID_LEN + 1];
+	int				 due;
+};
+int spool_record_claim(struct spool *sp, struct spool_step *steps,
+    size_t n, time_t now, char **errstr);
+
 /* One mail as a listing shows it; valid during the walk callback. */
 struct spool_entry {
 	char		 id[SPOOL_ID_LEN + 1];

@@ -8,9 +8,12 @@
 
 #include "queue/spool.h"
 
+struct spool_stmt;
+
 struct spool {
-	sqlite3	*db;
-	char	*path;
+	sqlite3			*db;
+	char			*path;
+	struct spool_stmt	*cache;		/* stmtcache.c */
 };
 
 /* spool_error - map SQLite's last error to a sysexits code and message
@@ -31,5 +34,20 @@ void spool_bind_text(sqlite3_stmt *st, int col, const char *s);
 /* spool_start_time - when process pid started (clock ticks since boot),
  * 0 if it does not exist: with the boot id, it names a process for good. */
 unsigned long long spool_start_time(long pid);
+/* spool_cached - the statement for sql (a string literal: it is found
+ * by its address), prepared once per connection and reset; the caller
+ * gives it back with spool_release(), never sqlite3_finalize(). For the
+ * statements a runner runs for every mail. */
+sqlite3_stmt *spool_cached(struct spool *sp, const char *sql, int *rc,
+    char **errstr);
+/* spool_release - reset a cached statement: no lock, no bindings. */
+void spool_release(sqlite3_stmt *st);
+/* spool_exec_cached - spool_exec() of a cached statement (BEGIN, COMMIT). */
+int spool_exec_cached(struct spool *sp, const char *sql, char **errstr);
+/* spool_cache_free - finalize them all, before the connection closes. */
+void spool_cache_free(struct spool *sp);
+/* spool_record_in - spool_record() inside the caller's transaction. */
+int spool_record_in(struct spool *sp, const char *id,
+    const struct spool_attempt *a, char **errstr);
 
 #endif

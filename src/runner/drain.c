@@ -1,137 +1,340 @@
 /*
- * drain - deliver what the spool holds, one attempt per mail; see
- * runner.h.
+ * drain - the work list of a pass: plan it from the spool, group it by
+ * account snapshot, run the groups' sessions, and the circuit breaker;
+ * see drain.h. runner_drain() (--flush, --run) is one pass on its own
+ * loop; see runner.h.
  */
-#include "runner/runner.h"
+#include "runner/drain.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <time.h>
 
-#include "client/attempt.h"
-#include "client/engine.h"
-#include "client/report.h"
 #include "util/xalloc.h"
 
-extern const struct engine_api msmtp_engine;
+void drain_init(struct drain *d, uv_loop_t *loop, struct spool *sp,
+    const struct runner_opts *o)
+{
+	memset(d, 0, sizeof(*d));
+	d->loop = loop;
+	d->sp = sp;
+	d->o = o;
+	d->rc = EX_OK;
+	progress_init(&d->prog, o->verbose);
+	uv_idle_init(loop, &d->commit);
+	d->commit.data = d;
+}
 
-/* mail_account - the account a spooled mail was queued with, plus the
+static void on_commit(uv_idle_t *h)
+{
+	uv_idle_stop(h);
+	worker_commit(h->data);
+}
+
+/* An idle handle, not a check handle: it keeps the loop from blocking
+ * in poll while a commit is due, whatever queued it. */
+void drain_commit_later(struct drain *d)
+{
+	uv_idle_start(&d->commit, on_commit);
+}
+
+void drain_close(struct drain *d)
+{
+	uv_close((uv_handle_t *)&d->commit, NULL);
+}
+
+/* snapshot_account - the account the mail was queued with, plus the
  * password from the configuration (the spool never stores one). */
-static struct account *mail_account(struct spool *sp, const char *id,
+static struct account *snapshot_account(const struct spool_waiting_mail *w,
     const struct conf *conf, char **errstr)
 {
-	struct spool_mail m;
 	struct account *acc, *cur;
-	int rc;
 
-	if (spool_load(sp, id, &m, errstr) != EX_OK)
-		return NULL;
-	acc = account_new(m.account[0] ? m.account : NULL);
-	acc->conffile = m.conffile ? xstrdup(m.conffile) : NULL;
-	rc = conf_undump(m.settings, acc, errstr);
-	cur = m.account[0] ? conf_find(conf, m.account) : NULL;
-	if (rc == EX_OK && cur != NULL && cur->password != NULL &&
-	    acc->password == NULL)
-		acc->password = xstrdup(cur->password);
-	spool_mail_free(&m);
-	if (rc != EX_OK) {
+	acc = account_new(w->account[0] ? w->account : NULL);
+	acc->conffile = w->conffile ? xstrdup(w->conffile) : NULL;
+	if (conf_undump(w->settings, acc, errstr) != EX_OK) {
 		account_free(acc);
 		return NULL;
 	}
+	cur = w->account[0] && conf != NULL ? conf_find(conf, w->account) :
+	    NULL;
+	if (cur != NULL && cur->password != NULL && acc->password == NULL)
+		acc->password = xstrdup(cur->password);
 	return acc;
 }
 
-static char *log_fields(const char *id, const struct attempt_result *res)
+static void group_free(struct group *g)
 {
-	char next[32] = "";
-	struct tm tm;
-
-	if (res->state == MAIL_DEFERRED) {
-		localtime_r(&res->next_attempt, &tm);
-		strftime(next, sizeof(next), " next=%Y-%m-%dT%H:%M:%S", &tm);
-	}
-	return xasprintf("queueid=%s attempt=%d outcome=%s%s%s", id,
-	    res->attempt, spool_mail_state_name(res->state),
-	    res->mail.uncertain ? " duplicate=possible" : "", next);
+	account_free(g->acc);
+	free(g->key);
+	strlist_free(&g->ids);
+	free(g);
 }
 
-/* deliver_one - one attempt of a claimed mail; its new state. */
-static int deliver_one(struct spool *sp, const char *id,
-    const struct runner_opts *o, enum spool_mail_state *state, char **errstr)
+static void free_groups(struct drain *d)
 {
-	struct attempt_result res;
-	struct account *acc;
-	char *fields;
+	struct group *g, *next;
+
+	for (g = d->groups; g != NULL; g = next) {
+		next = g->next_group;
+		group_free(g);
+	}
+	d->groups = NULL;
+}
+
+/* find_group - the group of key, created (last, so that groups start
+ * in the order of their oldest mail) on first use. */
+static struct group *find_group(struct drain *d, const char *key,
+    const struct spool_waiting_mail *w, char **errstr)
+{
+	struct group **gp, *g;
+
+	for (gp = &d->groups; *gp != NULL; gp = &(*gp)->next_group)
+		if (strcmp((*gp)->key, key) == 0)
+			return *gp;
+	g = xcalloc(1, sizeof(*g));
+	g->acc = snapshot_account(w, d->o->conf, errstr);
+	if (g->acc == NULL) {
+		free(g);
+		return NULL;
+	}
+	g->d = d;
+	g->key = xstrdup(key);
+	strlist_init(&g->ids);
+	*gp = g;
+	return g;
+}
+
+static void later(struct drain *d, time_t when)
+{
+	if (d->earliest == 0 || when < d->earliest)
+		d->earliest = when;
+}
+
+/* broken - whether key's breaker still holds at now. */
+static int broken(struct drain *d, const char *key, time_t now)
+{
+	struct breaker *b;
+
+	for (b = d->breakers; b != NULL; b = b->next)
+		if (strcmp(b->key, key) == 0 && b->until > now) {
+			later(d, b->until);
+			return 1;
+		}
+	return 0;
+}
+
+struct plan {
+	struct drain	*d;
+	time_t		 now;
+	int		 rc;
+	char		*errstr;
+};
+
+static void plan_mail(const struct spool_waiting_mail *w, void *arg)
+{
+	struct plan *pl = arg;
+	struct drain *d = pl->d;
+	struct group *g;
+	char *key;
+
+	if (pl->rc != EX_OK)
+		return;
+	if (!d->o->force && w->next_attempt > pl->now) {
+		later(d, w->next_attempt);
+		return;
+	}
+	key = xasprintf("%s\n%s\n%s", w->account, w->conffile ?
+	    w->conffile : "", w->settings);
+	if (!broken(d, key, pl->now)) {
+		g = find_group(d, key, w, &pl->errstr);
+		if (g == NULL) {
+			pl->rc = EX_SOFTWARE;
+		} else {
+			strlist_add(&g->ids, w->id);
+			d->prog.total++;
+		}
+	}
+	free(key);
+}
+
+/* prune_breakers - forget the breakers whose time is over, so that a
+ * daemon's list does not grow with every retry of an account that stays
+ * down. */
+static void prune_breakers(struct drain *d, time_t now)
+{
+	struct breaker **bp = &d->breakers, *b;
+
+	while ((b = *bp) != NULL) {
+		if (b->until > now) {
+			bp = &b->next;
+			continue;
+		}
+		*bp = b->next;
+		free(b->key);
+		free(b);
+	}
+}
+
+int drain_plan(struct drain *d, char **errstr)
+{
+	struct plan pl = { d, time(NULL), EX_OK, NULL };
+	struct group *g;
 	int rc;
 
-	acc = mail_account(sp, id, o->conf, errstr);
-	if (acc == NULL)
-		return EX_SOFTWARE;
-	rc = attempt_run(sp, id, acc, &msmtp_engine, o->debug, &res, errstr);
-	if (rc == EX_OK) {
-		fields = log_fields(id, &res);
-		report_log(acc, &res.mail.rcpts, &res.rep, fields);
-		if (o->verbose)
-			printf("%s %s%s%s\n", id,
-			    spool_mail_state_name(res.state),
-			    res.rep.errmsg ? ": " : "",
-			    res.rep.errmsg ? res.rep.errmsg : "");
-		free(fields);
-		*state = res.state;
+	free_groups(d);
+	prune_breakers(d, pl.now);
+	progress_init(&d->prog, d->o->verbose);
+	d->earliest = 0;
+	d->planning = 1;
+	rc = spool_waiting_each(d->sp, d->o->account, plan_mail, &pl, errstr);
+	if (rc == EX_OK && pl.rc != EX_OK) {
+		rc = pl.rc;
+		*errstr = pl.errstr;
+		pl.errstr = NULL;
 	}
-	attempt_result_free(&res);
-	account_free(acc);
+	free(pl.errstr);
+	for (g = d->groups; rc == EX_OK && g != NULL; g = g->next_group)
+		worker_start(g);
+	d->planning = 0;
+	if (d->workers == 0 && d->on_idle != NULL)
+		d->on_idle(d);
 	return rc;
 }
 
-/* next_id - the next mail to claim: from the flush's list, or "" for
- * whatever is due; 0 when the flush's list is done. */
-static int next_id(const struct strlist *list, size_t *pos,
-    char id[SPOOL_ID_LEN + 1])
+void group_grow(struct group *g)
 {
-	if (list == NULL) {
-		id[0] = '\0';
-		return 1;
-	}
-	if (*pos >= list->n)
-		return 0;
-	snprintf(id, SPOOL_ID_LEN + 1, "%s", list->v[(*pos)++]);
-	return 1;
+	while (!g->d->stopping && !g->down && g->opened &&
+	    g->sessions < g->acc->queue_max_connections &&
+	    g->next < g->ids.n)
+		worker_start(g);
 }
 
-int runner_drain(struct spool *sp, const struct runner_opts *o,
+void group_down(struct group *g, time_t now)
+{
+	struct breaker *b = xcalloc(1, sizeof(*b));
+
+	g->down = 1;
+	b->key = xstrdup(g->key);
+	b->until = now + g->acc->queue_backoff_min;
+	b->next = g->d->breakers;
+	g->d->breakers = b;
+	later(g->d, b->until);
+}
+
+void group_worker_ended(struct group *g)
+{
+	struct drain *d = g->d;
+
+	g->sessions--;
+	d->workers--;
+	if (d->workers == 0 && !d->planning && d->on_idle != NULL)
+		d->on_idle(d);
+}
+
+void drain_stop(struct drain *d)
+{
+	d->stopping = 1;
+}
+
+void drain_fail(struct drain *d, int rc, char *errstr)
+{
+	if (d->rc == EX_OK) {
+		d->rc = rc;
+		d->errstr = errstr;
+	} else {
+		free(errstr);
+	}
+	d->stopping = 1;
+}
+
+void drain_free(struct drain *d)
+{
+	struct breaker *b, *next;
+
+	free_groups(d);
+	for (b = d->breakers; b != NULL; b = next) {
+		next = b->next;
+		free(b->key);
+		free(b);
+	}
+	d->breakers = NULL;
+	free(d->errstr);
+	d->errstr = NULL;
+}
+
+/* One pass of --flush or --run: SIGTERM and SIGINT let the sessions
+ * finish their transactions, so no mail is left in flight. */
+struct pass {
+	struct drain	 d;
+	uv_signal_t	 sig[2];
+};
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	struct pass *p = h->data;
+
+	(void)signum;
+	drain_stop(&p->d);
+}
+
+static void pass_idle(struct drain *d)
+{
+	struct pass *p = d->arg;
+
+	uv_close((uv_handle_t *)&p->sig[0], NULL);
+	uv_close((uv_handle_t *)&p->sig[1], NULL);
+	drain_close(d);
+}
+
+/* still_waiting - EX_TEMPFAIL when some mail waits, tried or not. */
+static int still_waiting(struct spool *sp, const char *account,
     char **errstr)
 {
-	char id[SPOOL_ID_LEN + 1];
-	enum spool_mail_state state;
 	struct strlist list;
-	size_t pos = 0;
-	int rc = EX_OK, waiting;
+	int rc, waiting;
 
 	strlist_init(&list);
-	/* A flush tries each mail that waits now, once, due or not. */
-	if (o->force)
-		rc = spool_waiting(sp, o->account, &list, errstr);
-	while (rc == EX_OK && next_id(o->force ? &list : NULL, &pos, id)) {
-		rc = spool_claim(sp, time(NULL), o->account, id, errstr);
-		if (rc == EX_NOINPUT) {
-			rc = EX_OK;	/* another runner took it */
-			if (!o->force)
-				break;
-			continue;
-		}
-		if (rc == EX_OK)
-			rc = deliver_one(sp, id, o, &state, errstr);
-	}
-	/* Whatever still waits, tried now or not due yet, says 75. */
-	strlist_free(&list);
-	if (rc == EX_OK)
-		rc = spool_waiting(sp, o->account, &list, errstr);
+	rc = spool_waiting(sp, account, &list, errstr);
 	waiting = list.n > 0;
 	strlist_free(&list);
 	if (rc != EX_OK)
 		return rc;
 	return waiting ? EX_TEMPFAIL : EX_OK;
+}
+
+int runner_drain(struct spool *sp, const struct runner_opts *o,
+    char **errstr)
+{
+	struct pass p;
+	uv_loop_t loop;
+	int rc;
+
+	if (uv_loop_init(&loop) != 0) {
+		*errstr = xstrdup("cannot initialize the event loop");
+		return EX_OSERR;
+	}
+	drain_init(&p.d, &loop, sp, o);
+	p.d.on_idle = pass_idle;
+	p.d.arg = &p;
+	uv_signal_init(&loop, &p.sig[0]);
+	uv_signal_init(&loop, &p.sig[1]);
+	p.sig[0].data = p.sig[1].data = &p;
+	uv_signal_start(&p.sig[0], on_signal, SIGTERM);
+	uv_signal_start(&p.sig[1], on_signal, SIGINT);
+	rc = drain_plan(&p.d, errstr);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	progress_end(&p.d.prog);
+	uv_loop_close(&loop);
+	if (rc == EX_OK && p.d.rc != EX_OK) {
+		rc = p.d.rc;
+		*errstr = p.d.errstr;
+		p.d.errstr = NULL;
+	}
+	drain_free(&p.d);
+	if (rc != EX_OK)
+		return rc;
+	return still_waiting(sp, o->account, errstr);
 }

@@ -16,7 +16,7 @@
 #include "runner/runner.h"
 #include "util/xalloc.h"
 
-enum command { CMD_NONE, CMD_FLUSH, CMD_RUN, CMD_LIST, CMD_SHOW, CMD_HOLD,
+enum command { CMD_NONE, CMD_FLUSH, CMD_RUN, CMD_DAEMON, CMD_LIST, CMD_SHOW, CMD_HOLD,
     CMD_RELEASE, CMD_RETRY, CMD_DELETE, CMD_PURGE, CMD_VERSION, CMD_HELP };
 
 struct args {
@@ -36,6 +36,8 @@ static const char usage_text[] =
 "Commands:\n"
 "  --flush          deliver every queued mail now, ignoring retry times\n"
 "  --run            deliver the mails that are due\n"
+"  --daemon         stay in the foreground, delivering mails as they\n"
+"                   become due (SIGHUP: reread the configuration)\n"
 "  --list           show what is queued, and why (--json for scripts)\n"
 "  --show ID        one mail's record and headers (--raw: its bytes)\n"
 "  --hold ID...     keep mails from delivery until released\n"
@@ -55,6 +57,7 @@ static const char usage_text[] =
 static const struct option opts[] = {
 	{ "flush", no_argument, NULL, CMD_FLUSH },
 	{ "run", no_argument, NULL, CMD_RUN },
+	{ "daemon", no_argument, NULL, CMD_DAEMON },
 	{ "list", no_argument, NULL, CMD_LIST },
 	{ "show", no_argument, NULL, CMD_SHOW },
 	{ "hold", no_argument, NULL, CMD_HOLD },
@@ -158,24 +161,51 @@ static int open_spool(const struct args *a, struct spool **sp, char **errstr)
 	return rc;
 }
 
+/* The daemon's configuration, reread on SIGHUP. */
+struct live_conf {
+	const struct args	*a;
+	struct conf		 conf;
+};
+
+static int reload_conf(void *arg, char **errstr)
+{
+	struct live_conf *lc = arg;
+	struct conf fresh;
+	int rc;
+
+	conf_init(&fresh);
+	rc = load_conf(lc->a, &fresh, errstr);
+	if (rc != EX_OK) {
+		conf_free(&fresh);
+		return rc;
+	}
+	conf_free(&lc->conf);
+	lc->conf = fresh;
+	return EX_OK;
+}
+
 static int drain(const struct args *a, struct spool *sp, char **errstr)
 {
 	struct runner_opts o;
-	struct conf conf;
+	struct live_conf lc;
 	int rc;
 
-	conf_init(&conf);
-	rc = load_conf(a, &conf, errstr);
+	lc.a = a;
+	conf_init(&lc.conf);
+	rc = load_conf(a, &lc.conf, errstr);
 	if (rc == EX_OK) {
 		memset(&o, 0, sizeof(o));
-		o.conf = &conf;
+		o.conf = &lc.conf;
 		o.account = a->account;
 		o.force = a->cmd == CMD_FLUSH;
 		o.debug = a->debug;
 		o.verbose = 1;
-		rc = runner_drain(sp, &o, errstr);
+		o.reload = reload_conf;
+		o.reload_arg = &lc;
+		rc = a->cmd == CMD_DAEMON ? runner_daemon(sp, &o, errstr) :
+		    runner_drain(sp, &o, errstr);
 	}
-	conf_free(&conf);
+	conf_free(&lc.conf);
 	return rc;
 }
 
@@ -184,6 +214,7 @@ static int dispatch(const struct args *a, struct spool *sp, char **errstr)
 	switch (a->cmd) {
 	case CMD_FLUSH:
 	case CMD_RUN:
+	case CMD_DAEMON:
 		return drain(a, sp, errstr);
 	case CMD_LIST:
 		return runner_list(sp, a->account, a->json, errstr);

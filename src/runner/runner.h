@@ -3,13 +3,22 @@
  *
  * runner_drain() delivers queued mail one attempt each, oldest first:
  * with force (--flush) every waiting mail, otherwise (--run) only those
- * that are due. Each mail is claimed (leased) before it is touched, so
- * concurrent runners never deliver one twice. Its account comes from the
- * snapshot taken at enqueue time; the password, which the spool never
- * holds, from the current configuration. One log line per attempt.
- * Returns EX_OK when nothing is left deferred, EX_TEMPFAIL when some
- * mail still waits, another sysexits code (and *errstr) when the spool
- * fails.
+ * that are due. The mails are grouped by account (the snapshot taken at
+ * enqueue time; the password, which the spool never holds, from the
+ * current configuration); each account gets up to its
+ * queue_max_connections SMTP sessions at once, all on one libuv loop,
+ * each logging in once and carrying many mails. Each mail is claimed
+ * (leased) before it is touched, so concurrent runners never deliver one
+ * twice. An account whose server cannot be reached at all is skipped
+ * after its first failure to connect, spending no attempts. One log line
+ * per attempt. SIGTERM and SIGINT end the run after the transactions in
+ * progress. Returns EX_OK when nothing is left deferred, EX_TEMPFAIL
+ * when some mail still waits, another sysexits code (and *errstr) when
+ * the spool fails.
+ *
+ * runner_daemon() (--daemon) runs such passes in the foreground as
+ * mails become due or are spooled, rereads the configuration on SIGHUP
+ * (o->reload) and returns EX_OK after SIGTERM or SIGINT.
  *
  * runner_list() prints the queue, one block per mail, like mailq.
  */
@@ -25,9 +34,15 @@ struct runner_opts {
 	int			 force;
 	int			 debug;
 	int			 verbose;	/* a line per mail on stdout */
+	/* reload - read the configuration into *conf again (the daemon's
+	 * SIGHUP); on failure conf is left as it was. */
+	int			(*reload)(void *arg, char **errstr);
+	void			*reload_arg;
 };
 
 int runner_drain(struct spool *sp, const struct runner_opts *o,
+    char **errstr);
+int runner_daemon(struct spool *sp, const struct runner_opts *o,
     char **errstr);
 /* runner_list - the queue like mailq, or as JSON (SQLite's functions). */
 int runner_list(struct spool *sp, const char *account, int json,

@@ -205,6 +205,77 @@ static void test_spool_dead_owner_is_uncertain(void)
 	spool_close(sp);
 }
 
+/* Collects what spool_waiting_each() reports. */
+struct seen {
+	struct strlist	ids;
+	int		bad;
+};
+
+static void see(const struct spool_waiting_mail *w, void *arg)
+{
+	struct seen *s = arg;
+
+	strlist_add(&s->ids, w->id);
+	s->bad |= strcmp(w->account, "acc") != 0 ||
+	    strcmp(w->settings, "host \"127.0.0.1\"\n") != 0 ||
+	    w->conffile != NULL;
+}
+
+static void test_spool_waiting_each_and_claim_due(void)
+{
+	char dir[64], a[SPOOL_ID_LEN + 1], b[SPOOL_ID_LEN + 1];
+	struct spool *sp = spool_in_tmp(dir, sizeof(dir));
+	struct spool_attempt at = { 0 };
+	struct spool_step step = { 0 };
+	struct seen s = { 0 };
+	char *err = NULL;
+
+	enqueue_one(sp, 10, 0, a);
+	enqueue_one(sp, 10, 0, b);
+	strlist_init(&s.ids);
+	CHECK_INT(spool_waiting_each(sp, NULL, see, &s, &err), EX_OK);
+	CHECK_INT(s.ids.n, 2);
+	CHECK(!s.bad);
+	/* Oldest first (both are of the same second here: then by id). */
+	CHECK(strcmp(s.ids.v[0], s.ids.v[1]) < 0);
+	CHECK((strcmp(s.ids.v[0], a) == 0 && strcmp(s.ids.v[1], b) == 0) ||
+	    (strcmp(s.ids.v[0], b) == 0 && strcmp(s.ids.v[1], a) == 0));
+	strlist_free(&s.ids);
+	strlist_init(&s.ids);
+	CHECK_INT(spool_waiting_each(sp, "other", see, &s, &err), EX_OK);
+	CHECK_INT(s.ids.n, 0);
+	strlist_free(&s.ids);
+
+	/* Deferred to 2060: not due at 2000, due at 2060. */
+	CHECK_INT(spool_claim_due(sp, 2000, a, &err), EX_OK);
+	at.now = 2000;
+	at.reached = 1;
+	at.state = MAIL_DEFERRED;
+	at.next_attempt = 2060;
+	/* Recorded, and b claimed, in one transaction. */
+	step.id = a;
+	step.a = &at;
+	step.due = 1;
+	snprintf(step.next, sizeof(step.next), "%s", b);
+	CHECK_INT(spool_record_claim(sp, &step, 1, 2000, &err), EX_OK);
+	CHECK_STR(step.next, b);
+	CHECK_INT(spool_claim_due(sp, 2000, b, &err), EX_NOINPUT);
+	CHECK_INT(spool_claim_due(sp, 2000, a, &err), EX_NOINPUT);
+	/* The record stands when the next mail cannot be claimed. */
+	at.next_attempt = 2100;
+	step.id = b;
+	snprintf(step.next, sizeof(step.next), "%s", a);
+	CHECK_INT(spool_record_claim(sp, &step, 1, 2000, &err), EX_OK);
+	CHECK_STR(step.next, "");
+	CHECK_INT(spool_claim_due(sp, 2059, a, &err), EX_NOINPUT);
+	CHECK_INT(spool_claim_due(sp, 2060, a, &err), EX_OK);
+	CHECK_INT(spool_claim_due(sp, 2060, b, &err), EX_NOINPUT);
+	/* spool_claim() by id ignores the time (--flush). */
+	CHECK_INT(spool_claim(sp, 2060, NULL, b, &err), EX_OK);
+	free(err);
+	spool_close(sp);
+}
+
 static void test_spool_refuses_foreign_database(void)
 {
 	char dir[64], *path, *err = NULL;
@@ -232,5 +303,6 @@ UNIT_MAIN(
 	UNIT_CASE(test_spool_roundtrip),
 	UNIT_CASE(test_spool_claim_and_record),
 	UNIT_CASE(test_spool_dead_owner_is_uncertain),
+	UNIT_CASE(test_spool_waiting_each_and_claim_due),
 	UNIT_CASE(test_spool_refuses_foreign_database)
 )

@@ -1,0 +1,117 @@
+/*
+ * drain - the runner's work on one libuv loop; internal to src/runner.
+ *
+ * A drain is one pass over the spool: drain_plan() reads the waiting
+ * mails (every one for --flush, the due ones otherwise) and groups them
+ * by account snapshot -- account name, config file and settings, so
+ * that every mail of a group can go through the same session. Each group
+ * starts one session (worker.c); once that one has logged in, more
+ * start, up to the account's queue_max_connections, while unclaimed
+ * mail is left. A group whose server could not be reached at all is
+ * "down": its other mails are skipped without spending attempts (the
+ * circuit breaker), and drain_plan() of a later pass of the same drain
+ * (the daemon) skips the group until the breaker's time is over.
+ *
+ * The sessions' spool writes are committed together (group commit):
+ * a session whose transaction has ended queues its record and the claim
+ * of its next mail (drain_commit_later()), and once per turn of the loop
+ * -- after every reply that arrived at the same moment has been handled
+ * -- worker_commit() writes all of them in one transaction, one fsync
+ * for as many mails as there are sessions, instead of two per mail.
+ * Each record is committed before its session sends anything more, so
+ * an outcome is never lost because another mail went on.
+ *
+ * When the last session of a pass has ended, on_idle runs (from within
+ * drain_plan() itself when the pass had nothing to do). drain_stop()
+ * asks every session to finish the transaction in progress and quit.
+ * A failure of the spool itself stops the pass too; drain.rc and
+ * drain.errstr keep the first one.
+ */
+#ifndef RUNNER_DRAIN_H
+#define RUNNER_DRAIN_H
+
+#include <time.h>
+#include <uv.h>
+
+#include "client/attempt.h"
+#include "runner/progress.h"
+#include "runner/runner.h"
+
+struct drain;
+struct worker;
+
+/* The mails of one account snapshot, and the sessions that carry them. */
+struct group {
+	struct drain	*d;
+	struct account	*acc;		/* the snapshot, plus the password
+					   from the configuration */
+	char		*key;		/* account \n conffile \n settings */
+	struct strlist	 ids;		/* to try, in enqueue order */
+	size_t		 next;		/* the next of ids to claim */
+	int		 sessions;	/* workers alive */
+	int		 opened;	/* one logged in: more may start */
+	int		 down;		/* its server cannot be reached */
+	struct group	*next_group;
+};
+
+/* A group that was down, remembered across a daemon's passes. */
+struct breaker {
+	char		*key;
+	time_t		 until;		/* skip the group before this */
+	struct breaker	*next;
+};
+
+typedef void (*drain_idle_fn)(struct drain *d);
+
+struct drain {
+	uv_loop_t		*loop;
+	struct spool		*sp;
+	const struct runner_opts *o;
+	struct group		*groups;
+	struct breaker		*breakers;
+	struct progress		 prog;
+	size_t			 workers;	/* alive, all groups */
+	struct worker		*pending;	/* waiting for the commit */
+	uv_idle_t		 commit;	/* runs worker_commit() */
+	int			 stopping;	/* finish, then quit */
+	int			 planning;	/* in drain_plan() */
+	time_t			 earliest;	/* the next mail or breaker
+						   due after this pass; 0:
+						   none */
+	int			 rc;		/* the first spool error */
+	char			*errstr;
+	drain_idle_fn		 on_idle;
+	void			*arg;		/* the caller's */
+};
+
+void drain_init(struct drain *d, uv_loop_t *loop, struct spool *sp,
+    const struct runner_opts *o);
+/* drain_plan - read the spool and start the pass's sessions. */
+int drain_plan(struct drain *d, char **errstr);
+void drain_stop(struct drain *d);
+/* drain_close - close the drain's handle, so that the loop can end. */
+void drain_close(struct drain *d);
+/* drain_commit_later - run worker_commit() at the loop's next turn. */
+void drain_commit_later(struct drain *d);
+/* drain_fail - keep the first spool error and stop the pass. */
+void drain_fail(struct drain *d, int rc, char *errstr);
+/* drain_free - everything a drain holds; the pass must be over. */
+void drain_free(struct drain *d);
+
+/* group_grow - start sessions while the group may have more. */
+void group_grow(struct group *g);
+/* group_down - the group's server is unreachable: stop it, and keep it
+ * from later passes until the account's first retry is due. */
+void group_down(struct group *g, time_t now);
+/* worker_ended - a session of g is over. */
+void group_worker_ended(struct group *g);
+
+/* worker_start - a new session for g: it claims and sends g's mails,
+ * one after another, until none is left, the drain stops, the server is
+ * down, or 3 transactions in a row failed. */
+void worker_start(struct group *g);
+/* worker_commit - commit what d->pending's sessions queued, then let
+ * each go on. */
+void worker_commit(struct drain *d);
+
+#endif

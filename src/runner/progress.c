@@ -1,0 +1,106 @@
+/*
+ * progress - what the runner says about each attempt; see progress.h.
+ */
+#include "runner/progress.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client/report.h"
+#include "util/xalloc.h"
+
+#define REDRAW_MS	100
+
+void progress_init(struct progress *p, int verbose)
+{
+	*p = (struct progress){ 0 };
+	p->verbose = verbose;
+	p->tty = isatty(STDOUT_FILENO);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* log_fields - the queue's fields after msmtp's in the log line. */
+static char *log_fields(const struct attempt_result *res)
+{
+	char next[32] = "";
+	struct tm tm;
+
+	if (res->state == MAIL_DEFERRED) {
+		localtime_r(&res->next_attempt, &tm);
+		strftime(next, sizeof(next), " next=%Y-%m-%dT%H:%M:%S", &tm);
+	}
+	return xasprintf("queueid=%s attempt=%d outcome=%s%s%s", res->mail.id,
+	    res->attempt, spool_mail_state_name(res->state),
+	    res->mail.uncertain ? " duplicate=possible" : "", next);
+}
+
+static void count(struct progress *p, enum spool_mail_state state)
+{
+	p->done++;
+	switch (state) {
+	case MAIL_SENT:
+		p->sent++;
+		break;
+	case MAIL_FAILED:
+		p->failed++;
+		break;
+	case MAIL_HELD:
+		p->held++;
+		break;
+	default:
+		p->deferred++;
+		break;
+	}
+}
+
+static void draw(struct progress *p)
+{
+	printf("\r%zu of %zu, %zu sent, %zu deferred, %zu failed", p->done,
+	    p->total, p->sent, p->deferred, p->failed);
+	if (p->held)
+		printf(", %zu held", p->held);
+	fflush(stdout);
+	p->drawn = 1;
+	p->shown_ms = now_ms();
+}
+
+void progress_attempt(struct progress *p, const struct account *acc,
+    const struct attempt_result *res)
+{
+	char *fields = log_fields(res);
+
+	report_log(acc, &res->mail.rcpts, &res->rep, fields);
+	free(fields);
+	count(p, res->state);
+	if (!p->verbose)
+		return;
+	if (!p->tty) {
+		printf("%s %s%s%s\n", res->mail.id,
+		    spool_mail_state_name(res->state),
+		    res->rep.errmsg ? ": " : "",
+		    res->rep.errmsg ? res->rep.errmsg : "");
+		fflush(stdout);	/* a daemon's reader sees each at once */
+		return;
+	}
+	if (p->done == p->total || now_ms() - p->shown_ms >= REDRAW_MS)
+		draw(p);
+}
+
+void progress_end(struct progress *p)
+{
+	if (p->tty && p->drawn) {
+		draw(p);
+		putchar('\n');
+		p->drawn = 0;
+	}
+	fflush(stdout);
+}

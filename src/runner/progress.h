@@ -1,0 +1,38 @@
+/*
+ * progress - what the runner says about each attempt.
+ *
+ * progress_attempt() writes one log line per attempt (msmtp's fields
+ * plus the queue's: queue id, attempt, outcome, next attempt) to the
+ * account's logfile and syslog, and tells the user: on a terminal, one
+ * line that is rewritten ("n of N, s sent, d deferred, f failed"), at
+ * most ten times a second so that a fast flush is not slowed by it;
+ * otherwise (scripts, cron) one plain line per mail: "ID state[: why]".
+ * progress_end() finishes the terminal line.
+ */
+#ifndef RUNNER_PROGRESS_H
+#define RUNNER_PROGRESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "client/attempt.h"
+
+struct progress {
+	int		 tty;		/* stdout is a terminal */
+	int		 verbose;	/* say anything at all */
+	size_t		 total;		/* mails planned so far */
+	size_t		 done;
+	size_t		 sent;
+	size_t		 deferred;	/* deferred or uncertain */
+	size_t		 failed;
+	size_t		 held;
+	uint64_t	 shown_ms;	/* when the line was last drawn */
+	int		 drawn;		/* a line is on the terminal */
+};
+
+void progress_init(struct progress *p, int verbose);
+void progress_attempt(struct progress *p, const struct account *acc,
+    const struct attempt_result *res);
+void progress_end(struct progress *p);
+
+#endif

@@ -1,0 +1,287 @@
+/*
+ * worker - one SMTP session of a group: log in once, then claim, send
+ * and record the group's mails one after another; see drain.h.
+ *
+ * Every attempt is recorded against a claimed mail, the failures to
+ * connect or log in too: the mail is claimed before the session is
+ * opened, so the open's failure is that mail's attempt (classified as
+ * attempt.c says, like the front end's), and a server that cannot be
+ * reached at all trips the group's circuit breaker. After any failed
+ * result the engine has closed the connection; the next mail opens a
+ * new session, until 3 transactions in a row have failed.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include "client/engine.h"
+#include "runner/drain.h"
+#include "util/xalloc.h"
+
+#define MAX_FAILURES	3
+
+extern const struct engine_api msmtp_engine;
+
+struct worker {
+	struct group		*g;
+	struct smtp_session	*s;		/* NULL: not connected */
+	struct deliver_job	 job;		/* the session's account */
+	struct deliver_setup	 su;
+	int			 failures;	/* failed in a row */
+	/* the mail in flight */
+	struct attempt_result	 res;
+	struct deliver_job	 mjob;
+	struct smtp_mail	 mail;
+	struct spool_body	*body;
+	/* its record, waiting for the commit */
+	struct spool_attempt	 a;
+	struct spool_rcpt_result *rr;
+	struct spool_step	 step;
+	struct worker		*next_pending;
+};
+
+static void next_mail(struct worker *w);
+static int more(const struct worker *w);
+
+static void worker_free(struct worker *w)
+{
+	struct group *g = w->g;
+
+	deliver_setup_free(&w->su);
+	free(w->rr);
+	free(w);
+	group_worker_ended(g);
+}
+
+static void on_quit(struct smtp_session *s, const struct smtp_result *r,
+    void *arg)
+{
+	(void)r;
+	smtp_session_free(s);
+	worker_free(arg);
+}
+
+/* finish - say goodbye if still connected, then end. */
+static void finish(struct worker *w)
+{
+	if (w->s != NULL)
+		smtp_session_quit(w->s, on_quit, w);
+	else
+		worker_free(w);
+}
+
+/* disconnect - the engine closed the connection after a failure. */
+static void disconnect(struct worker *w)
+{
+	smtp_session_free(w->s);
+	w->s = NULL;
+	deliver_setup_free(&w->su);
+}
+
+/* load - the mail id, just claimed, ready to send. */
+static int load(struct worker *w, const char *id)
+{
+	struct drain *d = w->g->d;
+	char *err = NULL;
+	int rc;
+
+	rc = attempt_begin(d->sp, id, &msmtp_engine, &w->res, &err);
+	if (rc == EX_OK)
+		rc = spool_body_open(d->sp, id, &w->body, &err);
+	if (rc == EX_OK) {
+		deliver_report_init(&w->res.rep);
+		return 1;
+	}
+	drain_fail(d, rc, err);
+	attempt_result_free(&w->res);
+	return 0;
+}
+
+/* claim - the group's next mail that is still ours to try, loaded. */
+static int claim(struct worker *w)
+{
+	struct group *g = w->g;
+	struct drain *d = g->d;
+	char id[SPOOL_ID_LEN + 1], *err = NULL;
+	int rc;
+
+	while (g->next < g->ids.n) {
+		snprintf(id, sizeof(id), "%s", g->ids.v[g->next++]);
+		/* --flush tries each planned mail once, due or not. */
+		rc = d->o->force ? spool_claim(d->sp, time(NULL), NULL, id,
+		    &err) : spool_claim_due(d->sp, time(NULL), id, &err);
+		if (rc == EX_NOINPUT)	/* another runner took it */
+			continue;
+		if (rc == EX_OK)
+			return load(w, id);
+		drain_fail(d, rc, err);
+		return 0;
+	}
+	return 0;
+}
+
+/* more - whether the session goes on after the attempt just made. */
+static int more(const struct worker *w)
+{
+	return !w->g->d->stopping && !w->g->down &&
+	    w->failures < MAX_FAILURES;
+}
+
+static void go(struct worker *w);
+
+/* done - classify the attempt of the mail in flight and queue its
+ * record, with the claim of the next mail when the session goes on. */
+static void done(struct worker *w)
+{
+	struct group *g = w->g;
+	struct drain *d = g->d;
+
+	spool_body_close(w->body);
+	w->body = NULL;
+	w->rr = attempt_classify(&w->res, g->acc, &w->a);
+	if (!attempt_reached(&w->res.rep))
+		group_down(g, w->a.now);
+	w->failures = w->res.state == MAIL_SENT ? 0 : w->failures + 1;
+	memset(&w->step, 0, sizeof(w->step));
+	w->step.id = w->res.mail.id;
+	w->step.a = &w->a;
+	w->step.due = !d->o->force;
+	if (more(w) && g->next < g->ids.n)
+		snprintf(w->step.next, sizeof(w->step.next), "%s",
+		    g->ids.v[g->next++]);
+	w->next_pending = d->pending;
+	d->pending = w;
+	drain_commit_later(d);
+}
+
+/* committed - the record is in (rc EX_OK) or not: go on, or stop. */
+static void committed(struct worker *w, int rc)
+{
+	struct drain *d = w->g->d;
+
+	free(w->rr);
+	w->rr = NULL;
+	if (rc == EX_OK)
+		progress_attempt(&d->prog, w->g->acc, &w->res);
+	attempt_result_free(&w->res);
+	if (rc != EX_OK)
+		finish(w);
+	else if (w->step.next[0] == '\0')
+		next_mail(w);	/* none claimed: look further */
+	else if (load(w, w->step.next))
+		go(w);
+	else
+		finish(w);
+}
+
+void worker_commit(struct drain *d)
+{
+	struct worker *list = d->pending, *w, *next;
+	struct spool_step *steps;
+	char *err = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	d->pending = NULL;
+	for (w = list; w != NULL; w = w->next_pending)
+		n++;
+	if (n == 0)
+		return;
+	steps = xcalloc(n, sizeof(*steps));
+	for (w = list, i = 0; w != NULL; w = w->next_pending)
+		steps[i++] = w->step;
+	rc = spool_record_claim(d->sp, steps, n, time(NULL), &err);
+	if (rc != EX_OK)
+		drain_fail(d, rc, err);
+	for (w = list, i = 0; w != NULL; w = next, i++) {
+		next = w->next_pending;
+		memcpy(w->step.next, steps[i].next, sizeof(w->step.next));
+		committed(w, rc);
+	}
+	free(steps);
+}
+
+static void on_sent(struct smtp_session *s, const struct smtp_result *r,
+    void *arg)
+{
+	struct worker *w = arg;
+
+	(void)s;
+	deliver_keep(&w->res.rep, r);
+	if (r->outcome.cls != CLASS_OK)
+		disconnect(w);
+	done(w);
+}
+
+static void send_mail(struct worker *w)
+{
+	struct group *g = w->g;
+
+	if (deliver_dsn_refused(&w->su, w->s, &w->res.rep)) {
+		done(w);
+		return;
+	}
+	attempt_job(&w->res, g->acc, w->body, g->d->o->debug, &w->mjob);
+	deliver_mail_init(&w->mjob, &w->su, &w->mail);
+	smtp_session_send(w->s, &w->mail, on_sent, w);
+}
+
+static void on_open(struct smtp_session *s, const struct smtp_result *r,
+    void *arg)
+{
+	struct worker *w = arg;
+
+	(void)s;
+	if (r->outcome.cls != CLASS_OK) {
+		deliver_keep(&w->res.rep, r);
+		disconnect(w);
+		done(w);
+		return;
+	}
+	w->g->opened = 1;
+	group_grow(w->g);
+	send_mail(w);
+}
+
+/* connect - a new session for the mail in flight. */
+static void connect_session(struct worker *w)
+{
+	if (deliver_setup(&w->job, &w->su, &w->res.rep) != EX_OK) {
+		deliver_setup_free(&w->su);
+		done(w);	/* passwordeval failed: held */
+		return;
+	}
+	w->s = smtp_session_new(w->g->d->loop, &w->su.params);
+	smtp_session_open(w->s, on_open, w);
+}
+
+/* go - send the loaded mail, connecting first if need be. */
+static void go(struct worker *w)
+{
+	if (w->s == NULL)
+		connect_session(w);
+	else
+		send_mail(w);
+}
+
+static void next_mail(struct worker *w)
+{
+	if (more(w) && claim(w))
+		go(w);
+	else
+		finish(w);
+}
+
+void worker_start(struct group *g)
+{
+	struct worker *w = xcalloc(1, sizeof(*w));
+
+	w->g = g;
+	w->job.acc = g->acc;
+	w->job.debug = g->d->o->debug;
+	w->job.kind = DELIVER_KIND_MAIL;
+	g->sessions++;
+	g->d->workers++;
+	next_mail(w);
+}
