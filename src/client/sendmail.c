@@ -229,17 +229,6 @@ static void rewrite_headers(struct mail *m)
 	headers_rewrite(&m->h, &r, &m->header_out);
 }
 
-/* unsupported_yet - settings whose engine support is not built yet. */
-static int unsupported_yet(const struct account *acc, char **errstr)
-{
-	if (acc->socket != NULL || acc->proxy_host != NULL) {
-		*errstr = xstrdup("socket and proxy_host are not supported "
-		    "by this build yet");
-		return EX_UNAVAILABLE;
-	}
-	return EX_OK;
-}
-
 static int deliver(const struct cmdline *cl, struct mail *m,
     char **errstr)
 {
@@ -320,8 +309,6 @@ int sendmail_run(struct cmdline *cl, char **errstr)
 		mail_free(&m);
 		return EX_OK;
 	}
-	if (rc == EX_OK)
-		rc = unsupported_yet(m.acc, errstr);
 	if (rc == EX_OK) {
 		rewrite_headers(&m);
 		rc = m.acc->queue ? spool_mail(cl, &m, errstr) :
