@@ -73,6 +73,7 @@ static const struct field fields[] = {
 	I(ACC_QUEUE_LIFETIME, queue_lifetime),
 	I(ACC_QUEUE_UNCERTAIN, queue_uncertain),
 	I(ACC_QUEUE_MAX_CONNECTIONS, queue_max_connections),
+	I(ACC_QUEUE_BOUNCE, queue_bounce),
 };
 
 #undef S
@@ -124,6 +125,7 @@ struct account *account_new(const char *id)
 	a->queue_lifetime = 5 * 24 * 3600;
 	a->queue_uncertain = UNCERTAIN_RESEND;
 	a->queue_max_connections = 2;
+	a->queue_bounce = 1;
 	return a;
 }
 

@@ -36,7 +36,7 @@ enum acc_bit {
 	ACC_LOGFILE_TIME_FORMAT, ACC_SYSLOG, ACC_ALIASES, ACC_AUTO_FROM,
 	ACC_MAILDOMAIN, ACC_QUEUE, ACC_QUEUE_FILE, ACC_DELIVERY_MODE,
 	ACC_QUEUE_BACKOFF_MIN, ACC_QUEUE_BACKOFF_MAX, ACC_QUEUE_LIFETIME,
-	ACC_QUEUE_UNCERTAIN, ACC_QUEUE_MAX_CONNECTIONS,
+	ACC_QUEUE_UNCERTAIN, ACC_QUEUE_MAX_CONNECTIONS, ACC_QUEUE_BOUNCE,
 	ACC_NBITS
 };
 #define ACC_MASK(bit) ((uint64_t)1 << (bit))
@@ -106,6 +106,8 @@ struct account {
 	int		 queue_uncertain;	/* enum acc_uncertain */
 	int		 queue_max_connections;	/* the runner's sessions
 						   at once, default 2 */
+	int		 queue_bounce;	/* tell the sender when the runner
+					   fails a recipient; default on */
 };
 
 /* When msmtp delivers a spooled mail (sendmail's -odi, -odb, -odq). */

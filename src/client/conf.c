@@ -231,6 +231,7 @@ static const struct cmd cmds[] = {
 	    w_uncertain, F_REQ),
 	INT("queue_max_connections", queue_max_connections,
 	    ACC_QUEUE_MAX_CONNECTIONS, 1, 1000, F_REQ),
+	WORD("queue_bounce", queue_bounce, ACC_QUEUE_BOUNCE, w_bool, 0),
 };
 
 #undef OFF

@@ -18,7 +18,7 @@
 
 #include "client/deliver.h"
 
-#define ENGINE_ABI	4
+#define ENGINE_ABI	5
 
 struct engine_api {
 	int	abi;

@@ -205,9 +205,12 @@ static int record_rcpts(struct spool *sp, const char *id,
 	int rc = EX_OK, err = SQLITE_DONE;
 	size_t i;
 
-	st = spool_cached(sp, "UPDATE rcpt SET state = ?, last_code = ?, "
-	    "last_enh = ?, last_text = ? WHERE mail_id = ? AND idx = ?", &rc,
-	    errstr);
+	/* A recipient failed for good, or still waiting in a mail that
+	 * failed (its lifetime is over), owes its sender a bounce. */
+	st = spool_cached(sp, "UPDATE rcpt SET state = ?1, last_code = ?2, "
+	    "last_enh = ?3, last_text = ?4, bounce = CASE WHEN ?7 AND "
+	    "(?1 = 'failed' OR ?8) AND bounce = 0 THEN 1 ELSE bounce END "
+	    "WHERE mail_id = ?5 AND idx = ?6", &rc, errstr);
 	if (st == NULL)
 		return rc;
 	for (i = 0; i < a->nrcpts && err == SQLITE_DONE; i++) {
@@ -223,6 +226,9 @@ static int record_rcpts(struct spool *sp, const char *id,
 		spool_bind_text(st, 4, r->text);
 		spool_bind_text(st, 5, id);
 		sqlite3_bind_int(st, 6, r->idx);
+		sqlite3_bind_int(st, 7, a->bounce);
+		sqlite3_bind_int(st, 8, a->state == MAIL_FAILED &&
+		    r->state != RCPT_SENT);
 		err = sqlite3_step(st);
 	}
 	if (err != SQLITE_DONE)

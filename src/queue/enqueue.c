@@ -116,6 +116,25 @@ static int insert_rcpts(struct spool_writer *w, const struct strlist *rcpts,
 	return rc;
 }
 
+/* settle_bounce - the recipients a bounce is queued for owe none. */
+static int settle_bounce(struct spool_writer *w, const char *of,
+    char **errstr)
+{
+	sqlite3_stmt *st;
+	int rc = EX_OK, err;
+
+	st = spool_prepare(w->sp, "UPDATE rcpt SET bounce = 2 WHERE mail_id "
+	    "= ? AND bounce = 1", &rc, errstr);
+	if (st == NULL)
+		return rc;
+	spool_bind_text(st, 1, of);
+	if ((err = sqlite3_step(st)) != SQLITE_DONE)
+		rc = spool_error(w->sp, err, "cannot record the bounce",
+		    errstr);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int spool_enqueue_begin(struct spool *sp, const struct spool_envelope *env,
     struct spool_writer **out, char **errstr)
 {
@@ -129,6 +148,8 @@ int spool_enqueue_begin(struct spool *sp, const struct spool_envelope *env,
 		rc = insert_mail(w, env, errstr);
 	if (rc == EX_OK)
 		rc = insert_rcpts(w, env->rcpts, errstr);
+	if (rc == EX_OK && env->bounce_of != NULL)
+		rc = settle_bounce(w, env->bounce_of, errstr);
 	if (rc == EX_OK)
 		w->chunk = spool_prepare(sp, "INSERT INTO chunk (mail_id, seq, "
 		    "data) VALUES (?, ?, ?)", &rc, errstr);

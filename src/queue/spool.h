@@ -74,6 +74,10 @@ struct spool_envelope {
 	const struct strlist	*rcpts;
 	int			 claim;		/* enqueue leased to us */
 	time_t			 now;
+	const char		*bounce_of;	/* a bounce: this mail's
+						   recipients are marked
+						   bounced in the same
+						   transaction */
 };
 
 int spool_enqueue_begin(struct spool *sp, const struct spool_envelope *env,
@@ -141,10 +145,43 @@ struct spool_attempt {
 	const char			*queued_as;
 	const struct spool_rcpt_result	*rcpts;
 	size_t				 nrcpts;
+	int				 bounce;	/* recipients failing for
+							   good now owe a DSN
+							   (spool_bounce_each) */
 };
 
 int spool_record(struct spool *sp, const char *id,
     const struct spool_attempt *a, char **errstr);
+
+/* A mail that owes its sender a bounce, with the recipients concerned;
+ * valid during the callback only. */
+struct spool_bounce_rcpt {
+	const char	*address;
+	int		 failed;	/* refused for good; 0: gave up */
+	int		 code;
+	const char	*enh;
+	const char	*text;
+};
+struct spool_bounce {
+	const char			*id;
+	const char			*account;
+	const char			*conffile;
+	const char			*settings;
+	const char			*envelope_from;
+	time_t				 created;
+	const struct spool_bounce_rcpt	*rcpts;
+	size_t				 nrcpts;
+};
+/*
+ * spool_bounce_each - each mail with recipients that owe a bounce
+ * (spool_attempt.bounce), oldest first. fn enqueues the bounce with
+ * bounce_of set, which settles them; its error stops the walk. Those of
+ * a mail with the null sender are settled without fn: nobody is told.
+ */
+typedef int (*spool_bounce_fn)(struct spool *sp, const struct spool_bounce *b,
+    void *arg, char **errstr);
+int spool_bounce_each(struct spool *sp, spool_bounce_fn fn, void *arg,
+    char **errstr);
 
 /*
  * spool_claim - lease a waiting mail to this process: the one named by

@@ -82,6 +82,20 @@ static void wake_in(struct daemon *dm, uint64_t ms)
 	uv_timer_start(&dm->timer, on_timer, ms, 0);
 }
 
+/* queue_bounces - what the pass's failures owe their senders; queuing
+ * them changes the spool, which wakes the daemon to send them. A spool
+ * error here is reported and left for the next pass. */
+static void queue_bounces(struct drain *d)
+{
+	char *err = NULL;
+	int queued;
+
+	if (runner_bounces(d->sp, &queued, &err) != EX_OK) {
+		fprintf(stderr, "msmtp-queue: %s\n", err ? err : "bounce failed");
+		free(err);
+	}
+}
+
 /* pass_over - after a pass: the next one when something is due. */
 static void pass_over(struct drain *d)
 {
@@ -93,6 +107,7 @@ static void pass_over(struct drain *d)
 		shutdown_daemon(dm);
 		return;
 	}
+	queue_bounces(d);
 	uv_timer_stop(&dm->timer);
 	if (dm->dirty)
 		wake_in(dm, SETTLE_MS);

@@ -184,6 +184,22 @@ static int reload_conf(void *arg, char **errstr)
 	return EX_OK;
 }
 
+/* drain_and_bounce - one pass, then the bounces its failures owe, which
+ * a second pass sends at once. */
+static int drain_and_bounce(struct spool *sp, const struct runner_opts *o,
+    char **errstr)
+{
+	int rc, queued = 0, brc;
+
+	rc = runner_drain(sp, o, errstr);
+	if (rc != EX_OK && rc != EX_TEMPFAIL)
+		return rc;
+	brc = runner_bounces(sp, &queued, errstr);
+	if (brc != EX_OK)
+		return brc;
+	return queued > 0 ? runner_drain(sp, o, errstr) : rc;
+}
+
 static int drain(const struct args *a, struct spool *sp, char **errstr)
 {
 	struct runner_opts o;
@@ -203,7 +219,7 @@ static int drain(const struct args *a, struct spool *sp, char **errstr)
 		o.reload = reload_conf;
 		o.reload_arg = &lc;
 		rc = a->cmd == CMD_DAEMON ? runner_daemon(sp, &o, errstr) :
-		    runner_drain(sp, &o, errstr);
+		    drain_and_bounce(sp, &o, errstr);
 	}
 	conf_free(&lc.conf);
 	return rc;

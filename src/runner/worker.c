@@ -140,6 +140,7 @@ static void done(struct worker *w)
 	spool_body_close(w->body);
 	w->body = NULL;
 	w->rr = attempt_classify(&w->res, g->acc, &w->a);
+	w->a.bounce = g->acc->queue_bounce;
 	if (!attempt_reached(&w->res.rep))
 		group_down(g, w->a.now);
 	w->failures = w->res.state == MAIL_SENT ? 0 : w->failures + 1;
