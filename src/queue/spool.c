@@ -19,10 +19,13 @@
 
 #include "queue/migrations.h"
 
-/* Frames (pages written) the WAL may hold before a commit empties it:
- * a few small mails. */
-#define WAL_MAX_FRAMES	32
 #include "util/xalloc.h"
+
+/* Frames (pages written) the WAL may hold before a commit empties it: a
+ * few small mails for msmtp; more for a runner, whose many commits on
+ * one connection would otherwise checkpoint every other mail. */
+#define WAL_MAX_FRAMES		32
+#define WAL_MAX_FRAMES_BATCH	2048
 
 /* Marks our databases: 'msmq'. */
 #define SPOOL_APPLICATION_ID	0x6d736d71
@@ -256,8 +259,9 @@ static int migrate(struct spool *sp, char **errstr)
  */
 static int truncate_wal(void *arg, sqlite3 *db, const char *name, int frames)
 {
-	(void)arg;
-	if (frames < WAL_MAX_FRAMES)
+	const struct spool *sp = arg;
+
+	if (frames < sp->wal_max_frames)
 		return SQLITE_OK;
 	sqlite3_busy_timeout(db, 0);
 	sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, NULL,
@@ -272,7 +276,8 @@ static int configure(struct spool *sp, char **errstr)
 	int version = 0, rc;
 
 	sqlite3_db_config(sp->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-	sqlite3_wal_hook(sp->db, truncate_wal, NULL);
+	sp->wal_max_frames = WAL_MAX_FRAMES;
+	sqlite3_wal_hook(sp->db, truncate_wal, sp);
 	sqlite3_busy_timeout(sp->db, SPOOL_BUSY_MS);
 	/* Before anything writes (journal_mode is persistent): another
 	 * application's database is refused untouched, whatever its
@@ -328,11 +333,23 @@ int spool_open(const char *path, struct spool **out, char **errstr)
 	return EX_OK;
 }
 
+void spool_batch(struct spool *sp)
+{
+	sp->wal_max_frames = WAL_MAX_FRAMES_BATCH;
+}
+
 void spool_close(struct spool *sp)
 {
 	if (sp == NULL)
 		return;
 	spool_cache_free(sp);
+	/* A batch writer leaves the WAL empty for the next short-lived
+	 * opener (whose recovery would read it whole). */
+	if (sp->wal_max_frames > WAL_MAX_FRAMES) {
+		sqlite3_busy_timeout(sp->db, 0);
+		sqlite3_wal_checkpoint_v2(sp->db, NULL,
+		    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	}
 	sqlite3_close(sp->db);
 	free(sp->path);
 	free(sp);

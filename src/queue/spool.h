@@ -57,6 +57,9 @@ char *spool_default_path(void);
 
 int spool_open(const char *path, struct spool **out, char **errstr);
 void spool_close(struct spool *sp);
+/* spool_batch - this connection will commit many times (a runner): let
+ * the WAL grow larger between checkpoints, and empty it on close. */
+void spool_batch(struct spool *sp);
 const char *spool_path(const struct spool *sp);
 
 /* spool_owner - this process's lease owner name: boot id, pid and

@@ -14,6 +14,7 @@ struct spool {
 	sqlite3			*db;
 	char			*path;
 	struct spool_stmt	*cache;		/* stmtcache.c */
+	int			 wal_max_frames; /* see truncate_wal() */
 };
 
 /* spool_error - map SQLite's last error to a sysexits code and message
