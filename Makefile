@@ -196,6 +196,7 @@ bench: deps all
 	$(PYTHON) bench/send_1000.py --ours $(abspath $(BUILD))/msmtp
 	$(PYTHON) bench/enqueue.py --build $(abspath $(BUILD))
 	$(PYTHON) bench/smtp_source_limit.py
+	$(PYTHON) bench/flush.py --build $(abspath $(BUILD))
 
 demo: deps all
 	@tests/demo.sh $(abspath $(BUILD))
