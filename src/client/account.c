@@ -74,6 +74,7 @@ static const struct field fields[] = {
 	I(ACC_QUEUE_UNCERTAIN, queue_uncertain),
 	I(ACC_QUEUE_MAX_CONNECTIONS, queue_max_connections),
 	I(ACC_QUEUE_BOUNCE, queue_bounce),
+	S(ACC_RMQS, rmqs),
 };
 
 #undef S

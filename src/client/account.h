@@ -37,6 +37,7 @@ enum acc_bit {
 	ACC_MAILDOMAIN, ACC_QUEUE, ACC_QUEUE_FILE, ACC_DELIVERY_MODE,
 	ACC_QUEUE_BACKOFF_MIN, ACC_QUEUE_BACKOFF_MAX, ACC_QUEUE_LIFETIME,
 	ACC_QUEUE_UNCERTAIN, ACC_QUEUE_MAX_CONNECTIONS, ACC_QUEUE_BOUNCE,
+	ACC_RMQS,
 	ACC_NBITS
 };
 #define ACC_MASK(bit) ((uint64_t)1 << (bit))
@@ -108,6 +109,8 @@ struct account {
 						   at once, default 2 */
 	int		 queue_bounce;	/* tell the sender when the runner
 					   fails a recipient; default on */
+	char		*rmqs;		/* ETRN this after the runner has
+					   delivered to the server */
 };
 
 /* When msmtp delivers a spooled mail (sendmail's -odi, -odb, -odq). */

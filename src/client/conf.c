@@ -232,6 +232,7 @@ static const struct cmd cmds[] = {
 	INT("queue_max_connections", queue_max_connections,
 	    ACC_QUEUE_MAX_CONNECTIONS, 1, 1000, F_REQ),
 	WORD("queue_bounce", queue_bounce, ACC_QUEUE_BOUNCE, w_bool, 0),
+	TEXT("rmqs", rmqs, ACC_RMQS, 0),
 };
 
 #undef OFF

@@ -18,7 +18,7 @@
 
 #include "client/deliver.h"
 
-#define ENGINE_ABI	5
+#define ENGINE_ABI	6
 
 struct engine_api {
 	int	abi;

@@ -51,6 +51,9 @@ struct group {
 	int		 sessions;	/* workers alive */
 	int		 opened;	/* one logged in: more may start */
 	int		 down;		/* its server cannot be reached */
+	int		 sent;		/* mails delivered in this pass */
+	int		 finishing;	/* workers past their last mail */
+	struct worker	*parked;	/* connected, kept for ETRN */
 	struct group	*next_group;
 };
 

@@ -24,6 +24,7 @@ struct args {
 	char		*conffile;
 	char		*queue_file;
 	char		*account;
+	char		*rmqs;
 	int		 debug;
 	int		 json;
 	int		 raw;
@@ -51,6 +52,8 @@ static const char usage_text[] =
 "  --queue-file=DB  the spool (default $MSMTP_QUEUE_FILE, else\n"
 "                   $XDG_STATE_HOME/msmtp/queue.db)\n"
 "  --account=NAME   only this account's mails\n"
+"  --rmqs=ARG       after delivering, send ETRN ARG (host, @domain or\n"
+"                   #queue) to each server (else the account's rmqs)\n"
 "  -d, --debug      print the SMTP dialogues\n"
 "Exit: 0 when nothing is left waiting, 75 when some mail waits.\n";
 
@@ -70,6 +73,7 @@ static const struct option opts[] = {
 	{ "file", required_argument, NULL, 'C' },
 	{ "queue-file", required_argument, NULL, 'Q' },
 	{ "account", required_argument, NULL, 'a' },
+	{ "rmqs", required_argument, NULL, 'R' },
 	{ "debug", no_argument, NULL, 'd' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "raw", no_argument, NULL, 'r' },
@@ -94,6 +98,7 @@ static int option(struct args *a, int c)
 	case 'C': replace(&a->conffile, optarg); return 1;
 	case 'Q': replace(&a->queue_file, optarg); return 1;
 	case 'a': replace(&a->account, optarg); return 1;
+	case 'R': replace(&a->rmqs, optarg); return 1;
 	case 'd': a->debug = 1; return 1;
 	case 'j': a->json = 1; return 1;
 	case 'r': a->raw = 1; return 1;
@@ -215,6 +220,7 @@ static int drain(const struct args *a, struct spool *sp, char **errstr)
 		memset(&o, 0, sizeof(o));
 		o.conf = &lc.conf;
 		o.account = a->account;
+		o.rmqs = a->rmqs;
 		o.force = a->cmd == CMD_FLUSH;
 		o.debug = a->debug;
 		o.verbose = 1;
@@ -290,6 +296,7 @@ int main(int argc, char **argv)
 	free(a.conffile);
 	free(a.queue_file);
 	free(a.account);
+	free(a.rmqs);
 	strlist_free(&a.ids);
 	return rc;
 }

@@ -34,6 +34,9 @@ struct runner_opts {
 	int			 force;
 	int			 debug;
 	int			 verbose;	/* a line per mail on stdout */
+	const char		*rmqs;		/* --rmqs: ETRN this after
+						   delivering, for every
+						   account (else its rmqs) */
 	/* reload - read the configuration into *conf again (the daemon's
 	 * SIGHUP); on failure conf is left as it was. */
 	int			(*reload)(void *arg, char **errstr);

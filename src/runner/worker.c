@@ -10,6 +10,7 @@
  * result the engine has closed the connection; the next mail opens a
  * new session, until 3 transactions in a row have failed.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -44,6 +45,12 @@ struct worker {
 static void next_mail(struct worker *w);
 static int more(const struct worker *w);
 
+/* rmqs_of - what to ETRN after delivering, or NULL. */
+static const char *rmqs_of(const struct worker *w)
+{
+	return w->g->d->o->rmqs != NULL ? w->g->d->o->rmqs : w->g->acc->rmqs;
+}
+
 static void worker_free(struct worker *w)
 {
 	struct group *g = w->g;
@@ -62,13 +69,68 @@ static void on_quit(struct smtp_session *s, const struct smtp_result *r,
 	worker_free(arg);
 }
 
-/* finish - say goodbye if still connected, then end. */
-static void finish(struct worker *w)
+/* on_etrn - the server's answer to ETRN, said once; then goodbye. */
+static void on_etrn(struct smtp_session *s, const struct smtp_result *r,
+    void *arg)
+{
+	struct worker *w = arg;
+
+	if (r->outcome.cls != CLASS_OK) {
+		fprintf(stderr, "msmtp-queue: ETRN %s: %s\n", rmqs_of(w),
+		    r->errmsg ? r->errmsg : "refused");
+		if (r->errmsg != NULL) {	/* the session is over */
+			smtp_session_free(s);
+			worker_free(w);
+			return;
+		}
+	}
+	smtp_session_quit(s, on_quit, w);
+}
+
+/* end - say goodbye if still connected, then free. */
+static void end(struct worker *w)
 {
 	if (w->s != NULL)
 		smtp_session_quit(w->s, on_quit, w);
 	else
 		worker_free(w);
+}
+
+/*
+ * finish - the worker has no more mail. When the account or --rmqs asks
+ * for RMQS (RFC 1985), the server is asked to run its queue once, after
+ * the group's last delivery: the first connected worker to finish waits
+ * (parked) while others still deliver, and the last one to finish sends
+ * ETRN on its own connection or on the parked one.
+ */
+static void finish(struct worker *w)
+{
+	struct group *g = w->g;
+	int last = ++g->finishing == g->sessions;
+	struct worker *carrier;
+
+	if (rmqs_of(w) == NULL) {
+		end(w);
+		return;
+	}
+	if (!last) {
+		if (w->s != NULL && g->parked == NULL)
+			g->parked = w;
+		else
+			end(w);
+		return;
+	}
+	carrier = w->s != NULL ? w : g->parked;
+	if (g->parked != NULL && g->parked != carrier)
+		end(g->parked);
+	g->parked = NULL;
+	if (carrier != w)
+		end(w);
+	if (carrier != NULL && g->sent > 0 && !g->d->stopping)
+		smtp_session_etrn(carrier->s, rmqs_of(carrier), on_etrn,
+		    carrier);
+	else if (carrier != NULL)
+		end(carrier);
 }
 
 /* disconnect - the engine closed the connection after a failure. */
@@ -144,6 +206,7 @@ static void done(struct worker *w)
 	if (!attempt_reached(&w->res.rep))
 		group_down(g, w->a.now);
 	w->failures = w->res.state == MAIL_SENT ? 0 : w->failures + 1;
+	g->sent += w->res.state == MAIL_SENT;
 	memset(&w->step, 0, sizeof(w->step));
 	w->step.id = w->res.mail.id;
 	w->step.a = &w->a;

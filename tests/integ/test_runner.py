@@ -420,3 +420,42 @@ def test_two_flushes_with_sessions_send_each_mail_once(spool, server):
     seen = collections.Counter(message_id(t[2]) for t in transactions(srv))
     assert len(seen) == n and set(seen.values()) == {1}
     assert states(spool) == {"sent": n}
+
+
+# --------------------------------------------------------------------------
+# RMQS (RFC 1985): ETRN after delivering.
+
+def test_account_rmqs_sends_etrn_after_delivering(spool, server):
+    srv = server(Script(extensions=["ETRN"]))
+    write_rc(spool, srv.port, defaults="rmqs @example.org")
+    spool_mails(spool, 3)
+    q = spool.queue("--flush")
+    assert q.returncode == 0, show(q)
+    assert srv.wait_closed(10)
+    assert [r.etrn for r in srv.sessions if r.etrn] == [["@example.org"]]
+    assert len(transactions(srv)) == 3
+
+
+def test_flush_rmqs_overrides_and_nothing_delivered_sends_none(spool,
+                                                               server):
+    srv = server(Script(extensions=["ETRN"]))
+    write_rc(spool, srv.port, defaults="rmqs @example.org")
+    spool_mails(spool, 1)
+    q = spool.queue("--flush", "--rmqs=#outq")
+    assert q.returncode == 0, show(q)
+    assert srv.wait_closed(10)
+    assert [r.etrn for r in srv.sessions] == [["#outq"]]
+    srv.reset()
+    q = spool.queue("--flush", "--rmqs=#outq")     # nothing to deliver
+    assert q.returncode == 0 and srv.sessions == [], show(q)
+
+
+def test_rmqs_refused_is_reported_not_fatal(spool, server):
+    srv = server(Script(extensions=["ETRN"],
+                        replies={"ETRN": "458 4.0.0 unable to queue"}))
+    write_rc(spool, srv.port, defaults="rmqs mail.example.org")
+    spool_mails(spool, 1)
+    q = spool.queue("--flush")
+    assert q.returncode == 0, show(q)
+    assert b"ETRN mail.example.org" in q.stderr
+    assert [m["state"] for m in spool.mails()] == ["sent"]
