@@ -14,6 +14,19 @@
 
 #include "util/xalloc.h"
 
+/* open_writer - the connection the commits run on, off the loop; if it
+ * cannot be had, they run on the loop's own (slower, as correct). */
+static void open_writer(struct drain *d)
+{
+	char *err = NULL;
+
+	if (spool_open(spool_path(d->sp), &d->wsp, &err) == EX_OK)
+		spool_batch(d->wsp);
+	else
+		d->wsp = NULL;
+	free(err);
+}
+
 void drain_init(struct drain *d, uv_loop_t *loop, struct spool *sp,
     const struct runner_opts *o)
 {
@@ -25,6 +38,8 @@ void drain_init(struct drain *d, uv_loop_t *loop, struct spool *sp,
 	progress_init(&d->prog, o->verbose);
 	uv_idle_init(loop, &d->commit);
 	d->commit.data = d;
+	d->work.data = d;
+	open_writer(d);
 }
 
 static void on_commit(uv_idle_t *h)
@@ -255,6 +270,8 @@ void drain_free(struct drain *d)
 	struct breaker *b, *next;
 
 	free_groups(d);
+	spool_close(d->wsp);
+	d->wsp = NULL;
 	for (b = d->breakers; b != NULL; b = next) {
 		next = b->next;
 		free(b->key);

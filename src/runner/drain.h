@@ -12,7 +12,10 @@
  * circuit breaker), and drain_plan() of a later pass of the same drain
  * (the daemon) skips the group until the breaker's time is over.
  *
- * The sessions' spool writes are committed together (group commit):
+ * The sessions' spool writes are committed together (group commit),
+ * each batch in libuv's thread pool on a second connection while the
+ * loop goes on with the other sessions; what ends meanwhile makes up
+ * the next batch:
  * a session whose transaction has ended queues its record and the claim
  * of its next mail (drain_commit_later()), and once per turn of the loop
  * -- after every reply that arrived at the same moment has been handled
@@ -76,6 +79,17 @@ struct drain {
 	size_t			 workers;	/* alive, all groups */
 	struct worker		*pending;	/* waiting for the commit */
 	uv_idle_t		 commit;	/* runs worker_commit() */
+	/* The commit in progress, in libuv's thread pool on its own
+	 * connection (wsp; NULL: commits run on the loop, on sp), so that
+	 * its fsync does not stop the other sessions. */
+	struct spool		*wsp;
+	uv_work_t		 work;
+	int			 committing;
+	struct worker		*batch;		/* its sessions */
+	struct spool_step	*steps;
+	size_t			 nsteps;
+	int			 batch_rc;
+	char			*batch_err;
 	int			 stopping;	/* finish, then quit */
 	int			 planning;	/* in drain_plan() */
 	time_t			 earliest;	/* the next mail or breaker

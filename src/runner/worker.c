@@ -239,31 +239,69 @@ static void committed(struct worker *w, int rc)
 		finish(w);
 }
 
-void worker_commit(struct drain *d)
+/* commit_work - the batch's transaction, in the thread pool: only the
+ * writer connection and the batch are touched here. */
+static void commit_work(uv_work_t *req)
 {
-	struct worker *list = d->pending, *w, *next;
-	struct spool_step *steps;
-	char *err = NULL;
-	size_t n = 0, i;
-	int rc;
+	struct drain *d = req->data;
 
-	d->pending = NULL;
-	for (w = list; w != NULL; w = w->next_pending)
-		n++;
-	if (n == 0)
-		return;
-	steps = xcalloc(n, sizeof(*steps));
-	for (w = list, i = 0; w != NULL; w = w->next_pending)
-		steps[i++] = w->step;
-	rc = spool_record_claim(d->sp, steps, n, time(NULL), &err);
-	if (rc != EX_OK)
-		drain_fail(d, rc, err);
-	for (w = list, i = 0; w != NULL; w = next, i++) {
+	d->batch_rc = spool_record_claim(d->wsp, d->steps, d->nsteps,
+	    time(NULL), &d->batch_err);
+}
+
+/* commit_done - back on the loop: each session of the batch goes on,
+ * and what ended meanwhile is committed next. */
+static void commit_done(uv_work_t *req, int status)
+{
+	struct drain *d = req->data;
+	struct worker *w, *next;
+	size_t i;
+	int rc = d->batch_rc;
+
+	if (status != 0 && rc == EX_OK) {
+		rc = EX_SOFTWARE;
+		d->batch_err = xstrdup("the commit was cancelled");
+	}
+	if (rc != EX_OK) {
+		drain_fail(d, rc, d->batch_err);
+		d->batch_err = NULL;
+	}
+	for (w = d->batch, i = 0; w != NULL; w = next, i++) {
 		next = w->next_pending;
-		memcpy(w->step.next, steps[i].next, sizeof(w->step.next));
+		memcpy(w->step.next, d->steps[i].next, sizeof(w->step.next));
 		committed(w, rc);
 	}
-	free(steps);
+	free(d->steps);
+	d->steps = NULL;
+	d->batch = NULL;
+	d->committing = 0;
+	if (d->pending != NULL)
+		drain_commit_later(d);
+}
+
+void worker_commit(struct drain *d)
+{
+	struct worker *w;
+	size_t i;
+
+	if (d->committing || d->pending == NULL)
+		return;		/* commit_done() comes back for these */
+	d->batch = d->pending;
+	d->pending = NULL;
+	d->nsteps = 0;
+	for (w = d->batch; w != NULL; w = w->next_pending)
+		d->nsteps++;
+	d->steps = xcalloc(d->nsteps, sizeof(*d->steps));
+	for (w = d->batch, i = 0; w != NULL; w = w->next_pending)
+		d->steps[i++] = w->step;
+	d->committing = 1;
+	d->batch_err = NULL;
+	if (d->wsp == NULL || uv_queue_work(d->loop, &d->work, commit_work,
+	    commit_done) != 0) {
+		d->batch_rc = spool_record_claim(d->sp, d->steps, d->nsteps,
+		    time(NULL), &d->batch_err);
+		commit_done(&d->work, 0);
+	}
 }
 
 static void on_sent(struct smtp_session *s, const struct smtp_result *r,
