@@ -183,3 +183,37 @@ def test_wrong_password(client, confdir, mta, mech):
         auth=mech.lower()))
     refused(mta, rc, err, 77, b"authentication failed",
             rf"SASL {mech} authentication failed")
+
+
+# --------------------------------------------------------------------------
+# --serverinfo and --rmqs against Postfix: both clients must say the same.
+
+def _server_mode(client, confdir, mta, args, account="starttls"):
+    rc_text = "account t\n" + mta.account(account) + "account default : t\n"
+    rc = confdir.write(rc_text)
+    return run(client, ["-C", rc, *args], None, env=confdir.env())
+
+
+def test_serverinfo_against_postfix(ref, ours, confdir, mta):
+    out = {}
+    for b in (ref, ours):
+        rc, stdout, err = _server_mode(b, confdir, mta, ["--serverinfo"])
+        assert rc == 0, (b.name, err)
+        out[b.name] = stdout
+    for line in (b"SMTP server at ", b"Capabilities:", b"PIPELINING",
+                 b"TLS session parameters:", b"TLS certificate information:",
+                 b"PLAIN SCRAM-SHA-256 CRAM-MD5 LOGIN"):
+        assert line in out["ref"], out["ref"]
+        assert line in out["ours"], out["ours"]
+    # The capability lines are the server's, so they must be equal.
+    caps = {k: v[v.index(b"Capabilities:"):] for k, v in out.items()}
+    assert caps["ours"] == caps["ref"]
+
+
+def test_rmqs_against_postfix(ref, ours, confdir, mta):
+    got = {}
+    for b in (ref, ours):
+        got[b.name] = _server_mode(b, confdir, mta, ["--rmqs=example.org"])
+    assert got["ours"][0] == got["ref"][0], got
+    assert got["ours"][2] == got["ref"][2], got
+    assert got["ref"][2].startswith(b"msmtp: ") or got["ref"][0] == 0, got
