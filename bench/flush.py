@@ -8,8 +8,12 @@ spool to Postfix's smtp-sink on 127.0.0.1, and Postfix's smtp-source -d
 (several mails per connection) sending as many mails of the same size
 over as many sessions: the ceiling. Prints mails/s and the ratio.
 
+Then Debian's msmtpq (--msmtpq-mails, default 50): mails queued while
+the server is away, flushed with its `msmtp-queue -r` through Debian's
+msmtp.
+
     bench/flush.py [--mails 2000] [--size 2048] [--sessions 1,2,4]
-                   [--build build] [--time-limit 300]
+                   [--build build] [--time-limit 300] [--msmtpq-mails 50]
 """
 
 import argparse
@@ -75,6 +79,51 @@ def flush(queue, rc, qf, env, timeout):
     return r
 
 
+MSMTPQ = "/usr/libexec/msmtp/msmtpq/msmtpq"
+MSMTPQ_RUN = "/usr/libexec/msmtp/msmtpq/msmtp-queue"   # -r: flush
+REF_MSMTP = "/usr/bin/msmtp"
+
+
+def msmtpq_rate(tmp, sink_port, mails, size, deadline):
+    """Debian's msmtpq: queue mails while the server is away (a refused
+    port; EMAIL_CONN_TEST=x skips its ping), then time `msmtpq -r`
+    flushing them (its msmtp-queue -r) through Debian's msmtp to the
+    sink. mails/s, or None
+    when msmtpq is not installed."""
+    if not all(os.access(p, os.X_OK) for p in (MSMTPQ, MSMTPQ_RUN,
+                                               REF_MSMTP)):
+        return None
+    qdir = tmp / "msmtpq-queue"
+    qdir.mkdir(mode=0o700)
+    rc = tmp / "msmtpq.rc"
+    env = {"HOME": str(tmp), "LC_ALL": "C", "TZ": "UTC",
+           # msmtp-queue execs msmtpq from PATH
+           "PATH": os.path.dirname(MSMTPQ) + ":/usr/bin:/bin",
+           "MSMTP": REF_MSMTP, "MSMTPQ_Q": str(qdir),
+           "MSMTPQ_LOG": str(tmp / "msmtpq.log"), "EMAIL_CONN_TEST": "x",
+           "EMAIL_QUEUE_QUIET": "t"}
+    body = (b"x" * 75 + b"\n") * (size // 76) + b"\n"
+    ref_rc = RC.replace("queue_max_connections 1\n", "")   # not msmtp's
+    rc.write_text(ref_rc.format(port=1))
+    rc.chmod(0o600)
+    for i in range(mails):
+        deadline.check("queueing with msmtpq")
+        subprocess.run([MSMTPQ, "-C", str(rc), "sink@example.net"],
+                       input=b"Subject: q %d\n\n" % i + body, env=env,
+                       capture_output=True, timeout=30)
+    queued = len(list(qdir.glob("*.mail")))
+    rc.write_text(ref_rc.format(port=sink_port))
+    t0 = time.perf_counter()
+    subprocess.run([MSMTPQ_RUN, "-r"], env=env, capture_output=True,
+                   stdin=subprocess.DEVNULL, timeout=deadline.left())
+    wall = time.perf_counter() - t0
+    left = len(list(qdir.glob("*.mail")))
+    if queued == 0 or left:
+        print(f"   msmtpq: {queued} queued, {left} left after -r")
+        return None
+    return queued / wall
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--mails", type=int, default=2000)
@@ -82,6 +131,8 @@ def main():
     ap.add_argument("--sessions", default="1,2,4")
     ap.add_argument("--build", default=str(REPO / "build"))
     ap.add_argument("--time-limit", type=float, default=300)
+    ap.add_argument("--msmtpq-mails", type=int, default=50,
+                    help="mails for Debian's msmtpq flush (0: skip)")
     a = ap.parse_args()
     deadline = Deadline(a.time_limit)
     root = postfix_root()
@@ -104,6 +155,7 @@ def main():
               f"in {time.perf_counter() - t0:.1f}s")
         print(f"{'sessions':>8} {'flush s':>8} {'mails/s':>8} "
               f"{'limit/s':>8} {'ratio':>6} {'cpu s':>6}")
+        rates = {}
         for sessions in [int(s) for s in a.sessions.split(",")]:
             deadline.check("flushing")
             qf = tmp / f"flush{sessions}.db"
@@ -115,6 +167,17 @@ def main():
             print(f"{sessions:>8} {r.wall:8.2f} {rate:8.0f} {limit:8.0f} "
                   f"{rate / limit:6.0%} {r.utime + r.stime:6.2f}",
                   flush=True)
+            rates[sessions] = rate
+        if a.msmtpq_mails > 0:
+            q = msmtpq_rate(tmp, sink.port, a.msmtpq_mails, a.size,
+                            deadline)
+            if q is None:
+                print("msmtpq: not measured (apt-get install msmtp)")
+            else:
+                best = max(rates.values())
+                print(f"msmtpq flush: {q:.1f} mails/s "
+                      f"({a.msmtpq_mails} mails); ours / msmtpq = "
+                      f"{best / q:.0f}x")
 
 
 if __name__ == "__main__":
