@@ -10,6 +10,7 @@
 #include <sysexits.h>
 
 #include "util/buf.h"
+#include "util/trim.h"
 #include "util/xalloc.h"
 
 /* msmtp reads lines with fgets(line, MAXLINE, f), MAXLINE 512. */
@@ -48,27 +49,6 @@ static int is_local(const char *s)
 	return *s != '\0' && strchr(s, '@') == NULL;
 }
 
-/* is_blank - isspace() in the C locale. */
-static int is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' ||
-	    c == '\r';
-}
-
-/* trim - s without leading and trailing blanks (in place). */
-static char *trim(char *s)
-{
-	size_t n;
-
-	while (is_blank(*s))
-		s++;
-	n = strlen(s);
-	while (n > 0 && is_blank(s[n - 1]))
-		n--;
-	s[n] = '\0';
-	return s;
-}
-
 /*
  * split - cut s at each delim (in place) into at most MAX_TOKENS trimmed
  * items; what follows the MAX_TOKENS-th delimiter is dropped, as msmtp
@@ -81,11 +61,11 @@ static size_t split(char *s, char delim, char *tok[MAX_TOKENS])
 
 	while (n < MAX_TOKENS && (p = strchr(s, delim)) != NULL) {
 		*p = '\0';
-		tok[n++] = trim(s);
+		tok[n++] = trim(s, TRIM_SPACES);
 		s = p + 1;
 	}
 	if (n < MAX_TOKENS)
-		tok[n++] = trim(s);
+		tok[n++] = trim(s, TRIM_SPACES);
 	return n;
 }
 

@@ -37,6 +37,7 @@
 
 #include "util/buf.h"
 #include "util/homedir.h"
+#include "util/trim.h"
 #include "util/xalloc.h"
 
 /* How a command's argument is read. */
@@ -513,19 +514,6 @@ static int is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
-/* trim - s without leading and trailing blanks, in place. */
-static char *trim(char *s)
-{
-	size_t n;
-
-	while (is_blank(*s))
-		s++;
-	n = strlen(s);
-	while (n > 0 && is_blank(s[n - 1]))
-		s[--n] = '\0';
-	return s;
-}
-
 /* unquote - s without one pair of enclosing double quotes, in place. */
 static char *unquote(char *s)
 {
@@ -592,7 +580,7 @@ static int start_account(struct parser *p, char *arg, char **errstr)
 
 	if (colon != NULL)
 		*colon = '\0';
-	name = unquote(trim(arg));
+	name = unquote(trim(arg, TRIM_BLANKS));
 	if (*name == '\0')
 		return line_error(p, errstr, "missing account name");
 	if (strpbrk(name, ":,") != NULL)
@@ -605,7 +593,7 @@ static int start_account(struct parser *p, char *arg, char **errstr)
 	for (list = colon ? colon + 1 : NULL; list != NULL; list = item) {
 		if ((item = strchr(list, ',')) != NULL)
 			*item++ = '\0';
-		list = unquote(trim(list));
+		list = unquote(trim(list, TRIM_BLANKS));
 		if (*list == '\0') {
 			account_free(a);
 			return line_error(p, errstr, "missing account name");
@@ -737,14 +725,14 @@ static int parse_line(struct parser *p, char *line, int from_eval,
 {
 	char *cmd, *arg;
 
-	cmd = trim(line);
+	cmd = trim(line, TRIM_BLANKS);
 	if (*cmd == '\0' || *cmd == '#')
 		return EX_OK;
 	for (arg = cmd; *arg != '\0' && !is_blank(*arg); arg++)
 		continue;
 	if (*arg != '\0')
 		*arg++ = '\0';
-	arg = unquote(trim(arg));
+	arg = unquote(trim(arg, TRIM_BLANKS));
 	if (strcmp(cmd, "eval") == 0 && !from_eval) {
 		if (*arg == '\0')
 			return line_error(p, errstr,
@@ -1059,12 +1047,12 @@ int conf_undump(const char *text, struct account *a, char **errstr)
 		next = strchr(line, '\n');
 		if (next != NULL)
 			*next++ = '\0';
-		cmd = trim(line);
+		cmd = trim(line, TRIM_BLANKS);
 		for (arg = cmd; *arg != '\0' && !is_blank(*arg); arg++)
 			continue;
 		if (*arg != '\0')
 			*arg++ = '\0';
-		arg = unquote(trim(arg));
+		arg = unquote(trim(arg, TRIM_BLANKS));
 		if (*cmd != '\0')
 			rc = conf_set(a, cmd, arg, errstr);
 	}
