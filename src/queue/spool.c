@@ -336,6 +336,13 @@ int spool_open(const char *path, struct spool **out, char **errstr)
 void spool_batch(struct spool *sp)
 {
 	sp->wal_max_frames = WAL_MAX_FRAMES_BATCH;
+	spool_set_durable(sp, 0);
+}
+
+void spool_set_durable(struct spool *sp, int durable)
+{
+	sqlite3_exec(sp->db, durable ? "PRAGMA synchronous = FULL" :
+	    "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
 }
 
 void spool_close(struct spool *sp)

@@ -8,10 +8,17 @@
  * Durability. The database runs in WAL mode. An enqueue -- the mail row,
  * its recipients and its bytes -- is one transaction committed with
  * synchronous=FULL, so when spool_enqueue_commit() returns EX_OK the mail
- * survives a crash or a power loss: only then may msmtp exit 0. Later
- * state changes use the same setting: a lost "sent" mark would mean a
- * duplicate, and a lost "failed" mark a mail sent again; one fsync per
- * attempt is cheap next to an SMTP round trip. The WAL is emptied into
+ * survives a crash or a power loss: only then may msmtp exit 0. msmtp's
+ * own record of its attempt, claims and the management commands use the
+ * same setting. The runner's records (its batch connection) are
+ * committed, and so safe from any crash of the runner, before its
+ * session goes on, but only every SPOOL_SYNC_MS is a commit fsynced
+ * (the commits between are made durable by it): a record lost to a power
+ * loss only ever means a mail sent again (a duplicate) or retried, never
+ * a lost one, so the window in which a power loss can cause a duplicate
+ * is bounded by that interval -- Postfix makes the same trade for its
+ * delivered queue files -- while an fsync per mail would halve the
+ * runner's speed. The WAL is emptied into
  * the database by the commit that finds it holding more than a few
  * mails (not on every close, which would cost each msmtp more fsyncs),
  * so it stays small however many short-lived msmtp processes queue mail.
@@ -46,6 +53,8 @@
 
 #define SPOOL_ID_LEN	12
 #define SPOOL_BUSY_MS	10000
+/* The runner fsyncs a commit at least this often (see Durability). */
+#define SPOOL_SYNC_MS	25
 
 struct spool;
 struct spool_writer;
@@ -57,9 +66,14 @@ char *spool_default_path(void);
 
 int spool_open(const char *path, struct spool **out, char **errstr);
 void spool_close(struct spool *sp);
-/* spool_batch - this connection will commit many times (a runner): let
- * the WAL grow larger between checkpoints, and empty it on close. */
+/* spool_batch - this connection will commit many times (the runner's
+ * records): let the WAL grow larger between checkpoints, empty it on
+ * close, and commit without an fsync of its own (see Durability) until
+ * spool_set_durable(). */
 void spool_batch(struct spool *sp);
+/* spool_set_durable - whether this connection's next commits are
+ * fsynced (synchronous=FULL) or not (NORMAL). */
+void spool_set_durable(struct spool *sp, int durable);
 const char *spool_path(const struct spool *sp);
 
 /* spool_owner - this process's lease owner name: boot id, pid and

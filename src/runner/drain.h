@@ -90,6 +90,7 @@ struct drain {
 	size_t			 nsteps;
 	int			 batch_rc;
 	char			*batch_err;
+	uint64_t		 synced_ms;	/* the last fsynced commit */
 	int			 stopping;	/* finish, then quit */
 	int			 planning;	/* in drain_plan() */
 	time_t			 earliest;	/* the next mail or breaker

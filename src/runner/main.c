@@ -163,8 +163,6 @@ static int open_spool(const struct args *a, struct spool **sp, char **errstr)
 		path = spool_default_path();
 	rc = spool_open(path, sp, errstr);
 	free(path);
-	if (rc == EX_OK)
-		spool_batch(*sp);
 	return rc;
 }
 

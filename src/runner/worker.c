@@ -241,12 +241,36 @@ static void committed(struct worker *w, int rc)
 
 /* commit_work - the batch's transaction, in the thread pool: only the
  * writer connection and the batch are touched here. */
+/* must_sync - whether this batch's commit is fsynced: at least every
+ * SPOOL_SYNC_MS, and whenever a session has no next mail (it may be the
+ * pass's last commit for a long while: the daemon then sleeps). */
+static int must_sync(const struct drain *d, uint64_t now)
+{
+	size_t i;
+
+	if (now - d->synced_ms >= SPOOL_SYNC_MS)
+		return 1;
+	for (i = 0; i < d->nsteps; i++)
+		if (d->steps[i].next[0] == '\0')
+			return 1;
+	return 0;
+}
+
 static void commit_work(uv_work_t *req)
 {
 	struct drain *d = req->data;
+	uint64_t now = uv_hrtime() / 1000000;
+	int durable = must_sync(d, now);
 
+	if (durable)
+		spool_set_durable(d->wsp, 1);
 	d->batch_rc = spool_record_claim(d->wsp, d->steps, d->nsteps,
 	    time(NULL), &d->batch_err);
+	if (durable) {
+		spool_set_durable(d->wsp, 0);
+		if (d->batch_rc == EX_OK)
+			d->synced_ms = now;
+	}
 }
 
 /* commit_done - back on the loop: each session of the batch goes on,
