@@ -19,14 +19,14 @@
 #include "util/xalloc.h"
 
 /* owner_alive - whether the process named by a lease still runs. */
-static int owner_alive(const char *owner)
+static int owner_alive(struct spool *sp, const char *owner)
 {
-	char mine[SPOOL_OWNER_LEN];
-	const char *colon = strchr(owner, ':');
+	const char *mine = spool_my_owner(sp), *colon = strchr(owner, ':');
 	unsigned long long want;
 	long pid;
 
-	spool_owner(mine);
+	if (strcmp(owner, mine) == 0)
+		return 1;	/* ours: no need to ask /proc */
 	if (colon == NULL || strncmp(owner, mine, (size_t)(colon - owner)) != 0)
 		return 0;	/* another boot */
 	if (sscanf(colon + 1, "%ld:%llu", &pid, &want) != 2)
@@ -51,7 +51,7 @@ static int release_dead(struct spool *sp, char **errstr)
 	    errstr);
 	while (upd != NULL && (err = sqlite3_step(sel)) == SQLITE_ROW) {
 		owner = spool_text(sel, 1);
-		if (owner == NULL || !owner_alive(owner)) {
+		if (owner == NULL || !owner_alive(sp, owner)) {
 			sqlite3_reset(upd);
 			sqlite3_bind_text(upd, 1, (const char *)
 			    sqlite3_column_text(sel, 0), -1, SQLITE_TRANSIENT);
@@ -107,11 +107,10 @@ static int pick(struct spool *sp, time_t now, const char *account,
 /* lease - mark the mail in flight under our name. */
 static int lease(struct spool *sp, const char *id, char **errstr)
 {
-	char owner[SPOOL_OWNER_LEN];
+	const char *owner = spool_my_owner(sp);
 	sqlite3_stmt *st;
 	int rc = EX_OK, err;
 
-	spool_owner(owner);
 	st = spool_cached(sp, "UPDATE mail SET state = 'inflight', "
 	    "lease_owner = ?, reason = CASE WHEN state = 'uncertain' THEN "
 	    "reason END WHERE id = ?", &rc, errstr);

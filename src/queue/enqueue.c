@@ -58,7 +58,7 @@ static void make_id(char id[SPOOL_ID_LEN + 1])
 static int insert_mail(struct spool_writer *w, const struct spool_envelope *e,
     char **errstr)
 {
-	char owner[SPOOL_OWNER_LEN];
+	const char *owner = spool_my_owner(w->sp);
 	sqlite3_stmt *st;
 	int rc = EX_OK, err = SQLITE_CONSTRAINT, tries;
 
@@ -68,7 +68,6 @@ static int insert_mail(struct spool_writer *w, const struct spool_envelope *e,
 	    "?)", &rc, errstr);
 	if (st == NULL)
 		return rc;
-	spool_owner(owner);
 	for (tries = 0; tries < 8 && (err & 0xff) == SQLITE_CONSTRAINT;
 	    tries++) {
 		make_id(w->id);

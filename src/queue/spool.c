@@ -402,6 +402,16 @@ unsigned long long spool_start_time(long pid)
 	return t;
 }
 
+const char *spool_my_owner(struct spool *sp)
+{
+	/* A fork (msmtp -odb's child) is another owner. */
+	if (sp->owner_pid != getpid()) {
+		spool_owner(sp->owner);
+		sp->owner_pid = getpid();
+	}
+	return sp->owner;
+}
+
 void spool_owner(char buf[SPOOL_OWNER_LEN])
 {
 	char boot[64];

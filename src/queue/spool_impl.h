@@ -15,8 +15,13 @@ struct spool {
 	char			*path;
 	struct spool_stmt	*cache;		/* stmtcache.c */
 	int			 wal_max_frames; /* see truncate_wal() */
+	char			 owner[SPOOL_OWNER_LEN]; /* spool_owner(), */
+	pid_t			 owner_pid;	/* for this pid */
 };
 
+/* spool_my_owner - spool_owner() of this process, read from /proc once
+ * per connection (and again after a fork). */
+const char *spool_my_owner(struct spool *sp);
 /* spool_error - map SQLite's last error to a sysexits code and message
  * ("<path>: <what>: <sqlite message>"). */
 int spool_error(struct spool *sp, int rc, const char *what, char **errstr);
