@@ -58,7 +58,7 @@ static void make_id(char id[SPOOL_ID_LEN + 1])
 static int insert_mail(struct spool_writer *w, const struct spool_envelope *e,
     char **errstr)
 {
-	const char *owner = spool_my_owner(w->sp);
+	const char *owner = e->claim ? spool_my_owner(w->sp) : NULL;
 	sqlite3_stmt *st;
 	int rc = EX_OK, err = SQLITE_CONSTRAINT, tries;
 
@@ -81,7 +81,7 @@ static int insert_mail(struct spool_writer *w, const struct spool_envelope *e,
 		spool_bind_text(st, 7, e->message_id);
 		spool_bind_text(st, 8, e->claim ? "inflight" : "queued");
 		sqlite3_bind_int64(st, 9, (sqlite3_int64)e->now);
-		spool_bind_text(st, 10, e->claim ? owner : NULL);
+		spool_bind_text(st, 10, owner);
 		err = sqlite3_step(st);
 	}
 	if (err != SQLITE_DONE)

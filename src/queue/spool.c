@@ -205,6 +205,8 @@ static int check_foreign(struct spool *sp, char **errstr)
 	int app = 0, tables = 0, rc;
 
 	rc = int_pragma(sp, "PRAGMA application_id", &app, errstr);
+	if (rc == EX_OK && app == SPOOL_APPLICATION_ID)
+		return EX_OK;	/* ours: the usual case, one query */
 	if (rc == EX_OK)
 		rc = int_pragma(sp, "SELECT count(*) FROM sqlite_master",
 		    &tables, errstr);
