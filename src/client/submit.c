@@ -4,6 +4,7 @@
 #include "client/submit.h"
 
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -42,17 +43,6 @@ static int to_writer(void *arg, const char *data, size_t len, char **errstr)
 	return spool_enqueue_write(arg, data, len, errstr);
 }
 
-/* spool_dir - the directory of the spool file path. */
-static char *spool_dir(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL)
-		return xstrdup(".");
-	return slash == path ? xstrdup("/") :
-	    xstrndup(path, (size_t)(slash - path));
-}
-
 /*
  * enqueue - the whole mail into the spool, durably; id gets its id.
  * The body is read to its end before the spool's write lock is taken:
@@ -66,12 +56,12 @@ static int enqueue(struct spool *sp, const char *path,
 	struct spool_writer *w;
 	struct spill body;
 	struct buf settings;
-	char *dir = spool_dir(path);
+	char *copy = xstrdup(path);
 	int rc;
 
 	spill_init(&body, STAGE_MEM);
-	rc = spill_read(&body, sub->body, dir, errstr);
-	free(dir);
+	rc = spill_read(&body, sub->body, dirname(copy), errstr);
+	free(copy);
 	if (rc != EX_OK) {
 		spill_free(&body);
 		return rc;

@@ -750,11 +750,6 @@ void conn_wait(struct conn *c, int waiting)
 	restart_timer(c);
 }
 
-size_t conn_pending(const struct conn *c)
-{
-	return c->out.len + c->queued.len;
-}
-
 void conn_close(struct conn *c)
 {
 	if (c->closed)

@@ -76,8 +76,6 @@ void conn_connect(struct conn *c, const char *host, int port,
 void conn_write(struct conn *c, const char *data, size_t len);
 /* conn_wait - whether the owner awaits the server: arms the timeout. */
 void conn_wait(struct conn *c, int waiting);
-/* conn_pending - bytes queued for writing that are not written yet. */
-size_t conn_pending(const struct conn *c);
 void conn_close(struct conn *c);
 /* conn_start_tls - run TLS over the connection; c takes t (see above). */
 struct tls;

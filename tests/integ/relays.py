@@ -19,23 +19,23 @@ import struct
 import threading
 
 
-class Socks5:
-    def __init__(self, method=0, reply=0, version=5, resolve=None):
-        self.method, self.reply, self.version = method, reply, version
-        self.resolve = resolve or {}     # name -> IP literal (else 4)
-        self.requests = []               # (atyp, host, port)
+class _Served:
+    """A socketserver run in a thread: ``with`` starts and stops it.
+    Subclasses call _serve(server_class, address) and define
+    _handle(sock)."""
+
+    def _serve(self, base, address):
         outer = self
 
         class Handler(socketserver.BaseRequestHandler):
             def handle(self):
                 outer._handle(self.request)
 
-        class Server(socketserver.ThreadingTCPServer):
+        class Server(base):
             daemon_threads = True
             allow_reuse_address = True
 
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
+        self.server = Server(address, Handler)
         self.thread = threading.Thread(target=self.server.serve_forever,
                                        kwargs={"poll_interval": 0.05},
                                        daemon=True)
@@ -48,6 +48,15 @@ class Socks5:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(5)
+
+
+class Socks5(_Served):
+    def __init__(self, method=0, reply=0, version=5, resolve=None):
+        self.method, self.reply, self.version = method, reply, version
+        self.resolve = resolve or {}     # name -> IP literal (else 4)
+        self.requests = []               # (atyp, host, port)
+        self._serve(socketserver.ThreadingTCPServer, ("127.0.0.1", 0))
+        self.port = self.server.server_address[1]
 
     @staticmethod
     def _recv(s, n):
@@ -113,35 +122,18 @@ def relay(a, b):
                 (b if x is a else a).sendall(data)
 
 
-class UnixRelay:
+class UnixRelay(_Served):
     def __init__(self, path, port):
         self.path, self.port = str(path), port
+        self._serve(socketserver.ThreadingUnixStreamServer, self.path)
 
-        class Handler(socketserver.BaseRequestHandler):
-            def handle(h):
-                try:
-                    up = socket.create_connection(("127.0.0.1", self.port),
-                                                  timeout=10)
-                except OSError:
-                    return
-                try:
-                    relay(h.request, up)
-                except OSError:
-                    pass
-
-        class Server(socketserver.ThreadingUnixStreamServer):
-            daemon_threads = True
-
-        self.server = Server(self.path, Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       kwargs={"poll_interval": 0.05},
-                                       daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
+    def _handle(self, sock):
+        try:
+            up = socket.create_connection(("127.0.0.1", self.port),
+                                          timeout=10)
+        except OSError:
+            return
+        try:
+            relay(sock, up)
+        except OSError:
+            pass
