@@ -131,6 +131,17 @@ int attempt_begin(struct spool *sp, const char *id,
 	return spool_load(sp, id, &res->mail, errstr);
 }
 
+/* attempt_adopt - attempt_begin() of the mail m, loaded by the caller;
+ * res takes it over and m is left empty. */
+void attempt_adopt(struct spool_mail *m, const struct engine_api *engine,
+    struct attempt_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->engine = engine;
+	res->mail = *m;
+	memset(m, 0, sizeof(*m));
+}
+
 void attempt_job(const struct attempt_result *res, const struct account *acc,
     struct spool_body *body, int debug, struct deliver_job *job)
 {

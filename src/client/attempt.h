@@ -44,7 +44,8 @@ int attempt_run(struct spool *sp, const char *id, const struct account *acc,
  * The steps of attempt_run(), for a caller that drives the engine's
  * sessions itself (the queue runner), so that the classification above
  * is the same whoever delivers:
- *   attempt_begin()  load the claimed mail and its pending recipients;
+ *   attempt_begin()  load the claimed mail and its pending recipients
+ *                    (attempt_adopt(): take one loaded already);
  *   attempt_job()    the engine's job for it, its bytes read from body;
  *   (the caller fills res->rep, e.g. with deliver_keep())
  *   attempt_record() classify res->rep and record it in the spool;
@@ -58,6 +59,8 @@ int attempt_run(struct spool *sp, const char *id, const struct account *acc,
 int attempt_begin(struct spool *sp, const char *id,
     const struct engine_api *engine, struct attempt_result *res,
     char **errstr);
+void attempt_adopt(struct spool_mail *m, const struct engine_api *engine,
+    struct attempt_result *res);
 void attempt_job(const struct attempt_result *res, const struct account *acc,
     struct spool_body *body, int debug, struct deliver_job *job);
 int attempt_record(struct spool *sp, const struct account *acc,

@@ -46,7 +46,7 @@ static int release_dead(struct spool *sp, char **errstr)
 	if (sel == NULL)
 		return rc;
 	upd = spool_cached(sp, "UPDATE mail SET state = 'uncertain', "
-	    "uncertain = 1, lease_owner = NULL, reason = 'the process delivering it "
+	    "uncertain = 1, lease_owner = NULL, lease_from = NULL, reason = 'the process delivering it "
 	    "stopped; it may have reached the server' WHERE id = ?", &rc,
 	    errstr);
 	while (upd != NULL && (err = sqlite3_step(sel)) == SQLITE_ROW) {
@@ -112,7 +112,7 @@ static int lease(struct spool *sp, const char *id, char **errstr)
 	int rc = EX_OK, err;
 
 	st = spool_cached(sp, "UPDATE mail SET state = 'inflight', "
-	    "lease_owner = ?, reason = CASE WHEN state = 'uncertain' THEN "
+	    "lease_from = state, lease_owner = ?, reason = CASE WHEN state = 'uncertain' THEN "
 	    "reason END WHERE id = ?", &rc, errstr);
 	if (st == NULL)
 		return rc;
@@ -171,7 +171,28 @@ int spool_claim_due(struct spool *sp, time_t now, const char *id,
 	return claim(sp, now, NULL, 1, buf, errstr);
 }
 
-/* claim_next - a step's next mail, "" when it cannot be had. */
+/* unclaim - give back a claim that was not used: the mail is as it was
+ * before it, untried. */
+static int unclaim(struct spool *sp, const char *id, char **errstr)
+{
+	sqlite3_stmt *st;
+	int rc = EX_OK, err;
+
+	st = spool_cached(sp, "UPDATE mail SET state = coalesce(lease_from, "
+	    "'queued'), lease_from = NULL, lease_owner = NULL WHERE id = ?1 "
+	    "AND state = 'inflight' AND lease_owner = ?2", &rc, errstr);
+	if (st == NULL)
+		return rc;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, spool_my_owner(sp), -1, SQLITE_TRANSIENT);
+	if ((err = sqlite3_step(st)) != SQLITE_DONE)
+		rc = spool_error(sp, err, "cannot give back a mail", errstr);
+	spool_release(st);
+	return rc;
+}
+
+/* claim_next - a step's next mail, claimed and loaded; next becomes ""
+ * when it cannot be had. */
 static int claim_next(struct spool *sp, struct spool_step *st, time_t now,
     char **errstr)
 {
@@ -182,9 +203,23 @@ static int claim_next(struct spool *sp, struct spool_step *st, time_t now,
 	rc = claim_in(sp, now, NULL, st->due, st->next, errstr);
 	if (rc == EX_NOINPUT) {
 		st->next[0] = '\0';
-		rc = EX_OK;
+		return EX_OK;
 	}
+	if (rc == EX_OK)
+		rc = spool_load(sp, st->next, &st->mail, errstr);
+	if (rc == EX_OK)
+		rc = spool_body_prefetch(sp, st->reader, st->next, &st->body,
+		    errstr);
 	return rc;
+}
+
+/* step_unload - what claim_next() loaded, after a failed commit. */
+static void step_unload(struct spool_step *st)
+{
+	spool_mail_free(&st->mail);
+	spool_body_close(st->body);
+	st->body = NULL;
+	st->next[0] = '\0';
 }
 
 int spool_record_claim(struct spool *sp, struct spool_step *steps,
@@ -193,16 +228,28 @@ int spool_record_claim(struct spool *sp, struct spool_step *steps,
 	size_t i;
 	int rc;
 
+	for (i = 0; i < n; i++) {
+		memset(&steps[i].mail, 0, sizeof(steps[i].mail));
+		steps[i].body = NULL;
+	}
 	rc = spool_exec_cached(sp, "BEGIN IMMEDIATE", errstr);
 	/* Every record first: each is the outcome of a finished attempt. */
 	for (i = 0; rc == EX_OK && i < n; i++)
-		rc = spool_record_in(sp, steps[i].id, steps[i].a, errstr);
+		if (steps[i].id != NULL)
+			rc = spool_record_in(sp, steps[i].id, steps[i].a, 0,
+			    errstr);
+	for (i = 0; rc == EX_OK && i < n; i++)
+		if (steps[i].unclaim != NULL)
+			rc = unclaim(sp, steps[i].unclaim, errstr);
 	for (i = 0; rc == EX_OK && i < n; i++)
 		rc = claim_next(sp, &steps[i], now, errstr);
 	if (rc == EX_OK)
 		rc = spool_exec_cached(sp, "COMMIT", errstr);
-	if (rc != EX_OK)
-		spool_rollback(sp);
+	if (rc == EX_OK)
+		return EX_OK;
+	spool_rollback(sp);
+	for (i = 0; i < n; i++)
+		step_unload(&steps[i]);
 	return rc;
 }
 

@@ -5,7 +5,8 @@
  * An attempt's outcome -- every recipient's state and reply, the mail's
  * new state, the next attempt time -- is one transaction, so a crash
  * never leaves a mail half-recorded. A sent mail keeps its row for the
- * record, but its bytes are dropped at once.
+ * record, but its bytes are dropped: at once by spool_record(), at the
+ * end of a runner's pass by spool_drop_sent_bytes().
  */
 #include "queue/spool_impl.h"
 
@@ -23,14 +24,15 @@
  * next write refused (SQLITE_BUSY_SNAPSHOT) whenever another process
  * had committed in between. */
 struct spool_body {
-	struct spool	*sp;
-	sqlite3_stmt	*st;
+	struct spool	*sp;		/* where the next chunk is read */
+	char		 id[SPOOL_ID_LEN + 1];
 	char		*data;		/* the current chunk, copied */
 	size_t		 len;
 	size_t		 cap;
 	size_t		 off;
 	int		 seq;		/* of the current chunk */
 	int		 done;
+	int		 rc;		/* the last read's sysexits code */
 };
 
 static int load_row(struct spool *sp, const char *id, struct spool_mail *m,
@@ -122,16 +124,10 @@ int spool_body_open(struct spool *sp, const char *id,
     struct spool_body **out, char **errstr)
 {
 	struct spool_body *b = xcalloc(1, sizeof(*b));
-	int rc = EX_OK;
 
+	(void)errstr;
 	b->sp = sp;
-	b->st = spool_prepare(sp, "SELECT seq, data FROM chunk WHERE "
-	    "mail_id = ?1 AND seq > ?2 ORDER BY seq LIMIT 1", &rc, errstr);
-	if (b->st == NULL) {
-		free(b);
-		return rc;
-	}
-	sqlite3_bind_text(b->st, 1, id, -1, SQLITE_TRANSIENT);
+	snprintf(b->id, sizeof(b->id), "%s", id);
 	b->seq = -1;
 	*out = b;
 	return EX_OK;
@@ -140,31 +136,54 @@ int spool_body_open(struct spool *sp, const char *id,
 /* next_chunk - step to the next chunk; 0 at the end, -1 on error. */
 static int next_chunk(struct spool_body *b, char **errstr)
 {
+	sqlite3_stmt *st;
 	int err;
 
-	sqlite3_bind_int(b->st, 2, b->seq);
-	err = sqlite3_step(b->st);
+	st = spool_cached(b->sp, "SELECT seq, data FROM chunk WHERE "
+	    "mail_id = ?1 AND seq > ?2 ORDER BY seq LIMIT 1", &b->rc, errstr);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, b->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, b->seq);
+	err = sqlite3_step(st);
 	if (err == SQLITE_DONE) {
-		sqlite3_reset(b->st);
+		spool_release(st);
 		b->done = 1;
 		return 0;
 	}
 	if (err != SQLITE_ROW) {
-		spool_error(b->sp, err, "cannot read the mail", errstr);
-		sqlite3_reset(b->st);
+		b->rc = spool_error(b->sp, err, "cannot read the mail", errstr);
+		spool_release(st);
 		return -1;
 	}
-	b->seq = sqlite3_column_int(b->st, 0);
-	b->len = (size_t)sqlite3_column_bytes(b->st, 1);
+	b->seq = sqlite3_column_int(st, 0);
+	b->len = (size_t)sqlite3_column_bytes(st, 1);
 	if (b->len > b->cap) {
 		b->cap = b->len;
 		b->data = xrealloc(b->data, b->cap);
 	}
 	if (b->len > 0)
-		memcpy(b->data, sqlite3_column_blob(b->st, 1), b->len);
+		memcpy(b->data, sqlite3_column_blob(st, 1), b->len);
 	b->off = 0;
-	sqlite3_reset(b->st);
+	spool_release(st);
 	return 1;
+}
+
+int spool_body_prefetch(struct spool *sp, struct spool *reader,
+    const char *id, struct spool_body **out, char **errstr)
+{
+	struct spool_body *b;
+	int rc;
+
+	spool_body_open(sp, id, &b, errstr);
+	if (next_chunk(b, errstr) < 0) {
+		rc = b->rc;
+		spool_body_close(b);
+		return rc;
+	}
+	b->sp = reader;
+	*out = b;
+	return EX_OK;
 }
 
 ssize_t spool_body_read(void *arg, char *buf, size_t len, char **errstr)
@@ -178,7 +197,7 @@ ssize_t spool_body_read(void *arg, char *buf, size_t len, char **errstr)
 		if (r < 0)
 			return -1;
 	}
-	if (b->done)
+	if (b->off == b->len)
 		return 0;
 	n = b->len - b->off;
 	if (n > len)
@@ -192,7 +211,6 @@ void spool_body_close(struct spool_body *b)
 {
 	if (b == NULL)
 		return;
-	sqlite3_finalize(b->st);
 	free(b->data);
 	free(b);
 }
@@ -249,7 +267,7 @@ static int record_mail(struct spool *sp, const char *id,
 	    "first_attempt = coalesce(first_attempt, "
 	    "  CASE WHEN ?2 THEN ?4 END), last_attempt = ?4, "
 	    "last_code = ?5, last_enh = ?6, last_text = ?7, last_class = ?8, "
-	    "reason = ?9, queued_as = ?10, lease_owner = NULL, "
+	    "reason = ?9, queued_as = ?10, lease_owner = NULL, lease_from = NULL, "
 	    "lease_expiry = NULL, uncertain = uncertain OR ?12 "
 	    "WHERE id = ?11", &rc, errstr);
 	if (st == NULL)
@@ -293,14 +311,14 @@ static int drop_bytes(struct spool *sp, const char *id, char **errstr)
 }
 
 int spool_record_in(struct spool *sp, const char *id,
-    const struct spool_attempt *a, char **errstr)
+    const struct spool_attempt *a, int drop, char **errstr)
 {
 	int rc;
 
 	rc = record_rcpts(sp, id, a, errstr);
 	if (rc == EX_OK)
 		rc = record_mail(sp, id, a, errstr);
-	if (rc == EX_OK && a->state == MAIL_SENT)
+	if (rc == EX_OK && drop && a->state == MAIL_SENT)
 		rc = drop_bytes(sp, id, errstr);
 	return rc;
 }
@@ -312,9 +330,29 @@ int spool_record(struct spool *sp, const char *id,
 
 	rc = spool_exec_cached(sp, "BEGIN IMMEDIATE", errstr);
 	if (rc == EX_OK)
-		rc = spool_record_in(sp, id, a, errstr);
+		rc = spool_record_in(sp, id, a, 1, errstr);
 	if (rc == EX_OK)
 		rc = spool_exec_cached(sp, "COMMIT", errstr);
+	if (rc != EX_OK)
+		spool_rollback(sp);
+	return rc;
+}
+
+int spool_drop_sent_bytes(struct spool *sp, char **errstr)
+{
+	int rc;
+
+	/* From the chunk index (every mail with bytes has a chunk 0) to
+	 * the mails, never the other way: the sent mails' rows are kept,
+	 * and only grow in number. CROSS JOIN fixes that order. */
+	rc = spool_exec(sp, "BEGIN IMMEDIATE", errstr);
+	if (rc == EX_OK)
+		rc = spool_exec(sp, "DELETE FROM chunk WHERE mail_id IN "
+		    "(SELECT c.mail_id FROM chunk AS c CROSS JOIN mail AS m ON "
+		    "m.id = c.mail_id WHERE c.seq = 0 AND m.state = 'sent')",
+		    errstr);
+	if (rc == EX_OK)
+		rc = spool_exec(sp, "COMMIT", errstr);
 	if (rc != EX_OK)
 		spool_rollback(sp);
 	return rc;

@@ -131,6 +131,11 @@ void spool_mail_free(struct spool_mail *m);
 /* The mail's bytes, read in order; spool_body_read fits smtp_read_fn. */
 int spool_body_open(struct spool *sp, const char *id,
     struct spool_body **out, char **errstr);
+/* spool_body_prefetch - spool_body_open() whose first chunk (most mails
+ * whole) is read now on sp, the rest later on reader: a runner reads a
+ * claimed mail on the connection, and in the thread, that claimed it. */
+int spool_body_prefetch(struct spool *sp, struct spool *reader,
+    const char *id, struct spool_body **out, char **errstr);
 ssize_t spool_body_read(void *body, char *buf, size_t len, char **errstr);
 void spool_body_close(struct spool_body *b);
 
@@ -239,23 +244,38 @@ int spool_waiting_each(struct spool *sp, const char *account,
 int spool_claim_due(struct spool *sp, time_t now, const char *id,
     char **errstr);
 /*
- * spool_record_claim - for each step, spool_record() of its mail, then
- * the claim of the mail next (spool_claim_due() if due, else
- * spool_claim() by id; nothing if next is ""), all in one transaction:
- * a runner's sessions go from one mail to the next with one commit, and
- * so one fsync, for all the attempts that ended at the same moment,
- * instead of two per mail. next is set to "" when that mail could not be
- * claimed (another runner has it, or it is no longer waiting or due).
- * On failure nothing is recorded or claimed.
+ * spool_record_claim - for each step, all in one transaction: the record
+ * of its mail's attempt (spool_record(), if id is not NULL, except that
+ * a sent mail's bytes are left for spool_drop_sent_bytes()); the claim
+ * named by unclaim given back unused (if not NULL: the mail returns to
+ * the state the claim took it from); then the claim of the mail next
+ * (spool_claim_due() if due, else spool_claim() by id; nothing if next
+ * is ""), loaded into mail and body (spool_load(), and
+ * spool_body_prefetch() with reader). A runner's sessions go from one
+ * mail to the next with one commit, and so one fsync, for all the
+ * attempts that ended at the same moment, instead of two per mail. next
+ * is set to "" when that mail could not be claimed (another runner has
+ * it, or it is no longer waiting or due). mail and body are then the
+ * caller's, to free with spool_mail_free() and spool_body_close().
+ * On failure nothing is recorded, given back or claimed.
  */
 struct spool_step {
 	const char			*id;
 	const struct spool_attempt	*a;
+	const char			*unclaim;
 	char				 next[SPOOL_ID_LEN + 1];
 	int				 due;
+	struct spool			*reader;
+	struct spool_mail		 mail;		/* out: next, loaded */
+	struct spool_body		*body;		/* out */
 };
 int spool_record_claim(struct spool *sp, struct spool_step *steps,
     size_t n, time_t now, char **errstr);
+/* spool_drop_sent_bytes - the bytes of every sent mail, which a runner
+ * keeps until its pass ends: one transaction for them all costs less
+ * than one delete in each record, and a runner that died before its
+ * pass ended has its leftovers dropped by the next. */
+int spool_drop_sent_bytes(struct spool *sp, char **errstr);
 
 /* One mail as a listing shows it; valid during the walk callback. */
 struct spool_entry {

@@ -52,8 +52,10 @@ void spool_release(sqlite3_stmt *st);
 int spool_exec_cached(struct spool *sp, const char *sql, char **errstr);
 /* spool_cache_free - finalize them all, before the connection closes. */
 void spool_cache_free(struct spool *sp);
-/* spool_record_in - spool_record() inside the caller's transaction. */
+/* spool_record_in - spool_record() inside the caller's transaction; a
+ * sent mail's bytes are dropped with drop, else left for
+ * spool_drop_sent_bytes(). */
 int spool_record_in(struct spool *sp, const char *id,
-    const struct spool_attempt *a, char **errstr);
+    const struct spool_attempt *a, int drop, char **errstr);
 
 #endif

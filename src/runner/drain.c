@@ -239,13 +239,28 @@ void group_down(struct group *g, time_t now)
 	later(g->d, b->until);
 }
 
+/* drop_sent_bytes - at the end of a pass, the bytes of the mails it
+ * sent (see spool_drop_sent_bytes()); no commit is in flight now. */
+static void drop_sent_bytes(struct drain *d)
+{
+	char *err = NULL;
+	int rc;
+
+	rc = spool_drop_sent_bytes(d->wsp != NULL ? d->wsp : d->sp, &err);
+	if (rc != EX_OK)
+		drain_fail(d, rc, err);
+}
+
 void group_worker_ended(struct group *g)
 {
 	struct drain *d = g->d;
 
 	g->sessions--;
 	d->workers--;
-	if (d->workers == 0 && !d->planning && d->on_idle != NULL)
+	if (d->workers != 0 || d->planning)
+		return;
+	drop_sent_bytes(d);
+	if (d->on_idle != NULL)
 		d->on_idle(d);
 }
 

@@ -2,6 +2,17 @@
  * worker - one SMTP session of a group: log in once, then claim, send
  * and record the group's mails one after another; see drain.h.
  *
+ * The session overlaps each mail with the bookkeeping around it: the
+ * next mail is claimed and loaded (in the commit of the record before)
+ * while the current one is sent, and the current one's record commits
+ * while the next is sent. So a session holds at most three mails: one
+ * being recorded (rec), one being sent (cur), one claimed ahead; and at
+ * most one step (record, claim, or claim given back) is committing, so
+ * a mail that ends before its predecessor's record is in waits (held).
+ * The window in which a crash can send a mail twice is unchanged: from
+ * the server's reply to the commit of that mail's own record. A claim
+ * ahead that the session does not use (it stops) is given back.
+ *
  * Every attempt is recorded against a claimed mail, the failures to
  * connect or log in too: the mail is claimed before the session is
  * opened, so the open's failure is that mail's attempt (classified as
@@ -24,26 +35,37 @@
 
 extern const struct engine_api msmtp_engine;
 
+/* One mail of the session: being sent, or its record being committed. */
+struct slot {
+	struct attempt_result	  res;
+	struct spool_body	 *body;
+	struct deliver_job	  mjob;
+	struct smtp_mail	  mail;
+	struct spool_attempt	  a;
+	struct spool_rcpt_result *rr;
+};
+
 struct worker {
 	struct group		*g;
 	struct smtp_session	*s;		/* NULL: not connected */
 	struct deliver_job	 job;		/* the session's account */
 	struct deliver_setup	 su;
 	int			 failures;	/* failed in a row */
-	/* the mail in flight */
-	struct attempt_result	 res;
-	struct deliver_job	 mjob;
-	struct smtp_mail	 mail;
-	struct spool_body	*body;
-	/* its record, waiting for the commit */
-	struct spool_attempt	 a;
-	struct spool_rcpt_result *rr;
-	struct spool_step	 step;
+	struct slot		 slots[2];
+	struct slot		*cur;		/* being sent, or held */
+	struct slot		*rec;		/* in the step's record */
+	int			 sending;
+	int			 held;		/* cur ended; its record waits
+						   for the step to be free */
+	struct spool_mail	 ahead;		/* claimed and loaded */
+	struct spool_body	*ahead_body;
+	int			 has_ahead;
+	struct spool_step	 step;		/* queued or committing */
+	int			 stepping;
 	struct worker		*next_pending;
 };
 
-static void next_mail(struct worker *w);
-static int more(const struct worker *w);
+static void advance(struct worker *w);
 
 /* rmqs_of - what to ETRN after delivering, or NULL. */
 static const char *rmqs_of(const struct worker *w)
@@ -56,7 +78,6 @@ static void worker_free(struct worker *w)
 	struct group *g = w->g;
 
 	deliver_setup_free(&w->su);
-	free(w->rr);
 	free(w);
 	group_worker_ended(g);
 }
@@ -141,48 +162,6 @@ static void disconnect(struct worker *w)
 	deliver_setup_free(&w->su);
 }
 
-/* load - the mail id, just claimed, ready to send. */
-static int load(struct worker *w, const char *id)
-{
-	struct drain *d = w->g->d;
-	char *err = NULL;
-	int rc;
-
-	rc = attempt_begin(d->sp, id, &msmtp_engine, &w->res, &err);
-	if (rc == EX_OK)
-		rc = spool_body_open(d->sp, id, &w->body, &err);
-	if (rc == EX_OK) {
-		deliver_report_init(&w->res.rep);
-		return 1;
-	}
-	drain_fail(d, rc, err);
-	attempt_result_free(&w->res);
-	return 0;
-}
-
-/* claim - the group's next mail that is still ours to try, loaded. */
-static int claim(struct worker *w)
-{
-	struct group *g = w->g;
-	struct drain *d = g->d;
-	char id[SPOOL_ID_LEN + 1], *err = NULL;
-	int rc;
-
-	while (g->next < g->ids.n) {
-		snprintf(id, sizeof(id), "%s", g->ids.v[g->next++]);
-		/* --flush tries each planned mail once, due or not. */
-		rc = d->o->force ? spool_claim(d->sp, time(NULL), NULL, id,
-		    &err) : spool_claim_due(d->sp, time(NULL), id, &err);
-		if (rc == EX_NOINPUT)	/* another runner took it */
-			continue;
-		if (rc == EX_OK)
-			return load(w, id);
-		drain_fail(d, rc, err);
-		return 0;
-	}
-	return 0;
-}
-
 /* more - whether the session goes on after the attempt just made. */
 static int more(const struct worker *w)
 {
@@ -192,55 +171,118 @@ static int more(const struct worker *w)
 
 static void go(struct worker *w);
 
-/* done - classify the attempt of the mail in flight and queue its
- * record, with the claim of the next mail when the session goes on. */
-static void done(struct worker *w)
+/* start_ahead - the mail claimed ahead becomes the one sent. */
+static void start_ahead(struct worker *w)
+{
+	struct slot *c = w->cur;
+
+	attempt_adopt(&w->ahead, &msmtp_engine, &c->res);
+	c->body = w->ahead_body;
+	w->ahead_body = NULL;
+	w->has_ahead = 0;
+	deliver_report_init(&c->res.rep);
+	w->sending = 1;
+	go(w);
+}
+
+/*
+ * queue_step - queue what the session has for the spool: the record of
+ * the mail that ended, the claim of the next mail while none is ahead,
+ * or the claim ahead given back once the session stops; and start the
+ * mail ahead if the session is free to send it. 0: nothing to do.
+ */
+static int queue_step(struct worker *w)
 {
 	struct group *g = w->g;
 	struct drain *d = g->d;
+	struct spool_step *st = &w->step;
+	int start;
 
-	spool_body_close(w->body);
-	w->body = NULL;
-	w->rr = attempt_classify(&w->res, g->acc, &w->a);
-	w->a.bounce = g->acc->queue_bounce;
-	if (!attempt_reached(&w->res.rep))
-		group_down(g, w->a.now);
-	w->failures = w->res.state == MAIL_SENT ? 0 : w->failures + 1;
-	g->sent += w->res.state == MAIL_SENT;
-	memset(&w->step, 0, sizeof(w->step));
-	w->step.id = w->res.mail.id;
-	w->step.a = &w->a;
-	w->step.due = !d->o->force;
-	if (more(w) && g->next < g->ids.n)
-		snprintf(w->step.next, sizeof(w->step.next), "%s",
+	if (w->stepping)
+		return 1;
+	memset(st, 0, sizeof(*st));
+	st->due = !d->o->force;
+	st->reader = d->sp;
+	if (w->held) {
+		w->rec = w->cur;
+		w->cur = w->rec == &w->slots[0] ? &w->slots[1] : &w->slots[0];
+		w->held = 0;
+		st->id = w->rec->res.mail.id;
+		st->a = &w->rec->a;
+	}
+	start = w->has_ahead && more(w) && !w->sending;
+	if (w->has_ahead && !more(w))
+		st->unclaim = w->ahead.id;
+	if (more(w) && (start || !w->has_ahead) && g->next < g->ids.n)
+		snprintf(st->next, sizeof(st->next), "%s",
 		    g->ids.v[g->next++]);
-	w->next_pending = d->pending;
-	d->pending = w;
-	drain_commit_later(d);
+	if (st->id != NULL || st->unclaim != NULL || st->next[0] != '\0') {
+		w->stepping = 1;
+		w->next_pending = d->pending;
+		d->pending = w;
+		drain_commit_later(d);
+	}
+	if (start)
+		start_ahead(w);
+	return w->stepping || start;
 }
 
-/* committed - the record is in (rc EX_OK) or not: go on, or stop. */
+/* advance - the session's next move, after any event. */
+static void advance(struct worker *w)
+{
+	if (queue_step(w))
+		return;
+	if (!w->sending && !w->held && !w->has_ahead)
+		finish(w);
+}
+
+/* done - classify the attempt of the mail sent; its record follows. */
+static void done(struct worker *w)
+{
+	struct group *g = w->g;
+	struct slot *c = w->cur;
+
+	w->sending = 0;
+	spool_body_close(c->body);
+	c->body = NULL;
+	c->rr = attempt_classify(&c->res, g->acc, &c->a);
+	c->a.bounce = g->acc->queue_bounce;
+	if (!attempt_reached(&c->res.rep))
+		group_down(g, c->a.now);
+	w->failures = c->res.state == MAIL_SENT ? 0 : w->failures + 1;
+	g->sent += c->res.state == MAIL_SENT;
+	w->held = 1;
+	advance(w);
+}
+
+/* committed - the step is in (rc EX_OK) or not: go on, or stop. */
 static void committed(struct worker *w, int rc)
 {
 	struct drain *d = w->g->d;
+	struct slot *r = w->rec;
 
-	free(w->rr);
-	w->rr = NULL;
-	if (rc == EX_OK)
-		progress_attempt(&d->prog, w->g->acc, &w->res);
-	attempt_result_free(&w->res);
-	if (rc != EX_OK)
-		finish(w);
-	else if (w->step.next[0] == '\0')
-		next_mail(w);	/* none claimed: look further */
-	else if (load(w, w->step.next))
-		go(w);
-	else
-		finish(w);
+	w->stepping = 0;
+	if (w->step.id != NULL) {
+		if (rc == EX_OK)
+			progress_attempt(&d->prog, w->g->acc, &r->res);
+		free(r->rr);
+		r->rr = NULL;
+		attempt_result_free(&r->res);
+	}
+	if (w->step.unclaim != NULL) {
+		spool_mail_free(&w->ahead);
+		spool_body_close(w->ahead_body);
+		w->ahead_body = NULL;
+		w->has_ahead = 0;
+	}
+	if (rc == EX_OK && w->step.next[0] != '\0') {
+		w->ahead = w->step.mail;
+		w->ahead_body = w->step.body;
+		w->has_ahead = 1;
+	}
+	advance(w);
 }
 
-/* commit_work - the batch's transaction, in the thread pool: only the
- * writer connection and the batch are touched here. */
 /* must_sync - whether this batch's commit is fsynced: at least every
  * SPOOL_SYNC_MS, and whenever a session has no next mail (it may be the
  * pass's last commit for a long while: the daemon then sleeps). */
@@ -256,6 +298,8 @@ static int must_sync(const struct drain *d, uint64_t now)
 	return 0;
 }
 
+/* commit_work - the batch's transaction, in the thread pool: only the
+ * writer connection and the batch are touched here. */
 static void commit_work(uv_work_t *req)
 {
 	struct drain *d = req->data;
@@ -292,7 +336,7 @@ static void commit_done(uv_work_t *req, int status)
 	}
 	for (w = d->batch, i = 0; w != NULL; w = next, i++) {
 		next = w->next_pending;
-		memcpy(w->step.next, d->steps[i].next, sizeof(w->step.next));
+		w->step = d->steps[i];
 		committed(w, rc);
 	}
 	free(d->steps);
@@ -334,7 +378,7 @@ static void on_sent(struct smtp_session *s, const struct smtp_result *r,
 	struct worker *w = arg;
 
 	(void)s;
-	deliver_keep(&w->res.rep, r);
+	deliver_keep(&w->cur->res.rep, r);
 	if (r->outcome.cls != CLASS_OK)
 		disconnect(w);
 	done(w);
@@ -343,14 +387,15 @@ static void on_sent(struct smtp_session *s, const struct smtp_result *r,
 static void send_mail(struct worker *w)
 {
 	struct group *g = w->g;
+	struct slot *c = w->cur;
 
-	if (deliver_dsn_refused(&w->su, w->s, &w->res.rep)) {
+	if (deliver_dsn_refused(&w->su, w->s, &c->res.rep)) {
 		done(w);
 		return;
 	}
-	attempt_job(&w->res, g->acc, w->body, g->d->o->debug, &w->mjob);
-	deliver_mail_init(&w->mjob, &w->su, &w->mail);
-	smtp_session_send(w->s, &w->mail, on_sent, w);
+	attempt_job(&c->res, g->acc, c->body, g->d->o->debug, &c->mjob);
+	deliver_mail_init(&c->mjob, &w->su, &c->mail);
+	smtp_session_send(w->s, &c->mail, on_sent, w);
 }
 
 static void on_open(struct smtp_session *s, const struct smtp_result *r,
@@ -360,7 +405,7 @@ static void on_open(struct smtp_session *s, const struct smtp_result *r,
 
 	(void)s;
 	if (r->outcome.cls != CLASS_OK) {
-		deliver_keep(&w->res.rep, r);
+		deliver_keep(&w->cur->res.rep, r);
 		disconnect(w);
 		done(w);
 		return;
@@ -373,7 +418,7 @@ static void on_open(struct smtp_session *s, const struct smtp_result *r,
 /* connect - a new session for the mail in flight. */
 static void connect_session(struct worker *w)
 {
-	if (deliver_setup(&w->job, &w->su, &w->res.rep) != EX_OK) {
+	if (deliver_setup(&w->job, &w->su, &w->cur->res.rep) != EX_OK) {
 		deliver_setup_free(&w->su);
 		done(w);	/* passwordeval failed: held */
 		return;
@@ -391,14 +436,6 @@ static void go(struct worker *w)
 		send_mail(w);
 }
 
-static void next_mail(struct worker *w)
-{
-	if (more(w) && claim(w))
-		go(w);
-	else
-		finish(w);
-}
-
 void worker_start(struct group *g)
 {
 	struct worker *w = xcalloc(1, sizeof(*w));
@@ -407,7 +444,8 @@ void worker_start(struct group *g)
 	w->job.acc = g->acc;
 	w->job.debug = g->d->o->debug;
 	w->job.kind = DELIVER_KIND_MAIL;
+	w->cur = &w->slots[0];
 	g->sessions++;
 	g->d->workers++;
-	next_mail(w);
+	advance(w);
 }

@@ -196,6 +196,10 @@ def test_stops_after_three_failures_in_a_row(spool, server):
     assert all(m["state"] == "deferred" and m["attempts"] == 1
                for m in tried)
     assert sum(r.raw.count(b"MAIL FROM") for r in srv.sessions) == 3
+    # The mail claimed ahead of the third failure was given back unused.
+    untried = [m for m in spool.mails(with_data=False) if not m["tries"]]
+    assert {m["state"] for m in untried} == {"queued"}
+    assert not any(m["uncertain"] for m in untried)
 
 
 def test_success_resets_the_failure_count(spool, server):
@@ -377,10 +381,15 @@ def test_kill9_mid_flush_loses_nothing(spool, server):
     ids = {m["id"]: m["message_id"] for m in spool.mails(with_data=False)}
     kills = []
     for _ in range(5):
+        # The moment: once the server has taken a few more mails (a
+        # fixed delay would find the whole flush over).
+        target = len(transactions(srv)) + rng.randint(1, 30)
         pr = spool.popen(spool.queue_path, "msmtp-queue",
                          spool.argv("--flush"), stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.02, 0.15))
+        poll(lambda: len(transactions(srv)) >= target or
+             pr.poll() is not None, timeout=30, interval=0.001,
+             what="the flush to get going")
         pr.kill()
         pr.wait(10)
         rows = spool.mails(with_data=False)
