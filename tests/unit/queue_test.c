@@ -257,8 +257,15 @@ static void test_spool_waiting_each_and_claim_due(void)
 	step.a = &at;
 	step.due = 1;
 	snprintf(step.next, sizeof(step.next), "%s", b);
+	step.reader = sp;
 	CHECK_INT(spool_record_claim(sp, &step, 1, 2000, &err), EX_OK);
 	CHECK_STR(step.next, b);
+	/* ... and loaded, with its bytes. */
+	CHECK_STR(step.mail.id, b);
+	CHECK_INT(step.mail.rcpts.n, 2);
+	CHECK(step.body != NULL);
+	spool_mail_free(&step.mail);
+	spool_body_close(step.body);
 	CHECK_INT(spool_claim_due(sp, 2000, b, &err), EX_NOINPUT);
 	CHECK_INT(spool_claim_due(sp, 2000, a, &err), EX_NOINPUT);
 	/* The record stands when the next mail cannot be claimed. */
@@ -272,6 +279,40 @@ static void test_spool_waiting_each_and_claim_due(void)
 	CHECK_INT(spool_claim_due(sp, 2060, b, &err), EX_NOINPUT);
 	/* spool_claim() by id ignores the time (--flush). */
 	CHECK_INT(spool_claim(sp, 2060, NULL, b, &err), EX_OK);
+	free(err);
+	spool_close(sp);
+}
+
+/* A claim given back unused leaves the mail as it was, claimable. */
+static void test_spool_unclaim(void)
+{
+	char dir[64], a[SPOOL_ID_LEN + 1], buf[3 * 128 * 1024];
+	struct spool *sp = spool_in_tmp(dir, sizeof(dir));
+	struct spool_step step = { 0 };
+	struct spool_mail m;
+	char *err = NULL;
+	ssize_t n, total = 0;
+
+	enqueue_one(sp, sizeof(buf) - 5, 0, a);
+	step.reader = sp;
+	snprintf(step.next, sizeof(step.next), "%s", a);
+	CHECK_INT(spool_record_claim(sp, &step, 1, 1000, &err), EX_OK);
+	CHECK_STR(step.next, a);
+	/* Three chunks: the first prefetched, the others read later. */
+	while ((n = spool_body_read(step.body, buf, sizeof(buf), &err)) > 0)
+		total += n;
+	CHECK_INT(n, 0);
+	CHECK_INT(total, sizeof(buf) - 5);
+	spool_body_close(step.body);
+	spool_mail_free(&step.mail);
+	CHECK_INT(spool_claim_due(sp, 1000, a, &err), EX_NOINPUT);
+	memset(&step, 0, sizeof(step));
+	step.unclaim = a;
+	CHECK_INT(spool_record_claim(sp, &step, 1, 1000, &err), EX_OK);
+	CHECK_INT(spool_load(sp, a, &m, &err), EX_OK);
+	CHECK_INT(m.uncertain, 0);
+	spool_mail_free(&m);
+	CHECK_INT(spool_claim_due(sp, 1000, a, &err), EX_OK);
 	free(err);
 	spool_close(sp);
 }
@@ -304,5 +345,6 @@ UNIT_MAIN(
 	UNIT_CASE(test_spool_claim_and_record),
 	UNIT_CASE(test_spool_dead_owner_is_uncertain),
 	UNIT_CASE(test_spool_waiting_each_and_claim_due),
+	UNIT_CASE(test_spool_unclaim),
 	UNIT_CASE(test_spool_refuses_foreign_database)
 )
