@@ -208,8 +208,8 @@ static int claim_next(struct spool *sp, struct spool_step *st, time_t now,
 	if (rc == EX_OK)
 		rc = spool_load(sp, st->next, &st->mail, errstr);
 	if (rc == EX_OK)
-		rc = spool_body_prefetch(sp, st->reader, st->next, &st->body,
-		    errstr);
+		rc = spool_body_prefetch(sp, st->reader, st->next,
+		    st->mail.size, &st->body, errstr);
 	return rc;
 }
 

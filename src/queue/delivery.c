@@ -170,7 +170,7 @@ static int next_chunk(struct spool_body *b, char **errstr)
 }
 
 int spool_body_prefetch(struct spool *sp, struct spool *reader,
-    const char *id, struct spool_body **out, char **errstr)
+    const char *id, long long size, struct spool_body **out, char **errstr)
 {
 	struct spool_body *b;
 	int rc;
@@ -181,6 +181,10 @@ int spool_body_prefetch(struct spool *sp, struct spool *reader,
 		spool_body_close(b);
 		return rc;
 	}
+	/* A mail in one chunk never touches reader: the loop's connection
+	 * would have to start a read transaction, and could wait for the
+	 * writer's commit in progress. */
+	b->done = (long long)b->len >= size;
 	b->sp = reader;
 	*out = b;
 	return EX_OK;

@@ -131,11 +131,13 @@ void spool_mail_free(struct spool_mail *m);
 /* The mail's bytes, read in order; spool_body_read fits smtp_read_fn. */
 int spool_body_open(struct spool *sp, const char *id,
     struct spool_body **out, char **errstr);
-/* spool_body_prefetch - spool_body_open() whose first chunk (most mails
- * whole) is read now on sp, the rest later on reader: a runner reads a
- * claimed mail on the connection, and in the thread, that claimed it. */
+/* spool_body_prefetch - spool_body_open() of a mail of size bytes
+ * whose first chunk (most mails whole) is read now on sp, the rest later
+ * on reader: a runner reads a claimed mail on the connection, and in the
+ * thread, that claimed it. */
 int spool_body_prefetch(struct spool *sp, struct spool *reader,
-    const char *id, struct spool_body **out, char **errstr);
+    const char *id, long long size, struct spool_body **out,
+    char **errstr);
 ssize_t spool_body_read(void *body, char *buf, size_t len, char **errstr);
 void spool_body_close(struct spool_body *b);
 

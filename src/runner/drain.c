@@ -240,13 +240,18 @@ void group_down(struct group *g, time_t now)
 }
 
 /* drop_sent_bytes - at the end of a pass, the bytes of the mails it
- * sent (see spool_drop_sent_bytes()); no commit is in flight now. */
+ * sent (see spool_drop_sent_bytes()), fsynced: this makes the pass's
+ * last records durable too. No commit is in flight now. */
 static void drop_sent_bytes(struct drain *d)
 {
+	struct spool *sp = d->wsp != NULL ? d->wsp : d->sp;
 	char *err = NULL;
 	int rc;
 
-	rc = spool_drop_sent_bytes(d->wsp != NULL ? d->wsp : d->sp, &err);
+	spool_set_durable(sp, 1);
+	rc = spool_drop_sent_bytes(sp, &err);
+	if (d->wsp != NULL)
+		spool_set_durable(sp, 0);
 	if (rc != EX_OK)
 		drain_fail(d, rc, err);
 }
@@ -285,6 +290,8 @@ void drain_free(struct drain *d)
 	struct breaker *b, *next;
 
 	free_groups(d);
+	free(d->queued);
+	d->queued = NULL;
 	spool_close(d->wsp);
 	d->wsp = NULL;
 	for (b = d->breakers; b != NULL; b = next) {

@@ -14,15 +14,13 @@
  *
  * The sessions' spool writes are committed together (group commit),
  * each batch in libuv's thread pool on a second connection while the
- * loop goes on with the other sessions; what ends meanwhile makes up
- * the next batch:
- * a session whose transaction has ended queues its record and the claim
- * of its next mail (drain_commit_later()), and once per turn of the loop
- * -- after every reply that arrived at the same moment has been handled
- * -- worker_commit() writes all of them in one transaction, one fsync
- * for as many mails as there are sessions, instead of two per mail.
- * Each record is committed before its session sends anything more, so
- * an outcome is never lost because another mail went on.
+ * loop goes on with the sessions; what is queued meanwhile makes up the
+ * next batch. A session queues the record of each attempt as soon as it
+ * ends, and keeps a few mails claimed (and loaded, by the same commits)
+ * ahead of the one it sends, so it seldom waits for the spool while
+ * there is mail to send. A batch is fsynced at least every
+ * SPOOL_SYNC_MS, and the pass's last write (dropping the sent mails'
+ * bytes) always is.
  *
  * When the last session of a pass has ended, on_idle runs (from within
  * drain_plan() itself when the pass had nothing to do). drain_stop()
@@ -42,6 +40,7 @@
 
 struct drain;
 struct worker;
+struct commit_job;
 
 /* The mails of one account snapshot, and the sessions that carry them. */
 struct group {
@@ -77,17 +76,21 @@ struct drain {
 	struct breaker		*breakers;
 	struct progress		 prog;
 	size_t			 workers;	/* alive, all groups */
-	struct worker		*pending;	/* waiting for the commit */
+	/* Spool steps (records, claims, claims given back) wait in queued
+	 * for the next commit; the commit in progress runs in libuv's
+	 * thread pool on its own connection (wsp; NULL: commits run on the
+	 * loop, on sp), so that its fsync does not stop the sessions. */
+	struct commit_job	*queued;
+	size_t			 nqueued, queued_cap;
 	uv_idle_t		 commit;	/* runs worker_commit() */
-	/* The commit in progress, in libuv's thread pool on its own
-	 * connection (wsp; NULL: commits run on the loop, on sp), so that
-	 * its fsync does not stop the other sessions. */
 	struct spool		*wsp;
 	uv_work_t		 work;
 	int			 committing;
-	struct worker		*batch;		/* its sessions */
+	struct commit_job	*batch;
 	struct spool_step	*steps;
 	size_t			 nsteps;
+	int			 batch_durable;
+	uint64_t		 batch_ms;
 	int			 batch_rc;
 	char			*batch_err;
 	uint64_t		 synced_ms;	/* the last fsynced commit */
@@ -128,8 +131,7 @@ void group_worker_ended(struct group *g);
  * one after another, until none is left, the drain stops, the server is
  * down, or 3 transactions in a row failed. */
 void worker_start(struct group *g);
-/* worker_commit - commit what d->pending's sessions queued, then let
- * each go on. */
+/* worker_commit - commit what the sessions queued, then let each go on. */
 void worker_commit(struct drain *d);
 
 #endif

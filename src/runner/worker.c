@@ -3,23 +3,13 @@
  * and record the group's mails one after another; see drain.h.
  *
  * The session overlaps each mail with the bookkeeping around it: the
- * next mail is claimed and loaded (in the commit of the record before)
- * while the current one is sent, and the current one's record commits
- * while the next is sent. So a session holds at most three mails: one
- * being recorded (rec), one being sent (cur), one claimed ahead; and at
- * most one step (record, claim, or claim given back) is committing, so
- * a mail that ends before its predecessor's record is in waits (held).
- * The window in which a crash can send a mail twice is unchanged: from
- * the server's reply to the commit of that mail's own record. A claim
- * ahead that the session does not use (it stops) is given back.
- *
- * Every attempt is recorded against a claimed mail, the failures to
- * connect or log in too: the mail is claimed before the session is
- * opened, so the open's failure is that mail's attempt (classified as
- * attempt.c says, like the front end's), and a server that cannot be
- * reached at all trips the group's circuit breaker. After any failed
- * result the engine has closed the connection; the next mail opens a
- * new session, until 3 transactions in a row have failed.
+ * next AHEAD mails are claimed and loaded (by the commits of earlier
+ * records) while the current one is sent, and each mail's record is
+ * queued for the next commit as soon as its attempt ends, so the
+ * session goes on at once. The window in which a crash can send a mail
+ * twice is unchanged: from the server's reply to the commit of that
+ * mail's own record. Claims ahead that the session does not use (it
+ * stops) are given back.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,10 +22,17 @@
 #include "util/xalloc.h"
 
 #define MAX_FAILURES	3
+/* Mails claimed ahead of the one sent. A claim waits for the commit in
+ * progress and then its own, two batch times, which over loopback span
+ * several mails; with 2 a session waited for its next mail one time in
+ * two. The price: a runner killed -9 leaves up to AHEAD claimed mails
+ * per session that it never sent, which the next runner cannot tell
+ * from sent ones and treats as uncertain (resent once, or held). */
+#define AHEAD		8
 
 extern const struct engine_api msmtp_engine;
 
-/* One mail of the session: being sent, or its record being committed. */
+/* One attempt: being sent, then in the commit of its record. */
 struct slot {
 	struct attempt_result	  res;
 	struct spool_body	 *body;
@@ -45,24 +42,31 @@ struct slot {
 	struct spool_rcpt_result *rr;
 };
 
+/* A mail claimed and loaded, not yet sent. */
+struct ready {
+	struct spool_mail	 mail;
+	struct spool_body	*body;
+};
+
 struct worker {
 	struct group		*g;
 	struct smtp_session	*s;		/* NULL: not connected */
 	struct deliver_job	 job;		/* the session's account */
 	struct deliver_setup	 su;
 	int			 failures;	/* failed in a row */
-	struct slot		 slots[2];
-	struct slot		*cur;		/* being sent, or held */
-	struct slot		*rec;		/* in the step's record */
-	int			 sending;
-	int			 held;		/* cur ended; its record waits
-						   for the step to be free */
-	struct spool_mail	 ahead;		/* claimed and loaded */
-	struct spool_body	*ahead_body;
-	int			 has_ahead;
-	struct spool_step	 step;		/* queued or committing */
-	int			 stepping;
-	struct worker		*next_pending;
+	struct slot		*cur;		/* being sent; NULL: none */
+	struct ready		 ahead[AHEAD];	/* oldest first */
+	size_t			 nahead;
+	int			 claims;	/* claims not yet committed */
+	int			 outstanding;	/* steps not yet committed */
+};
+
+/* One queued spool step, as the runner sees it. */
+struct commit_job {
+	struct worker		*w;
+	struct slot		*rec;		/* record this attempt */
+	struct ready		 given_back;	/* unclaim this mail */
+	char			 next[SPOOL_ID_LEN + 1]; /* claim this */
 };
 
 static void advance(struct worker *w);
@@ -169,80 +173,100 @@ static int more(const struct worker *w)
 	    w->failures < MAX_FAILURES;
 }
 
+static void ready_free(struct ready *r)
+{
+	spool_mail_free(&r->mail);
+	spool_body_close(r->body);
+	r->body = NULL;
+}
+
+static void slot_free(struct slot *c)
+{
+	spool_body_close(c->body);
+	free(c->rr);
+	attempt_result_free(&c->res);
+	free(c);
+}
+
+/* pop_ahead - the oldest mail claimed ahead, taken off the list. */
+static struct ready pop_ahead(struct worker *w)
+{
+	struct ready r = w->ahead[0];
+
+	w->nahead--;
+	memmove(&w->ahead[0], &w->ahead[1], w->nahead * sizeof(w->ahead[0]));
+	return r;
+}
+
+/* queue_job - a step for the next commit; see drain.h. */
+static struct commit_job *queue_job(struct worker *w)
+{
+	struct drain *d = w->g->d;
+	struct commit_job *j;
+
+	if (d->nqueued == d->queued_cap) {
+		d->queued_cap = d->queued_cap ? 2 * d->queued_cap : 16;
+		d->queued = xreallocarray(d->queued, d->queued_cap,
+		    sizeof(*d->queued));
+	}
+	j = &d->queued[d->nqueued++];
+	memset(j, 0, sizeof(*j));
+	j->w = w;
+	w->outstanding++;
+	drain_commit_later(d);
+	return j;
+}
+
 static void go(struct worker *w);
 
-/* start_ahead - the mail claimed ahead becomes the one sent. */
-static void start_ahead(struct worker *w)
+/* start_next - send the oldest mail claimed ahead. */
+static void start_next(struct worker *w)
 {
-	struct slot *c = w->cur;
+	struct ready r = pop_ahead(w);
+	struct slot *c = xcalloc(1, sizeof(*c));
 
-	attempt_adopt(&w->ahead, &msmtp_engine, &c->res);
-	c->body = w->ahead_body;
-	w->ahead_body = NULL;
-	w->has_ahead = 0;
+	attempt_adopt(&r.mail, &msmtp_engine, &c->res);
+	c->body = r.body;
 	deliver_report_init(&c->res.rep);
-	w->sending = 1;
+	w->cur = c;
 	go(w);
 }
 
 /*
- * queue_step - queue what the session has for the spool: the record of
- * the mail that ended, the claim of the next mail while none is ahead,
- * or the claim ahead given back once the session stops; and start the
- * mail ahead if the session is free to send it. 0: nothing to do.
+ * advance - the session's next move, after any event: send the next
+ * mail if free to; keep AHEAD mails claimed while it goes on, or give
+ * them back once it stops; finish when nothing is left in hand.
  */
-static int queue_step(struct worker *w)
-{
-	struct group *g = w->g;
-	struct drain *d = g->d;
-	struct spool_step *st = &w->step;
-	int start;
-
-	if (w->stepping)
-		return 1;
-	memset(st, 0, sizeof(*st));
-	st->due = !d->o->force;
-	st->reader = d->sp;
-	if (w->held) {
-		w->rec = w->cur;
-		w->cur = w->rec == &w->slots[0] ? &w->slots[1] : &w->slots[0];
-		w->held = 0;
-		st->id = w->rec->res.mail.id;
-		st->a = &w->rec->a;
-	}
-	start = w->has_ahead && more(w) && !w->sending;
-	if (w->has_ahead && !more(w))
-		st->unclaim = w->ahead.id;
-	if (more(w) && (start || !w->has_ahead) && g->next < g->ids.n)
-		snprintf(st->next, sizeof(st->next), "%s",
-		    g->ids.v[g->next++]);
-	if (st->id != NULL || st->unclaim != NULL || st->next[0] != '\0') {
-		w->stepping = 1;
-		w->next_pending = d->pending;
-		d->pending = w;
-		drain_commit_later(d);
-	}
-	if (start)
-		start_ahead(w);
-	return w->stepping || start;
-}
-
-/* advance - the session's next move, after any event. */
 static void advance(struct worker *w)
 {
-	if (queue_step(w))
-		return;
-	if (!w->sending && !w->held && !w->has_ahead)
+	struct group *g = w->g;
+	struct commit_job *j;
+
+	if (w->cur == NULL && w->nahead > 0 && more(w))
+		start_next(w);
+	if (more(w)) {
+		while (w->nahead + (size_t)w->claims < AHEAD &&
+		    g->next < g->ids.n) {
+			j = queue_job(w);
+			snprintf(j->next, sizeof(j->next), "%s",
+			    g->ids.v[g->next++]);
+			w->claims++;
+		}
+	} else {
+		while (w->nahead > 0)
+			queue_job(w)->given_back = pop_ahead(w);
+	}
+	if (w->cur == NULL && w->nahead == 0 && w->outstanding == 0)
 		finish(w);
 }
 
-/* done - classify the attempt of the mail sent; its record follows. */
+/* done - classify the attempt of the mail sent and queue its record. */
 static void done(struct worker *w)
 {
 	struct group *g = w->g;
 	struct slot *c = w->cur;
 
-	w->sending = 0;
+	w->cur = NULL;
 	spool_body_close(c->body);
 	c->body = NULL;
 	c->rr = attempt_classify(&c->res, g->acc, &c->a);
@@ -251,51 +275,31 @@ static void done(struct worker *w)
 		group_down(g, c->a.now);
 	w->failures = c->res.state == MAIL_SENT ? 0 : w->failures + 1;
 	g->sent += c->res.state == MAIL_SENT;
-	w->held = 1;
+	queue_job(w)->rec = c;
 	advance(w);
 }
 
-/* committed - the step is in (rc EX_OK) or not: go on, or stop. */
-static void committed(struct worker *w, int rc)
+/* committed - one step of the batch is in (rc EX_OK) or not. */
+static void committed(struct commit_job *j, struct spool_step *st, int rc)
 {
+	struct worker *w = j->w;
 	struct drain *d = w->g->d;
-	struct slot *r = w->rec;
 
-	w->stepping = 0;
-	if (w->step.id != NULL) {
+	w->outstanding--;
+	if (j->rec != NULL) {
 		if (rc == EX_OK)
-			progress_attempt(&d->prog, w->g->acc, &r->res);
-		free(r->rr);
-		r->rr = NULL;
-		attempt_result_free(&r->res);
+			progress_attempt(&d->prog, w->g->acc, &j->rec->res);
+		slot_free(j->rec);
 	}
-	if (w->step.unclaim != NULL) {
-		spool_mail_free(&w->ahead);
-		spool_body_close(w->ahead_body);
-		w->ahead_body = NULL;
-		w->has_ahead = 0;
-	}
-	if (rc == EX_OK && w->step.next[0] != '\0') {
-		w->ahead = w->step.mail;
-		w->ahead_body = w->step.body;
-		w->has_ahead = 1;
+	ready_free(&j->given_back);
+	if (j->next[0] != '\0') {
+		w->claims--;
+		if (rc == EX_OK && st->next[0] != '\0') {
+			w->ahead[w->nahead].mail = st->mail;
+			w->ahead[w->nahead++].body = st->body;
+		}
 	}
 	advance(w);
-}
-
-/* must_sync - whether this batch's commit is fsynced: at least every
- * SPOOL_SYNC_MS, and whenever a session has no next mail (it may be the
- * pass's last commit for a long while: the daemon then sleeps). */
-static int must_sync(const struct drain *d, uint64_t now)
-{
-	size_t i;
-
-	if (now - d->synced_ms >= SPOOL_SYNC_MS)
-		return 1;
-	for (i = 0; i < d->nsteps; i++)
-		if (d->steps[i].next[0] == '\0')
-			return 1;
-	return 0;
 }
 
 /* commit_work - the batch's transaction, in the thread pool: only the
@@ -303,27 +307,26 @@ static int must_sync(const struct drain *d, uint64_t now)
 static void commit_work(uv_work_t *req)
 {
 	struct drain *d = req->data;
-	uint64_t now = uv_hrtime() / 1000000;
-	int durable = must_sync(d, now);
 
-	if (durable)
+	if (d->batch_durable)
 		spool_set_durable(d->wsp, 1);
 	d->batch_rc = spool_record_claim(d->wsp, d->steps, d->nsteps,
 	    time(NULL), &d->batch_err);
-	if (durable) {
+	if (d->batch_durable) {
 		spool_set_durable(d->wsp, 0);
 		if (d->batch_rc == EX_OK)
-			d->synced_ms = now;
+			d->synced_ms = d->batch_ms;
 	}
 }
 
 /* commit_done - back on the loop: each session of the batch goes on,
- * and what ended meanwhile is committed next. */
+ * and what was queued meanwhile is committed next. */
 static void commit_done(uv_work_t *req, int status)
 {
 	struct drain *d = req->data;
-	struct worker *w, *next;
-	size_t i;
+	struct commit_job *batch = d->batch;
+	struct spool_step *steps = d->steps;
+	size_t i, n = d->nsteps;
 	int rc = d->batch_rc;
 
 	if (status != 0 && rc == EX_OK) {
@@ -334,34 +337,50 @@ static void commit_done(uv_work_t *req, int status)
 		drain_fail(d, rc, d->batch_err);
 		d->batch_err = NULL;
 	}
-	for (w = d->batch, i = 0; w != NULL; w = next, i++) {
-		next = w->next_pending;
-		w->step = d->steps[i];
-		committed(w, rc);
-	}
-	free(d->steps);
-	d->steps = NULL;
 	d->batch = NULL;
+	d->steps = NULL;
 	d->committing = 0;
-	if (d->pending != NULL)
+	for (i = 0; i < n; i++)
+		committed(&batch[i], &steps[i], rc);
+	free(batch);
+	free(steps);
+	if (d->nqueued > 0)
 		drain_commit_later(d);
+}
+
+/* batch_steps - the spool's view of the batch's jobs. */
+static struct spool_step *batch_steps(struct drain *d)
+{
+	struct spool_step *steps = xcalloc(d->nsteps, sizeof(*steps));
+	struct commit_job *j;
+	size_t i;
+
+	for (i = 0; i < d->nsteps; i++) {
+		j = &d->batch[i];
+		if (j->rec != NULL) {
+			steps[i].id = j->rec->res.mail.id;
+			steps[i].a = &j->rec->a;
+		}
+		if (j->given_back.mail.id[0] != '\0')
+			steps[i].unclaim = j->given_back.mail.id;
+		memcpy(steps[i].next, j->next, sizeof(steps[i].next));
+		steps[i].due = !d->o->force;
+		steps[i].reader = d->sp;
+	}
+	return steps;
 }
 
 void worker_commit(struct drain *d)
 {
-	struct worker *w;
-	size_t i;
-
-	if (d->committing || d->pending == NULL)
+	if (d->committing || d->nqueued == 0)
 		return;		/* commit_done() comes back for these */
-	d->batch = d->pending;
-	d->pending = NULL;
-	d->nsteps = 0;
-	for (w = d->batch; w != NULL; w = w->next_pending)
-		d->nsteps++;
-	d->steps = xcalloc(d->nsteps, sizeof(*d->steps));
-	for (w = d->batch, i = 0; w != NULL; w = w->next_pending)
-		d->steps[i++] = w->step;
+	d->batch = d->queued;
+	d->nsteps = d->nqueued;
+	d->queued = NULL;
+	d->nqueued = d->queued_cap = 0;
+	d->steps = batch_steps(d);
+	d->batch_ms = uv_now(d->loop);
+	d->batch_durable = d->batch_ms - d->synced_ms >= SPOOL_SYNC_MS;
 	d->committing = 1;
 	d->batch_err = NULL;
 	if (d->wsp == NULL || uv_queue_work(d->loop, &d->work, commit_work,
@@ -444,7 +463,6 @@ void worker_start(struct group *g)
 	w->job.acc = g->acc;
 	w->job.debug = g->d->o->debug;
 	w->job.kind = DELIVER_KIND_MAIL;
-	w->cur = &w->slots[0];
 	g->sessions++;
 	g->d->workers++;
 	advance(w);
