@@ -1,24 +1,26 @@
 #!/usr/bin/python3
 """Flush speed of msmtp-queue, against the machine's loopback limit.
 
-Spools --mails (default 2,000) mails of --size bytes of body (default
+Spools --mails (default 10,000) mails of --size bytes of body (default
 2 KB) with `msmtp -odq`, once, then for each session count of --sessions
 (queue_max_connections) times `msmtp-queue --flush` of a copy of that
 spool to Postfix's smtp-sink on 127.0.0.1, and Postfix's smtp-source -d
 (several mails per connection) sending as many mails of the same size
 over as many sessions: the ceiling. Prints mails/s and the ratio.
 
-Then Debian's msmtpq (--msmtpq-mails, default 50): mails queued while
-the server is away, flushed with its `msmtp-queue -r` through Debian's
-msmtp.
+Then `msmtp-queue --list` over --list-mails (default 100,000) queued
+mails (target under 1 s), the peak RSS of flushing one --big-mb
+(default 100) MB mail (target under 16 MB), and Debian's msmtpq
+(--msmtpq-mails, default 50): mails queued while the server is away,
+flushed with its `msmtp-queue -r` through Debian's msmtp.
 
-    bench/flush.py [--mails 2000] [--size 2048] [--sessions 1,2,4]
+    bench/flush.py [--mails 10000] [--size 2048] [--sessions 1,4]
                    [--build build] [--time-limit 300] [--msmtpq-mails 50]
+                   [--list-mails 100000] [--big-mb 100]
 """
 
 import argparse
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -27,7 +29,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import REPO, Deadline, Sink, postfix_root, spawn_timed  # noqa
+from benchlib import (REPO, Deadline, Sink, postfix_root,  # noqa: E402
+                      spawn_peak_rss, spawn_timed)
+from enqueue import FILL_SQL  # noqa: E402
 from smtp_source_limit import run_source  # noqa: E402
 
 RC = """\
@@ -55,9 +59,13 @@ def spool_mails(msmtp, rc, qf, env, mails, size, deadline):
 
 
 def copy_spool(template, dest, sessions):
-    """A copy of the spooled mails whose snapshots ask for sessions."""
-    shutil.copy(template, dest)
-    con = sqlite3.connect(dest)
+    """A copy of the spooled mails whose snapshots ask for sessions.
+    SQLite's backup, not a file copy: the last enqueues may still be in
+    the template's WAL."""
+    src, con = sqlite3.connect(template), sqlite3.connect(dest)
+    src.backup(con)
+    src.close()
+    os.chmod(dest, 0o600)
     con.execute("UPDATE mail SET settings = replace(settings, "
                 "'queue_max_connections \"1\"', "
                 "'queue_max_connections \"%d\"')" % sessions)
@@ -77,6 +85,52 @@ def flush(queue, rc, qf, env, timeout):
     if left:
         sys.exit(f"bench: {left} mails not sent")
     return r
+
+
+def list_seconds(msmtp, queue, rc, tmp, env, fill, deadline):
+    """Wall time of `msmtp-queue --list` (best of 3) over fill mails
+    (one spooled, the rest copied from it with SQL, as bench/enqueue.py
+    does)."""
+    qf = tmp / "list.db"
+    spool_mails(msmtp, rc, str(qf), env, 1, 2048, deadline)
+    subprocess.run(["sqlite3", str(qf)], input=FILL_SQL.format(n=fill - 1),
+                   text=True, check=True, capture_output=True,
+                   timeout=deadline.left())
+    best = None
+    for _ in range(3):
+        r = spawn_timed([queue, "-C", rc, "--queue-file", str(qf),
+                         "--list"], os.open(os.devnull, os.O_RDONLY), env,
+                        deadline.left())
+        if r.status not in (0, 75 << 8):
+            sys.exit(f"bench: msmtp-queue --list failed: {r.describe()}")
+        best = r.wall if best is None else min(best, r.wall)
+    qf.unlink()
+    return best
+
+
+def big_flush_rss(msmtp, queue, rc, tmp, env, mb, deadline):
+    """Peak RSS (KiB) of flushing one mail of mb MB."""
+    qf, mail = tmp / "big.db", tmp / "big.eml"
+    line = b"x" * 75 + b"\n"
+    with open(mail, "wb") as f:
+        f.write(b"From: bench@example.org\nTo: sink@example.net\n"
+                b"Subject: big\n\n")
+        for _ in range(mb * 1000 * 1000 // len(line)):
+            f.write(line)
+    with open(mail, "rb") as f:
+        p = subprocess.run([msmtp, "-C", rc, "--queue-file", str(qf),
+                            "-odq", "sink@example.net"], stdin=f, env=env,
+                           capture_output=True, timeout=deadline.left())
+    if p.returncode != 0:
+        sys.exit(f"bench: msmtp -odq failed: {p.stderr.decode()}")
+    mail.unlink()
+    r, kb = spawn_peak_rss([queue, "-C", rc, "--queue-file", str(qf),
+                            "--flush"], os.open(os.devnull, os.O_RDONLY),
+                           env, deadline.left(), tmp)
+    if not r.ok:
+        sys.exit(f"bench: msmtp-queue --flush failed: {r.describe()}")
+    qf.unlink()
+    return kb
 
 
 MSMTPQ = "/usr/libexec/msmtp/msmtpq/msmtpq"
@@ -126,11 +180,13 @@ def msmtpq_rate(tmp, sink_port, mails, size, deadline):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--mails", type=int, default=2000)
+    ap.add_argument("--mails", type=int, default=10000)
     ap.add_argument("--size", type=int, default=2048)
-    ap.add_argument("--sessions", default="1,2,4")
+    ap.add_argument("--sessions", default="1,4")
     ap.add_argument("--build", default=str(REPO / "build"))
     ap.add_argument("--time-limit", type=float, default=300)
+    ap.add_argument("--list-mails", type=int, default=100000)
+    ap.add_argument("--big-mb", type=int, default=100)
     ap.add_argument("--msmtpq-mails", type=int, default=50,
                     help="mails for Debian's msmtpq flush (0: skip)")
     a = ap.parse_args()
@@ -155,7 +211,7 @@ def main():
               f"in {time.perf_counter() - t0:.1f}s")
         print(f"{'sessions':>8} {'flush s':>8} {'mails/s':>8} "
               f"{'limit/s':>8} {'ratio':>6} {'cpu s':>6}")
-        rates = {}
+        rates, limits = {}, {}
         for sessions in [int(s) for s in a.sessions.split(",")]:
             deadline.check("flushing")
             qf = tmp / f"flush{sessions}.db"
@@ -168,6 +224,22 @@ def main():
                   f"{rate / limit:6.0%} {r.utime + r.stime:6.2f}",
                   flush=True)
             rates[sessions] = rate
+            limits[sessions] = limit
+        for sessions, rate in rates.items():
+            print(f"target >= 60% of the limit at {sessions} session(s): "
+                  f"{'met' if rate >= 0.6 * limits[sessions] else 'NOT met'}")
+        if a.list_mails > 0:
+            t = list_seconds(msmtp, queue, str(rc), tmp, env, a.list_mails,
+                             deadline)
+            print(f"--list of {a.list_mails} queued mails: {t:.2f} s "
+                  f"(target < 1 s: {'met' if t < 1 else 'NOT met'})")
+        if a.big_mb > 0:
+            kb = big_flush_rss(msmtp, queue, str(rc), tmp, env, a.big_mb,
+                               deadline)
+            print(f"flush of a {a.big_mb} MB mail: peak RSS "
+                  f"{kb / 1024:.1f} MB (target < 16 MB: "
+                  f"{'met' if kb < 16 * 1024 else 'NOT met'})"
+                  if kb else "flush of a big mail: peak RSS unknown")
         if a.msmtpq_mails > 0:
             q = msmtpq_rate(tmp, sink.port, a.msmtpq_mails, a.size,
                             deadline)
