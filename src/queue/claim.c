@@ -46,9 +46,9 @@ static int release_dead(struct spool *sp, char **errstr)
 	if (sel == NULL)
 		return rc;
 	upd = spool_cached(sp, "UPDATE mail SET state = 'uncertain', "
-	    "uncertain = 1, lease_owner = NULL, lease_from = NULL, reason = 'the process delivering it "
-	    "stopped; it may have reached the server' WHERE id = ?", &rc,
-	    errstr);
+	    "uncertain = 1, lease_owner = NULL, lease_from = NULL, "
+	    "reason = 'the process delivering it stopped; it may have "
+	    "reached the server' WHERE id = ?", &rc, errstr);
 	while (upd != NULL && (err = sqlite3_step(sel)) == SQLITE_ROW) {
 		owner = spool_text(sel, 1);
 		if (owner == NULL || !owner_alive(sp, owner)) {
@@ -112,8 +112,8 @@ static int lease(struct spool *sp, const char *id, char **errstr)
 	int rc = EX_OK, err;
 
 	st = spool_cached(sp, "UPDATE mail SET state = 'inflight', "
-	    "lease_from = state, lease_owner = ?, reason = CASE WHEN state = 'uncertain' THEN "
-	    "reason END WHERE id = ?", &rc, errstr);
+	    "lease_from = state, lease_owner = ?, reason = CASE WHEN "
+	    "state = 'uncertain' THEN reason END WHERE id = ?", &rc, errstr);
 	if (st == NULL)
 		return rc;
 	sqlite3_bind_text(st, 1, owner, -1, SQLITE_TRANSIENT);

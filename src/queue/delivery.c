@@ -271,8 +271,9 @@ static int record_mail(struct spool *sp, const char *id,
 	    "first_attempt = coalesce(first_attempt, "
 	    "  CASE WHEN ?2 THEN ?4 END), last_attempt = ?4, "
 	    "last_code = ?5, last_enh = ?6, last_text = ?7, last_class = ?8, "
-	    "reason = ?9, queued_as = ?10, lease_owner = NULL, lease_from = NULL, "
-	    "lease_expiry = NULL, uncertain = uncertain OR ?12 "
+	    "reason = ?9, queued_as = ?10, lease_owner = NULL, "
+	    "lease_from = NULL, lease_expiry = NULL, "
+	    "uncertain = uncertain OR ?12 "
 	    "WHERE id = ?11", &rc, errstr);
 	if (st == NULL)
 		return rc;

@@ -89,8 +89,8 @@ struct drain {
 	struct commit_job	*batch;
 	struct spool_step	*steps;
 	size_t			 nsteps;
-	int			 batch_durable;
-	uint64_t		 batch_ms;
+	int			 batch_durable;	/* fsync this commit */
+	uint64_t		 batch_ms;	/* uv_now() when it began */
 	int			 batch_rc;
 	char			*batch_err;
 	uint64_t		 synced_ms;	/* the last fsynced commit */
