@@ -41,10 +41,12 @@ static int release_dead(struct spool *sp, char **errstr)
 	int rc = EX_OK, err;
 	char *owner;
 
+	/* Our own leases are skipped in SQL: a runner holds many. */
 	sel = spool_cached(sp, "SELECT id, lease_owner FROM mail WHERE "
-	    "state = 'inflight'", &rc, errstr);
+	    "state = 'inflight' AND lease_owner IS NOT ?", &rc, errstr);
 	if (sel == NULL)
 		return rc;
+	sqlite3_bind_text(sel, 1, spool_my_owner(sp), -1, SQLITE_TRANSIENT);
 	upd = spool_cached(sp, "UPDATE mail SET state = 'uncertain', "
 	    "uncertain = 1, lease_owner = NULL, lease_from = NULL, "
 	    "reason = 'the process delivering it stopped; it may have "
@@ -124,15 +126,14 @@ static int lease(struct spool *sp, const char *id, char **errstr)
 	return rc;
 }
 
-/* claim_in - the claim, inside the caller's transaction. */
+/* claim_in - the claim, inside the caller's transaction, which has taken
+ * back the mails of dead owners (release_dead) first. */
 static int claim_in(struct spool *sp, time_t now, const char *account,
     int due, char id[SPOOL_ID_LEN + 1], char **errstr)
 {
 	int rc;
 
-	rc = release_dead(sp, errstr);
-	if (rc == EX_OK)
-		rc = pick(sp, now, account, due, id, errstr);
+	rc = pick(sp, now, account, due, id, errstr);
 	if (rc == EX_OK)
 		rc = lease(sp, id, errstr);
 	return rc;
@@ -145,6 +146,8 @@ static int claim(struct spool *sp, time_t now, const char *account, int due,
 	int rc;
 
 	rc = spool_exec_cached(sp, "BEGIN IMMEDIATE", errstr);
+	if (rc == EX_OK)
+		rc = release_dead(sp, errstr);
 	if (rc == EX_OK)
 		rc = claim_in(sp, now, account, due, id, errstr);
 	if (rc == EX_OK)
@@ -222,6 +225,16 @@ static void step_unload(struct spool_step *st)
 	st->next[0] = '\0';
 }
 
+static int claims_any(const struct spool_step *steps, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (steps[i].next[0] != '\0')
+			return 1;
+	return 0;
+}
+
 int spool_record_claim(struct spool *sp, struct spool_step *steps,
     size_t n, time_t now, char **errstr)
 {
@@ -241,6 +254,10 @@ int spool_record_claim(struct spool *sp, struct spool_step *steps,
 	for (i = 0; rc == EX_OK && i < n; i++)
 		if (steps[i].unclaim != NULL)
 			rc = unclaim(sp, steps[i].unclaim, errstr);
+	/* Once per batch, not per claim: the scan reads every mail in
+	 * flight, and the sessions keep many claimed ahead. */
+	if (rc == EX_OK && claims_any(steps, n))
+		rc = release_dead(sp, errstr);
 	for (i = 0; rc == EX_OK && i < n; i++)
 		rc = claim_next(sp, &steps[i], now, errstr);
 	if (rc == EX_OK)
