@@ -460,30 +460,35 @@ static void trace_body(struct smtp_session *s)
 	buf_consume(&s->trace_carry, (size_t)(p - s->trace_carry.data));
 }
 
-/* pump_body - encode and send the next chunk of the mail, or the end. */
+/* pump_body - encode and send the next chunk of the mail, or the end. A
+ * mail shorter than a chunk goes out with its final dot in one write:
+ * one segment, and one wakeup of the server, per mail. */
 static void pump_body(struct smtp_session *s)
 {
 	char *errstr = NULL;
 	ssize_t n;
 
-	n = s->mail->read(s->mail->read_arg, s->chunk, BODY_CHUNK, &errstr);
-	if (n < 0) {
-		smtp_classify(STAGE_BODY, TERR_LOCAL, NULL,
-		    &s->result.outcome);
-		fail(s, "%s", errstr ? errstr : "cannot read the mail");
-		free(errstr);
-		return;
-	}
-	if (n == 0) {
-		dotstuff_finish(&s->ds, &s->out);
-		trace_body(s);
-		s->result.mailsize = s->ds.mailsize;
-		s->state = ST_EOM;
-		s->eom_next = 0;
-		flush_out(s);
-		return;
-	}
-	dotstuff_encode(&s->ds, s->chunk, (size_t)n, &s->out);
+	do {
+		n = s->mail->read(s->mail->read_arg, s->chunk, BODY_CHUNK,
+		    &errstr);
+		if (n < 0) {
+			smtp_classify(STAGE_BODY, TERR_LOCAL, NULL,
+			    &s->result.outcome);
+			fail(s, "%s", errstr ? errstr : "cannot read the mail");
+			free(errstr);
+			return;
+		}
+		if (n == 0) {
+			dotstuff_finish(&s->ds, &s->out);
+			trace_body(s);
+			s->result.mailsize = s->ds.mailsize;
+			s->state = ST_EOM;
+			s->eom_next = 0;
+			flush_out(s);
+			return;
+		}
+		dotstuff_encode(&s->ds, s->chunk, (size_t)n, &s->out);
+	} while (s->out.len < BODY_CHUNK);
 	trace_body(s);
 	conn_write(s->conn, s->out.data, s->out.len);
 	buf_reset(&s->out);
