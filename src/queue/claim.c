@@ -25,8 +25,6 @@ static int owner_alive(struct spool *sp, const char *owner)
 	unsigned long long want;
 	long pid;
 
-	if (strcmp(owner, mine) == 0)
-		return 1;	/* ours: no need to ask /proc */
 	if (colon == NULL || strncmp(owner, mine, (size_t)(colon - owner)) != 0)
 		return 0;	/* another boot */
 	if (sscanf(colon + 1, "%ld:%llu", &pid, &want) != 2)
