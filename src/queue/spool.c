@@ -302,8 +302,13 @@ static int configure(struct spool *sp, char **errstr)
 		if (rc != EX_OK)
 			return rc;
 	}
+	/* Debian builds SQLite to zero every deleted byte, which makes
+	 * dropping a pass's sent bytes write each freed page once more
+	 * (0.17 s at the end of a 1.3 s flush of 10,000 mails). FAST still
+	 * zeroes what is written anyway; freed pages keep their bytes until
+	 * reused, as a queue file's blocks do after unlink() in Postfix. */
 	return spool_exec(sp, "PRAGMA synchronous = FULL; "
-	    "PRAGMA foreign_keys = ON", errstr);
+	    "PRAGMA foreign_keys = ON; PRAGMA secure_delete = FAST", errstr);
 }
 
 int spool_open(const char *path, struct spool **out, char **errstr)
