@@ -257,7 +257,11 @@ static int migrate(struct spool *sp, char **errstr)
  * never restarts and grows with every mail. A small WAL emptied every
  * few mails keeps both opens and commits cheap. A busy checkpoint is
  * skipped (the next commit tries again): the mail is committed already
- * and must not wait on a reader.
+ * and must not wait on a reader. A batch writer (the runner) restarts
+ * its WAL instead, and truncates it only on close: its next frames then
+ * overwrite blocks the file has, where a truncated WAL would grow again
+ * block by block, each one allocated by the file system (a tenth of the
+ * runner's time).
  */
 static int truncate_wal(void *arg, sqlite3 *db, const char *name, int frames)
 {
@@ -266,8 +270,8 @@ static int truncate_wal(void *arg, sqlite3 *db, const char *name, int frames)
 	if (frames < sp->wal_max_frames)
 		return SQLITE_OK;
 	sqlite3_busy_timeout(db, 0);
-	sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, NULL,
-	    NULL);
+	sqlite3_wal_checkpoint_v2(db, name, sp->wal_max_frames > WAL_MAX_FRAMES ?
+	    SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	sqlite3_busy_timeout(db, SPOOL_BUSY_MS);
 	return SQLITE_OK;
 }
