@@ -70,29 +70,22 @@ static int release_dead(struct spool *sp, char **errstr)
 
 #define WAITING "state IN ('queued', 'deferred', 'uncertain')"
 
-/* pick - the oldest due mail, or the named one if it waits (and, with
- * due, is due). */
-static int pick(struct spool *sp, time_t now, const char *account,
-    int due, char id[SPOOL_ID_LEN + 1], char **errstr)
+/* pick_oldest - the id of the oldest due mail (of account, unless
+ * NULL). */
+static int pick_oldest(struct spool *sp, time_t now, const char *account,
+    char id[SPOOL_ID_LEN + 1], char **errstr)
 {
 	sqlite3_stmt *st;
 	int rc = EX_OK, err;
 
-	/* Two statements, not one with a CASE: a named mail must be found
-	 * through the primary key, not by a scan (a flush claims each). */
-	st = spool_cached(sp, id[0] != '\0' ? "SELECT id FROM mail WHERE "
-	    "id = ?1 AND " WAITING " AND (NOT ?4 OR next_attempt <= ?2) AND "
-	    "(?3 IS NULL OR account = ?3)" : "SELECT id FROM mail WHERE "
-	    WAITING " AND next_attempt <= ?2 AND (?3 IS NULL OR account = ?3) "
+	st = spool_cached(sp, "SELECT id FROM mail WHERE " WAITING " AND "
+	    "next_attempt <= ?1 AND (?2 IS NULL OR account = ?2) "
 	    "ORDER BY created, id LIMIT 1", &rc, errstr);
 	if (st == NULL)
 		return rc;
-	if (id[0] != '\0')
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
 	if (account != NULL)
-		sqlite3_bind_text(st, 3, account, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 4, due);
+		sqlite3_bind_text(st, 2, account, -1, SQLITE_STATIC);
 	err = sqlite3_step(st);
 	if (err == SQLITE_ROW)
 		snprintf(id, SPOOL_ID_LEN + 1, "%s", sqlite3_column_text(st, 0));
@@ -104,36 +97,62 @@ static int pick(struct spool *sp, time_t now, const char *account,
 	return rc;
 }
 
-/* lease - mark the mail in flight under our name. */
-static int lease(struct spool *sp, const char *id, char **errstr)
+/*
+ * lease - mark the mail id in flight under our name if it waits (and,
+ * with due, is due at now; with account, is of that account), and copy
+ * its row into m unless m is NULL. One statement, found through the
+ * primary key once: a flush claims every mail this way.
+ */
+static int lease(struct spool *sp, const char *id, time_t now,
+    const char *account, int due, struct spool_mail *m, char **errstr)
 {
-	const char *owner = spool_my_owner(sp);
 	sqlite3_stmt *st;
 	int rc = EX_OK, err;
 
 	st = spool_cached(sp, "UPDATE mail SET state = 'inflight', "
-	    "lease_from = state, lease_owner = ?, reason = CASE WHEN "
-	    "state = 'uncertain' THEN reason END WHERE id = ?", &rc, errstr);
+	    "lease_from = state, lease_owner = ?5, reason = CASE WHEN "
+	    "state = 'uncertain' THEN reason END WHERE id = ?1 AND " WAITING
+	    " AND (NOT ?4 OR next_attempt <= ?2) AND (?3 IS NULL OR "
+	    "account = ?3) RETURNING " SPOOL_MAIL_COLUMNS, &rc, errstr);
 	if (st == NULL)
 		return rc;
-	sqlite3_bind_text(st, 1, owner, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	if ((err = sqlite3_step(st)) != SQLITE_DONE)
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	if (account != NULL)
+		sqlite3_bind_text(st, 3, account, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, due);
+	sqlite3_bind_text(st, 5, spool_my_owner(sp), -1, SQLITE_TRANSIENT);
+	err = sqlite3_step(st);
+	if (err == SQLITE_ROW) {
+		if (m != NULL)
+			spool_mail_columns(st, id, m);
+		err = sqlite3_step(st);		/* the end: id is unique */
+	} else if (err == SQLITE_DONE) {
+		rc = EX_NOINPUT;
+	}
+	if (err != SQLITE_DONE)
 		rc = spool_error(sp, err, "cannot claim the mail", errstr);
 	spool_release(st);
 	return rc;
 }
 
 /* claim_in - the claim, inside the caller's transaction, which has taken
- * back the mails of dead owners (release_dead) first. */
+ * back the mails of dead owners (release_dead) first: the named mail if
+ * id is not "", else the oldest due; loaded into m unless m is NULL. */
 static int claim_in(struct spool *sp, time_t now, const char *account,
-    int due, char id[SPOOL_ID_LEN + 1], char **errstr)
+    int due, char id[SPOOL_ID_LEN + 1], struct spool_mail *m,
+    char **errstr)
 {
-	int rc;
+	int rc = EX_OK;
 
-	rc = pick(sp, now, account, due, id, errstr);
+	if (id[0] == '\0') {
+		rc = pick_oldest(sp, now, account, id, errstr);
+		due = 1;
+	}
 	if (rc == EX_OK)
-		rc = lease(sp, id, errstr);
+		rc = lease(sp, id, now, account, due, m, errstr);
+	if (rc == EX_OK && m != NULL)
+		rc = spool_load_rcpts(sp, m, errstr);
 	return rc;
 }
 
@@ -147,7 +166,7 @@ static int claim(struct spool *sp, time_t now, const char *account, int due,
 	if (rc == EX_OK)
 		rc = release_dead(sp, errstr);
 	if (rc == EX_OK)
-		rc = claim_in(sp, now, account, due, id, errstr);
+		rc = claim_in(sp, now, account, due, id, NULL, errstr);
 	if (rc == EX_OK)
 		return spool_exec_cached(sp, "COMMIT", errstr);
 	if (rc == EX_NOINPUT)
@@ -201,13 +220,12 @@ static int claim_next(struct spool *sp, struct spool_step *st, time_t now,
 
 	if (st->next[0] == '\0')
 		return EX_OK;
-	rc = claim_in(sp, now, NULL, st->due, st->next, errstr);
+	rc = claim_in(sp, now, NULL, st->due, st->next, &st->mail, errstr);
 	if (rc == EX_NOINPUT) {
+		spool_mail_free(&st->mail);
 		st->next[0] = '\0';
 		return EX_OK;
 	}
-	if (rc == EX_OK)
-		rc = spool_load(sp, st->next, &st->mail, errstr);
 	if (rc == EX_OK)
 		rc = spool_body_prefetch(sp, st->reader, st->next,
 		    st->mail.size, &st->body, errstr);

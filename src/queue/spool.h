@@ -112,7 +112,6 @@ struct spool_mail {
 	char		 id[SPOOL_ID_LEN + 1];
 	char		*account;
 	char		*conffile;
-	char		*settings;
 	char		*envelope_from;
 	char		*message_id;
 	struct strlist	 rcpts;		/* pending recipients, in order */
