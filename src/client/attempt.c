@@ -108,8 +108,9 @@ static void build_attempt(struct attempt_result *res,
 	res->attempt = res->mail.attempts + a->reached;
 	res->state = mail_state(rep, rr, res->mail.rcpts.n,
 	    backoff_expired(&policy, first, now));
-	res->next_attempt = backoff_next(&policy, res->attempt, now,
-	    random32());
+	/* No jitter is drawn (a system call) for a mail that is done. */
+	res->next_attempt = res->state == MAIL_SENT ? now :
+	    backoff_next(&policy, res->attempt, now, random32());
 	a->state = res->state;
 	a->next_attempt = res->next_attempt;
 	a->code = rep->reply_code;
