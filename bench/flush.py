@@ -66,7 +66,7 @@ def copy_spool(template, dest, sessions):
     src.backup(con)
     src.close()
     os.chmod(dest, 0o600)
-    con.execute("UPDATE mail SET settings = replace(settings, "
+    con.execute("UPDATE snapshot SET settings = replace(settings, "
                 "'queue_max_connections \"1\"', "
                 "'queue_max_connections \"%d\"')" % sessions)
     con.commit()

@@ -83,9 +83,10 @@ static int collect(struct spool *sp, struct pending **head, char **errstr)
 	int rc = EX_OK, err;
 
 	st = spool_prepare(sp, "SELECT m.id, m.account, m.conffile, "
-	    "m.settings, m.envelope_from, m.created, r.address, r.state, "
-	    "r.last_code, r.last_enh, r.last_text FROM rcpt r JOIN mail m "
-	    "ON m.id = r.mail_id WHERE r.bounce = 1 ORDER BY m.created, "
+	    "coalesce(s.settings, ''), m.envelope_from, m.created, "
+	    "r.address, r.state, r.last_code, r.last_enh, r.last_text "
+	    "FROM rcpt r JOIN mail m ON m.id = r.mail_id LEFT JOIN snapshot "
+	    "s ON s.id = m.snapshot WHERE r.bounce = 1 ORDER BY m.created, "
 	    "m.id, r.idx", &rc, errstr);
 	if (st == NULL)
 		return rc;

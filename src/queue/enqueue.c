@@ -54,16 +54,68 @@ static void make_id(char id[SPOOL_ID_LEN + 1])
 	id[SPOOL_ID_LEN] = '\0';
 }
 
+/* find_snapshot - the id of the snapshot whose text is settings, or 0. */
+static int find_snapshot(struct spool *sp, const char *settings,
+    sqlite3_int64 *id, char **errstr)
+{
+	sqlite3_stmt *st;
+	int rc = EX_OK, err;
+
+	*id = 0;
+	st = spool_prepare(sp, "SELECT id FROM snapshot WHERE settings = ?",
+	    &rc, errstr);
+	if (st == NULL)
+		return rc;
+	spool_bind_text(st, 1, settings);
+	err = sqlite3_step(st);
+	if (err == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	else if (err != SQLITE_DONE)
+		rc = spool_error(sp, err, "cannot read the spool", errstr);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* add_snapshot - the id of the snapshot settings, stored if new: the
+ * mails of one account share it. */
+static int add_snapshot(struct spool *sp, const char *settings,
+    sqlite3_int64 *id, char **errstr)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	rc = find_snapshot(sp, settings, id, errstr);
+	if (rc != EX_OK || *id != 0)
+		return rc;
+	st = spool_prepare(sp, "INSERT INTO snapshot (settings) VALUES (?)",
+	    &rc, errstr);
+	if (st == NULL)
+		return rc;
+	spool_bind_text(st, 1, settings);
+	err = sqlite3_step(st);
+	if (err == SQLITE_DONE)
+		*id = sqlite3_last_insert_rowid(sp->db);
+	else
+		rc = spool_error(sp, err, "cannot add the mail", errstr);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* insert_mail - the mail's row under a fresh id (retried on a clash). */
 static int insert_mail(struct spool_writer *w, const struct spool_envelope *e,
     char **errstr)
 {
 	const char *owner = e->claim ? spool_my_owner(w->sp) : NULL;
+	sqlite3_int64 snapshot;
 	sqlite3_stmt *st;
-	int rc = EX_OK, err = SQLITE_CONSTRAINT, tries;
+	int rc, err = SQLITE_CONSTRAINT, tries;
 
+	rc = add_snapshot(w->sp, e->settings ? e->settings : "", &snapshot,
+	    errstr);
+	if (rc != EX_OK)
+		return rc;
 	st = spool_prepare(w->sp, "INSERT INTO mail (id, created, account, "
-	    "conffile, settings, envelope_from, message_id, size, state, "
+	    "conffile, snapshot, envelope_from, message_id, size, state, "
 	    "next_attempt, lease_owner) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, "
 	    "?)", &rc, errstr);
 	if (st == NULL)
@@ -76,7 +128,7 @@ static int insert_mail(struct spool_writer *w, const struct spool_envelope *e,
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)e->now);
 		spool_bind_text(st, 3, e->account ? e->account : "");
 		spool_bind_text(st, 4, e->conffile);
-		spool_bind_text(st, 5, e->settings ? e->settings : "");
+		sqlite3_bind_int64(st, 5, snapshot);
 		spool_bind_text(st, 6, e->envelope_from);
 		spool_bind_text(st, 7, e->message_id);
 		spool_bind_text(st, 8, e->claim ? "inflight" : "queued");

@@ -89,6 +89,11 @@ int spool_manage(struct spool *sp, enum spool_action action, const char *id,
 		rc = retry_rcpts(sp, id, account, errstr);
 	if (rc == EX_OK)
 		rc = apply(sp, action, id, account, now, count, errstr);
+	/* A snapshot goes with the last mail that named it. */
+	if (rc == EX_OK && action == SPOOL_DELETE && *count > 0)
+		rc = spool_exec(sp, "DELETE FROM snapshot WHERE id NOT IN "
+		    "(SELECT snapshot FROM mail WHERE snapshot IS NOT NULL)",
+		    errstr);
 	if (rc == EX_OK)
 		rc = spool_exec(sp, "COMMIT", errstr);
 	if (rc != EX_OK)

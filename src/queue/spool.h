@@ -223,13 +223,14 @@ int spool_waiting(struct spool *sp, const char *account, struct strlist *ids,
 
 /* One waiting mail as a runner plans its work: the strings are valid
  * during the callback only. settings is the account snapshot
- * (conf_dump()), so mails with equal account, conffile and settings can
- * share a session. */
+ * (conf_dump()), stored once and named by snapshot, so mails with equal
+ * account, conffile and snapshot can share a session. */
 struct spool_waiting_mail {
 	const char	*id;
 	const char	*account;
 	const char	*conffile;	/* NULL: command line */
 	const char	*settings;
+	long long	 snapshot;	/* equal settings, equal numbers */
 	time_t		 next_attempt;
 };
 typedef void (*spool_waiting_fn)(const struct spool_waiting_mail *w,

@@ -161,8 +161,8 @@ static void plan_mail(const struct spool_waiting_mail *w, void *arg)
 		later(d, w->next_attempt);
 		return;
 	}
-	key = xasprintf("%s\n%s\n%s", w->account, w->conffile ?
-	    w->conffile : "", w->settings);
+	key = xasprintf("%s\n%s\n%lld", w->account, w->conffile ?
+	    w->conffile : "", w->snapshot);
 	if (!broken(d, key, pl->now)) {
 		g = find_group(d, key, w, &pl->errstr);
 		if (g == NULL) {

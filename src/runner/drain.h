@@ -47,7 +47,7 @@ struct group {
 	struct drain	*d;
 	struct account	*acc;		/* the snapshot, plus the password
 					   from the configuration */
-	char		*key;		/* account \n conffile \n settings */
+	char		*key;		/* account \n conffile \n snapshot */
 	struct strlist	 ids;		/* to try, in enqueue order */
 	size_t		 next;		/* the next of ids to claim */
 	int		 sessions;	/* workers alive */

@@ -181,7 +181,9 @@ def read_spool(path, rw=False, with_data=True):
     con.row_factory = sqlite3.Row
     try:
         out = []
-        for row in con.execute("SELECT * FROM mail ORDER BY created, id"):
+        for row in con.execute("SELECT m.*, s.settings FROM mail AS m "
+                               "LEFT JOIN snapshot AS s ON s.id = m.snapshot "
+                               "ORDER BY m.created, m.id"):
             m = dict(row)
             m["rcpts"] = [tuple(r) for r in con.execute(
                 "SELECT address, state FROM rcpt WHERE mail_id = ? "
@@ -1188,6 +1190,60 @@ def test_foreign_database_with_user_version(spool, version):
     assert p.returncode == EX_IOERR, show(p)
     assert b"not a msmtp spool" in p.stderr or (
         version > 1 and b"newer version" in p.stderr), show(p)
+
+
+def downgrade_to_schema_4(path):
+    """Turn a spool back into what schema 4 made: each mail's snapshot
+    text in its own row, no snapshot table."""
+    con = sqlite3.connect(str(path))
+    con.executescript(
+        "ALTER TABLE mail ADD COLUMN settings TEXT NOT NULL DEFAULT '';"
+        "UPDATE mail SET settings = (SELECT s.settings FROM snapshot AS s "
+        "WHERE s.id = mail.snapshot);"
+        "ALTER TABLE mail DROP COLUMN snapshot;"
+        "DROP TABLE snapshot;"
+        "PRAGMA user_version = 4;")
+    con.close()
+
+
+def test_schema_4_spool_migrates_and_delivers(spool, server):
+    srv = server(Script())
+    spool.rc(srv.port)
+    for account in ("default", "work", "work"):
+        p = spool.msmtp("-odq", "-a", account, BOB)
+        assert p.returncode == 0, show(p)
+    want = [(m["id"], m["settings"]) for m in spool.mails()]
+    downgrade_to_schema_4(spool.qf)
+    q = spool.queue("--list")
+    assert q.returncode == 0 and q.stdout.count(b"queued") == 3, show(q)
+    assert [(m["id"], m["settings"]) for m in spool.mails()] == want
+    con = connect(spool.qf)
+    try:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 5
+        # The two mails of "work" share one snapshot.
+        assert con.execute("SELECT count(*) FROM snapshot").fetchone() == (2,)
+    finally:
+        con.close()
+    q = spool.queue("--flush")
+    assert q.returncode == 0, show(q)
+    assert len(transactions(srv)) == 3
+    assert [m["state"] for m in spool.mails()] == ["sent"] * 3
+    assert integrity(spool.qf) == (["ok"], [])
+
+
+def test_deleting_the_last_mail_of_a_snapshot_drops_it(spool):
+    spool_with_mails(spool, 2)
+    assert spool.msmtp("-odq", "-a", "work", BOB).returncode == 0
+    work = spool.mails()[2]["id"]
+    q = spool.queue("--delete", work)
+    assert q.returncode == 0, show(q)
+    con = connect(spool.qf)
+    try:
+        assert con.execute("SELECT count(*) FROM snapshot").fetchone() == (1,)
+    finally:
+        con.close()
+    assert len(spool.mails()) == 2
+    assert integrity(spool.qf) == (["ok"], [])
 
 
 # --------------------------------------------------------------------------
