@@ -99,12 +99,13 @@ static int pick_oldest(struct spool *sp, time_t now, const char *account,
 
 /*
  * lease - mark the mail id in flight under our name if it waits (and,
- * with due, is due at now; with account, is of that account), and copy
- * its row into m unless m is NULL. One statement, found through the
- * primary key once: a flush claims every mail this way.
+ * with due, is due at now; with account, is of that account). The
+ * UPDATE checks all that itself, with no SELECT before it. (RETURNING
+ * the columns spool_load() reads saves nothing: SQLite fills a temporary
+ * table for it, which costs what the second lookup would.)
  */
 static int lease(struct spool *sp, const char *id, time_t now,
-    const char *account, int due, struct spool_mail *m, char **errstr)
+    const char *account, int due, char **errstr)
 {
 	sqlite3_stmt *st;
 	int rc = EX_OK, err;
@@ -113,7 +114,7 @@ static int lease(struct spool *sp, const char *id, time_t now,
 	    "lease_from = state, lease_owner = ?5, reason = CASE WHEN "
 	    "state = 'uncertain' THEN reason END WHERE id = ?1 AND " WAITING
 	    " AND (NOT ?4 OR next_attempt <= ?2) AND (?3 IS NULL OR "
-	    "account = ?3) RETURNING " SPOOL_MAIL_COLUMNS, &rc, errstr);
+	    "account = ?3)", &rc, errstr);
 	if (st == NULL)
 		return rc;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -123,15 +124,10 @@ static int lease(struct spool *sp, const char *id, time_t now,
 	sqlite3_bind_int(st, 4, due);
 	sqlite3_bind_text(st, 5, spool_my_owner(sp), -1, SQLITE_TRANSIENT);
 	err = sqlite3_step(st);
-	if (err == SQLITE_ROW) {
-		if (m != NULL)
-			spool_mail_columns(st, id, m);
-		err = sqlite3_step(st);		/* the end: id is unique */
-	} else if (err == SQLITE_DONE) {
-		rc = EX_NOINPUT;
-	}
 	if (err != SQLITE_DONE)
 		rc = spool_error(sp, err, "cannot claim the mail", errstr);
+	else if (sqlite3_changes(sp->db) == 0)
+		rc = EX_NOINPUT;
 	spool_release(st);
 	return rc;
 }
@@ -150,9 +146,9 @@ static int claim_in(struct spool *sp, time_t now, const char *account,
 		due = 1;
 	}
 	if (rc == EX_OK)
-		rc = lease(sp, id, now, account, due, m, errstr);
+		rc = lease(sp, id, now, account, due, errstr);
 	if (rc == EX_OK && m != NULL)
-		rc = spool_load_rcpts(sp, m, errstr);
+		rc = spool_load(sp, id, m, errstr);
 	return rc;
 }
 

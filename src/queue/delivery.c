@@ -35,35 +35,30 @@ struct spool_body {
 	int		 rc;		/* the last read's sysexits code */
 };
 
-void spool_mail_columns(sqlite3_stmt *st, const char *id,
-    struct spool_mail *m)
-{
-	snprintf(m->id, sizeof(m->id), "%s", id);
-	m->account = spool_text(st, 0);
-	m->conffile = spool_text(st, 1);
-	m->envelope_from = spool_text(st, 2);
-	m->message_id = spool_text(st, 3);
-	m->size = sqlite3_column_int64(st, 4);
-	m->attempts = sqlite3_column_int(st, 5);
-	m->created = (time_t)sqlite3_column_int64(st, 6);
-	m->first_attempt = (time_t)sqlite3_column_int64(st, 7);
-	m->uncertain = sqlite3_column_int(st, 8);
-}
-
 static int load_row(struct spool *sp, const char *id, struct spool_mail *m,
     char **errstr)
 {
 	sqlite3_stmt *st;
 	int rc = EX_OK, err;
 
-	st = spool_cached(sp, "SELECT " SPOOL_MAIL_COLUMNS " FROM mail "
-	    "WHERE id = ?", &rc, errstr);
+	st = spool_cached(sp, "SELECT account, conffile, envelope_from, "
+	    "message_id, size, attempts, created, coalesce(first_attempt, 0), "
+	    "uncertain FROM mail WHERE id = ?", &rc, errstr);
 	if (st == NULL)
 		return rc;
 	spool_bind_text(st, 1, id);
 	err = sqlite3_step(st);
 	if (err == SQLITE_ROW) {
-		spool_mail_columns(st, id, m);
+		snprintf(m->id, sizeof(m->id), "%s", id);
+		m->account = spool_text(st, 0);
+		m->conffile = spool_text(st, 1);
+		m->envelope_from = spool_text(st, 2);
+		m->message_id = spool_text(st, 3);
+		m->size = sqlite3_column_int64(st, 4);
+		m->attempts = sqlite3_column_int(st, 5);
+		m->created = (time_t)sqlite3_column_int64(st, 6);
+		m->first_attempt = (time_t)sqlite3_column_int64(st, 7);
+		m->uncertain = sqlite3_column_int(st, 8);
 	} else if (err == SQLITE_DONE) {
 		*errstr = xasprintf("no mail %s in the spool", id);
 		rc = EX_NOINPUT;
@@ -74,7 +69,7 @@ static int load_row(struct spool *sp, const char *id, struct spool_mail *m,
 	return rc;
 }
 
-int spool_load_rcpts(struct spool *sp, struct spool_mail *m, char **errstr)
+static int load_rcpts(struct spool *sp, struct spool_mail *m, char **errstr)
 {
 	sqlite3_stmt *st;
 	int rc = EX_OK, err;
@@ -106,7 +101,7 @@ int spool_load(struct spool *sp, const char *id, struct spool_mail *m,
 	strlist_init(&m->rcpts);
 	rc = load_row(sp, id, m, errstr);
 	if (rc == EX_OK)
-		rc = spool_load_rcpts(sp, m, errstr);
+		rc = load_rcpts(sp, m, errstr);
 	if (rc != EX_OK)
 		spool_mail_free(m);
 	return rc;

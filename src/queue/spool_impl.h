@@ -57,13 +57,5 @@ void spool_cache_free(struct spool *sp);
  * spool_drop_sent_bytes(). */
 int spool_record_in(struct spool *sp, const char *id,
     const struct spool_attempt *a, int drop, char **errstr);
-/* What spool_load() reads of a mail's row, for a statement that selects
- * (or returns) them from its column 0 on, and spool_mail_columns() to
- * copy them into m, whose recipients spool_load_rcpts() then reads. */
-#define SPOOL_MAIL_COLUMNS "account, conffile, envelope_from, message_id, " \
-	"size, attempts, created, coalesce(first_attempt, 0), uncertain"
-void spool_mail_columns(sqlite3_stmt *st, const char *id,
-    struct spool_mail *m);
-int spool_load_rcpts(struct spool *sp, struct spool_mail *m, char **errstr);
 
 #endif
