@@ -6,7 +6,8 @@ Spools --mails (default 10,000) mails of --size bytes of body (default
 (queue_max_connections) times `msmtp-queue --flush` of a copy of that
 spool to Postfix's smtp-sink on 127.0.0.1, and Postfix's smtp-source -d
 (several mails per connection) sending as many mails of the same size
-over as many sessions: the ceiling. Prints mails/s and the ratio.
+over as many sessions: the ceiling, each --repeat (default 3) times in
+turns, keeping the best of each. Prints mails/s and the ratio.
 
 Then `msmtp-queue --list` over --list-mails (default 100,000) queued
 mails (target under 1 s), the peak RSS of flushing one --big-mb
@@ -14,7 +15,7 @@ mails (target under 1 s), the peak RSS of flushing one --big-mb
 (--msmtpq-mails, default 50): mails queued while the server is away,
 flushed with its `msmtp-queue -r` through Debian's msmtp.
 
-    bench/flush.py [--mails 10000] [--size 2048] [--sessions 1,4]
+    bench/flush.py [--mails 10000] [--size 2048] [--sessions 1,4] [--repeat 3]
                    [--build build] [--time-limit 300] [--msmtpq-mails 50]
                    [--list-mails 100000] [--big-mb 100]
 """
@@ -85,6 +86,29 @@ def flush(queue, rc, qf, env, timeout):
     if left:
         sys.exit(f"bench: {left} mails not sent")
     return r
+
+
+def flush_copy(queue, rc, template, tmp, sessions, env, deadline):
+    deadline.check("flushing")
+    qf = tmp / f"flush{sessions}.db"
+    for f in (qf, Path(f"{qf}-wal"), Path(f"{qf}-shm")):
+        f.unlink(missing_ok=True)
+    copy_spool(template, qf, sessions)
+    return flush(queue, str(rc), str(qf), env, deadline.left())
+
+
+def best_of(a, sessions, ours, limit):
+    """The fastest of a.repeat flushes and of as many smtp-source runs,
+    taken in turns: the machine's noise comes in bursts of seconds, and
+    one burst must not decide a ratio."""
+    best, best_limit = None, None
+    for _ in range(a.repeat):
+        r = ours()
+        if best is None or r.wall < best.wall:
+            best = r
+        rate = a.mails / limit()
+        best_limit = rate if best_limit is None else max(best_limit, rate)
+    return best, best_limit
 
 
 def list_seconds(msmtp, queue, rc, tmp, env, fill, deadline):
@@ -183,6 +207,9 @@ def main():
     ap.add_argument("--mails", type=int, default=10000)
     ap.add_argument("--size", type=int, default=2048)
     ap.add_argument("--sessions", default="1,4")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="flushes and smtp-source runs per session count; "
+                    "the best of each is reported")
     ap.add_argument("--build", default=str(REPO / "build"))
     ap.add_argument("--time-limit", type=float, default=300)
     ap.add_argument("--list-mails", type=int, default=100000)
@@ -213,12 +240,10 @@ def main():
               f"{'limit/s':>8} {'ratio':>6} {'cpu s':>6}")
         rates, limits = {}, {}
         for sessions in [int(s) for s in a.sessions.split(",")]:
-            deadline.check("flushing")
-            qf = tmp / f"flush{sessions}.db"
-            copy_spool(template, qf, sessions)
-            r = flush(queue, str(rc), str(qf), env, deadline.left())
-            limit = a.mails / run_source(root, sink.port, a.mails, a.size,
-                                         sessions, True, deadline.left())
+            r, limit = best_of(a, sessions, lambda: flush_copy(
+                queue, rc, template, tmp, sessions, env, deadline),
+                lambda: run_source(root, sink.port, a.mails, a.size,
+                                   sessions, True, deadline.left()))
             rate = a.mails / r.wall
             print(f"{sessions:>8} {r.wall:8.2f} {rate:8.0f} {limit:8.0f} "
                   f"{rate / limit:6.0%} {r.utime + r.stime:6.2f}",
