@@ -12,6 +12,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -436,6 +438,28 @@ static void socks_read(struct conn *c, ssize_t n)
 	}
 }
 
+/* quick_ack - acknowledge what was just read at once. A server that
+ * answers one group of pipelined commands in two writes, with Nagle's
+ * algorithm on, holds back the second until the first is acknowledged
+ * (smtp-sink does so with the reply to a final dot and those to the next
+ * transaction's commands behind it), and a client with nothing to send
+ * meanwhile would delay that ACK for 40 ms. Linux forgets TCP_QUICKACK,
+ * so it is asked for after every read. */
+static void quick_ack(struct conn *c)
+{
+#ifdef TCP_QUICKACK
+	uv_os_fd_t fd;
+	int on = 1;
+
+	if (c->route.socket == NULL &&
+	    uv_fileno((uv_handle_t *)c->stream, &fd) == 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &on,
+		    sizeof(on));
+#else
+	(void)c;
+#endif
+}
+
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
 	struct conn *c = s->data;
@@ -457,6 +481,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		return;
 	}
 	restart_timer(c);
+	if (n > 0)
+		quick_ack(c);
 	if (c->tls != NULL) {
 		/* TLS records: GnuTLS takes them (n == UV_EOF: the end). */
 		if (n > 0)
