@@ -77,6 +77,13 @@ struct smtp_session {
 	struct dotstuff		 ds;
 	struct buf		 out;
 	char			*chunk;
+
+	/* the next transaction (smtp_session_send_next()): its commands
+	 * go out behind the final dot; it starts when this one ends */
+	const struct smtp_mail	*next;
+	smtp_cb			 next_cb;
+	void			*next_arg;
+	int			 next_sent;
 };
 
 static void enter_state(struct smtp_session *s, enum state st);
@@ -124,17 +131,22 @@ static enum smtp_stage stage_of(enum state st)
 	return STAGE_QUIT;
 }
 
-/* clear_result - forget the previous step's result. */
-static void clear_result(struct smtp_session *s)
+static void result_free(struct smtp_result *r)
 {
 	size_t i;
 
-	for (i = 0; i < s->result.nrcpts; i++)
-		free(s->result.rcpts[i].text);
-	free(s->result.rcpts);
-	free(s->result.errmsg);
-	free(s->result.reply_text);
-	memset(&s->result, 0, sizeof(s->result));
+	for (i = 0; i < r->nrcpts; i++)
+		free(r->rcpts[i].text);
+	free(r->rcpts);
+	free(r->errmsg);
+	free(r->reply_text);
+	memset(r, 0, sizeof(*r));
+}
+
+/* clear_result - forget the previous step's result. */
+static void clear_result(struct smtp_session *s)
+{
+	result_free(&s->result);
 }
 
 /* finish - report the step's result; must be the caller's last act. */
@@ -180,6 +192,7 @@ static void fail(struct smtp_session *s, const char *fmt, ...)
 	va_end(ap);
 	close_conn(s);
 	s->state = ST_FAILED;
+	s->next = NULL;		/* never started: the caller's again */
 	finish(s);
 }
 
@@ -235,26 +248,37 @@ static void flush_out(struct smtp_session *s)
 	conn_wait(s->conn, 1);
 }
 
-static void add_rcpt_cmd(struct smtp_session *s, size_t i)
+static void add_rcpt_cmd(struct smtp_session *s, const struct smtp_mail *m,
+    size_t i)
 {
-	send_line(s, "RCPT TO:<%s>%s", s->mail->rcpts[i],
-	    s->mail->rcpt_params ? s->mail->rcpt_params : "");
+	send_line(s, "RCPT TO:<%s>%s", m->rcpts[i],
+	    m->rcpt_params ? m->rcpt_params : "");
 }
 
-/* send_mail_cmds - MAIL, and with PIPELINING every RCPT and DATA too. */
-static void send_mail_cmds(struct smtp_session *s)
+/* put_mail_cmds - MAIL for m, and with PIPELINING every RCPT and DATA
+ * too, into s->out. */
+static void put_mail_cmds(struct smtp_session *s, const struct smtp_mail *m)
 {
 	size_t i;
 
-	send_line(s, "MAIL FROM:<%s>%s", s->mail->from,
-	    s->mail->mail_params ? s->mail->mail_params : "");
+	send_line(s, "MAIL FROM:<%s>%s", m->from,
+	    m->mail_params ? m->mail_params : "");
 	s->pipelined = (s->caps.flags & CAP_PIPELINING) != 0;
-	if (s->pipelined) {
-		for (i = 0; i < s->mail->nrcpts; i++)
-			add_rcpt_cmd(s, i);
-		send_line(s, "DATA");
-	}
-	flush_out(s);
+	if (!s->pipelined)
+		return;
+	for (i = 0; i < m->nrcpts; i++)
+		add_rcpt_cmd(s, m, i);
+	send_line(s, "DATA");
+}
+
+/* put_next_cmds - the next transaction's commands behind the final dot
+ * (RFC 2920 lets mail data open a group of commands). */
+static void put_next_cmds(struct smtp_session *s)
+{
+	if (s->next == NULL || s->next_sent)
+		return;
+	put_mail_cmds(s, s->next);
+	s->next_sent = 1;
 }
 
 static void enter_state(struct smtp_session *s, enum state st)
@@ -272,10 +296,10 @@ static void enter_state(struct smtp_session *s, enum state st)
 		send_line(s, "RSET");
 		break;
 	case ST_MAIL:
-		send_mail_cmds(s);
-		return;
+		put_mail_cmds(s, s->mail);
+		break;
 	case ST_RCPT:
-		add_rcpt_cmd(s, s->rcpt_next);
+		add_rcpt_cmd(s, s->mail, s->rcpt_next);
 		break;
 	case ST_DATA:
 		send_line(s, "DATA");
@@ -384,6 +408,7 @@ static void end_transaction(struct smtp_session *s, enum smtp_stage stage)
 	keep_reply(s);
 	smtp_classify(stage, TERR_NONE, &s->reply, &s->result.outcome);
 	s->need_rset = 1;
+	s->next = NULL;		/* its commands need RSET first: unsent */
 	s->state = ST_READY;
 	conn_wait(s->conn, 0);
 	finish(s);
@@ -484,6 +509,7 @@ static void pump_body(struct smtp_session *s)
 			s->result.mailsize = s->ds.mailsize;
 			s->state = ST_EOM;
 			s->eom_next = 0;
+			put_next_cmds(s);
 			flush_out(s);
 			return;
 		}
@@ -494,13 +520,49 @@ static void pump_body(struct smtp_session *s)
 	buf_reset(&s->out);
 }
 
+/* begin_transaction - m's transaction is the one in progress. */
+static void begin_transaction(struct smtp_session *s,
+    const struct smtp_mail *m)
+{
+	s->mail = m;
+	s->rcpt_next = 0;
+	s->naccepted = 0;
+	free(s->accepted);
+	s->accepted = xcalloc(m->nrcpts ? m->nrcpts : 1, sizeof(size_t));
+	s->result.nrcpts = m->nrcpts;
+	s->result.rcpts = xcalloc(m->nrcpts ? m->nrcpts : 1,
+	    sizeof(*s->result.rcpts));
+}
+
+/* finish_then_next - report the transaction that ended while the next
+ * one, whose commands are out, becomes the one in progress: its replies
+ * may follow in the same read, and its callback may pipe another mail.
+ * The result reported is moved off the session first, and freed after
+ * the callback without touching the session, which the callback may
+ * have freed. */
+static void finish_then_next(struct smtp_session *s)
+{
+	struct smtp_result r = s->result;
+	smtp_cb cb = s->cb;
+	void *arg = s->cb_arg;
+
+	memset(&s->result, 0, sizeof(s->result));
+	s->cb = s->next_cb;
+	s->cb_arg = s->next_arg;
+	begin_transaction(s, s->next);
+	s->next = NULL;
+	s->next_sent = 0;
+	s->state = ST_MAIL;
+	cb(s, &r, arg);
+	result_free(&r);
+}
+
 /* transaction_done - the final reply(ies) arrived. */
 static void transaction_done(struct smtp_session *s, int all_ok)
 {
 	keep_reply(s);
-	s->state = ST_READY;
-	conn_wait(s->conn, 0);
 	if (!all_ok && s->mail->all_or_nothing) {
+		s->state = ST_READY;
 		smtp_classify(STAGE_EOM, TERR_NONE, &s->reply,
 		    &s->result.outcome);
 		if (s->p.lmtp)
@@ -510,6 +572,12 @@ static void transaction_done(struct smtp_session *s, int all_ok)
 		return;
 	}
 	smtp_classify(STAGE_EOM, TERR_NONE, &s->reply, &s->result.outcome);
+	if (s->next_sent) {
+		finish_then_next(s);
+		return;
+	}
+	s->state = ST_READY;
+	conn_wait(s->conn, 0);
 	finish(s);
 }
 
@@ -913,15 +981,36 @@ void smtp_session_send(struct smtp_session *s, const struct smtp_mail *m,
 {
 	if (!begin_step(s, ST_READY, cb, arg))
 		return;
-	s->mail = m;
-	s->rcpt_next = 0;
-	s->naccepted = 0;
-	free(s->accepted);
-	s->accepted = xcalloc(m->nrcpts ? m->nrcpts : 1, sizeof(size_t));
-	s->result.nrcpts = m->nrcpts;
-	s->result.rcpts = xcalloc(m->nrcpts ? m->nrcpts : 1,
-	    sizeof(*s->result.rcpts));
+	begin_transaction(s, m);
 	enter_state(s, s->need_rset ? ST_RSET : ST_MAIL);
+}
+
+int smtp_session_can_send_next(const struct smtp_session *s)
+{
+	return s->next == NULL && !s->p.lmtp && s->pipelined &&
+	    (s->state == ST_MAIL || s->state == ST_RCPT ||
+	    s->state == ST_DATA || s->state == ST_BODY || s->state == ST_EOM);
+}
+
+void smtp_session_send_next(struct smtp_session *s,
+    const struct smtp_mail *m, smtp_cb cb, void *arg)
+{
+	s->next = m;
+	s->next_cb = cb;
+	s->next_arg = arg;
+	s->next_sent = 0;
+	if (s->state != ST_EOM)
+		return;		/* pump_body() sends them with the dot */
+	put_next_cmds(s);
+	flush_out(s);
+}
+
+int smtp_session_has_mail(const struct smtp_session *s,
+    const struct smtp_mail *m)
+{
+	if (s->next == m)
+		return 1;
+	return s->mail == m && s->state >= ST_MAIL && s->state <= ST_EOM;
 }
 
 void smtp_session_quit(struct smtp_session *s, smtp_cb cb, void *arg)

@@ -133,6 +133,27 @@ struct smtp_session *smtp_session_new(uv_loop_t *loop,
 void smtp_session_open(struct smtp_session *s, smtp_cb cb, void *arg);
 void smtp_session_send(struct smtp_session *s, const struct smtp_mail *m,
     smtp_cb cb, void *arg);
+/*
+ * smtp_session_send_next - with PIPELINING, the mail after the one in
+ * progress: its MAIL, RCPT and DATA go out behind that one's final dot,
+ * in the same write (RFC 2920, 3.1), so that a session carrying many
+ * mails waits for one round trip per mail instead of two. Only while
+ * smtp_session_can_send_next() says so (SMTP, not LMTP; a transaction
+ * in progress that may fail recipients one by one; none queued yet).
+ * Its callback follows the first one's, as for smtp_session_send(), if
+ * the first one ended with its final reply; if it failed or ended
+ * before its dot instead, the session forgets m unsent (see
+ * smtp_session_has_mail()) and m is the caller's again. m must stay
+ * valid until its callback or until the session forgets it.
+ */
+int smtp_session_can_send_next(const struct smtp_session *s);
+void smtp_session_send_next(struct smtp_session *s,
+    const struct smtp_mail *m, smtp_cb cb, void *arg);
+/* smtp_session_has_mail - whether m, given to send_next(), is still the
+ * session's (queued, or now in progress): ask from the callback of the
+ * transaction before it. */
+int smtp_session_has_mail(const struct smtp_session *s,
+    const struct smtp_mail *m);
 void smtp_session_quit(struct smtp_session *s, smtp_cb cb, void *arg);
 /*
  * smtp_session_etrn - ask the server to start its queue for arg ("host",
