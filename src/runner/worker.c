@@ -6,7 +6,12 @@
  * next AHEAD mails are claimed and loaded (by the commits of earlier
  * records) while the current one is sent, and each mail's record is
  * queued for the next commit as soon as its attempt ends, so the
- * session goes on at once. The window in which a crash can send a mail
+ * session goes on at once. With PIPELINING, the next mail's commands go
+ * out behind the current one's final dot (smtp_session_send_next()):
+ * one round trip per mail, not two. When the transaction before it fails
+ * (the session ends, as msmtp's does), the piped mail goes on as the
+ * next one would: the server got its commands but no data, so it was
+ * not tried. The window in which a crash can send a mail
  * twice is unchanged: from the server's reply to the commit of that
  * mail's own record. Claims ahead that the session does not use (it
  * stops) are given back.
@@ -55,6 +60,7 @@ struct worker {
 	struct deliver_setup	 su;
 	int			 failures;	/* failed in a row */
 	struct slot		*cur;		/* being sent; NULL: none */
+	struct slot		*piped;		/* its commands behind cur's */
 	struct ready		 ahead[AHEAD];	/* oldest first */
 	size_t			 nahead;
 	int			 claims;	/* claims not yet committed */
@@ -188,6 +194,19 @@ static void slot_free(struct slot *c)
 	free(c);
 }
 
+/* unslot - a slot never sent, as the ready mail it was made of. */
+static struct ready unslot(struct slot *c)
+{
+	struct ready r;
+
+	r.mail = c->res.mail;
+	memset(&c->res.mail, 0, sizeof(c->res.mail));
+	r.body = c->body;
+	c->body = NULL;
+	slot_free(c);
+	return r;
+}
+
 /* pop_ahead - the oldest mail claimed ahead, taken off the list. */
 static struct ready pop_ahead(struct worker *w)
 {
@@ -219,8 +238,8 @@ static struct commit_job *queue_job(struct worker *w)
 
 static void go(struct worker *w);
 
-/* start_next - send the oldest mail claimed ahead. */
-static void start_next(struct worker *w)
+/* slot_next - the oldest mail claimed ahead, made ready to send. */
+static struct slot *slot_next(struct worker *w)
 {
 	struct ready r = pop_ahead(w);
 	struct slot *c = xcalloc(1, sizeof(*c));
@@ -228,8 +247,55 @@ static void start_next(struct worker *w)
 	attempt_adopt(&r.mail, &msmtp_engine, &c->res);
 	c->body = r.body;
 	deliver_report_init(&c->res.rep);
-	w->cur = c;
+	return c;
+}
+
+/* start_next - send the oldest mail claimed ahead. */
+static void start_next(struct worker *w)
+{
+	w->cur = slot_next(w);
 	go(w);
+}
+
+static void on_sent(struct smtp_session *s, const struct smtp_result *r,
+    void *arg);
+
+/* pipe_next - with a transaction in progress, the next mail's commands
+ * behind its dot. The DSN check of send_mail() is the session's and
+ * the account's, passed already by the mail in progress. */
+static void pipe_next(struct worker *w)
+{
+	struct slot *c;
+
+	if (w->piped != NULL || w->nahead == 0 || !more(w) || w->s == NULL ||
+	    !smtp_session_can_send_next(w->s))
+		return;
+	c = slot_next(w);
+	attempt_job(&c->res, w->g->acc, c->body, w->g->d->o->debug, &c->mjob);
+	deliver_mail_init(&c->mjob, &w->su, &c->mail);
+	w->piped = c;
+	smtp_session_send_next(w->s, &c->mail, on_sent, w);
+}
+
+/* unpipe - after the transaction before it: the piped mail is the one
+ * in progress now; or, if the session forgot it (that transaction
+ * failed, or ended before its dot), it goes as the next mail would, on
+ * this session or a new one, or back to the spool if the worker stops. */
+static void unpipe(struct worker *w)
+{
+	struct slot *c = w->piped;
+
+	w->piped = NULL;
+	if (w->s != NULL && smtp_session_has_mail(w->s, &c->mail)) {
+		w->cur = c;		/* its replies are coming */
+		return;
+	}
+	if (more(w)) {
+		w->cur = c;
+		go(w);
+		return;
+	}
+	queue_job(w)->given_back = unslot(c);
 }
 
 /*
@@ -242,8 +308,12 @@ static void advance(struct worker *w)
 	struct group *g = w->g;
 	struct commit_job *j;
 
+	if (w->cur == NULL && w->piped != NULL)
+		unpipe(w);
 	if (w->cur == NULL && w->nahead > 0 && more(w))
 		start_next(w);
+	if (w->cur != NULL)
+		pipe_next(w);
 	if (more(w)) {
 		while (w->nahead + (size_t)w->claims < AHEAD &&
 		    g->next < g->ids.n) {
@@ -256,7 +326,8 @@ static void advance(struct worker *w)
 		while (w->nahead > 0)
 			queue_job(w)->given_back = pop_ahead(w);
 	}
-	if (w->cur == NULL && w->nahead == 0 && w->outstanding == 0)
+	if (w->cur == NULL && w->piped == NULL && w->nahead == 0 &&
+	    w->outstanding == 0)
 		finish(w);
 }
 

@@ -10,7 +10,8 @@ Faults are scripted through ``Script``:
   replies    {"MAIL": "451 ...", "RCPT": "550 ...", "DATA": "554 ...",
               "EOM": "452 ..."}: the reply for that command; EOM is the
              reply after the final dot; RCPT may also be a dict
-             address -> reply
+             address -> reply, EOM a function of the mail's bytes that
+             returns the reply or None (the usual one)
   hang_at    command name at which the server stops answering
              ("GREETING" = never send the greeting, "EOM" = after the
              final dot arrives, "TLS" = after its 220 to STARTTLS)
@@ -159,6 +160,8 @@ class _Handler:
              bytes(envelope.original_content)))
         server.recording.txn_times.append(time.monotonic())
         reply = self.script.replies.get("EOM")
+        if callable(reply):
+            reply = reply(bytes(envelope.original_content))
         if reply:
             return reply
         if self.script.lmtp:

@@ -218,6 +218,61 @@ def test_success_resets_the_failure_count(spool, server):
 
 
 # --------------------------------------------------------------------------
+# PIPELINING across transactions: the next mail's MAIL, RCPT and DATA go
+# out behind the final dot of the one before (RFC 2920, 3.1).
+
+PIPELINING = ["PIPELINING"]
+
+
+def test_next_mail_rides_behind_the_final_dot(spool, server):
+    srv = server(Script(extensions=PIPELINING, record_reads=True))
+    flushed(spool, srv, 30, "queue_max_connections 1")
+    assert len(srv.sessions) == 1
+    sent = [message_id(t[2]) for t in transactions(srv)]
+    assert sent == [m["message_id"] for m in spool.mails(with_data=False)]
+    assert states(spool) == {"sent": 30}
+    riding = [r for r in srv.sessions[0].reads
+              if b"\r\n.\r\nMAIL FROM:<" in r]
+    assert len(riding) >= 10, srv.sessions[0].reads
+
+
+def test_no_pipelining_offered_no_mail_behind_the_dot(spool, server):
+    srv = server(Script(record_reads=True))
+    flushed(spool, srv, 10, "queue_max_connections 1")
+    assert not any(b".\r\nMAIL FROM:<" in r for r in srv.sessions[0].reads)
+    assert states(spool) == {"sent": 10}
+
+
+@pytest.mark.parametrize("refusal, state", [
+    ("554 5.7.1 not this one", "failed"),
+    ("451 4.3.0 not now", "deferred")])
+def test_refused_mail_does_not_take_the_one_behind_it(spool, server,
+                                                     refusal, state):
+    """The mail after a refused one was piped behind its dot; the
+    session ends with the refusal (as msmtp's does), and that next mail
+    goes on a new session, once, not counted as tried before."""
+    srv = server(Script(extensions=PIPELINING, replies={
+        "EOM": lambda data: refusal if b"Subject: m 2\n" in
+        data.replace(b"\r\n", b"\n") else None}))
+    write_rc(spool, srv.port, defaults="queue_max_connections 1\n"
+             "queue_bounce off")
+    spool_mails(spool, 6)
+    q = spool.queue("--flush")
+    assert q.returncode == (0 if state == "failed" else EX_TEMPFAIL), show(q)
+    assert srv.wait_closed(10)
+    rows = spool.mails(with_data=False)
+    assert [m["state"] for m in rows] == ["sent"] * 2 + [state] + \
+        ["sent"] * 3
+    assert all(m["tries"] == 1 for m in rows)
+    assert len(srv.sessions) == 2
+    # The mail behind the refused one: commands in the first session,
+    # its only transaction in the second.
+    assert srv.sessions[0].raw.count(b"MAIL FROM:") == 4
+    seen = collections.Counter(message_id(t[2]) for t in transactions(srv))
+    assert seen == collections.Counter(m["message_id"] for m in rows)
+
+
+# --------------------------------------------------------------------------
 # The circuit breaker.
 
 def test_unreachable_account_spends_no_attempts(spool, server):
@@ -372,8 +427,9 @@ def test_daemon_does_not_hammer_an_unreachable_account(spool, server):
 # Crashes: kill -9 of a flushing runner loses nothing.
 
 @pytest.mark.timeout(180)
-def test_kill9_mid_flush_loses_nothing(spool, server):
-    srv = server(Script())
+@pytest.mark.parametrize("ext", [[], PIPELINING], ids=["plain", "pipelining"])
+def test_kill9_mid_flush_loses_nothing(spool, server, ext):
+    srv = server(Script(extensions=ext))
     write_rc(spool, srv.port)
     rng = random.Random(6)
     n = 200
@@ -415,11 +471,12 @@ def test_kill9_mid_flush_loses_nothing(spool, server):
 
 
 @pytest.mark.timeout(240)
-def test_kill9_then_flush_at_once_fifty_times(spool, server):
+@pytest.mark.parametrize("ext", [[], PIPELINING], ids=["plain", "pipelining"])
+def test_kill9_then_flush_at_once_fifty_times(spool, server, ext):
     """50 trials: queue mails, kill -9 the flushing runner at a random
     moment, run a new --flush at once. No mail is ever lost; a mail is
     sent twice only if it was left uncertain (after the final dot)."""
-    srv = server(Script())
+    srv = server(Script(extensions=ext))
     write_rc(spool, srv.port, defaults="queue_max_connections 2")
     rng = random.Random(50)
     hit = 0
@@ -448,8 +505,9 @@ def test_kill9_then_flush_at_once_fifty_times(spool, server):
 
 
 @pytest.mark.timeout(120)
-def test_two_flushes_with_sessions_send_each_mail_once(spool, server):
-    srv = server(Script())
+@pytest.mark.parametrize("ext", [[], PIPELINING], ids=["plain", "pipelining"])
+def test_two_flushes_with_sessions_send_each_mail_once(spool, server, ext):
+    srv = server(Script(extensions=ext))
     write_rc(spool, srv.port, defaults="queue_max_connections 3")
     n = 150
     spool_mails(spool, n)
