@@ -46,6 +46,17 @@ const char *spool_path(const struct spool *sp)
 	return sp->path;
 }
 
+int spool_wal_open(const struct spool *sp, int *fd, char **errstr)
+{
+	char *wal = xasprintf("%s-wal", sp->path);
+
+	*fd = open(wal, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		*errstr = xasprintf("%s: %s", wal, strerror(errno));
+	free(wal);
+	return *fd < 0 ? EX_IOERR : EX_OK;
+}
+
 int spool_error(struct spool *sp, int rc, const char *what, char **errstr)
 {
 	const char *msg = sp->db ? sqlite3_errmsg(sp->db) : sqlite3_errstr(rc);

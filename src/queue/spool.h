@@ -12,8 +12,10 @@
  * own record of its attempt, claims and the management commands use the
  * same setting. The runner's records (its batch connection) are
  * committed, and so safe from any crash of the runner, before its
- * session goes on, but only every SPOOL_SYNC_MS is a commit fsynced
- * (the commits between are made durable by it): a record lost to a power
+ * session goes on, but not fsynced: within SPOOL_SYNC_MS of a commit the
+ * runner fdatasync()s the WAL behind it (spool_wal_open(), while the
+ * next commits go on), which makes every commit before durable; or, if
+ * it cannot, fsyncs a commit that often itself. A record lost to a power
  * loss only ever means a mail sent again (a duplicate) or retried, never
  * a lost one, so the window in which a power loss can cause a duplicate
  * is bounded by that interval -- Postfix makes the same trade for its
@@ -53,7 +55,8 @@
 
 #define SPOOL_ID_LEN	12
 #define SPOOL_BUSY_MS	10000
-/* The runner fsyncs a commit at least this often (see Durability). */
+/* The runner makes its commits durable at least this often (see
+ * Durability). */
 #define SPOOL_SYNC_MS	25
 
 struct spool;
@@ -75,6 +78,13 @@ void spool_batch(struct spool *sp);
  * fsynced (synchronous=FULL) or not (NORMAL). */
 void spool_set_durable(struct spool *sp, int durable);
 const char *spool_path(const struct spool *sp);
+/* spool_wal_open - a new descriptor of the spool's write-ahead log, for
+ * fdatasync(): the commits made without an fsync of their own are
+ * durable once an fdatasync() that began after them has returned. The
+ * caller closes it (SQLite holds no lock on that file for close() to
+ * drop). EX_IOERR when it cannot be opened (no WAL yet, or no
+ * descriptor left). */
+int spool_wal_open(const struct spool *sp, int *fd, char **errstr);
 
 /* spool_owner - this process's lease owner name: boot id, pid and
  * process start time, so that a reused pid is never mistaken for us. */

@@ -40,6 +40,7 @@ void drain_init(struct drain *d, uv_loop_t *loop, struct spool *sp,
 	d->commit.data = d;
 	d->work.data = d;
 	open_writer(d);
+	syncer_init(&d->sync, loop, d->wsp);
 }
 
 static void on_commit(uv_idle_t *h)
@@ -58,6 +59,7 @@ void drain_commit_later(struct drain *d)
 void drain_close(struct drain *d)
 {
 	uv_close((uv_handle_t *)&d->commit, NULL);
+	syncer_close(&d->sync);
 }
 
 /* snapshot_account - the account the mail was queued with, plus the

@@ -18,9 +18,9 @@
  * next batch. A session queues the record of each attempt as soon as it
  * ends, and keeps a few mails claimed (and loaded, by the same commits)
  * ahead of the one it sends, so it seldom waits for the spool while
- * there is mail to send. A batch is fsynced at least every
- * SPOOL_SYNC_MS, and the pass's last write (dropping the sent mails'
- * bytes) always is.
+ * there is mail to send. The batches are not fsynced: the syncer
+ * fdatasync()s the WAL behind them within SPOOL_SYNC_MS, and the pass's
+ * last write (dropping the sent mails' bytes) is fsynced.
  *
  * When the last session of a pass has ended, on_idle runs (from within
  * drain_plan() itself when the pass had nothing to do). drain_stop()
@@ -37,6 +37,7 @@
 #include "client/attempt.h"
 #include "runner/progress.h"
 #include "runner/runner.h"
+#include "runner/syncer.h"
 
 struct drain;
 struct worker;
@@ -90,10 +91,9 @@ struct drain {
 	struct spool_step	*steps;
 	size_t			 nsteps;
 	int			 batch_durable;	/* fsync this commit */
-	uint64_t		 batch_ms;	/* uv_now() when it began */
 	int			 batch_rc;
 	char			*batch_err;
-	uint64_t		 synced_ms;	/* the last fsynced commit */
+	struct syncer		 sync;		/* of wsp's commits */
 	int			 stopping;	/* finish, then quit */
 	int			 planning;	/* in drain_plan() */
 	time_t			 earliest;	/* the next mail or breaker

@@ -383,11 +383,8 @@ static void commit_work(uv_work_t *req)
 		spool_set_durable(d->wsp, 1);
 	d->batch_rc = spool_record_claim(d->wsp, d->steps, d->nsteps,
 	    time(NULL), &d->batch_err);
-	if (d->batch_durable) {
+	if (d->batch_durable)
 		spool_set_durable(d->wsp, 0);
-		if (d->batch_rc == EX_OK)
-			d->synced_ms = d->batch_ms;
-	}
 }
 
 /* commit_done - back on the loop: each session of the batch goes on,
@@ -408,6 +405,8 @@ static void commit_done(uv_work_t *req, int status)
 		drain_fail(d, rc, d->batch_err);
 		d->batch_err = NULL;
 	}
+	if (rc == EX_OK && d->wsp != NULL)
+		syncer_committed(&d->sync, d->batch_durable);
 	d->batch = NULL;
 	d->steps = NULL;
 	d->committing = 0;
@@ -450,8 +449,7 @@ void worker_commit(struct drain *d)
 	d->queued = NULL;
 	d->nqueued = d->queued_cap = 0;
 	d->steps = batch_steps(d);
-	d->batch_ms = uv_now(d->loop);
-	d->batch_durable = d->batch_ms - d->synced_ms >= SPOOL_SYNC_MS;
+	d->batch_durable = syncer_wants_fsync(&d->sync);
 	d->committing = 1;
 	d->batch_err = NULL;
 	if (d->wsp == NULL || uv_queue_work(d->loop, &d->work, commit_work,
