@@ -218,7 +218,6 @@ static int claim_next(struct spool *sp, struct spool_step *st, time_t now,
 		return EX_OK;
 	rc = claim_in(sp, now, NULL, st->due, st->next, &st->mail, errstr);
 	if (rc == EX_NOINPUT) {
-		spool_mail_free(&st->mail);
 		st->next[0] = '\0';
 		return EX_OK;
 	}

@@ -553,7 +553,8 @@ static void finish_then_next(struct smtp_session *s)
 	s->next = NULL;
 	s->next_sent = 0;
 	s->state = ST_MAIL;
-	cb(s, &r, arg);
+	if (cb != NULL)
+		cb(s, &r, arg);
 	result_free(&r);
 }
 
