@@ -250,6 +250,13 @@ static struct slot *slot_next(struct worker *w)
 	return c;
 }
 
+/* slot_mail - c's job and the engine's mail, on this session's setup. */
+static void slot_mail(struct worker *w, struct slot *c)
+{
+	attempt_job(&c->res, w->g->acc, c->body, w->g->d->o->debug, &c->mjob);
+	deliver_mail_init(&c->mjob, &w->su, &c->mail);
+}
+
 /* start_next - send the oldest mail claimed ahead. */
 static void start_next(struct worker *w)
 {
@@ -271,8 +278,7 @@ static void pipe_next(struct worker *w)
 	    !smtp_session_can_send_next(w->s))
 		return;
 	c = slot_next(w);
-	attempt_job(&c->res, w->g->acc, c->body, w->g->d->o->debug, &c->mjob);
-	deliver_mail_init(&c->mjob, &w->su, &c->mail);
+	slot_mail(w, c);
 	w->piped = c;
 	smtp_session_send_next(w->s, &c->mail, on_sent, w);
 }
@@ -474,15 +480,13 @@ static void on_sent(struct smtp_session *s, const struct smtp_result *r,
 
 static void send_mail(struct worker *w)
 {
-	struct group *g = w->g;
 	struct slot *c = w->cur;
 
 	if (deliver_dsn_refused(&w->su, w->s, &c->res.rep)) {
 		done(w);
 		return;
 	}
-	attempt_job(&c->res, g->acc, c->body, g->d->o->debug, &c->mjob);
-	deliver_mail_init(&c->mjob, &w->su, &c->mail);
+	slot_mail(w, c);
 	smtp_session_send(w->s, &c->mail, on_sent, w);
 }
 

@@ -79,11 +79,11 @@ struct smtp_session {
 	char			*chunk;
 
 	/* the next transaction (smtp_session_send_next()): its commands
-	 * go out behind the final dot; it starts when this one ends */
+	 * go out behind the final dot, so they are out once the state is
+	 * ST_EOM; it starts when this one ends */
 	const struct smtp_mail	*next;
 	smtp_cb			 next_cb;
 	void			*next_arg;
-	int			 next_sent;
 };
 
 static void enter_state(struct smtp_session *s, enum state st);
@@ -275,10 +275,8 @@ static void put_mail_cmds(struct smtp_session *s, const struct smtp_mail *m)
  * (RFC 2920 lets mail data open a group of commands). */
 static void put_next_cmds(struct smtp_session *s)
 {
-	if (s->next == NULL || s->next_sent)
-		return;
-	put_mail_cmds(s, s->next);
-	s->next_sent = 1;
+	if (s->next != NULL)
+		put_mail_cmds(s, s->next);
 }
 
 static void enter_state(struct smtp_session *s, enum state st)
@@ -551,7 +549,6 @@ static void finish_then_next(struct smtp_session *s)
 	s->cb_arg = s->next_arg;
 	begin_transaction(s, s->next);
 	s->next = NULL;
-	s->next_sent = 0;
 	s->state = ST_MAIL;
 	if (cb != NULL)
 		cb(s, &r, arg);
@@ -573,7 +570,7 @@ static void transaction_done(struct smtp_session *s, int all_ok)
 		return;
 	}
 	smtp_classify(STAGE_EOM, TERR_NONE, &s->reply, &s->result.outcome);
-	if (s->next_sent) {
+	if (s->next != NULL) {
 		finish_then_next(s);
 		return;
 	}
@@ -999,7 +996,6 @@ void smtp_session_send_next(struct smtp_session *s,
 	s->next = m;
 	s->next_cb = cb;
 	s->next_arg = arg;
-	s->next_sent = 0;
 	if (s->state != ST_EOM)
 		return;		/* pump_body() sends them with the dot */
 	put_next_cmds(s);
