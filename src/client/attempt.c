@@ -30,24 +30,29 @@ static int uncertain(const struct deliver_report *rep)
 	    rep->outcome.terr != TERR_NONE;
 }
 
-/* rcpt_state - a recipient's fate in this attempt. */
+/*
+ * rcpt_state - a recipient's fate in this attempt. A transaction refused
+ * for good fails every recipient that the server did not refuse only for
+ * now: those accepted, then refused with the mail (DATA, the final dot),
+ * and those never asked about because the sender was refused (MAIL).
+ */
 static enum spool_rcpt_state rcpt_state(const struct deliver_report *rep,
     size_t i)
 {
 	const struct deliver_rcpt *r;
 	int after_dot = rep->outcome.stage == STAGE_EOM &&
 	    rep->outcome.terr == TERR_NONE;
+	int refused = rep->outcome.cls == CLASS_PERM && !uncertain(rep);
 
 	if (rep->rcpts == NULL || i >= rep->nrcpts)
-		return RCPT_DEFERRED;
+		return RCPT_DEFERRED;	/* no transaction began */
 	r = &rep->rcpts[i];
 	if (r->code != 0 && r->cls == CLASS_PERM)
 		return RCPT_FAILED;
 	if (r->code != 0 && r->cls == CLASS_OK && after_dot)
 		return RCPT_SENT;
-	if (r->code != 0 && r->cls == CLASS_OK &&
-	    rep->outcome.cls == CLASS_PERM && !uncertain(rep))
-		return RCPT_FAILED;	/* accepted, then DATA refused */
+	if (refused && (r->code == 0 || r->cls == CLASS_OK))
+		return RCPT_FAILED;
 	return RCPT_DEFERRED;
 }
 
@@ -101,6 +106,13 @@ static void build_attempt(struct attempt_result *res,
 			rr[i].code = rep->rcpts[i].code;
 			rr[i].enh = rep->rcpts[i].enh;
 			rr[i].text = rep->rcpts[i].text;
+		}
+		if (rr[i].state == RCPT_FAILED && rr[i].code == 0) {
+			/* failed with the mail (MAIL refused): its reply
+			 * is the recipient's, for the bounce */
+			rr[i].code = rep->reply_code;
+			rr[i].enh = rep->outcome.enh;
+			rr[i].text = rep->reply_text;
 		}
 	}
 	first = res->mail.first_attempt ? res->mail.first_attempt :

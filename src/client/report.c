@@ -57,6 +57,14 @@ void report_failure(const struct account *acc,
 	}
 	if (rep->outcome.terr == TERR_NONE && rep->reply_text != NULL)
 		report_reply("server message", rep->reply_text);
+	free(origin);
+	report_not_sent(acc);
+}
+
+void report_not_sent(const struct account *acc)
+{
+	char *origin = account_origin(acc);
+
 	fprintf(stderr, "msmtp: could not send mail%s\n", origin);
 	free(origin);
 }

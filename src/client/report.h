@@ -19,6 +19,9 @@ void report_failure(const struct account *acc,
     const struct deliver_report *rep);
 void report_log(const struct account *acc, const struct strlist *rcpts,
     const struct deliver_report *rep, const char *extra);
+/* report_not_sent - msmtp's last line of a failure: "msmtp: could not
+ * send mail (account A from F)". */
+void report_not_sent(const struct account *acc);
 /* report_reply - each line of a server reply as "msmtp: label: line". */
 void report_reply(const char *label, const char *text);
 

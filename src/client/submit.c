@@ -141,6 +141,33 @@ static void tell_refusals(const struct attempt_result *res)
 	}
 }
 
+/*
+ * tell_refused - msmtp's lines for a mail refused in a transaction that
+ * went on (per-recipient delivery gives no errmsg): when nobody got it,
+ * what msmtp says when it could not send the mail; otherwise only the
+ * recipients refused.
+ */
+static void tell_refused(const struct account *acc,
+    const struct attempt_result *res)
+{
+	if (anyone_got_it(res)) {
+		tell_refusals(res);
+		return;
+	}
+	if (res->rep.lmtp_partial) {
+		report_failure(acc, &res->rep);
+		return;
+	}
+	if (res->rep.outcome.stage == STAGE_EOM) {
+		fprintf(stderr, "msmtp: the server did not accept the mail\n");
+		if (res->rep.reply_text != NULL)
+			report_reply("server message", res->rep.reply_text);
+	} else {
+		tell_refusals(res);
+	}
+	report_not_sent(acc);
+}
+
 /* tell_user - what happened to the spooled mail, in a few lines. */
 static int tell_user(const struct account *acc, const char *id,
     const struct attempt_result *res)
@@ -172,7 +199,7 @@ static int tell_user(const struct account *acc, const char *id,
 		break;
 	}
 	if (why == NULL)
-		tell_refusals(res);
+		tell_refused(acc, res);
 	else
 		report_failure(acc, &res->rep);
 	fprintf(stderr, "msmtp: the mail stays in the queue as %s, marked "

@@ -69,9 +69,13 @@ static enum smtp_class reply_class(int code)
 }
 
 /*
- * classify_reply - outcome of a negative reply at a stage. A refusal of
- * the session itself (greeting, EHLO, STARTTLS) is never the mail's fault,
- * so it defers whatever its code; a refused login needs the user.
+ * classify_reply - outcome of a negative reply at a stage. Only a refusal
+ * of the mail (MAIL, RCPT, DATA, its data) fails it for good. A refusal
+ * of the session itself (greeting, EHLO and HELO, STARTTLS, AUTH) is
+ * never the mail's fault: for now (4xx) it waits, for good (5xx: our
+ * address, EHLO name, TLS or login refused) it needs the user, since
+ * waiting changes nothing and failing would fail every mail of the
+ * account. A refused RSET or QUIT only ends the session.
  */
 static void classify_reply(enum smtp_stage stage, int code,
     struct smtp_outcome *out)
@@ -83,7 +87,8 @@ static void classify_reply(enum smtp_stage stage, int code,
 	case STAGE_GREETING:
 	case STAGE_HELO:
 	case STAGE_STARTTLS:
-		out->cls = CLASS_TEMP;
+		if (out->cls == CLASS_PERM)
+			out->cls = CLASS_LOCAL;
 		out->exitcode = EX_PROTOCOL;
 		return;
 	case STAGE_AUTH:
@@ -113,6 +118,7 @@ static void classify_reply(enum smtp_stage stage, int code,
 	case STAGE_TLS:
 	case STAGE_RSET:
 	case STAGE_QUIT:
+		out->cls = CLASS_TEMP;
 		out->exitcode = EX_PROTOCOL;
 		return;
 	}

@@ -399,12 +399,20 @@ static void record_rcpt(struct smtp_session *s, size_t i)
 	r->text = xstrdup(s->reply.text.data);
 }
 
-/* end_transaction - the transaction is over without a final dot
- * (no recipient accepted, in the mode that allows partial results). */
-static void end_transaction(struct smtp_session *s, enum smtp_stage stage)
+/* refused_all - no recipient was accepted: the transaction's outcome
+ * is the last recipient's reply (with PIPELINING, the reply to DATA
+ * that follows only says there is no recipient). */
+static void refused_all(struct smtp_session *s)
 {
 	keep_reply(s);
-	smtp_classify(stage, TERR_NONE, &s->reply, &s->result.outcome);
+	smtp_classify(STAGE_RCPT, TERR_NONE, &s->reply, &s->result.outcome);
+}
+
+/* end_transaction - the transaction is over without a final dot (no
+ * recipient accepted, in the mode that allows partial results); its
+ * outcome is set. */
+static void end_transaction(struct smtp_session *s)
+{
 	s->need_rset = 1;
 	s->next = NULL;		/* its commands need RSET first: unsent */
 	s->state = ST_READY;
@@ -429,8 +437,10 @@ static void on_rcpt_reply(struct smtp_session *s)
 			enter_state(s, ST_RCPT);
 		return;
 	}
+	if (s->naccepted == 0)
+		refused_all(s);
 	if (s->naccepted == 0 && !s->pipelined) {
-		end_transaction(s, STAGE_RCPT);
+		end_transaction(s);
 		return;
 	}
 	if (s->pipelined)
@@ -451,14 +461,13 @@ static void on_data_reply(struct smtp_session *s)
 		return;
 	}
 	if (s->reply.code == 354) {
-		/* DATA accepted with no recipient: end it without a mail. */
-		smtp_classify(STAGE_RCPT, TERR_NONE, &s->reply,
-		    &s->result.outcome);
+		/* DATA accepted with no recipient: end it without a mail
+		 * (the outcome is the recipients'). */
 		fail(s, "the server accepted DATA without recipients");
 		return;
 	}
 	if (s->naccepted == 0) {
-		end_transaction(s, STAGE_RCPT);
+		end_transaction(s);
 		return;
 	}
 	fail_reply(s, "the server does not accept mail data");

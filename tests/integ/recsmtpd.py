@@ -18,7 +18,9 @@ Faults are scripted through ``Script``:
   close_at   command name at which the server closes the connection
              without a reply ("EOM" = right after the final dot arrives,
              "GREETING" = before the greeting)
-  no_ehlo    answer EHLO with 502 so the client must fall back to HELO
+  no_ehlo    answer EHLO with 502 so the client must fall back to HELO;
+             replies["EHLO"] / replies["HELO"] answer them with that
+             reply instead (a refusal of the session itself)
   lmtp       speak LMTP (LHLO, one reply per recipient after the dot)
   extensions extra EHLO/LHLO keywords to advertise, e.g. ["PIPELINING",
              "DSN", "SIZE 1000000"] (aiosmtpd already offers 8BITMIME and
@@ -263,6 +265,9 @@ def _make_protocol(base):
             reply = self.script.replies.get(command)
             if command in ("EHLO", "LHLO") and self.script.no_ehlo:
                 await self.push("502 5.5.2 Error: command not recognized")
+                return True
+            if command in ("EHLO", "HELO") and reply:
+                await self.push(reply)
                 return True
             if command == "DATA" and reply:
                 await self.push(reply)

@@ -1,0 +1,285 @@
+"""How every failure is classified (issue 17): one table, both programs.
+
+README.md promises: "A mail is marked failed when the server refuses it
+for good (5xx); it is held when the problem is ours to fix
+(configuration, credentials, certificate); otherwise it waits". TABLE
+below is that promise made exact, for every stage of a session (greeting,
+EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA, the final dot) and every kind of
+fault (a 4xx reply, a 5xx reply, the server hanging up), with and without
+PIPELINING. Each row is checked twice, against a RecordingServer on
+127.0.0.1 scripted with the fault:
+
+  - msmtp, spooling and delivering at once: its exit code, what it says
+    on stderr, and the mail's state in `msmtp-queue --list --json`;
+  - the runner: the mail spooled with -odq, then `msmtp-queue --flush`,
+    and the mail's state it leaves.
+
+Where the row says "failed", Debian's msmtp 1.8.23 is run against the
+same fault too: with the queue, our msmtp must exit with msmtp's code and
+print msmtp's own lines (then one line about the queue), as README.md's
+"Deliberate differences" says.
+
+The servers run in this process and no row waits on a clock: every fault
+ends in a reply or a closed connection.
+"""
+
+import dataclasses
+import json
+import os
+import re
+
+import pytest
+
+from conftest import REF_PATH, RecordingServer, Script
+from pki import pki, server_context  # noqa: F401  (fixture)
+from test_spool import run_prog, show
+
+BOB = "bob@example.net"
+MAIL = b"From: alice@example.org\nTo: bob@example.net\nSubject: c\n\nHi.\n"
+EX_OK, EX_DATAERR, EX_UNAVAILABLE = 0, 65, 69
+
+RC = """\
+defaults
+tls off
+auth off
+host 127.0.0.1
+port {port}
+
+account default
+from alice@example.org
+{extra}"""
+
+STAGES = ("GREETING", "EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA",
+          "EOM")
+FAULTS = ("4xx", "5xx", "drop")
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    state: str      # the mail's state after the attempt, in the queue
+    rc: int         # msmtp's exit code with the queue (interactive)
+
+
+# --------------------------------------------------------------------------
+# THE TABLE. PIPELINING changes nothing here: before MAIL nothing is
+# pipelined, and from MAIL on a refusal means the same whether the
+# commands went out one by one or together.
+TABLE = {
+    # A busy server (421) or one that hangs up: try again later.
+    ("GREETING", "4xx"): Row("deferred", EX_OK),
+    # 554 at the greeting refuses us, not this mail (our address is
+    # blocked, or the port is wrong): failing would bounce every mail of
+    # the account, and waiting changes nothing. Ours to fix: held.
+    ("GREETING", "5xx"): Row("held", EX_OK),
+    ("GREETING", "drop"): Row("deferred", EX_OK),
+    # EHLO, then HELO, both refused. 4xx: for now.
+    ("EHLO", "4xx"): Row("deferred", EX_OK),
+    # 5xx to EHLO and HELO: our `domain` (the EHLO argument) or our
+    # address is refused, whatever the mail: held, as for the greeting.
+    ("EHLO", "5xx"): Row("held", EX_OK),
+    ("EHLO", "drop"): Row("deferred", EX_OK),
+    # 454 TLS not available for now: later.
+    ("STARTTLS", "4xx"): Row("deferred", EX_OK),
+    # 5xx to STARTTLS: the server will not do TLS with us; `tls on` can
+    # only be fixed on our side (another port, another host): held,
+    # never sent in clear.
+    ("STARTTLS", "5xx"): Row("held", EX_OK),
+    ("STARTTLS", "drop"): Row("deferred", EX_OK),
+    # 454 temporary authentication failure: later.
+    ("AUTH", "4xx"): Row("deferred", EX_OK),
+    # 535 credentials refused: the user must fix them: held.
+    ("AUTH", "5xx"): Row("held", EX_OK),
+    ("AUTH", "drop"): Row("deferred", EX_OK),
+    ("MAIL", "4xx"): Row("deferred", EX_OK),
+    # 553 Sender address rejected: the envelope sender is refused for
+    # good, so the mail fails at once with msmtp's exit code and message
+    # (and every recipient with it, though none was asked for).
+    ("MAIL", "5xx"): Row("failed", EX_DATAERR),
+    ("MAIL", "drop"): Row("deferred", EX_OK),
+    ("RCPT", "4xx"): Row("deferred", EX_OK),
+    ("RCPT", "5xx"): Row("failed", EX_DATAERR),
+    ("RCPT", "drop"): Row("deferred", EX_OK),
+    ("DATA", "4xx"): Row("deferred", EX_OK),
+    ("DATA", "5xx"): Row("failed", EX_DATAERR),
+    ("DATA", "drop"): Row("deferred", EX_OK),
+    ("EOM", "4xx"): Row("deferred", EX_OK),
+    # msmtp exits 69 for anything but 250 after the final dot.
+    ("EOM", "5xx"): Row("failed", EX_UNAVAILABLE),
+    # The dot went out and no verdict came back: the server may have the
+    # mail. Neither sent nor simply deferred: uncertain.
+    ("EOM", "drop"): Row("uncertain", EX_OK),
+}
+
+# The reply each stage gets for each fault.
+REPLY = {
+    "GREETING": ("421 4.3.2 Service not available, try later",
+                 "554 5.7.1 No SMTP service for you"),
+    "EHLO": ("421 4.3.2 Too busy for you", "550 5.7.1 Access denied"),
+    "STARTTLS": ("454 4.7.0 TLS not available due to temporary reason",
+                 "554 5.7.3 Unable to initialize security subsystem"),
+    "AUTH": ("454 4.7.0 Temporary authentication failure",
+             "535 5.7.8 Authentication credentials invalid"),
+    "MAIL": ("451 4.3.0 Sender verification deferred",
+             "553 5.7.1 Sender address rejected"),
+    "RCPT": ("450 4.2.0 Mailbox busy", "550 5.1.1 No such user"),
+    "DATA": ("451 4.3.0 Try DATA later", "554 5.5.1 No DATA for you"),
+    "EOM": ("452 4.3.1 Insufficient system storage",
+            "554 5.7.1 Message refused"),
+}
+
+
+def fault_script(stage, fault, pipelining, tls_ctx):
+    """The Script whose server commits ``fault`` at ``stage``."""
+    kw = {"extensions": ["PIPELINING"] if pipelining else []}
+    if stage == "STARTTLS":
+        kw["starttls"] = tls_ctx
+    if stage == "AUTH":
+        kw["auth"] = {"alice": "secret"}
+        kw["auth_mechs"] = ["PLAIN"]
+    if fault == "drop":
+        return Script(close_at=stage, **kw)
+    reply = REPLY[stage][fault == "5xx"]
+    if stage == "GREETING":
+        return Script(greeting=reply, **kw)
+    replies = {stage: reply}
+    if stage == "EHLO":
+        replies["HELO"] = reply
+    return Script(replies=replies, **kw)
+
+
+def account_extra(stage, pki):
+    if stage == "STARTTLS":
+        return ("tls on\ntls_starttls on\ntls_trust_file %s\n"
+                % pki.path("ca.pem"))
+    if stage == "AUTH":
+        # PLAIN in clear: allowed to a server on loopback.
+        return "auth plain\nuser alice\npassword secret\n"
+    return ""
+
+
+def _build():
+    build = os.environ.get("MSMTP_BUILD")
+    if not build:
+        pytest.fail("MSMTP_BUILD is not set", pytrace=False)
+    msmtp = os.path.join(os.path.abspath(build), "msmtp")
+    if os.path.realpath(msmtp) == os.path.realpath(REF_PATH):
+        pytest.skip("ours is the reference msmtp, which has no queue")
+    return msmtp, os.path.join(os.path.abspath(build), "msmtp-queue")
+
+
+class Bench:
+    """One row's config, spools and programs."""
+
+    def __init__(self, confdir, tmp_path, port, extra):
+        self.msmtp, self.queue = _build()
+        self.confdir = confdir
+        self.tmp = tmp_path
+        self.rc = confdir.write(RC.format(port=port, extra=extra))
+
+    def qf(self, name):
+        return self.tmp / name / "queue.db"
+
+    def send(self, qname, *args, binary=None):
+        argv = ["-C", self.rc]
+        if binary is None:
+            argv += ["--queue-file", self.qf(qname)]
+        return run_prog(binary or self.msmtp, "msmtp", [*argv, *args, BOB],
+                        MAIL, env=self.confdir.env())
+
+    def runner(self, qname, *args):
+        return run_prog(self.queue, "msmtp-queue",
+                        ["-C", self.rc, "--queue-file", self.qf(qname),
+                         *args], env=self.confdir.env())
+
+    def listing(self, qname, bounces=0):
+        """The mail sent, from --list --json; the runner may have queued
+        ``bounces`` delivery status notifications beside it."""
+        p = self.runner(qname, "--list", "--json")
+        assert p.returncode == 0, show(p)
+        mails = json.loads(p.stdout)
+        ours = [m for m in mails if m["envelope_from"] == "alice@example.org"]
+        dsns = [m for m in mails if m["envelope_from"] == ""]
+        assert len(ours) == 1 and len(dsns) == bounces, mails
+        return ours[0]
+
+
+# msmtp-queue --flush exits 75 while some mail still waits for a retry
+# (msmtp-queue(1)); a held or failed mail waits for no retry.
+RUNNER_RC = {"deferred": 75, "uncertain": 75, "held": 0, "failed": 0}
+
+CLASS_OF_STATE = {"deferred": "temporary", "uncertain": "temporary",
+                  "held": "local", "failed": "permanent"}
+
+
+def check_queued(mail, row, what):
+    """The mail's state, its class, and its recipient's state."""
+    assert mail["state"] == row.state, (what, mail)
+    assert mail["class"] == CLASS_OF_STATE[row.state], (what, mail)
+    rcpt = mail["recipients"][0]["state"]
+    if row.state == "failed":
+        assert rcpt == "failed", (what, mail)
+    else:
+        assert rcpt in ("pending", "deferred"), (what, mail)
+
+
+def check_told(p, row, stage, fault):
+    """What msmtp says for the row's state."""
+    err = p.stderr.decode()
+    assert p.returncode == row.rc, show(p)
+    if row.state == "failed":
+        # The server's own words, then where the mail is.
+        assert "msmtp: server message: " + REPLY[stage][1] in err, show(p)
+        assert re.search(r"the mail stays in the queue as \w+, marked "
+                         r"failed\n\Z", err), show(p)
+    elif row.state == "held":
+        assert "the mail is held in the queue as" in err, show(p)
+        assert "msmtp-queue --release" in err, show(p)
+    else:
+        assert re.search(r"the mail is queued as \w+ and will be retried "
+                         r"after ", err), show(p)
+
+
+ROWS = [pytest.param(stage, fault, pipe,
+                     id=f"{stage}-{fault}-{'pipe' if pipe else 'nopipe'}")
+        for stage in STAGES for fault in FAULTS for pipe in (False, True)]
+
+
+@pytest.mark.parametrize("stage,fault,pipelining", ROWS)
+def test_classification(stage, fault, pipelining, confdir, tmp_path, pki):
+    row = TABLE[stage, fault]
+    script = fault_script(stage, fault, pipelining,
+                          server_context(pki) if stage == "STARTTLS"
+                          else None)
+    with RecordingServer(script) as srv:
+        bench = Bench(confdir, tmp_path, srv.port, account_extra(stage, pki))
+
+        # msmtp: spool, then deliver at once.
+        p = bench.send("interactive")
+        check_told(p, row, stage, fault)
+        check_queued(bench.listing("interactive"), row, "msmtp")
+
+        # The runner, with the same fault.
+        p = bench.send("runner", "-odq")
+        assert p.returncode == 0 and p.stderr == b"", show(p)
+        q = bench.runner("runner", "--flush")
+        assert q.returncode == RUNNER_RC[row.state], show(q)
+        # A mail failed by the runner owes its sender a bounce.
+        check_queued(bench.listing("runner", row.state == "failed"), row,
+                     "msmtp-queue --flush")
+
+        if row.state != "failed":
+            return
+        # msmtp 1.8.23 against the same fault: its code and its lines.
+        r = bench.send(None, binary=REF_PATH)
+        assert r.returncode == row.rc, "test premise\n" + show(r)
+        check_like_msmtp(bench.send("differential"), r)
+
+
+def check_like_msmtp(p, ref):
+    """Ours' stderr is msmtp's, then one line about the queue."""
+    head, sep, last = p.stderr.rpartition(b"msmtp: the mail stays in the "
+                                          b"queue as ")
+    assert sep and re.fullmatch(rb"\w+, marked failed\n", last), show(p)
+    assert head == ref.stderr, (f"msmtp 1.8.23 said:\n{ref.stderr!r}\n"
+                                f"ours said:\n{p.stderr!r}")
+    assert p.returncode == ref.returncode, show(p)
