@@ -10,7 +10,8 @@ Faults are scripted through ``Script``:
   replies    {"MAIL": "451 ...", "RCPT": "550 ...", "DATA": "554 ...",
               "EOM": "452 ..."}: the reply for that command; EOM is the
              reply after the final dot; RCPT may also be a dict
-             address -> reply, EOM a function of the mail's bytes that
+             address -> reply (so may MAIL: "<>" is the null sender),
+             EOM a function of the mail's bytes that
              returns the reply or None (the usual one)
   hang_at    command name at which the server stops answering
              ("GREETING" = never send the greeting, "EOM" = after the
@@ -135,6 +136,8 @@ class _Handler:
 
     async def handle_MAIL(self, server, session, envelope, address, options):
         reply = self.script.replies.get("MAIL")
+        if isinstance(reply, dict):
+            reply = reply.get(address)
         if reply:
             return reply
         envelope.mail_from = address

@@ -30,7 +30,8 @@ import re
 
 import pytest
 
-from conftest import REF_PATH, RecordingServer, Script
+from conftest import (REF_PATH, Binary, RecordingServer, Script, compare,
+                      send)
 from pki import pki, server_context  # noqa: F401  (fixture)
 from test_spool import run_prog, show
 
@@ -283,3 +284,68 @@ def check_like_msmtp(p, ref):
     assert head == ref.stderr, (f"msmtp 1.8.23 said:\n{ref.stderr!r}\n"
                                 f"ours said:\n{p.stderr!r}")
     assert p.returncode == ref.returncode, show(p)
+
+
+# --------------------------------------------------------------------------
+# The provider's commonest mistake, and a bounce refused.
+
+CONF = """\
+account default
+host 127.0.0.1
+port {port}
+tls off
+auth off
+from alice@example.org
+"""
+
+
+@pytest.mark.differs
+def test_sender_refused_is_msmtps_failure(ref, ours, confdir, tmp_path):
+    """553 to MAIL FROM, with the queue: msmtp's exit code (65), msmtp's
+    own lines with the server's words, the same bytes on the wire, and
+    then only one line about the queue; the mail is failed at once, not
+    retried for days."""
+    _build()
+    queued = Binary("ours", ours.path, ("--queue-file",
+                                        str(tmp_path / "q" / "queue.db")))
+    script = Script(replies={"MAIL": "553 5.7.1 Sender address rejected"})
+    r = send(ref, confdir, script=script, config=CONF, args=[BOB], mail=MAIL)
+    assert r.rc == EX_DATAERR, "test premise\n" + r.stderr.decode()
+    o = send(queued, confdir, script=script, config=CONF, args=[BOB],
+             mail=MAIL)
+    head, sep, last = o.stderr.rpartition(b"msmtp: the mail stays in the "
+                                          b"queue as ")
+    assert sep and re.fullmatch(rb"\w+, marked failed\n", last), o.stderr
+    compare(r, dataclasses.replace(o, stderr=head))
+    assert b"msmtp: server message: 553 5.7.1 Sender address rejected\n" \
+        in head
+
+
+def test_bounce_refused_with_null_sender_fails(confdir, tmp_path):
+    """The runner fails a mail (550 to its recipient) and owes its sender
+    a bounce; the provider refuses the bounce's null sender for good
+    (550 to MAIL FROM:<>). The bounce fails at once: it is not retried
+    for days, and nobody is bounced about a bounce."""
+    script = Script(replies={
+        "RCPT": {BOB: "550 5.1.1 No such user"},
+        "MAIL": {"<>": "550 5.7.1 Null sender not accepted"}})
+    with RecordingServer(script) as srv:
+        bench = Bench(confdir, tmp_path, srv.port, "")
+        p = bench.send("q", "-odq")
+        assert p.returncode == 0, show(p)
+        # The first flush fails the mail and queues its bounce, the
+        # second tries the bounce (a flush may do both at once).
+        for _ in range(2):
+            q = bench.runner("q", "--flush")
+            assert q.returncode == 0, show(q)
+        p = bench.runner("q", "--list", "--json")
+        mails = {m["envelope_from"]: m for m in json.loads(p.stdout)}
+        assert len(mails) == 2, mails
+        dsn = mails[""]
+        assert dsn["state"] == "failed", dsn
+        assert dsn["last_reply"] == "550 5.7.1 Null sender not accepted"
+        assert [r["state"] for r in dsn["recipients"]] == ["failed"], dsn
+        assert dsn["recipients"][0]["reply"] == dsn["last_reply"], dsn
+        assert srv.wait_closed(10)
+        sent_null = [s for s in srv.sessions if b"MAIL FROM:<>" in s.raw]
+        assert len(sent_null) == 1, [bytes(s.raw) for s in srv.sessions]
