@@ -141,6 +141,19 @@ static void tell_refusals(const struct attempt_result *res)
 	}
 }
 
+/* tell_server - what failed (why) and the server's words for it, as
+ * msmtp says them, if the server said any; 0 if it did not (nothing
+ * told). A refused recipient's words are told with it instead. */
+static int tell_server(const struct attempt_result *res, const char *why)
+{
+	if (why == NULL || res->rep.outcome.terr != TERR_NONE ||
+	    res->rep.reply_text == NULL)
+		return 0;
+	fprintf(stderr, "msmtp: %s\n", why);
+	report_reply("server message", res->rep.reply_text);
+	return 1;
+}
+
 /*
  * tell_refused - msmtp's lines for a mail refused in a transaction that
  * went on (per-recipient delivery gives no errmsg): when nobody got it,
@@ -186,14 +199,19 @@ static int tell_user(const struct account *acc, const char *id,
 		if (why == NULL) {
 			tell_refusals(res);
 			why = "some recipients were refused for now";
+		} else if (tell_server(res, why)) {
+			why = "the server refused for now";
 		}
 		fprintf(stderr, "msmtp: %s; the mail is queued as %s and will "
 		    "be retried after %s\n", why, id, when);
 		return EX_OK;
 	case MAIL_HELD:
-		fprintf(stderr, "msmtp: %s\nmsmtp: the mail is held in the "
-		    "queue as %s: fix the account, then run 'msmtp-queue "
-		    "--release %s'\n", why ? why : "unknown error", id, id);
+		if (!tell_server(res, why))
+			fprintf(stderr, "msmtp: %s\n", why ? why :
+			    "unknown error");
+		fprintf(stderr, "msmtp: the mail is held in the queue as %s: "
+		    "fix the account, then run 'msmtp-queue --release %s'\n",
+		    id, id);
 		return EX_OK;
 	default:
 		break;

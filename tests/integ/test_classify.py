@@ -227,6 +227,10 @@ def check_told(p, row, stage, fault):
     """What msmtp says for the row's state."""
     err = p.stderr.decode()
     assert p.returncode == row.rc, show(p)
+    if fault != "drop":
+        # Whatever becomes of the mail, the user sees the server's words.
+        reply = REPLY[stage][fault == "5xx"]
+        assert "msmtp: server message: " + reply + "\n" in err, show(p)
     if row.state == "failed":
         # The server's own words, then where the mail is.
         assert "msmtp: server message: " + REPLY[stage][1] in err, show(p)
