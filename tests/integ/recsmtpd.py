@@ -10,7 +10,8 @@ Faults are scripted through ``Script``:
   replies    {"MAIL": "451 ...", "RCPT": "550 ...", "DATA": "554 ...",
               "EOM": "452 ..."}: the reply for that command; EOM is the
              reply after the final dot; RCPT may also be a dict
-             address -> reply (so may MAIL: "<>" is the null sender),
+             address -> reply (so may MAIL: "<>" is the null sender,
+             or a function of the sender that returns the reply or None),
              EOM a function of the mail's bytes that
              returns the reply or None (the usual one)
   hang_at    command name at which the server stops answering
@@ -138,6 +139,8 @@ class _Handler:
         reply = self.script.replies.get("MAIL")
         if isinstance(reply, dict):
             reply = reply.get(address)
+        elif callable(reply):
+            reply = reply(address)
         if reply:
             return reply
         envelope.mail_from = address

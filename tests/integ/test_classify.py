@@ -33,7 +33,7 @@ import pytest
 from conftest import (REF_PATH, Binary, RecordingServer, Script, compare,
                       send)
 from pki import pki, server_context  # noqa: F401  (fixture)
-from test_spool import run_prog, show
+from test_spool import read_spool, run_prog, show
 
 BOB = "bob@example.net"
 MAIL = b"From: alice@example.org\nTo: bob@example.net\nSubject: c\n\nHi.\n"
@@ -353,3 +353,46 @@ def test_bounce_refused_with_null_sender_fails(confdir, tmp_path):
         assert srv.wait_closed(10)
         sent_null = [s for s in srv.sessions if b"MAIL FROM:<>" in s.raw]
         assert len(sent_null) == 1, [bytes(s.raw) for s in srv.sessions]
+
+
+def test_runner_sender_refused_behind_the_dot(confdir, tmp_path):
+    """With PIPELINING the runner sends a mail's MAIL, RCPT and DATA
+    behind the final dot of the one before, on one session. The server
+    refuses the second mail's sender for good: that mail fails at once
+    (its sender gets a bounce); the mails before and after it are sent."""
+    seen = []
+
+    def mail_reply(sender):
+        seen.append(sender)
+        if len(seen) == 2:
+            return "553 5.7.1 Sender address rejected"
+        return None
+
+    script = Script(extensions=["PIPELINING"], replies={"MAIL": mail_reply})
+    with RecordingServer(script) as srv:
+        bench = Bench(confdir, tmp_path, srv.port,
+                      "queue_max_connections 1\n")
+        for i in range(3):
+            p = run_prog(bench.msmtp, "msmtp",
+                         ["-C", bench.rc, "--queue-file", bench.qf("q"),
+                          "-odq", BOB], b"Subject: %d\n\n%d\n" % (i, i),
+                         env=confdir.env())
+            assert p.returncode == 0, show(p)
+        q = bench.runner("q", "--flush")
+        assert q.returncode == 0, show(q)
+        assert srv.wait_closed(10)
+    mails = read_spool(bench.qf("q"), with_data=False)
+    states = sorted((m["envelope_from"], m["state"], m["rcpts"])
+                    for m in mails)
+    assert states == [
+        ("", "sent", [("alice@example.org", "sent")]),   # the bounce
+        ("alice@example.org", "failed", [(BOB, "failed")]),
+        ("alice@example.org", "sent", [(BOB, "sent")]),
+        ("alice@example.org", "sent", [(BOB, "sent")])], states
+    refused = [m for m in mails if m["state"] == "failed"]
+    assert refused[0]["last_text"] == "553 5.7.1 Sender address rejected"
+    # The refused MAIL did ride behind the first mail's final dot.
+    first = bytes(srv.sessions[0].raw)
+    assert b"\r\n.\r\nMAIL FROM:<alice@example.org>" in first, first
+    assert [t[0] for r in srv.sessions for t in r.transactions] == [
+        "alice@example.org", "alice@example.org", "<>"]
