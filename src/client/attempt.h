@@ -6,8 +6,9 @@
  * recipient does not stop the others), turns the engine's outcome into
  * the queue's states and records them in one transaction:
  *   - a recipient is sent only when the server accepted the mail for it
- *     after the final dot; refused for good (5xx) it fails; otherwise it
- *     stays deferred;
+ *     after the final dot; refused for good (5xx), by itself or with the
+ *     whole transaction (its sender, DATA or the mail refused), it fails;
+ *     otherwise it stays deferred;
  *   - the mail is held when the problem is ours to fix (configuration,
  *     credentials, certificate: CLASS_LOCAL), uncertain when the
  *     connection died after the final dot, deferred while any recipient

@@ -6,7 +6,8 @@
  *   - a class that the queue acts on: OK, TEMP (try again later), PERM
  *     (this mail or recipient will never go through as is) or LOCAL (a
  *     problem on our side, such as configuration, credentials or a
- *     certificate the user must fix: the queue holds such mail);
+ *     certificate the user must fix, or a server that refuses the session
+ *     itself for good: the queue holds such mail);
  *   - the sysexits code that msmtp 1.8 returns for it, which the front end
  *     uses in direct mode so that scripts see msmtp's exit codes.
  * The queue never derives anything from the exit code.
