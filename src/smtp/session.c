@@ -399,15 +399,6 @@ static void record_rcpt(struct smtp_session *s, size_t i)
 	r->text = xstrdup(s->reply.text.data);
 }
 
-/* refused_all - no recipient was accepted: the transaction's outcome
- * is the last recipient's reply (with PIPELINING, the reply to DATA
- * that follows only says there is no recipient). */
-static void refused_all(struct smtp_session *s)
-{
-	keep_reply(s);
-	smtp_classify(STAGE_RCPT, TERR_NONE, &s->reply, &s->result.outcome);
-}
-
 /* end_transaction - the transaction is over without a final dot (no
  * recipient accepted, in the mode that allows partial results); its
  * outcome is set. */
@@ -437,11 +428,16 @@ static void on_rcpt_reply(struct smtp_session *s)
 			enter_state(s, ST_RCPT);
 		return;
 	}
-	if (s->naccepted == 0)
-		refused_all(s);
-	if (s->naccepted == 0 && !s->pipelined) {
-		end_transaction(s);
-		return;
+	if (s->naccepted == 0) {
+		/* The outcome is the last refusal (with PIPELINING, the
+		 * reply to DATA only says that no recipient is left). */
+		keep_reply(s);
+		smtp_classify(STAGE_RCPT, TERR_NONE, &s->reply,
+		    &s->result.outcome);
+		if (!s->pipelined) {
+			end_transaction(s);
+			return;
+		}
 	}
 	if (s->pipelined)
 		s->state = ST_DATA;
@@ -461,8 +457,7 @@ static void on_data_reply(struct smtp_session *s)
 		return;
 	}
 	if (s->reply.code == 354) {
-		/* DATA accepted with no recipient: end it without a mail
-		 * (the outcome is the recipients'). */
+		/* DATA accepted with no recipient: end it without a mail. */
 		fail(s, "the server accepted DATA without recipients");
 		return;
 	}
