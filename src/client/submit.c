@@ -154,31 +154,34 @@ static int tell_server(const struct attempt_result *res, const char *why)
 	return 1;
 }
 
-/*
- * tell_refused - msmtp's lines for a mail refused in a transaction that
- * went on (per-recipient delivery gives no errmsg): when nobody got it,
- * what msmtp says when it could not send the mail; otherwise only the
- * recipients refused.
- */
+/* tell_not_taken - msmtp's lines for a transaction that went on (per
+ * recipient delivery gives no errmsg) but gave the mail to nobody: the
+ * mail refused after its data, or each recipient refused. */
+static void tell_not_taken(const struct attempt_result *res)
+{
+	if (res->rep.outcome.stage != STAGE_EOM) {
+		tell_refusals(res);
+		return;
+	}
+	fprintf(stderr, "msmtp: the server did not accept the mail\n");
+	if (res->rep.reply_text != NULL)
+		report_reply("server message", res->rep.reply_text);
+}
+
+/* tell_refused - msmtp's lines for a mail failed in a transaction that
+ * went on: when nobody got it, what msmtp says when it could not send
+ * the mail; otherwise only the recipients refused. */
 static void tell_refused(const struct account *acc,
     const struct attempt_result *res)
 {
 	if (anyone_got_it(res)) {
 		tell_refusals(res);
-		return;
-	}
-	if (res->rep.lmtp_partial) {
+	} else if (res->rep.lmtp_partial) {
 		report_failure(acc, &res->rep);
-		return;
-	}
-	if (res->rep.outcome.stage == STAGE_EOM) {
-		fprintf(stderr, "msmtp: the server did not accept the mail\n");
-		if (res->rep.reply_text != NULL)
-			report_reply("server message", res->rep.reply_text);
 	} else {
-		tell_refusals(res);
+		tell_not_taken(res);
+		report_not_sent(acc);
 	}
-	report_not_sent(acc);
 }
 
 /* tell_user - what happened to the spooled mail, in a few lines. */
@@ -196,9 +199,12 @@ static int tell_user(const struct account *acc, const char *id,
 		return EX_OK;
 	case MAIL_DEFERRED:
 	case MAIL_UNCERTAIN:
-		if (why == NULL) {
+		if (why == NULL && anyone_got_it(res)) {
 			tell_refusals(res);
 			why = "some recipients were refused for now";
+		} else if (why == NULL) {
+			tell_not_taken(res);
+			why = "the server refused for now";
 		} else if (tell_server(res, why)) {
 			why = "the server refused for now";
 		}
