@@ -7,6 +7,8 @@
  */
 #include "client/deliver.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include <uv.h>
 
 #include "client/password.h"
+#include "smtp/auth.h"
 #include "smtp/serverinfo.h"
 #include "smtp/session.h"
 #include "util/xalloc.h"
@@ -281,8 +284,57 @@ static void tls_params(const struct account *acc, struct smtp_params *p)
 	t->min_dh_prime_bits = acc->tls_min_dh_prime_bits;
 }
 
-/* auth_params - the account's AUTH settings; passwordeval runs here,
- * before any connection, as in msmtp. */
+/* literal_loopback - host is a loopback address as written, so that a
+ * direct connection to it is known to be on loopback before it is made. */
+static int literal_loopback(const char *host)
+{
+	unsigned char a[sizeof(struct in6_addr)];
+
+	if (host == NULL)
+		return 0;
+	if (inet_pton(AF_INET, host, a) == 1)
+		return a[0] == 127;
+	return inet_pton(AF_INET6, host, a) == 1 &&
+	    IN6_IS_ADDR_LOOPBACK((struct in6_addr *)a);
+}
+
+/* may_be_refused - whether the clear text rule (smtp/auth.h) could
+ * refuse acc's method once connected: a clear text method named, no
+ * TLS, and a server not known to be on loopback. */
+static int may_be_refused(const struct account *acc)
+{
+	if (acc->tls || acc->auth_mech == NULL ||
+	    !smtp_auth_clear_text(acc->auth_mech))
+		return 0;
+	if (acc->socket != NULL)
+		return 0;
+	return acc->proxy_host != NULL || !literal_loopback(acc->host);
+}
+
+/* late_password - the smtp_password_fn: the account's passwordeval when
+ * it was left for the method's turn, else the netrc files and the
+ * prompt; when none gives one, the job's hint says what to do. */
+static char *late_password(const char *host, const char *user, void *arg,
+    char **errstr)
+{
+	const struct deliver_job *job = arg;
+	char *pw = NULL;
+
+	if (job->acc->passwordeval != NULL) {
+		if (password_eval(job->acc->passwordeval, &pw, errstr) !=
+		    EX_OK)
+			return NULL;
+		return pw;
+	}
+	pw = password_lookup(host, user);
+	if (pw == NULL && job->password_hint != NULL)
+		*errstr = xstrdup(job->password_hint);
+	return pw;
+}
+
+/* auth_params - the account's AUTH settings. passwordeval runs here,
+ * before any connection, as in msmtp, unless the method could still be
+ * refused for clear text: then only once it has passed (late_password). */
 static int auth_params(const struct deliver_job *job,
     struct deliver_setup *su, struct deliver_report *rep)
 {
@@ -299,8 +351,10 @@ static int auth_params(const struct deliver_job *job,
 	a->ntlmdomain = acc->ntlmdomain;
 	a->host = acc->host;
 	a->port = p->port;
-	a->password_cb = password_lookup;
-	if (acc->password != NULL || acc->passwordeval == NULL)
+	a->password_cb = late_password;
+	a->password_arg = (void *)(uintptr_t)job;
+	if (acc->password != NULL || acc->passwordeval == NULL ||
+	    may_be_refused(acc))
 		return EX_OK;
 	if (password_eval(acc->passwordeval, &su->password, &err) != EX_OK) {
 		smtp_classify(STAGE_CONNECT, TERR_CONFIG, NULL, &rep->outcome);

@@ -143,11 +143,10 @@ char *password_prompt(const char *host, const char *user)
 	return line;
 }
 
-char *password_lookup(const char *host, const char *user, void *arg)
+char *password_lookup(const char *host, const char *user)
 {
 	char *home, *path, *pw;
 
-	(void)arg;
 	home = homedir();
 	path = xasprintf("%s/.netrc", home);
 	free(home);

@@ -46,9 +46,8 @@ char *password_netrc(const char *path, const char *host, const char *user);
 /* password_prompt - ask on /dev/tty; NULL if there is no terminal. */
 char *password_prompt(const char *host, const char *user);
 
-/* password_lookup - the netrc files, then the prompt; an smtp_password_fn
- * (arg unused). */
-char *password_lookup(const char *host, const char *user, void *arg);
+/* password_lookup - the netrc files, then the prompt. */
+char *password_lookup(const char *host, const char *user);
 
 /* password_free - wipe and free. */
 void password_free(char *pw);

@@ -1,0 +1,37 @@
+/*
+ * passrule - which configured password a queued mail may use.
+ *
+ * The rule: a secret goes only to the host, port and user it was
+ * configured for, from the configuration file it was configured in. A
+ * mail carries the snapshot of its account's settings (without the
+ * password); whoever delivers it later (msmtp-queue, with whatever
+ * configuration it loaded) takes a literal password only from that
+ * account in that file, and only while its host, port and user are the
+ * snapshot's. Otherwise the snapshot's own sources apply (passwordeval,
+ * then the netrc files and the prompt; client/password.h). A literal
+ * password never overrides a snapshot's passwordeval.
+ *
+ * Kept apart from password.c, which the engine (msmtp-engine.so) links
+ * without the configuration reader.
+ */
+#ifndef CLIENT_PASSRULE_H
+#define CLIENT_PASSRULE_H
+
+#include "client/conf.h"
+
+/*
+ * password_configured - the literal password for a queued mail whose
+ * account snapshot (the settings it was spooled with) is snap, by the
+ * rule that a secret goes only to the host, port and user it was
+ * configured for, from the file it was configured in: snap's account in
+ * snap's own file (found in loaded, the runner's configuration, when
+ * that is the file; else read from the file), and only when its host,
+ * port and user are snap's. NULL when there is none, and always for a
+ * snapshot with a passwordeval (a literal password never overrides it)
+ * or from the command line. When the file holds a password that the
+ * rule withholds, *hint says what to do (newly allocated), else NULL.
+ */
+char *password_configured(const struct account *snap,
+    const struct conf *loaded, char **hint);
+
+#endif

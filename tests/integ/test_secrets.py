@@ -1,0 +1,188 @@
+"""Issue 17: a secret goes only where it was configured, and fixing an
+account un-sticks its held mail.
+
+Mails are spooled with our msmtp -odq and flushed with msmtp-queue to
+RecordingServers that check SASL credentials (saslsrv.py); what the
+client sent at AUTH is read back from the server's raw bytes. The
+password rule (client/passrule.h): msmtp-queue takes a literal password
+only from the mail's own account in the mail's own file, and only while
+its host, port and user are the ones the mail was spooled for; a literal
+password never overrides a spooled passwordeval; passwordeval does not
+run when the method would be refused for clear text (a server reached
+through a SOCKS5 proxy is not on loopback).
+"""
+
+import base64
+import os
+import re
+
+import pytest
+
+from conftest import Script
+from pki import pki, server_context  # noqa: F401  (fixture)
+from relays import Socks5
+from test_spool import BOB, Spool, show, transactions
+
+MAIL = (b"From: Alice <alice@example.org>\nTo: bob@example.net\n"
+        b"Subject: secrets\n\nHello, Bob.\n")
+
+
+@pytest.fixture
+def spool(confdir, tmp_path):
+    return Spool(confdir, tmp_path)
+
+
+def auth_server(server, users, mechs=("PLAIN",), **kw):
+    return server(Script(auth=dict(users), auth_mechs=list(mechs), **kw))
+
+
+def plain_secrets(srv):
+    """The passwords every AUTH PLAIN line sent to srv carried."""
+    out = []
+    for r in srv.sessions:
+        for m in re.finditer(rb"AUTH PLAIN ([A-Za-z0-9+/=]+)\r\n",
+                             bytes(r.raw)):
+            out.append(base64.b64decode(m.group(1)).split(b"\0")[2])
+    return out
+
+
+def account(name, port, extra=""):
+    return (f"account {name}\nhost 127.0.0.1\nport {port}\n"
+            f"from alice@example.org\n{extra}")
+
+
+DEFAULTS = "defaults\ntls off\nauth plain\nuser alice\n\n"
+
+
+def enqueue(spool, *args, rc=None):
+    p = spool.msmtp("-odq", *(["-C", rc] if rc else []), *args, BOB,
+                    mail=MAIL, conf=rc is None)
+    assert p.returncode == 0, show(p)
+
+
+def the_mail(spool):
+    (m,) = spool.mails(with_data=False)
+    return m
+
+
+def no_tty():
+    os.setsid()
+
+
+# --------------------------------------------------------------------------
+# The password rule.
+
+def test_flush_never_sends_another_files_password(spool, server, tmp_path):
+    """Spooled with -C work.rc -a x, flushed by a plain msmtp-queue that
+    loads ~/.msmtprc, whose account x (another server) has a password:
+    that password must not reach work.rc's server."""
+    work = auth_server(server, {"alice": "worksecret"})
+    home = auth_server(server, {"alice": "homesecret"})
+    work_rc = spool.confdir.write(DEFAULTS + account("x", work.port),
+                                  path=tmp_path / "work.rc")
+    spool.confdir.write(DEFAULTS + account(
+        "x", home.port, "password homesecret\n"),
+        path=spool.confdir.home_rc)
+    enqueue(spool, "-a", "x", rc=work_rc)
+    q = spool.queue("--flush", conf=False, preexec_fn=no_tty)
+    work.wait_closed(10)
+    assert b"homesecret" not in b"".join(plain_secrets(work))
+    assert plain_secrets(work) == []
+    m = the_mail(spool)
+    assert m["state"] == "held", show(q)
+    assert "needs a password" in m["reason"]
+    assert home.sessions == []
+
+
+def test_flush_uses_the_mails_own_files_password(spool, server, tmp_path):
+    """The same, with the password in work.rc: the runner reads it from
+    the mail's own file, not from the file it loaded."""
+    work = auth_server(server, {"alice": "worksecret"})
+    work_rc = spool.confdir.write(DEFAULTS + account(
+        "x", work.port, "password worksecret\n"), path=tmp_path / "work.rc")
+    spool.confdir.write(DEFAULTS + account(
+        "x", work.port, "password homesecret\n"),
+        path=spool.confdir.home_rc)
+    enqueue(spool, "-a", "x", rc=work_rc)
+    q = spool.queue("--flush", conf=False, preexec_fn=no_tty)
+    assert q.returncode == 0, show(q)
+    assert work.wait_closed(10)
+    assert plain_secrets(work) == [b"worksecret"]
+    assert len(transactions(work)) == 1
+
+
+def test_password_for_another_host_is_withheld(spool, server):
+    """The account's file now points at another server than the one the
+    mail was spooled for: its password stays there, and the held mail
+    says how to send it with the account as it is now."""
+    old = auth_server(server, {"alice": "secret"})
+    new = auth_server(server, {"alice": "secret"})
+    spool.confdir.write(DEFAULTS + account("default", old.port),
+                        path=spool.rcfile)
+    enqueue(spool)
+    spool.confdir.write(DEFAULTS + account(
+        "default", new.port, "password secret\n"), path=spool.rcfile)
+    spool.queue("--flush", preexec_fn=no_tty)
+    old.wait_closed(10)
+    assert plain_secrets(old) == []
+    m = the_mail(spool)
+    assert m["state"] == "held"
+    assert "msmtp-queue --release" in m["reason"]
+    assert new.sessions == []
+
+
+def test_literal_password_never_overrides_spooled_passwordeval(spool,
+                                                               server):
+    srv = auth_server(server, {"alice": "evalsecret"})
+    spool.confdir.write(DEFAULTS + account(
+        "default", srv.port, "passwordeval echo evalsecret\n"),
+        path=spool.rcfile)
+    enqueue(spool)
+    spool.confdir.write(DEFAULTS + account(
+        "default", srv.port, "password literal\n"
+        "passwordeval echo evalsecret\n"), path=spool.rcfile)
+    q = spool.queue("--flush")
+    assert q.returncode == 0, show(q)
+    assert srv.wait_closed(10)
+    assert plain_secrets(srv) == [b"evalsecret"]
+    assert the_mail(spool)["state"] == "sent"
+
+
+def _proxied_rc(spool, srv, proxy, marker):
+    spool.confdir.write(
+        "defaults\ntls off\n\naccount default\nhost 127.0.0.1\n"
+        f"port {srv.port}\nproxy_host 127.0.0.1\nproxy_port {proxy.port}\n"
+        "from alice@example.org\nauth plain\nuser alice\n"
+        f"passwordeval \"touch {marker}; echo secret\"\n",
+        path=spool.rcfile)
+
+
+def test_passwordeval_not_run_when_method_refused_runner(spool, server,
+                                                         tmp_path):
+    """PLAIN without TLS through a proxy (not loopback) is refused; the
+    passwordeval must not have run for it."""
+    srv = auth_server(server, {"alice": "secret"})
+    marker = tmp_path / "evaluated"
+    with Socks5(resolve={"127.0.0.1": "127.0.0.1"}) as proxy:
+        _proxied_rc(spool, srv, proxy, marker)
+        enqueue(spool)
+        q = spool.queue("--flush")
+        srv.wait_closed(10)
+    m = the_mail(spool)
+    assert m["state"] == "held", show(q)
+    assert "clear text" in m["reason"]
+    assert not marker.exists()
+    assert plain_secrets(srv) == []
+
+
+def test_passwordeval_not_run_when_method_refused_direct(spool, server,
+                                                         tmp_path):
+    srv = auth_server(server, {"alice": "secret"})
+    marker = tmp_path / "evaluated"
+    with Socks5(resolve={"127.0.0.1": "127.0.0.1"}) as proxy:
+        _proxied_rc(spool, srv, proxy, marker)
+        p = spool.msmtp("--queue=off", BOB, mail=MAIL)
+        srv.wait_closed(10)
+    assert p.returncode == 69, show(p)
+    assert b"clear text" in p.stderr
+    assert not marker.exists()
