@@ -13,6 +13,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "client/reread.h"
 #include "client/select.h"
 #include "util/xalloc.h"
 
@@ -42,15 +43,12 @@ static const struct account *own_account(const struct account *snap,
     const struct conf *loaded, struct conf *own)
 {
 	const struct account *cur;
-	int is_sys;
 	char *err = NULL;
 
 	cur = loaded != NULL ? conf_find(loaded, snap->id) : NULL;
 	if (cur != NULL && same_file(cur->conffile, snap->conffile))
 		return cur;
-	is_sys = same_file(snap->conffile, SYSCONFDIR "/msmtprc");
-	if (conf_load(is_sys ? snap->conffile : NULL, is_sys ? NULL :
-	    snap->conffile, !is_sys, geteuid(), own, &err) != EX_OK) {
+	if (conf_load_file(snap->conffile, own, &err) != EX_OK) {
 		free(err);
 		return NULL;
 	}

@@ -54,9 +54,16 @@ int runner_daemon(struct spool *sp, const struct runner_opts *o,
 int runner_list(struct spool *sp, const char *account, int json,
     char **errstr);
 /* runner_manage - an action on each id ("ALL": every mail); says how
- * many changed; EX_NOINPUT when none did. */
+ * many changed; EX_NOINPUT when none did. --release and --retry go
+ * through runner_renew(). */
 int runner_manage(struct spool *sp, enum spool_action action,
     const struct strlist *ids, const char *account, char **errstr);
+/* runner_renew - --release and --retry of the mail id (NULL: all), of
+ * one account unless account is NULL, each mail's account first read
+ * again from its file (renew.c); *found: mails in a state for it,
+ * *count: mails changed. */
+int runner_renew(struct spool *sp, enum spool_action action, const char *id,
+    const char *account, int *found, int *count, char **errstr);
 /* runner_purge - delete every mail, after a yes on a terminal or --yes. */
 int runner_purge(struct spool *sp, const char *account, int yes,
     char **errstr);

@@ -186,3 +186,100 @@ def test_passwordeval_not_run_when_method_refused_direct(spool, server,
     assert p.returncode == 69, show(p)
     assert b"clear text" in p.stderr
     assert not marker.exists()
+
+
+# --------------------------------------------------------------------------
+# Fixing the account un-sticks the mail: --release re-reads it.
+
+HELD_RE = re.compile(rb"the mail is held in the queue as ([0-9A-Z]{12}): "
+                     rb"fix the account, then run 'msmtp-queue --release "
+                     rb"\1'")
+
+
+def held_then_fixed(spool, srv, broken, fixed, tls=""):
+    """Spool with the broken account (msmtp tries at once: held), fix the
+    file, --release ALL, --flush: the mail must arrive."""
+    head = DEFAULTS.replace("user alice\n", "") + tls
+    spool.confdir.write(head + account("default", srv.port, broken),
+                        path=spool.rcfile)
+    p = spool.msmtp(BOB, mail=MAIL)
+    assert p.returncode == 0, show(p)
+    assert HELD_RE.search(p.stderr), show(p)
+    assert the_mail(spool)["state"] == "held"
+    spool.confdir.write(head + account("default", srv.port, fixed),
+                        path=spool.rcfile)
+    r = spool.queue("--release", "ALL")
+    assert r.returncode == 0, show(r)
+    assert b"1 mail released." in r.stdout
+    q = spool.queue("--flush", preexec_fn=no_tty)
+    assert srv.wait_closed(10)
+    assert the_mail(spool)["state"] == "sent", the_mail(spool)
+    assert q.returncode == 0, show(q)
+    last = srv.sessions[-1]
+    assert last.auth == ("PLAIN", "alice")
+    assert len(last.transactions) == 1
+    assert b"settings re-read for 1 mail" in r.stdout
+    return last
+
+
+def test_release_after_fixing_a_user_name_typo(spool, server):
+    srv = auth_server(server, {"alice": "secret"})
+    last = held_then_fixed(spool, srv, "user alise\npassword secret\n",
+                           "user alice\npassword secret\n")
+    assert plain_secrets(srv)[-1] == b"secret"
+    assert b"alise" not in bytes(last.raw)
+
+
+def test_release_after_fixing_tls_trust_file(spool, server, pki):
+    srv = auth_server(server, {"alice": "secret"},
+                      starttls=server_context(pki))
+    creds = "user alice\npassword secret\n"
+    last = held_then_fixed(
+        spool, srv, f"tls_trust_file {pki.path('rogue_ca.pem')}\n" + creds,
+        f"tls_trust_file {pki.path('ca.pem')}\n" + creds, tls="tls on\n")
+    assert last.tls
+
+
+def test_release_after_fixing_passwordeval(spool, server):
+    srv = auth_server(server, {"alice": "secret"})
+    held_then_fixed(spool, srv, "user alice\npasswordeval cat /nonexistent\n",
+                    "user alice\npasswordeval echo secret\n")
+    assert plain_secrets(srv) == [b"secret"]
+
+
+def test_release_of_a_mail_whose_account_is_gone(spool, server):
+    srv = auth_server(server, {"alice": "secret"})
+    spool.confdir.write(DEFAULTS + account("gone", srv.port,
+                                           "passwordeval false\n"),
+                        path=spool.rcfile)
+    p = spool.msmtp("-a", "gone", BOB, mail=MAIL)
+    assert HELD_RE.search(p.stderr), show(p)
+    (mail_id,) = HELD_RE.search(p.stderr).groups()
+    spool.confdir.write(DEFAULTS + account("other", srv.port),
+                        path=spool.rcfile)
+    r = spool.queue("--release", mail_id.decode())
+    assert r.returncode == 66, show(r)      # EX_NOINPUT: nothing released
+    assert b"account gone no longer exists in" in r.stderr
+    m = the_mail(spool)
+    assert m["state"] == "held"
+    assert "account gone no longer exists" in m["reason"]
+    assert "msmtp-queue --release " + mail_id.decode() in m["reason"]
+
+
+def test_retry_rereads_the_account(spool, server):
+    """A deferred mail whose account was fixed: --retry re-reads it too."""
+    srv = auth_server(server, {"alice": "secret"})
+    spool.confdir.write(DEFAULTS.replace("alice", "alise") + account(
+        "default", srv.port, "password secret\n"), path=spool.rcfile)
+    enqueue(spool)
+    spool.confdir.write(DEFAULTS + account("default", srv.port,
+                                           "password secret\n"),
+                        path=spool.rcfile)
+    r = spool.queue("--retry", "ALL")
+    assert r.returncode == 0, show(r)
+    q = spool.queue("--flush", preexec_fn=no_tty)
+    assert srv.wait_closed(10)
+    assert the_mail(spool)["state"] == "sent", the_mail(spool)
+    assert q.returncode == 0, show(q)
+    assert srv.sessions[-1].auth == ("PLAIN", "alice")
+    assert b"settings re-read for 1 mail" in r.stdout

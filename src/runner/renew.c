@@ -1,0 +1,154 @@
+/*
+ * renew - --release and --retry: each mail's account is read again from
+ * its own configuration file, as it is now, and becomes the settings
+ * the mail is sent with (client/reread.h), so that fixing the account
+ * un-sticks its held mail. A mail whose file or account cannot be read
+ * is not released (nor retried) and keeps the reason why; one whose
+ * account came from msmtp's command line keeps its settings.
+ *
+ * What it did is said once per account and file on stdout ("account x
+ * from FILE: settings re-read for N mails") and once per mail that was
+ * left alone on stderr, before runner_manage()'s count.
+ */
+#include "runner/runner.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include "client/reread.h"
+#include "util/xalloc.h"
+
+/* One account of one file, read once for all its mails. */
+struct source {
+	char		*account;
+	char		*conffile;	/* NULL: the command line */
+	char		*settings;	/* the new snapshot, or NULL */
+	char		*error;		/* why it cannot be read, or NULL */
+	int		 mails;
+	struct source	*next;
+};
+
+struct renew {
+	struct source	*sources;	/* in order of first use */
+	struct spool_renewal *v;
+	size_t		 n, cap;
+	char		**ids;		/* v[i].id's storage */
+	char		**why;		/* v[i].refused's */
+};
+
+static int same(const char *a, const char *b)
+{
+	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
+/* source_of - the account of t, read on first use. */
+static struct source *source_of(struct renew *r, const struct spool_target *t)
+{
+	struct source **sp, *s;
+	char *err = NULL;
+
+	for (sp = &r->sources; *sp != NULL; sp = &(*sp)->next)
+		if (strcmp((*sp)->account, t->account) == 0 &&
+		    same((*sp)->conffile, t->conffile))
+			return *sp;
+	s = xcalloc(1, sizeof(*s));
+	s->account = xstrdup(t->account);
+	s->conffile = t->conffile ? xstrdup(t->conffile) : NULL;
+	if (account_reread(t->conffile, t->account, t->settings, &s->settings,
+	    &err) != EX_OK)
+		s->error = err;
+	*sp = s;
+	return s;
+}
+
+/* add_target - a spool_target_fn: t's renewal. */
+static void add_target(const struct spool_target *t, void *arg)
+{
+	struct renew *r = arg;
+	struct source *s = source_of(r, t);
+	struct spool_renewal *v;
+	size_t i;
+
+	if (r->n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 16;
+		r->v = xreallocarray(r->v, r->cap, sizeof(*r->v));
+		r->ids = xreallocarray(r->ids, r->cap, sizeof(*r->ids));
+		r->why = xreallocarray(r->why, r->cap, sizeof(*r->why));
+	}
+	i = r->n++;
+	r->ids[i] = xstrdup(t->id);
+	r->why[i] = s->error == NULL ? NULL : xasprintf("%s; fix it, then "
+	    "run 'msmtp-queue --release %s'", s->error, t->id);
+	v = &r->v[i];
+	v->id = r->ids[i];
+	v->settings = s->settings;
+	v->refused = r->why[i];
+	if (s->error != NULL)
+		fprintf(stderr, "msmtp-queue: %s: left alone: %s\n", t->id,
+		    r->why[i]);
+	else
+		s->mails++;
+}
+
+static void tell(const struct renew *r)
+{
+	const struct source *s;
+
+	for (s = r->sources; s != NULL; s = s->next) {
+		if (s->error != NULL || s->mails == 0)
+			continue;
+		if (s->conffile == NULL || s->account[0] == '\0')
+			printf("%d mail%s kept the settings given on the "
+			    "command line\n", s->mails, s->mails == 1 ?
+			    "" : "s");
+		else
+			printf("account %s from %s: settings re-read for %d "
+			    "mail%s\n", s->account, s->conffile, s->mails,
+			    s->mails == 1 ? "" : "s");
+	}
+}
+
+static void renew_free(struct renew *r)
+{
+	struct source *s, *next;
+	size_t i;
+
+	for (s = r->sources; s != NULL; s = next) {
+		next = s->next;
+		free(s->account);
+		free(s->conffile);
+		free(s->settings);
+		free(s->error);
+		free(s);
+	}
+	for (i = 0; i < r->n; i++) {
+		free(r->ids[i]);
+		free(r->why[i]);
+	}
+	free(r->ids);
+	free(r->why);
+	free(r->v);
+}
+
+int runner_renew(struct spool *sp, enum spool_action action, const char *id,
+    const char *account, int *found, int *count, char **errstr)
+{
+	struct renew r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	*count = 0;
+	rc = spool_targets(sp, action, id, account, add_target, &r, errstr);
+	*found = (int)r.n;
+	if (rc == EX_OK && r.n > 0) {
+		rc = spool_manage_renewed(sp, action, r.v, r.n, time(NULL),
+		    count, errstr);
+		if (rc == EX_OK)
+			tell(&r);
+	}
+	renew_free(&r);
+	return rc;
+}
