@@ -135,6 +135,34 @@ int spool_targets(struct spool *sp, enum spool_action action, const char *id,
 	return rc;
 }
 
+int spool_snapshot_of(struct spool *sp, const char *id, char **account,
+    char **conffile, char **settings, char **errstr)
+{
+	sqlite3_stmt *st;
+	int rc = EX_OK, err;
+
+	*account = *conffile = *settings = NULL;
+	st = spool_prepare(sp, "SELECT m.account, m.conffile, coalesce("
+	    "s.settings, '') FROM mail AS m LEFT JOIN snapshot AS s ON s.id = "
+	    "m.snapshot WHERE m.id = ?", &rc, errstr);
+	if (st == NULL)
+		return rc;
+	spool_bind_text(st, 1, id);
+	err = sqlite3_step(st);
+	if (err == SQLITE_ROW) {
+		*account = spool_text(st, 0);
+		*conffile = spool_text(st, 1);
+		*settings = spool_text(st, 2);
+	} else if (err == SQLITE_DONE) {
+		*errstr = xasprintf("no mail %s in the queue", id);
+		rc = EX_NOINPUT;
+	} else {
+		rc = spool_error(sp, err, "cannot read the spool", errstr);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* set_column - UPDATE mail SET sql's column for id (?1) to value (?2). */
 static int set_column(struct spool *sp, const char *sql, const char *id,
     const char *text, sqlite3_int64 num, char **errstr)

@@ -350,6 +350,12 @@ typedef void (*spool_target_fn)(const struct spool_target *t, void *arg);
 int spool_targets(struct spool *sp, enum spool_action action, const char *id,
     const char *account, spool_target_fn fn, void *arg, char **errstr);
 
+/* spool_snapshot_of - mail id's account, file (NULL: the command line)
+ * and snapshot ("" if none), newly allocated; EX_NOINPUT when there is
+ * no such mail. */
+int spool_snapshot_of(struct spool *sp, const char *id, char **account,
+    char **conffile, char **settings, char **errstr);
+
 struct spool_renewal {
 	const char	*id;
 	const char	*settings;	/* new snapshot; NULL: keep */

@@ -127,6 +127,9 @@ int runner_show(struct spool *sp, const char *id, int raw, char **errstr)
 		}
 		printf("%s\n\n", json);
 		free(json);
+		rc = runner_show_settings(sp, id, errstr);
+		if (rc != EX_OK)
+			return rc;
 	}
 	return show_headers(sp, id, raw, errstr);
 }

@@ -67,7 +67,11 @@ int runner_renew(struct spool *sp, enum spool_action action, const char *id,
 /* runner_purge - delete every mail, after a yes on a terminal or --yes. */
 int runner_purge(struct spool *sp, const char *account, int yes,
     char **errstr);
-/* runner_show - one mail's record (JSON) and headers, or its raw bytes. */
+/* runner_show - one mail's record (JSON), the settings it will be sent
+ * with (runner_show_settings()) and headers, or its raw bytes. */
 int runner_show(struct spool *sp, const char *id, int raw, char **errstr);
+/* runner_show_settings - the settings mail id will be sent with, as
+ * msmtprc lines, and where its password will come from (masked). */
+int runner_show_settings(struct spool *sp, const char *id, char **errstr);
 
 #endif

@@ -283,3 +283,30 @@ def test_retry_rereads_the_account(spool, server):
     assert q.returncode == 0, show(q)
     assert srv.sessions[-1].auth == ("PLAIN", "alice")
     assert b"settings re-read for 1 mail" in r.stdout
+
+
+# --------------------------------------------------------------------------
+# --show: the settings a mail will be sent with, password masked.
+
+def test_show_prints_settings_with_password_masked(spool, server):
+    srv = auth_server(server, {"alice": "Pw0rdXyz"})
+    spool.confdir.write(DEFAULTS + account("default", srv.port,
+                                           "password Pw0rdXyz\n"),
+                        path=spool.rcfile)
+    enqueue(spool)
+    (m,) = spool.mails(with_data=False)
+    p = spool.queue("--show", m["id"])
+    assert p.returncode == 0, show(p)
+    out = p.stdout.decode()
+    assert f"account default from {spool.rcfile}" in out
+    assert f'port "{srv.port}"' in out
+    assert 'user "alice"' in out
+    assert 'password "********"' in out
+    assert b"Pw0rdXyz" not in p.stdout + p.stderr
+    # After a fix and --release, --show says what the mail now uses.
+    spool.confdir.write(DEFAULTS.replace("alice", "bob") + account(
+        "default", srv.port, "password Pw0rdXyz\n"), path=spool.rcfile)
+    spool.queue("--hold", m["id"])
+    spool.queue("--release", m["id"])
+    p = spool.queue("--show", m["id"])
+    assert 'user "bob"' in p.stdout.decode()
