@@ -65,8 +65,9 @@ char *password_configured(const struct account *snap,
 	char *pw = NULL;
 
 	*hint = NULL;
-	if (snap->passwordeval != NULL || snap->password != NULL ||
-	    snap->id == NULL || snap->conffile == NULL)
+	if (snap->auth_mech == NULL || snap->passwordeval != NULL ||
+	    snap->password != NULL || snap->id == NULL ||
+	    snap->conffile == NULL)
 		return NULL;
 	conf_init(&own);
 	cur = own_account(snap, loaded, &own);

@@ -4,8 +4,8 @@
  * runner_drain() delivers queued mail one attempt each, oldest first:
  * with force (--flush) every waiting mail, otherwise (--run) only those
  * that are due. The mails are grouped by account (the snapshot taken at
- * enqueue time; the password, which the spool never holds, from the
- * current configuration); each account gets up to its
+ * enqueue time or at the last --release or --retry; the password, which
+ * the spool never holds, by the rule of client/passrule.h); each account gets up to its
  * queue_max_connections SMTP sessions at once, all on one libuv loop,
  * each logging in once and carrying many mails. Each mail is claimed
  * (leased) before it is touched, so concurrent runners never deliver one
