@@ -27,8 +27,8 @@
  * snap's own file (found in loaded, the runner's configuration, when
  * that is the file; else read from the file), and only when its host,
  * port and user are snap's. NULL when there is none, and always for a
- * snapshot without auth, with a passwordeval (a literal password never overrides it)
- * or from the command line. When the file holds a password that the
+ * snapshot without auth, with a passwordeval (a literal password never
+ * overrides it) or from the command line. When the file holds a password that the
  * rule withholds, *hint says what to do (newly allocated), else NULL.
  */
 char *password_configured(const struct account *snap,
