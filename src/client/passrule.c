@@ -71,18 +71,24 @@ char *password_configured(const struct account *snap,
 		return NULL;
 	conf_init(&own);
 	cur = own_account(snap, loaded, &own);
-	if (cur != NULL && cur->password != NULL) {
-		if (same_str(cur->host, snap->host) &&
-		    account_port(cur) == account_port(snap) &&
-		    same_str(cur->user, snap->user))
-			pw = xstrdup(cur->password);
-		else
-			*hint = xasprintf("the password of account %s in %s "
-			    "is for another server or user than this mail "
-			    "was queued for; to send it with the account as "
-			    "it is now, run 'msmtp-queue --release ID'",
-			    snap->id, snap->conffile);
-	}
+	if (cur == NULL)
+		*hint = xasprintf("no password: account %s cannot be read "
+		    "from %s; fix it, then run 'msmtp-queue --release ID'",
+		    snap->id, snap->conffile);
+	else if (cur->password == NULL)
+		*hint = xasprintf("no password: account %s in %s has no "
+		    "password or passwordeval, and no netrc entry matches; "
+		    "add one, then run 'msmtp-queue --release ID'", snap->id,
+		    snap->conffile);
+	else if (same_str(cur->host, snap->host) &&
+	    account_port(cur) == account_port(snap) &&
+	    same_str(cur->user, snap->user))
+		pw = xstrdup(cur->password);
+	else
+		*hint = xasprintf("the password of account %s in %s is for "
+		    "another server or user than this mail was queued for; "
+		    "to send it with the account as it is now, run "
+		    "'msmtp-queue --release ID'", snap->id, snap->conffile);
 	conf_free(&own);
 	return pw;
 }

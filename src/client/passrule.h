@@ -28,8 +28,10 @@
  * that is the file; else read from the file), and only when its host,
  * port and user are snap's. NULL when there is none, and always for a
  * snapshot without auth, with a passwordeval (a literal password never
- * overrides it) or from the command line. When the file holds a password that the
- * rule withholds, *hint says what to do (newly allocated), else NULL.
+ * overrides it) or from the command line. When it gives none for an
+ * account that could have one there, *hint (newly allocated, else NULL)
+ * says why and what to do: the reason a mail is held with when no other
+ * source (netrc, the prompt) gives one either.
  */
 char *password_configured(const struct account *snap,
     const struct conf *loaded, char **hint);

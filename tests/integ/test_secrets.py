@@ -90,7 +90,10 @@ def test_flush_never_sends_another_files_password(spool, server, tmp_path):
     assert plain_secrets(work) == []
     m = the_mail(spool)
     assert m["state"] == "held", show(q)
-    assert "needs a password" in m["reason"]
+    assert m["reason"] == (
+        f"no password: account x in {work_rc} has no password or "
+        "passwordeval, and no netrc entry matches; add one, then run "
+        "'msmtp-queue --release ID'")
     assert home.sessions == []
 
 

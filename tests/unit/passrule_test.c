@@ -104,8 +104,9 @@ static const struct {
 	/* both in the file when spooled: the password won then, and now */
 	{ ACC "user u\npassword pw\npasswordeval echo e\n",
 	  ACC "user u\npassword pw\npasswordeval echo e\n", "pw", 0 },
-	/* the account is gone */
-	{ ACC "user u\npassword pw\n", "account y\nhost h\n", NULL, 0 },
+	/* the account is gone, or has no password */
+	{ ACC "user u\npassword pw\n", "account y\nhost h\n", NULL, 1 },
+	{ ACC "user u\npassword pw\n", ACC "user u\n", NULL, 1 },
 	/* no auth: nothing is looked up */
 	{ "account x\nhost 127.0.0.1\nuser u\n",
 	  "account x\nhost 127.0.0.1\nuser u\npassword pw\n", NULL, 0 },
