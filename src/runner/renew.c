@@ -21,10 +21,12 @@
 #include "client/reread.h"
 #include "util/xalloc.h"
 
-/* One account of one file, read once for all its mails. */
+/* One account of one file, read once for all its mails of one old
+ * snapshot (which holds the mails' envelope-from, kept). */
 struct source {
 	char		*account;
 	char		*conffile;	/* NULL: the command line */
+	char		*old;		/* the snapshot it replaces */
 	char		*settings;	/* the new snapshot, or NULL */
 	char		*error;		/* why it cannot be read, or NULL */
 	int		 mails;
@@ -32,6 +34,7 @@ struct source {
 };
 
 struct renew {
+	enum spool_action action;
 	struct source	*sources;	/* in order of first use */
 	struct spool_renewal *v;
 	size_t		 n, cap;
@@ -52,11 +55,13 @@ static struct source *source_of(struct renew *r, const struct spool_target *t)
 
 	for (sp = &r->sources; *sp != NULL; sp = &(*sp)->next)
 		if (strcmp((*sp)->account, t->account) == 0 &&
-		    same((*sp)->conffile, t->conffile))
+		    same((*sp)->conffile, t->conffile) &&
+		    strcmp((*sp)->old, t->settings) == 0)
 			return *sp;
 	s = xcalloc(1, sizeof(*s));
 	s->account = xstrdup(t->account);
 	s->conffile = t->conffile ? xstrdup(t->conffile) : NULL;
+	s->old = xstrdup(t->settings);
 	if (account_reread(t->conffile, t->account, t->settings, &s->settings,
 	    &err) != EX_OK)
 		s->error = err;
@@ -81,7 +86,8 @@ static void add_target(const struct spool_target *t, void *arg)
 	i = r->n++;
 	r->ids[i] = xstrdup(t->id);
 	r->why[i] = s->error == NULL ? NULL : xasprintf("%s; fix it, then "
-	    "run 'msmtp-queue --release %s'", s->error, t->id);
+	    "run 'msmtp-queue %s %s'", s->error, r->action == SPOOL_RETRY ?
+	    "--retry" : "--release", t->id);
 	v = &r->v[i];
 	v->id = r->ids[i];
 	v->settings = s->settings;
@@ -93,21 +99,36 @@ static void add_target(const struct spool_target *t, void *arg)
 		s->mails++;
 }
 
+/* same_account - whether two sources read the same account. */
+static int same_account(const struct source *a, const struct source *b)
+{
+	return strcmp(a->account, b->account) == 0 &&
+	    same(a->conffile, b->conffile);
+}
+
+/* tell - a line per account read (its sources' mails summed). */
 static void tell(const struct renew *r)
 {
-	const struct source *s;
+	const struct source *s, *t;
+	int mails;
 
 	for (s = r->sources; s != NULL; s = s->next) {
-		if (s->error != NULL || s->mails == 0)
+		for (t = r->sources; t != s && !same_account(t, s);
+		    t = t->next)
+			continue;
+		if (t != s || s->error != NULL)
+			continue;	/* said with the first */
+		for (mails = 0; t != NULL; t = t->next)
+			mails += same_account(t, s) ? t->mails : 0;
+		if (mails == 0)
 			continue;
 		if (s->conffile == NULL || s->account[0] == '\0')
 			printf("%d mail%s kept the settings given on the "
-			    "command line\n", s->mails, s->mails == 1 ?
-			    "" : "s");
+			    "command line\n", mails, mails == 1 ? "" : "s");
 		else
 			printf("account %s from %s: settings re-read for %d "
-			    "mail%s\n", s->account, s->conffile, s->mails,
-			    s->mails == 1 ? "" : "s");
+			    "mail%s\n", s->account, s->conffile, mails,
+			    mails == 1 ? "" : "s");
 	}
 }
 
@@ -120,6 +141,7 @@ static void renew_free(struct renew *r)
 		next = s->next;
 		free(s->account);
 		free(s->conffile);
+		free(s->old);
 		free(s->settings);
 		free(s->error);
 		free(s);
@@ -140,6 +162,7 @@ int runner_renew(struct spool *sp, enum spool_action action, const char *id,
 	int rc;
 
 	memset(&r, 0, sizeof(r));
+	r.action = action;
 	*count = 0;
 	rc = spool_targets(sp, action, id, account, add_target, &r, errstr);
 	*found = (int)r.n;

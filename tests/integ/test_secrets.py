@@ -313,3 +313,31 @@ def test_show_prints_settings_with_password_masked(spool, server):
     spool.queue("--release", m["id"])
     p = spool.queue("--show", m["id"])
     assert 'user "bob"' in p.stdout.decode()
+
+
+def test_release_keeps_each_mails_envelope_from(spool, server):
+    """Two mails of one account from two senders: one line for the
+    account, and each snapshot keeps its own envelope-from."""
+    srv = auth_server(server, {"alice": "secret"})
+    spool.confdir.write(DEFAULTS + account("default", srv.port,
+                                           "passwordeval false\n"),
+                        path=spool.rcfile)
+    for sender in ("one@example.org", "two@example.org"):
+        p = spool.msmtp("-f", sender, BOB, mail=MAIL)
+        assert HELD_RE.search(p.stderr), show(p)
+    spool.confdir.write(DEFAULTS + account("default", srv.port,
+                                           "passwordeval echo secret\n"),
+                        path=spool.rcfile)
+    r = spool.queue("--release", "ALL")
+    assert r.returncode == 0, show(r)
+    assert r.stdout.decode().splitlines() == [
+        f"account default from {spool.rcfile}: settings re-read for 2 "
+        "mails", "2 mails released."]
+    froms = sorted(re.search(r'^from "(.*)"$', m["settings"], re.M)[1]
+                   for m in spool.mails(with_data=False))
+    assert froms == ["one@example.org", "two@example.org"]
+    q = spool.queue("--flush")
+    assert q.returncode == 0, show(q)
+    assert srv.wait_closed(10)
+    assert sorted(t[0] for t in transactions(srv)) == [
+        "one@example.org", "two@example.org"]
