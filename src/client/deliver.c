@@ -288,14 +288,15 @@ static void tls_params(const struct account *acc, struct smtp_params *p)
  * direct connection to it is known to be on loopback before it is made. */
 static int literal_loopback(const char *host)
 {
-	unsigned char a[sizeof(struct in6_addr)];
+	struct in_addr a4;
+	struct in6_addr a6;
 
 	if (host == NULL)
 		return 0;
-	if (inet_pton(AF_INET, host, a) == 1)
-		return a[0] == 127;
-	return inet_pton(AF_INET6, host, a) == 1 &&
-	    IN6_IS_ADDR_LOOPBACK((struct in6_addr *)a);
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, host, &a6) == 1 &&
+	    IN6_IS_ADDR_LOOPBACK(&a6);
 }
 
 /* may_be_refused - whether the clear text rule (smtp/auth.h) could
