@@ -191,6 +191,25 @@ def test_passwordeval_not_run_when_method_refused_direct(spool, server,
     assert not marker.exists()
 
 
+
+def test_passwordeval_runs_late_when_method_passes(spool, server, tmp_path):
+    """Not a reproducer (base passes too): a server named by name may be
+    refused, so passwordeval waits for the method's check; on loopback
+    it passes, and the password is fetched then and sent."""
+    srv = auth_server(server, {"alice": "secret"})
+    marker = tmp_path / "evaluated"
+    spool.confdir.write(
+        "defaults\ntls off\n\naccount default\nhost localhost\n"
+        f"port {srv.port}\nfrom alice@example.org\nauth plain\n"
+        f"user alice\npasswordeval \"touch {marker}; echo secret\"\n",
+        path=spool.rcfile)
+    p = spool.msmtp("--queue=off", BOB, mail=MAIL)
+    assert p.returncode == 0, show(p)
+    assert srv.wait_closed(10)
+    assert marker.exists()
+    assert plain_secrets(srv) == [b"secret"]
+
+
 # --------------------------------------------------------------------------
 # Fixing the account un-sticks the mail: --release re-reads it.
 
