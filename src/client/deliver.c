@@ -7,8 +7,6 @@
  */
 #include "client/deliver.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +14,6 @@
 #include <uv.h>
 
 #include "client/password.h"
-#include "smtp/auth.h"
 #include "smtp/serverinfo.h"
 #include "smtp/session.h"
 #include "util/xalloc.h"
@@ -284,34 +281,6 @@ static void tls_params(const struct account *acc, struct smtp_params *p)
 	t->min_dh_prime_bits = acc->tls_min_dh_prime_bits;
 }
 
-/* literal_loopback - host is a loopback address as written, so that a
- * direct connection to it is known to be on loopback before it is made. */
-static int literal_loopback(const char *host)
-{
-	struct in_addr a4;
-	struct in6_addr a6;
-
-	if (host == NULL)
-		return 0;
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	return inet_pton(AF_INET6, host, &a6) == 1 &&
-	    IN6_IS_ADDR_LOOPBACK(&a6);
-}
-
-/* may_be_refused - whether the clear text rule (smtp/auth.h) could
- * refuse acc's method once connected: a clear text method named, no
- * TLS, and a server not known to be on loopback. */
-static int may_be_refused(const struct account *acc)
-{
-	if (acc->tls || acc->auth_mech == NULL ||
-	    !smtp_auth_clear_text(acc->auth_mech))
-		return 0;
-	if (acc->socket != NULL)
-		return 0;
-	return acc->proxy_host != NULL || !literal_loopback(acc->host);
-}
-
 /* late_password - the smtp_password_fn: the account's passwordeval when
  * it was left for the method's turn, else the netrc files and the
  * prompt; when none gives one, the job's hint says what to do. */
@@ -355,7 +324,7 @@ static int auth_params(const struct deliver_job *job,
 	a->password_cb = late_password;
 	a->password_arg = (void *)(uintptr_t)job;
 	if (acc->password != NULL || acc->passwordeval == NULL ||
-	    may_be_refused(acc))
+	    password_must_wait(acc))
 		return EX_OK;
 	if (password_eval(acc->passwordeval, &su->password, &err) != EX_OK) {
 		smtp_classify(STAGE_CONNECT, TERR_CONFIG, NULL, &rep->outcome);

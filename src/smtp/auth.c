@@ -84,12 +84,6 @@ const char *smtp_auth_choose(const struct smtp_caps *caps, int tls, int cb,
 	return NULL;
 }
 
-int smtp_auth_clear_text(const char *mech)
-{
-	return strcmp(mech, "PLAIN") == 0 || strcmp(mech, "LOGIN") == 0 ||
-	    strcmp(mech, "OAUTHBEARER") == 0 || strcmp(mech, "XOAUTH2") == 0;
-}
-
 /* builtin_of - which code does mech. */
 static enum builtin builtin_of(const char *mech)
 {

@@ -121,4 +121,15 @@ const char *smtp_auth_choose(const struct smtp_caps *caps, int tls, int cb,
 /* smtp_auth_clear_text - whether mech sends the password as it is. */
 int smtp_auth_clear_text(const char *mech);
 
+/*
+ * smtp_auth_may_refuse - whether the clear text rule could refuse the
+ * named method mech (NULL or "": none or the choice, which is never
+ * clear text without TLS) on a connection not yet made: with TLS (tls),
+ * or through a Unix socket, never; through a proxy, or to a server not
+ * given as a loopback address, maybe. A password that would only be
+ * refused is then looked up only once the method has passed.
+ */
+int smtp_auth_may_refuse(const char *mech, int tls, const char *host,
+    int via_proxy, int via_socket);
+
 #endif

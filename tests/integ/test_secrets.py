@@ -192,6 +192,19 @@ def test_passwordeval_not_run_when_method_refused_direct(spool, server,
 
 
 
+def test_passwordeval_not_run_when_method_refused_rmqs(spool, server,
+                                                       tmp_path):
+    srv = auth_server(server, {"alice": "secret"}, extensions=["ETRN"])
+    marker = tmp_path / "evaluated"
+    with Socks5(resolve={"127.0.0.1": "127.0.0.1"}) as proxy:
+        _proxied_rc(spool, srv, proxy, marker)
+        p = spool.msmtp("--rmqs=example.org", mail=None)
+        srv.wait_closed(10)
+    assert p.returncode == 69, show(p)
+    assert b"clear text" in p.stderr
+    assert not marker.exists()
+
+
 def test_passwordeval_runs_late_when_method_passes(spool, server, tmp_path):
     """Not a reproducer (base passes too): a server named by name may be
     refused, so passwordeval waits for the method's check; on loopback
