@@ -80,11 +80,11 @@ RUNNER_OBJ := $(call obj,$(RUNNER_SRC))
 MSMTPD_OBJ := $(call obj,$(MSMTPD_SRC))
 LIB_OBJ    := $(CLIENT_OBJ) $(QUEUE_OBJ) $(SMTP_OBJ) $(UTIL_OBJ)
 ENGINE_OBJ := $(SMTP_OBJ) $(call obj,$(ENGINE_CLIENT_SRC)) $(UTIL_OBJ)
-# The front end also names outcome classes and runs passwordeval (pure
-# code, no engine libraries).
+# The front end also names outcome classes, runs passwordeval and asks
+# the clear text rule (pure code, no engine libraries).
 FRONT_OBJ  := $(filter-out $(ENGINE_OBJ),$(CLIENT_OBJ)) $(QUEUE_OBJ) \
               $(BUILD)/src/smtp/outcome.o $(BUILD)/src/client/password.o \
-              $(UTIL_OBJ)
+              $(BUILD)/src/smtp/cleartext.o $(UTIL_OBJ)
 
 PROGS := $(BUILD)/msmtp $(BUILD)/msmtp-engine.so $(BUILD)/msmtp-queue \
          $(BUILD)/msmtpd

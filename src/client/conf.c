@@ -1026,6 +1026,10 @@ void conf_dump(const struct account *a, struct buf *out)
 			seen |= cmds[j].off == c->off && cmds[j].kind != K_NOOP;
 		if (seen || c->bit == ACC_PASSWORD || c->kind == K_NOOP)
 			continue;
+		/* The password wins over it (msmtp's order): a snapshot
+		 * with it would fetch a secret the account never used. */
+		if (c->bit == ACC_PASSWORDEVAL && a->password != NULL)
+			continue;
 		if ((arg = dump_arg(a, c)) == NULL)
 			continue;
 		if (c->kind == K_DSN)

@@ -44,8 +44,8 @@
 #define SYSCONFDIR "/etc"
 /*
  * conf_dump - append a's settings as msmtprc lines ("cmd \"arg\"\n"),
- * one per setting, leaving out the password: the spool's snapshot of a
- * resolved account. conf_undump() applies such text to an account
+ * one per setting, leaving out the password (and a passwordeval that it
+ * overrides): the spool's snapshot of a resolved account. conf_undump() applies such text to an account
  * (normally a fresh account_new()) through conf_set(); it fails only on
  * text that conf_dump() did not write (EX_CONFIG, *errstr set).
  */
@@ -117,8 +117,8 @@ void conf_default_files(char **sysfile, char **userfile);
 
 /*
  * conf_dump - append a's settings as msmtprc lines ("cmd \"arg\"\n"),
- * one per setting, leaving out the password: the spool's snapshot of a
- * resolved account. conf_undump() applies such text to an account
+ * one per setting, leaving out the password (and a passwordeval that it
+ * overrides): the spool's snapshot of a resolved account. conf_undump() applies such text to an account
  * (normally a fresh account_new()) through conf_set(); it fails only on
  * text that conf_dump() did not write (EX_CONFIG, *errstr set).
  */

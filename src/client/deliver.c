@@ -281,8 +281,30 @@ static void tls_params(const struct account *acc, struct smtp_params *p)
 	t->min_dh_prime_bits = acc->tls_min_dh_prime_bits;
 }
 
-/* auth_params - the account's AUTH settings; passwordeval runs here,
- * before any connection, as in msmtp. */
+/* late_password - the smtp_password_fn: the account's passwordeval when
+ * it was left for the method's turn, else the netrc files and the
+ * prompt; when none gives one, the job's hint says what to do. */
+static char *late_password(const char *host, const char *user, void *arg,
+    char **errstr)
+{
+	const struct deliver_job *job = arg;
+	char *pw = NULL;
+
+	if (job->acc->passwordeval != NULL) {
+		if (password_eval(job->acc->passwordeval, &pw, errstr) !=
+		    EX_OK)
+			return NULL;
+		return pw;
+	}
+	pw = password_lookup(host, user);
+	if (pw == NULL && job->password_hint != NULL)
+		*errstr = xstrdup(job->password_hint);
+	return pw;
+}
+
+/* auth_params - the account's AUTH settings. passwordeval runs here,
+ * before any connection, as in msmtp, unless the method could still be
+ * refused for clear text: then only once it has passed (late_password). */
 static int auth_params(const struct deliver_job *job,
     struct deliver_setup *su, struct deliver_report *rep)
 {
@@ -299,8 +321,10 @@ static int auth_params(const struct deliver_job *job,
 	a->ntlmdomain = acc->ntlmdomain;
 	a->host = acc->host;
 	a->port = p->port;
-	a->password_cb = password_lookup;
-	if (acc->password != NULL || acc->passwordeval == NULL)
+	a->password_cb = late_password;
+	a->password_arg = (void *)(uintptr_t)job;
+	if (acc->password != NULL || acc->passwordeval == NULL ||
+	    password_must_wait(acc))
 		return EX_OK;
 	if (password_eval(acc->passwordeval, &su->password, &err) != EX_OK) {
 		smtp_classify(STAGE_CONNECT, TERR_CONFIG, NULL, &rep->outcome);

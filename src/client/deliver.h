@@ -12,8 +12,11 @@
  *
  * The session follows the account: TLS (STARTTLS, or implicit TLS with
  * tls_starttls off), and AUTH with the password from the account, its
- * passwordeval (run before connecting), ~/.netrc, SYSCONFDIR/netrc or a
- * prompt on /dev/tty (client/password.h). The same path also serves
+ * passwordeval, ~/.netrc, SYSCONFDIR/netrc or a prompt on /dev/tty
+ * (client/password.h). passwordeval runs before connecting, as in msmtp,
+ * except when the clear text rule (smtp/auth.h) could still refuse the
+ * method: then it runs only once the method has passed, so that no
+ * secret is fetched for a server that may not have it. The same path also serves
  * msmtp's other two server modes (job->kind): --serverinfo (the text is
  * left in rep->output for the caller to print) and --rmqs (ETRN).
  */
@@ -51,6 +54,10 @@ struct deliver_job {
 	enum deliver_kind	 kind;		/* 0: send the mail */
 	const char		*rmqs;		/* DELIVER_KIND_RMQS: the
 						   argument of ETRN */
+	const char		*password_hint;	/* or NULL: what to do when
+						   no password is found
+						   (the reason a queued
+						   mail is held with) */
 };
 
 /* One recipient's answer, in the order of job->rcpts. */
@@ -94,7 +101,8 @@ void deliver_report_free(struct deliver_report *rep);
  *
  * deliver_setup() builds the session parameters from job->acc (port,
  * TLS, AUTH, DSN parameters, the trace of job->debug); it runs
- * passwordeval, and when that fails fills rep as deliver_now() would
+ * passwordeval (unless it must wait; see above), and when that fails
+ * fills rep as deliver_now() would
  * (rep->config_error) and returns its exit code. job and its account
  * must outlive the sessions opened with su->params.
  * deliver_setup_free() wipes the password and releases the rest.

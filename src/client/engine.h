@@ -18,7 +18,7 @@
 
 #include "client/deliver.h"
 
-#define ENGINE_ABI	6
+#define ENGINE_ABI	7
 
 struct engine_api {
 	int	abi;

@@ -15,6 +15,8 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "client/account.h"
+#include "smtp/auth.h"
 #include "util/buf.h"
 #include "util/secretline.h"
 #include "util/homedir.h"
@@ -143,11 +145,10 @@ char *password_prompt(const char *host, const char *user)
 	return line;
 }
 
-char *password_lookup(const char *host, const char *user, void *arg)
+char *password_lookup(const char *host, const char *user)
 {
 	char *home, *path, *pw;
 
-	(void)arg;
 	home = homedir();
 	path = xasprintf("%s/.netrc", home);
 	free(home);
@@ -158,4 +159,11 @@ char *password_lookup(const char *host, const char *user, void *arg)
 	if (pw == NULL)
 		pw = password_prompt(host, user);
 	return pw;
+}
+
+int password_must_wait(const struct account *acc)
+{
+	return acc->auth_mech != NULL && smtp_auth_may_refuse(acc->auth_mech,
+	    acc->tls, acc->host, acc->proxy_host != NULL,
+	    acc->socket != NULL);
 }

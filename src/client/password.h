@@ -32,6 +32,8 @@
 #define SYSCONFDIR "/etc"
 #endif
 
+struct account;
+
 /*
  * password_eval - the first line cmd prints under /bin/sh -c (its line
  * end, LF or CRLF, removed). Errors, EX_CONFIG as msmtp: "cannot evaluate
@@ -46,9 +48,13 @@ char *password_netrc(const char *path, const char *host, const char *user);
 /* password_prompt - ask on /dev/tty; NULL if there is no terminal. */
 char *password_prompt(const char *host, const char *user);
 
-/* password_lookup - the netrc files, then the prompt; an smtp_password_fn
- * (arg unused). */
-char *password_lookup(const char *host, const char *user, void *arg);
+/* password_lookup - the netrc files, then the prompt. */
+char *password_lookup(const char *host, const char *user);
+
+/* password_must_wait - whether acc's passwordeval must wait until the
+ * method has passed the clear text rule (smtp_auth_may_refuse()) rather
+ * than run before connecting, as msmtp runs it. */
+int password_must_wait(const struct account *acc);
 
 /* password_free - wipe and free. */
 void password_free(char *pw);

@@ -78,8 +78,10 @@ static int choose_account(const struct cmdline *cl, struct srv *sv,
 	return EX_OK;
 }
 
-/* settle_account - patterns, defaults, msmtp's checks, passwordeval. */
-static int settle_account(struct srv *sv, char **errstr)
+/* settle_account - patterns, defaults, msmtp's checks, passwordeval
+ * (for --rmqs, unless it must wait for the method's clear text check:
+ * the engine runs it then; see deliver.h). */
+static int settle_account(struct srv *sv, int rmqs, char **errstr)
 {
 	struct account *a = sv->acc;
 	char *pw = NULL;
@@ -93,7 +95,7 @@ static int settle_account(struct srv *sv, char **errstr)
 	if (rc != EX_OK)
 		return rc;
 	if (a->auth_mech == NULL || a->password != NULL ||
-	    a->passwordeval == NULL)
+	    a->passwordeval == NULL || (rmqs && password_must_wait(a)))
 		return EX_OK;
 	rc = password_eval(a->passwordeval, &pw, errstr);
 	if (rc != EX_OK)
@@ -160,7 +162,8 @@ int servermode_run(struct cmdline *cl, char **errstr)
 	if (rc == EX_OK)
 		rc = choose_account(cl, &sv, errstr);
 	if (rc == EX_OK)
-		rc = settle_account(&sv, errstr);
+		rc = settle_account(&sv, cl->mode == MODE_RMQS &&
+		    !cl->pretend, errstr);
 	show_pretend(cl, &sv, rc == EX_OK);
 	if (rc == EX_OK && !cl->pretend)
 		rc = talk(cl, &sv, errstr);

@@ -33,6 +33,22 @@ static char *spool_file(const struct account *acc)
 	return spool_default_path();
 }
 
+/* absolute_conffile - the account's file as an absolute name, so that
+ * a runner started elsewhere finds it again (client/passrule.h, --release
+ * re-reading the account); NULL for a command-line account. */
+static char *absolute_conffile(const struct account *acc)
+{
+	char *cwd;
+	char *abs;
+
+	if (acc->conffile == NULL || acc->conffile[0] == '/' ||
+	    (cwd = getcwd(NULL, 0)) == NULL)
+		return acc->conffile ? xstrdup(acc->conffile) : NULL;
+	abs = xasprintf("%s/%s", cwd, acc->conffile);
+	free(cwd);
+	return abs;
+}
+
 /* Bytes of a mail kept in memory while it is read; the rest waits in a
  * temporary file beside the spool. */
 #define STAGE_MEM	(1024 * 1024)
@@ -56,7 +72,7 @@ static int enqueue(struct spool *sp, const char *path,
 	struct spool_writer *w;
 	struct spill body;
 	struct buf settings;
-	char *copy = xstrdup(path);
+	char *copy = xstrdup(path), *conffile;
 	int rc;
 
 	spill_init(&body, STAGE_MEM);
@@ -70,7 +86,7 @@ static int enqueue(struct spool *sp, const char *path,
 	conf_dump(sub->acc, &settings);
 	memset(&env, 0, sizeof(env));
 	env.account = sub->acc->id ? sub->acc->id : "";
-	env.conffile = sub->acc->conffile;
+	env.conffile = conffile = absolute_conffile(sub->acc);
 	env.settings = settings.data;
 	env.envelope_from = sub->acc->from ? sub->acc->from : "";
 	env.message_id = sub->message_id;
@@ -83,6 +99,7 @@ static int enqueue(struct spool *sp, const char *path,
 	env.now = time(NULL);
 	rc = spool_enqueue_begin(sp, &env, &w, errstr);
 	buf_free(&settings);
+	free(conffile);
 	if (rc == EX_OK) {
 		rc = spool_enqueue_write(w, sub->headers, sub->headers_len,
 		    errstr);

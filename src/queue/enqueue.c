@@ -76,9 +76,7 @@ static int find_snapshot(struct spool *sp, const char *settings,
 	return rc;
 }
 
-/* add_snapshot - the id of the snapshot settings, stored if new: the
- * mails of one account share it. */
-static int add_snapshot(struct spool *sp, const char *settings,
+int spool_snapshot_id(struct spool *sp, const char *settings,
     sqlite3_int64 *id, char **errstr)
 {
 	sqlite3_stmt *st;
@@ -110,7 +108,7 @@ static int insert_mail(struct spool_writer *w, const struct spool_envelope *e,
 	sqlite3_stmt *st;
 	int rc, err = SQLITE_CONSTRAINT, tries;
 
-	rc = add_snapshot(w->sp, e->settings ? e->settings : "", &snapshot,
+	rc = spool_snapshot_id(w->sp, e->settings ? e->settings : "", &snapshot,
 	    errstr);
 	if (rc != EX_OK)
 		return rc;

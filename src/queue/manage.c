@@ -15,20 +15,21 @@
 
 #include "util/xalloc.h"
 
-/* Which mails an action applies to, and what it does to them. */
+/* Which mails an action applies to (where), and what it does to them. */
 static const struct {
 	enum spool_action	 action;
 	const char		*sql;
+	const char		*where;
 } actions[] = {
 	{ SPOOL_HOLD, "UPDATE mail SET state = 'held', reason = 'held by the "
-	    "user' WHERE state IN ('queued', 'deferred', 'uncertain')" },
+	    "user'", "state IN ('queued', 'deferred', 'uncertain')" },
 	{ SPOOL_RELEASE, "UPDATE mail SET state = 'queued', next_attempt = ?3, "
-	    "reason = NULL, uncertain = 0 WHERE state = 'held'" },
+	    "reason = NULL, uncertain = 0", "state = 'held'" },
 	{ SPOOL_RETRY, "UPDATE mail SET state = CASE state WHEN 'failed' THEN "
 	    "'queued' ELSE state END, next_attempt = ?3, reason = CASE state "
-	    "WHEN 'failed' THEN NULL ELSE reason END WHERE state IN "
+	    "WHEN 'failed' THEN NULL ELSE reason END", "state IN "
 	    "('queued', 'deferred', 'uncertain', 'failed')" },
-	{ SPOOL_DELETE, "DELETE FROM mail WHERE state <> 'inflight'" },
+	{ SPOOL_DELETE, "DELETE FROM mail", "state <> 'inflight'" },
 };
 
 /* retry_rcpts - a retried failed mail tries its failed recipients too. */
@@ -61,8 +62,9 @@ static int apply(struct spool *sp, enum spool_action action, const char *id,
 	char *sql;
 	int rc = EX_OK, err;
 
-	sql = xasprintf("%s AND (?1 IS NULL OR id = ?1) AND "
-	    "(?2 IS NULL OR account = ?2)", actions[action].sql);
+	sql = xasprintf("%s WHERE %s AND (?1 IS NULL OR id = ?1) AND "
+	    "(?2 IS NULL OR account = ?2)", actions[action].sql,
+	    actions[action].where);
 	st = spool_prepare(sp, sql, &rc, errstr);
 	free(sql);
 	if (st == NULL)
@@ -91,6 +93,137 @@ int spool_manage(struct spool *sp, enum spool_action action, const char *id,
 		rc = apply(sp, action, id, account, now, count, errstr);
 	/* A snapshot goes with the last mail that named it. */
 	if (rc == EX_OK && action == SPOOL_DELETE && *count > 0)
+		rc = spool_exec(sp, "DELETE FROM snapshot WHERE id NOT IN "
+		    "(SELECT snapshot FROM mail WHERE snapshot IS NOT NULL)",
+		    errstr);
+	if (rc == EX_OK)
+		rc = spool_exec(sp, "COMMIT", errstr);
+	if (rc != EX_OK)
+		spool_rollback(sp);
+	return rc;
+}
+
+int spool_targets(struct spool *sp, enum spool_action action, const char *id,
+    const char *account, spool_target_fn fn, void *arg, char **errstr)
+{
+	struct spool_target t;
+	sqlite3_stmt *st;
+	char *sql;
+	int rc = EX_OK, err;
+
+	sql = xasprintf("SELECT m.id, m.account, m.conffile, coalesce("
+	    "s.settings, '') FROM mail AS m LEFT JOIN snapshot AS s ON s.id = "
+	    "m.snapshot WHERE %s AND (?1 IS NULL OR m.id = ?1) AND "
+	    "(?2 IS NULL OR m.account = ?2) ORDER BY m.created, m.id",
+	    actions[action].where);
+	st = spool_prepare(sp, sql, &rc, errstr);
+	free(sql);
+	if (st == NULL)
+		return rc;
+	spool_bind_text(st, 1, id);
+	spool_bind_text(st, 2, account);
+	while ((err = sqlite3_step(st)) == SQLITE_ROW) {
+		snprintf(t.id, sizeof(t.id), "%s", sqlite3_column_text(st, 0));
+		t.account = (const char *)sqlite3_column_text(st, 1);
+		t.conffile = (const char *)sqlite3_column_text(st, 2);
+		t.settings = (const char *)sqlite3_column_text(st, 3);
+		fn(&t, arg);
+	}
+	if (err != SQLITE_DONE)
+		rc = spool_error(sp, err, "cannot read the spool", errstr);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int spool_snapshot_of(struct spool *sp, const char *id, char **account,
+    char **conffile, char **settings, char **errstr)
+{
+	sqlite3_stmt *st;
+	int rc = EX_OK, err;
+
+	*account = *conffile = *settings = NULL;
+	st = spool_prepare(sp, "SELECT m.account, m.conffile, coalesce("
+	    "s.settings, '') FROM mail AS m LEFT JOIN snapshot AS s ON s.id = "
+	    "m.snapshot WHERE m.id = ?", &rc, errstr);
+	if (st == NULL)
+		return rc;
+	spool_bind_text(st, 1, id);
+	err = sqlite3_step(st);
+	if (err == SQLITE_ROW) {
+		*account = spool_text(st, 0);
+		*conffile = spool_text(st, 1);
+		*settings = spool_text(st, 2);
+	} else if (err == SQLITE_DONE) {
+		*errstr = xasprintf("no mail %s in the queue", id);
+		rc = EX_NOINPUT;
+	} else {
+		rc = spool_error(sp, err, "cannot read the spool", errstr);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* set_column - UPDATE mail SET sql's column for id (?1) to value (?2). */
+static int set_column(struct spool *sp, const char *sql, const char *id,
+    const char *text, sqlite3_int64 num, char **errstr)
+{
+	sqlite3_stmt *st;
+	int rc = EX_OK, err;
+
+	st = spool_prepare(sp, sql, &rc, errstr);
+	if (st == NULL)
+		return rc;
+	spool_bind_text(st, 1, id);
+	if (text != NULL)
+		spool_bind_text(st, 2, text);
+	else
+		sqlite3_bind_int64(st, 2, num);
+	if ((err = sqlite3_step(st)) != SQLITE_DONE)
+		rc = spool_error(sp, err, "cannot change the queue", errstr);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* renew_one - one mail's part of spool_manage_renewed(). */
+static int renew_one(struct spool *sp, enum spool_action action,
+    const struct spool_renewal *r, time_t now, int *count, char **errstr)
+{
+	sqlite3_int64 snap;
+	int rc = EX_OK, n = 0;
+
+	*count = 0;
+	if (r->refused != NULL)
+		return set_column(sp, "UPDATE mail SET reason = ?2 WHERE id = "
+		    "?1 AND state = 'held'", r->id, r->refused, 0, errstr);
+	if (r->settings != NULL) {
+		rc = spool_snapshot_id(sp, r->settings, &snap, errstr);
+		if (rc == EX_OK)
+			rc = set_column(sp, "UPDATE mail SET snapshot = ?2 "
+			    "WHERE id = ?1 AND state <> 'inflight'", r->id,
+			    NULL, snap, errstr);
+	}
+	if (rc == EX_OK && action == SPOOL_RETRY)
+		rc = retry_rcpts(sp, r->id, NULL, errstr);
+	if (rc == EX_OK)
+		rc = apply(sp, action, r->id, NULL, now, &n, errstr);
+	*count = n;
+	return rc;
+}
+
+int spool_manage_renewed(struct spool *sp, enum spool_action action,
+    const struct spool_renewal *v, size_t n, time_t now, int *count,
+    char **errstr)
+{
+	size_t i;
+	int rc, one;
+
+	*count = 0;
+	rc = spool_exec(sp, "BEGIN IMMEDIATE", errstr);
+	for (i = 0; rc == EX_OK && i < n; i++) {
+		rc = renew_one(sp, action, &v[i], now, &one, errstr);
+		*count += one;
+	}
+	if (rc == EX_OK)
 		rc = spool_exec(sp, "DELETE FROM snapshot WHERE id NOT IN "
 		    "(SELECT snapshot FROM mail WHERE snapshot IS NOT NULL)",
 		    errstr);

@@ -328,6 +328,44 @@ enum spool_action {
 int spool_manage(struct spool *sp, enum spool_action action, const char *id,
     const char *account, time_t now, int *count, char **errstr);
 /*
+ * Renewing mails' snapshots (msmtp-queue --release and --retry re-read
+ * each mail's account from its file; client/reread.h).
+ *
+ * spool_targets - the mails spool_manage(action, id, account) would
+ * change, oldest first, each with its account, file (NULL: the command
+ * line) and snapshot ("" if none); the strings live until fn returns.
+ * spool_manage_renewed - spool_manage() of each v[i].id in one
+ * transaction, each first given its new snapshot (settings; NULL keeps
+ * the old one); a mail with refused set is not changed, except that a
+ * held one gets refused as its reason. Snapshots no mail names any more
+ * are dropped. *count: how many mails the action changed.
+ */
+struct spool_target {
+	char		 id[SPOOL_ID_LEN + 1];
+	const char	*account;
+	const char	*conffile;
+	const char	*settings;
+};
+typedef void (*spool_target_fn)(const struct spool_target *t, void *arg);
+int spool_targets(struct spool *sp, enum spool_action action, const char *id,
+    const char *account, spool_target_fn fn, void *arg, char **errstr);
+
+/* spool_snapshot_of - mail id's account, file (NULL: the command line)
+ * and snapshot ("" if none), newly allocated; EX_NOINPUT when there is
+ * no such mail. */
+int spool_snapshot_of(struct spool *sp, const char *id, char **account,
+    char **conffile, char **settings, char **errstr);
+
+struct spool_renewal {
+	const char	*id;
+	const char	*settings;	/* new snapshot; NULL: keep */
+	const char	*refused;	/* not renewed: why, or NULL */
+};
+int spool_manage_renewed(struct spool *sp, enum spool_action action,
+    const struct spool_renewal *v, size_t n, time_t now, int *count,
+    char **errstr);
+
+/*
  * spool_json - the mail id (any state), or every mail not yet sent, as a
  * JSON array of objects with their recipients; *json is new.
  */

@@ -57,5 +57,9 @@ void spool_cache_free(struct spool *sp);
  * spool_drop_sent_bytes(). */
 int spool_record_in(struct spool *sp, const char *id,
     const struct spool_attempt *a, int drop, char **errstr);
+/* spool_snapshot_id - the id of the snapshot settings, stored if new:
+ * the mails of one account share it. */
+int spool_snapshot_id(struct spool *sp, const char *settings,
+    sqlite3_int64 *id, char **errstr);
 
 #endif

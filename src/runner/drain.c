@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "client/passrule.h"
 #include "util/xalloc.h"
 
 /* open_writer - the connection the commits run on, off the loop; if it
@@ -63,28 +64,29 @@ void drain_close(struct drain *d)
 }
 
 /* snapshot_account - the account the mail was queued with, plus the
- * password from the configuration (the spool never stores one). */
+ * password its own configuration file gives it (the spool never stores
+ * one), by the rule of client/passrule.h; *hint as password_configured()
+ * gives it. */
 static struct account *snapshot_account(const struct spool_waiting_mail *w,
-    const struct conf *conf, char **errstr)
+    const struct conf *conf, char **hint, char **errstr)
 {
-	struct account *acc, *cur;
+	struct account *acc;
 
+	*hint = NULL;
 	acc = account_new(w->account[0] ? w->account : NULL);
 	acc->conffile = w->conffile ? xstrdup(w->conffile) : NULL;
 	if (conf_undump(w->settings, acc, errstr) != EX_OK) {
 		account_free(acc);
 		return NULL;
 	}
-	cur = w->account[0] && conf != NULL ? conf_find(conf, w->account) :
-	    NULL;
-	if (cur != NULL && cur->password != NULL && acc->password == NULL)
-		acc->password = xstrdup(cur->password);
+	acc->password = password_configured(acc, conf, hint);
 	return acc;
 }
 
 static void group_free(struct group *g)
 {
 	account_free(g->acc);
+	free(g->password_hint);
 	free(g->key);
 	strlist_free(&g->ids);
 	free(g);
@@ -112,7 +114,8 @@ static struct group *find_group(struct drain *d, const char *key,
 		if (strcmp((*gp)->key, key) == 0)
 			return *gp;
 	g = xcalloc(1, sizeof(*g));
-	g->acc = snapshot_account(w, d->o->conf, errstr);
+	g->acc = snapshot_account(w, d->o->conf, &g->password_hint,
+	    errstr);
 	if (g->acc == NULL) {
 		free(g);
 		return NULL;

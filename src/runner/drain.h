@@ -47,7 +47,9 @@ struct commit_job;
 struct group {
 	struct drain	*d;
 	struct account	*acc;		/* the snapshot, plus the password
-					   from the configuration */
+					   from its configuration file */
+	char		*password_hint;	/* or NULL: why that file's
+					   password is not used */
 	char		*key;		/* account \n conffile \n snapshot */
 	struct strlist	 ids;		/* to try, in enqueue order */
 	size_t		 next;		/* the next of ids to claim */

@@ -21,15 +21,22 @@ int runner_manage(struct spool *sp, enum spool_action action,
     const struct strlist *ids, const char *account, char **errstr)
 {
 	size_t i;
-	int rc = EX_OK, count, total = 0;
+	int rc = EX_OK, count, found, total = 0;
+	int renews = action == SPOOL_RELEASE || action == SPOOL_RETRY;
 
 	for (i = 0; rc == EX_OK && i < ids->n; i++) {
 		const char *id = strcmp(ids->v[i], "ALL") == 0 ? NULL :
 		    ids->v[i];
 
-		rc = spool_manage(sp, action, id, account, time(NULL), &count,
-		    errstr);
-		if (rc == EX_OK && count == 0 && id != NULL)
+		if (renews) {
+			rc = runner_renew(sp, action, id, account, &found,
+			    &count, errstr);
+		} else {
+			rc = spool_manage(sp, action, id, account, time(NULL),
+			    &count, errstr);
+			found = count;
+		}
+		if (rc == EX_OK && found == 0 && id != NULL)
 			fprintf(stderr, "msmtp-queue: %s: no such mail, or "
 			    "not in a state that allows this\n", id);
 		total += count;
@@ -120,6 +127,9 @@ int runner_show(struct spool *sp, const char *id, int raw, char **errstr)
 		}
 		printf("%s\n\n", json);
 		free(json);
+		rc = runner_show_settings(sp, id, errstr);
+		if (rc != EX_OK)
+			return rc;
 	}
 	return show_headers(sp, id, raw, errstr);
 }

@@ -536,6 +536,7 @@ void worker_start(struct group *g)
 	w->job.acc = g->acc;
 	w->job.debug = g->d->o->debug;
 	w->job.kind = DELIVER_KIND_MAIL;
+	w->job.password_hint = g->password_hint;
 	g->sessions++;
 	g->d->workers++;
 	advance(w);

@@ -84,12 +84,6 @@ const char *smtp_auth_choose(const struct smtp_caps *caps, int tls, int cb,
 	return NULL;
 }
 
-int smtp_auth_clear_text(const char *mech)
-{
-	return strcmp(mech, "PLAIN") == 0 || strcmp(mech, "LOGIN") == 0 ||
-	    strcmp(mech, "OAUTHBEARER") == 0 || strcmp(mech, "XOAUTH2") == 0;
-}
-
 /* builtin_of - which code does mech. */
 static enum builtin builtin_of(const char *mech)
 {
@@ -198,6 +192,7 @@ static int gather_credentials(struct smtp_auth *a,
     const struct smtp_auth_params *p, enum smtp_terr *terr, char **errstr)
 {
 	int external = strcmp(a->mech, "EXTERNAL") == 0;
+	char *cberr = NULL;
 
 	if (p->user != NULL)
 		a->user = xstrdup(p->user);
@@ -212,7 +207,9 @@ static int gather_credentials(struct smtp_auth *a,
 		a->password = xstrdup(p->password);
 	else if (p->password_cb != NULL)
 		a->password = p->password_cb(p->host, a->user,
-		    p->password_arg);
+		    p->password_arg, &cberr);
+	if (a->password == NULL && cberr != NULL)
+		return fail(terr, TERR_CONFIG, errstr, cberr);
 	if (a->password == NULL)
 		return fail(terr, TERR_AUTH, errstr, xasprintf(
 		    "authentication method %s needs a password", a->mech));

@@ -40,7 +40,8 @@
  *                    TLS), "cannot find a usable authentication method",
  *                    "authentication method X needs a user name",
  *                    "authentication method X needs a password", and
- *                    the clear text refusal above.
+ *                    the clear text refusal above;
+ *   TERR_CONFIG      the password callback's own message.
  * smtp_auth_reply() gives AUTH_REFUSED for a reply that ends the
  * exchange unsuccessfully (the caller reports "authentication failed
  * (method X)" with the reply) and AUTH_ERROR with *errstr for a GNU SASL
@@ -66,11 +67,15 @@ struct smtp_auth;
 
 /*
  * smtp_password_fn - find the password for user at host when the chosen
- * method needs one and none was configured; newly allocated (the caller
- * wipes and frees it), or NULL if there is none.
+ * method needs one and none was given; it is called only once the method
+ * has passed the clear text rule, so a secret looked up here is one the
+ * method may send. Newly allocated (the caller wipes and frees it), or
+ * NULL: with *errstr set (newly allocated), the lookup failed (a
+ * passwordeval) and the exchange ends with TERR_CONFIG and that message;
+ * without, there is none ("needs a password").
  */
 typedef char *(*smtp_password_fn)(const char *host, const char *user,
-    void *arg);
+    void *arg, char **errstr);
 
 struct smtp_auth_params {
 	const char	*mech;		/* "": choose; else the method */
@@ -115,5 +120,16 @@ const char *smtp_auth_choose(const struct smtp_caps *caps, int tls, int cb,
 
 /* smtp_auth_clear_text - whether mech sends the password as it is. */
 int smtp_auth_clear_text(const char *mech);
+
+/*
+ * smtp_auth_may_refuse - whether the clear text rule could refuse the
+ * named method mech (NULL or "": none or the choice, which is never
+ * clear text without TLS) on a connection not yet made: with TLS (tls),
+ * or through a Unix socket, never; through a proxy, or to a server not
+ * given as a loopback address, maybe. A password that would only be
+ * refused is then looked up only once the method has passed.
+ */
+int smtp_auth_may_refuse(const char *mech, int tls, const char *host,
+    int via_proxy, int via_socket);
 
 #endif

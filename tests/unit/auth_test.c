@@ -81,9 +81,11 @@ static void test_choose(void)
 
 static int prompts;
 
-static char *fake_password(const char *host, const char *user, void *arg)
+static char *fake_password(const char *host, const char *user, void *arg,
+    char **errstr)
 {
 	(void)arg;
+	(void)errstr;
 	prompts++;
 	CHECK_STR(host, "mx.test");
 	CHECK_STR(user, "alice");
