@@ -4,7 +4,10 @@
 #include "util/escape.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "util/xalloc.h"
 
 int escape_breaks_line(const char *s, size_t len)
 {
@@ -113,4 +116,14 @@ char *escape_str(const char *s)
 	if (s != NULL)
 		escape_text(&b, s, strlen(s), 0);
 	return buf_steal(&b);
+}
+
+char *escape_line_error(const char *what, const char *value)
+{
+	char *shown = escape_str(value), *msg;
+
+	msg = xasprintf("%s %s: a line break (CR or LF) is not allowed "
+	    "there", what, shown);
+	free(shown);
+	return msg;
 }

@@ -22,7 +22,7 @@
  *   not escaped: the result is for people, not for a parser.
  *
  * Pure functions; the caller owns the buf (or the returned string).
- * Nothing here fails.
+ * Nothing here fails (allocation goes through xalloc).
  */
 #ifndef UTIL_ESCAPE_H
 #define UTIL_ESCAPE_H
@@ -42,5 +42,9 @@ void escape_text(struct buf *out, const char *s, size_t len, int flags);
 /* escape_str - escape_text() of a C string (NULL: ""), as a new string
  * the caller frees. */
 char *escape_str(const char *s);
+/* escape_line_error - the one wording of a refusal, for an errstr:
+ * "<what> <value, escaped>: a line break (CR or LF) is not allowed
+ * there", a new string the caller frees. */
+char *escape_line_error(const char *what, const char *value);
 
 #endif
