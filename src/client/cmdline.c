@@ -9,6 +9,7 @@
 #include <sysexits.h>
 
 #include "client/conf.h"
+#include "util/escape.h"
 #include "util/xalloc.h"
 
 /* Codes for long options without a short form. */
@@ -143,6 +144,24 @@ static struct option *build_long_options(void)
 	return o;
 }
 
+/* bad_argument - msmtp's message for an option's invalid argument, the
+ * argument escaped; a line break (which no value may hold) is named. */
+static char *bad_argument(const char *optname, const char *value)
+{
+	char *what, *msg;
+
+	if (escape_breaks_line_str(value)) {
+		what = xasprintf("--%s:", optname);
+		msg = escape_line_error(what, value);
+		free(what);
+		return msg;
+	}
+	what = escape_str(value);
+	msg = xasprintf("invalid argument %s for --%s", what, optname);
+	free(what);
+	return msg;
+}
+
 /* apply_conf - set an msmtprc command from an option, msmtp's message. */
 static int apply_conf(struct cmdline *cl, const char *optname,
     const char *command, const char *arg, char **errstr)
@@ -163,8 +182,7 @@ static int apply_conf(struct cmdline *cl, const char *optname,
 		return EX_OK;
 	}
 	free(err);
-	*errstr = xasprintf("invalid argument %s for --%s", arg ? arg : "",
-	    optname);
+	*errstr = bad_argument(optname, value);
 	return EX_USAGE;
 }
 
@@ -310,6 +328,34 @@ static int handle_option(struct cmdline *cl, int c, char **errstr)
 	return EX_USAGE;
 }
 
+/*
+ * check_one_line - the arguments that end up on an SMTP command line
+ * (MAIL FROM, RCPT TO, ETRN) hold no CR or LF, which would start another
+ * command there. (msmtp sends them; DELIBERATE DIFFERENCE.) The msmtprc
+ * commands given as options are checked by conf_set().
+ */
+static int check_one_line(const struct cmdline *cl, char **errstr)
+{
+	size_t i;
+
+	if (escape_breaks_line_str(cl->from)) {
+		*errstr = escape_line_error("--from:", cl->from);
+		return EX_USAGE;
+	}
+	if (escape_breaks_line_str(cl->rmqs)) {
+		*errstr = escape_line_error("--rmqs:", cl->rmqs);
+		return EX_USAGE;
+	}
+	for (i = 0; i < cl->rcpts.n; i++) {
+		if (escape_breaks_line_str(cl->rcpts.v[i])) {
+			*errstr = escape_line_error("recipient",
+			    cl->rcpts.v[i]);
+			return EX_USAGE;
+		}
+	}
+	return EX_OK;
+}
+
 /* check_combinations - the option conflicts msmtp refuses. */
 static int check_combinations(const struct cmdline *cl, char **errstr)
 {
@@ -357,5 +403,6 @@ int cmdline_parse(struct cmdline *cl, int argc, char **argv, char **errstr)
 	}
 	for (; optind < argc; optind++)
 		strlist_add(&cl->rcpts, argv[optind]);
-	return check_combinations(cl, errstr);
+	rc = check_combinations(cl, errstr);
+	return rc == EX_OK ? check_one_line(cl, errstr) : rc;
 }

@@ -13,6 +13,9 @@
  * cl->acc with their mask bits set, ready for account_merge() over the
  * chosen account. On error it returns EX_USAGE with *errstr set (or with
  * *errstr NULL when getopt already printed the message, as msmtp does).
+ * A CR or LF in -f, --rmqs, a recipient or an option that mirrors such an
+ * msmtprc value (conf.h) is refused this way: it would start another
+ * SMTP command (DELIBERATE DIFFERENCE: msmtp sends it).
  */
 #ifndef CLIENT_CMDLINE_H
 #define CLIENT_CMDLINE_H

@@ -37,6 +37,7 @@
 
 #include "util/buf.h"
 #include "util/homedir.h"
+#include "util/escape.h"
 #include "util/trim.h"
 #include "util/xalloc.h"
 
@@ -56,6 +57,8 @@ enum kind {
 #define F_REQ	0x1	/* an empty argument is an error */
 #define F_HOME	0x2	/* a file name: a leading '~' is $HOME */
 #define F_OFF	0x4	/* K_INT: "off" means 0 */
+#define F_LINE	0x8	/* goes on an SMTP command or header line: no CR
+			   or LF, which would start another one there */
 
 struct word {
 	const char	*word;
@@ -152,7 +155,7 @@ static const struct word w_syslog[] = {
 #define NOARG(n, f, bit, v)	{ n, K_NOARG, 0, OFF(f), bit, NULL, 0, 0, v }
 
 static const struct cmd cmds[] = {
-	TEXT("host", host, ACC_HOST, F_REQ),
+	TEXT("host", host, ACC_HOST, F_REQ | F_LINE),
 	INT("port", port, ACC_PORT, 1, 65535, F_REQ),
 	STR("source_ip", source_ip, ACC_SOURCE_IP, 0),
 	STR("proxy_host", proxy_host, ACC_PROXY_HOST, 0),
@@ -162,7 +165,7 @@ static const struct cmd cmds[] = {
 	INT("connect_timeout", timeout, ACC_TIMEOUT, 1, INT_MAX,
 	    F_REQ | F_OFF),
 	WORD("protocol", protocol, ACC_PROTOCOL, w_protocol, F_REQ),
-	TEXT("domain", domain, ACC_DOMAIN, 0),
+	TEXT("domain", domain, ACC_DOMAIN, F_LINE),
 	NAME("auth", auth_mech, ACC_AUTH, w_auth, 0),
 	STR("user", user, ACC_USER, 0),
 	STR("password", password, ACC_PASSWORD, 0),
@@ -184,8 +187,8 @@ static const struct cmd cmds[] = {
 	STR("tls_host_override", tls_host_override, ACC_TLS_HOST_OVERRIDE, 0),
 	INT("tls_min_dh_prime_bits", tls_min_dh_prime_bits,
 	    ACC_TLS_MIN_DH_PRIME_BITS, 1, INT_MAX, 0),
-	TEXT("from", from, ACC_FROM, 0),
-	STR("from_full_name", from_full_name, ACC_FROM_FULL_NAME, 0),
+	TEXT("from", from, ACC_FROM, F_LINE),
+	STR("from_full_name", from_full_name, ACC_FROM_FULL_NAME, F_LINE),
 	WORD("allow_from_override", allow_from_override,
 	    ACC_ALLOW_FROM_OVERRIDE, w_bool, 0),
 	{ "dsn_notify", K_DSN, F_REQ, OFF(dsn_notify), ACC_DSN_NOTIFY,
@@ -207,7 +210,7 @@ static const struct cmd cmds[] = {
 	NAME("syslog", syslog, ACC_SYSLOG, w_syslog, 0),
 	STR("aliases", aliases, ACC_ALIASES, F_HOME),
 	WORD("auto_from", auto_from, ACC_AUTO_FROM, w_bool, 0),
-	TEXT("maildomain", maildomain, ACC_MAILDOMAIN, 0),
+	TEXT("maildomain", maildomain, ACC_MAILDOMAIN, F_LINE),
 	/* old names */
 	WORD("keepbcc", remove_bcc_headers, ACC_REMOVE_BCC_HEADERS,
 	    w_notbool, 0),
@@ -233,7 +236,7 @@ static const struct cmd cmds[] = {
 	INT("queue_max_connections", queue_max_connections,
 	    ACC_QUEUE_MAX_CONNECTIONS, 1, 1000, F_REQ),
 	WORD("queue_bounce", queue_bounce, ACC_QUEUE_BOUNCE, w_bool, 0),
-	TEXT("rmqs", rmqs, ACC_RMQS, 0),
+	TEXT("rmqs", rmqs, ACC_RMQS, F_LINE),
 };
 
 #undef OFF
@@ -464,10 +467,21 @@ static int apply(struct account *a, const struct cmd *c, const char *arg)
 	return -1;
 }
 
+/* line_error_for - "command C: <arg>: a line break ... not allowed". */
+static char *line_error_for(const char *cmd, const char *arg)
+{
+	char *what = xasprintf("command %s:", cmd), *msg;
+
+	msg = escape_line_error(what, arg);
+	free(what);
+	return msg;
+}
+
 int conf_set(struct account *a, const char *cmd, const char *arg,
     char **errstr)
 {
 	const struct cmd *c = find_cmd(cmd);
+	char *shown;
 
 	if (arg == NULL)
 		arg = "";
@@ -484,9 +498,15 @@ int conf_set(struct account *a, const char *cmd, const char *arg,
 		    cmd);
 		return EX_CONFIG;
 	}
+	if ((c->flags & F_LINE) && escape_breaks_line_str(arg)) {
+		*errstr = line_error_for(cmd, arg);
+		return EX_CONFIG;
+	}
 	if (apply(a, c, arg) != 0) {
+		shown = escape_str(arg);
 		*errstr = xasprintf("invalid argument %s for command %s",
-		    arg, cmd);
+		    shown, cmd);
+		free(shown);
 		return EX_CONFIG;
 	}
 	if (c->bit >= 0)

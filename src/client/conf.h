@@ -27,6 +27,11 @@
  * caller frees it and prints it after "msmtp: "):
  *   EX_CONFIG  a syntax or value error ("<file>: line N: <problem>"), the
  *              secret check ("<file>: contains secrets and therefore ...");
+ *              a CR or LF in a value that reaches an SMTP command or a
+ *              header line (host, domain, from, from_full_name,
+ *              maildomain, rmqs: "command C: <value>: a line break ...",
+ *              msmtp takes it). Values in messages are escaped
+ *              (util/escape.h);
  *   EX_IOERR   a -C file that cannot be opened ("<file>: <strerror>"), a
  *              read error ("<file>: input error"), an eval that gives no
  *              output ("<file>: cannot read output of '<cmd>'").

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "util/buf.h"
+#include "util/escape.h"
 #include "util/sysexit.h"
 #include "util/xalloc.h"
 
@@ -34,20 +35,37 @@ static void put_sanitized(struct buf *b, const char *s)
 	}
 }
 
+/* put_field - a value as it is, but for the bytes that could forge a
+ * line or drive a terminal (util/escape.h): msmtp writes them raw. */
+static void put_field(struct buf *b, const char *s)
+{
+	if (s != NULL)
+		escape_text(b, s, strlen(s), 0);
+}
+
 char *logline_format(const struct logline_info *li)
 {
 	struct buf b;
 	size_t i;
 
 	buf_init(&b);
-	buf_printf(&b, "%s=%s tls=%s auth=%s ", li->is_socket ? "socket" :
-	    "host", li->host ? li->host : "", li->tls ? "on" : "off",
+	buf_printf(&b, "%s=", li->is_socket ? "socket" : "host");
+	put_field(&b, li->host);
+	buf_printf(&b, " tls=%s auth=%s ", li->tls ? "on" : "off",
 	    li->auth ? "on" : "off");
-	if (li->auth && li->user != NULL)
-		buf_printf(&b, "user=%s ", li->user);
-	buf_printf(&b, "from=%s recipients=", li->from ? li->from : "");
-	for (i = 0; li->rcpts != NULL && i < li->rcpts->n; i++)
-		buf_printf(&b, "%s%s", i ? "," : "", li->rcpts->v[i]);
+	if (li->auth && li->user != NULL) {
+		buf_puts(&b, "user=");
+		put_field(&b, li->user);
+		buf_putc(&b, ' ');
+	}
+	buf_puts(&b, "from=");
+	put_field(&b, li->from);
+	buf_puts(&b, " recipients=");
+	for (i = 0; li->rcpts != NULL && i < li->rcpts->n; i++) {
+		if (i > 0)
+			buf_putc(&b, ',');
+		put_field(&b, li->rcpts->v[i]);
+	}
 	buf_putc(&b, ' ');
 	if (li->sent)
 		buf_printf(&b, "mailsize=%llu ", li->mailsize);

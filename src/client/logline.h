@@ -8,6 +8,10 @@
  * mailsize= only on success; smtpstatus/smtpmsg whenever a reply was
  * received, success included; quotes in messages become '?', other
  * non-printable bytes '?', and reply lines are joined with a literal \n).
+ * DELIBERATE DIFFERENCE: in host, user, from and recipients, which msmtp
+ * writes raw, control characters and bytes that are not UTF-8 are
+ * written as "\xNN" (util/escape.h), so that no value can end the line
+ * and forge another; ordinary values are written exactly as msmtp does.
  *
  * logline_format() returns a new string the caller frees. logline_write()
  * appends it to the account's logfile (prefixed by the time in

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "client/logline.h"
+#include "util/buf.h"
+#include "util/escape.h"
 #include "util/xalloc.h"
 
 /* account_origin - " (account A from F)" as msmtp names it, or "". */
@@ -19,16 +21,23 @@ static char *account_origin(const struct account *acc)
 	return xasprintf(" (account %s from %s)", acc->id, acc->conffile);
 }
 
-/* report_reply - each line of a server reply, behind msmtp's label. */
+/* report_reply - each line of a server reply, behind msmtp's label;
+ * the server's control characters (ESC, CR...) escaped, so that a reply
+ * cannot drive the terminal (msmtp prints them raw). */
 void report_reply(const char *label, const char *text)
 {
 	const char *line, *nl;
+	struct buf shown;
 
+	buf_init(&shown);
 	for (line = text; line != NULL; line = nl ? nl + 1 : NULL) {
 		nl = strchr(line, '\n');
-		fprintf(stderr, "msmtp: %s: %.*s\n", label,
-		    nl ? (int)(nl - line) : (int)strlen(line), line);
+		buf_reset(&shown);
+		escape_text(&shown, line, nl ? (size_t)(nl - line) :
+		    strlen(line), 0);
+		fprintf(stderr, "msmtp: %s: %s\n", label, shown.data);
 	}
+	buf_free(&shown);
 }
 
 /* report_failure - msmtp's stderr lines for a failed delivery. */

@@ -21,6 +21,7 @@
 #include "client/submit.h"
 #include "client/select.h"
 #include "util/buf.h"
+#include "util/escape.h"
 #include "util/xalloc.h"
 
 /* Everything one run owns, released by mail_free(). */
@@ -198,6 +199,39 @@ static int expand_aliases(struct mail *m, char **errstr)
 	return rc;
 }
 
+/*
+ * check_envelope - the last look before the mail is spooled or sent:
+ * what goes on an SMTP command line (the envelope-from, the recipients,
+ * the EHLO name, the ETRN argument) holds no CR or LF, whatever gave it
+ * (aliases, %-patterns). The options and msmtprc were checked where they
+ * were read, with their own exit codes; what is left is the mail's.
+ */
+static int check_envelope(const struct mail *m, char **errstr)
+{
+	size_t i;
+
+	if (escape_breaks_line_str(m->acc->from)) {
+		*errstr = escape_line_error("envelope-from address",
+		    m->acc->from);
+		return EX_DATAERR;
+	}
+	for (i = 0; i < m->rcpts.n; i++) {
+		if (escape_breaks_line_str(m->rcpts.v[i])) {
+			*errstr = escape_line_error("recipient",
+			    m->rcpts.v[i]);
+			return EX_DATAERR;
+		}
+	}
+	if (escape_breaks_line_str(m->acc->domain) ||
+	    escape_breaks_line_str(m->acc->rmqs)) {
+		*errstr = escape_line_error("domain or rmqs",
+		    escape_breaks_line_str(m->acc->domain) ? m->acc->domain :
+		    m->acc->rmqs);
+		return EX_DATAERR;
+	}
+	return EX_OK;
+}
+
 /* needs_mail - whether the mail must be read before anything is sent:
  * always, except for -P without -t or --read-envelope-from. */
 static int needs_mail(const struct cmdline *cl)
@@ -305,6 +339,8 @@ int sendmail_run(struct cmdline *cl, char **errstr)
 		pretend_print(stdout, &m.pi);
 	if (rc == EX_OK)
 		rc = expand_aliases(&m, errstr);
+	if (rc == EX_OK)
+		rc = check_envelope(&m, errstr);
 	if (rc == EX_OK && cl->pretend) {
 		mail_free(&m);
 		return EX_OK;

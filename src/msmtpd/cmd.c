@@ -7,6 +7,8 @@
  */
 #include "msmtpd/cmd.h"
 
+#include "msmtpd/mailbox.h"
+
 #include <string.h>
 
 enum cmd_line_status cmd_line(const char *buf, size_t len, size_t max,
@@ -84,109 +86,9 @@ static const struct {
 	{ "starttls", CMD_STARTTLS },
 };
 
-/* is_atext - RFC 5322 atext. */
-static int is_atext(int c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~",
-	    c) != NULL);
-}
-
-static int is_letdig(int c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9');
-}
-
-/* domain_ok - a domain name (labels of letters, digits and inner
- * hyphens) or an address literal "[...]". */
-static int domain_ok(const char *d, size_t len)
-{
-	size_t i, label = 0;
-
-	if (len == 0)
-		return 0;
-	if (d[0] == '[') {
-		if (len < 3 || d[len - 1] != ']')
-			return 0;
-		for (i = 1; i < len - 1; i++)
-			if (d[i] < 0x21 || d[i] > 0x7e || d[i] == '[' ||
-			    d[i] == ']' || d[i] == '\\')
-				return 0;
-		return 1;
-	}
-	for (i = 0; i <= len; i++) {
-		if (i == len || d[i] == '.') {
-			if (label == 0 || label > 63 || d[i - 1] == '-')
-				return 0;
-			label = 0;
-		} else if (is_letdig((unsigned char)d[i]) ||
-		    (d[i] == '-' && label > 0)) {
-			label++;
-		} else {
-			return 0;
-		}
-	}
-	return 1;
-}
-
-/* quoted_ok - a quoted local part at a[0] == '"'; its length, or 0. */
-static size_t quoted_ok(const char *a, size_t len)
-{
-	size_t i = 1;
-
-	while (i < len) {
-		unsigned char c = (unsigned char)a[i];
-
-		if (c == '"')
-			return i + 1;
-		if (c == '\\') {
-			if (++i >= len)
-				return 0;
-			c = (unsigned char)a[i];
-		}
-		if (c < 0x20 || c > 0x7e)
-			return 0;
-		i++;
-	}
-	return 0;
-}
-
-/* dotstring_ok - atoms joined by single dots, up to '@' or the end; its
- * length, or 0. */
-static size_t dotstring_ok(const char *a, size_t len)
-{
-	size_t i;
-	int after_dot = 1;
-
-	for (i = 0; i < len && a[i] != '@'; i++) {
-		if (a[i] == '.') {
-			if (after_dot)
-				return 0;
-			after_dot = 1;
-		} else if (is_atext((unsigned char)a[i])) {
-			after_dot = 0;
-		} else {
-			return 0;
-		}
-	}
-	return after_dot ? 0 : i;
-}
-
 int cmd_addr_ok(const char *a, size_t len)
 {
-	size_t local;
-
-	if (len == 0 || len > CMD_ADDR_MAX || a[0] == '-')
-		return 0;
-	local = a[0] == '"' ? quoted_ok(a, len) : dotstring_ok(a, len);
-	if (local == 0)
-		return 0;
-	if (local == len)
-		return 1;	/* a local name such as postmaster or root */
-	if (a[local] != '@')
-		return 0;
-	return domain_ok(a + local + 1, len - local - 1);
+	return mailbox_ok(a, len);
 }
 
 /* path_end - the '>' closing the path that starts at s[0] == '<', quoted
@@ -500,7 +402,7 @@ void cmd_helo_name(const char *arg, size_t len, char *out, size_t outmax)
 
 	if (outmax == 0)
 		return;
-	if (len < outmax && domain_ok(arg, len)) {
+	if (len < outmax && mailbox_domain_ok(arg, len)) {
 		memcpy(out, arg, len);
 		out[len] = '\0';
 		return;

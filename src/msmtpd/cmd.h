@@ -11,24 +11,25 @@
  *
  * SECURITY: every byte here comes from the network, unauthenticated.
  * Lines are bounded (CMD_LINE_MAX); a NUL byte or a line ending in a bare
- * LF is reported, never passed on. An address is accepted only in RFC
- * 5321 Mailbox syntax (dot-string or quoted local part, domain name or
- * address literal, printable ASCII), at most CMD_ADDR_MAX bytes, and
- * never starting with '-': it becomes an argument of the pipe command
- * (an argv element, never shell text), where a leading '-' could still
- * pass for an option.
+ * LF is reported, never passed on. An address is accepted only as
+ * mailbox.h says (RFC 5321 Mailbox syntax, address literals that are
+ * real IPv4 or IPv6 addresses, never starting with '-'): it becomes an
+ * argument of the pipe command (an argv element, never shell text),
+ * where msmtp must read it as exactly one address.
  */
 #ifndef MSMTPD_CMD_H
 #define MSMTPD_CMD_H
 
 #include <stddef.h>
 
+#include "msmtpd/mailbox.h"
+
 /* A command line, CRLF included. RFC 5321 asks for 512; an AUTH PLAIN
  * line with a long password needs more, so allow that much. */
 #define CMD_LINE_MAX	4096
 /* An address between the angle brackets (RFC 5321 4.5.3.1.3: a path is
  * at most 256 octets with its brackets). */
-#define CMD_ADDR_MAX	254
+#define CMD_ADDR_MAX	MAILBOX_MAX
 
 enum cmd_line_status {
 	LINE_MORE,		/* no complete line yet */
@@ -94,7 +95,8 @@ struct cmd {
 /* cmd_parse - one command line, without its line end, into c. */
 void cmd_parse(const char *line, size_t len, struct cmd *c);
 
-/* cmd_addr_ok - whether addr[0..len) is a Mailbox we pass on. */
+/* cmd_addr_ok - whether addr[0..len) is a Mailbox we pass on
+ * (mailbox_ok()). */
 int cmd_addr_ok(const char *addr, size_t len);
 
 /*

@@ -1,5 +1,9 @@
 /*
  * listing - msmtp-queue --list: the queue at a glance, like mailq.
+ *
+ * Addresses and server replies came from outside: they are printed with
+ * their control characters escaped (util/escape.h), so that a reply
+ * holding ESC or CR cannot drive the terminal or fake a line.
  */
 #include "runner/runner.h"
 
@@ -7,6 +11,8 @@
 #include <stdlib.h>
 #include <sysexits.h>
 #include <time.h>
+
+#include "util/escape.h"
 
 struct totals {
 	int		 mails;
@@ -28,6 +34,15 @@ static void age(time_t t, time_t now, char *buf, size_t len)
 		snprintf(buf, len, "%ldd", d / 86400);
 }
 
+/* put_escaped - outside text on stdout, its controls escaped. */
+static void put_escaped(const char *s)
+{
+	char *shown = escape_str(s);
+
+	fputs(shown, stdout);
+	free(shown);
+}
+
 static void print_entry(const struct spool_entry *e, void *arg)
 {
 	struct totals *t = arg;
@@ -40,14 +55,20 @@ static void print_entry(const struct spool_entry *e, void *arg)
 		localtime_r(&e->next_attempt, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 	}
-	printf("%s  %-9s %5s %8lld  %s  <%s>\n", e->id, e->state, ago,
-	    e->size, e->account[0] ? e->account : "(command line)",
-	    e->envelope_from);
-	for (i = 0; i < e->rcpts.n; i++)
-		printf("    %-8s %s\n", e->rcpt_states.v[i], e->rcpts.v[i]);
-	if (e->attempts > 0 || e->reason != NULL || e->last_text != NULL)
-		printf("    attempts %d, next %s: %s\n", e->attempts, when,
-		    e->reason ? e->reason : e->last_text ? e->last_text : "");
+	printf("%s  %-9s %5s %8lld  %s  <", e->id, e->state, ago,
+	    e->size, e->account[0] ? e->account : "(command line)");
+	put_escaped(e->envelope_from);
+	printf(">\n");
+	for (i = 0; i < e->rcpts.n; i++) {
+		printf("    %-8s ", e->rcpt_states.v[i]);
+		put_escaped(e->rcpts.v[i]);
+		putchar('\n');
+	}
+	if (e->attempts > 0 || e->reason != NULL || e->last_text != NULL) {
+		printf("    attempts %d, next %s: ", e->attempts, when);
+		put_escaped(e->reason ? e->reason : e->last_text);
+		putchar('\n');
+	}
 	t->mails++;
 	t->bytes += e->size;
 }

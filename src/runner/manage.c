@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/buf.h"
+#include "util/escape.h"
 #include "util/xalloc.h"
 
 static const char *const action_names[] = {
@@ -80,11 +82,26 @@ int runner_purge(struct spool *sp, const char *account, int yes,
 	return rc == EX_NOINPUT ? EX_OK : rc;
 }
 
-/* show_headers - the mail's header block, as stored. */
+/* put_block - the header block for a terminal: its control characters
+ * escaped but for line ends and tabs (util/escape.h). */
+static void put_block(const struct buf *block)
+{
+	struct buf shown;
+
+	buf_init(&shown);
+	escape_text(&shown, block->data, block->len,
+	    ESCAPE_KEEP_LF | ESCAPE_KEEP_TAB);
+	fwrite(shown.data, 1, shown.len, stdout);
+	buf_free(&shown);
+}
+
+/* show_headers - the mail's header block, as stored (escaped), or with
+ * raw the whole mail as it is. */
 static int show_headers(struct spool *sp, const char *id, int raw,
     char **errstr)
 {
 	struct spool_body *b;
+	struct buf block;
 	char buf[8192], *end;
 	ssize_t n;
 	int rc, at_bol = 1;
@@ -92,6 +109,7 @@ static int show_headers(struct spool *sp, const char *id, int raw,
 	rc = spool_body_open(sp, id, &b, errstr);
 	if (rc != EX_OK)
 		return rc;
+	buf_init(&block);
 	while ((n = spool_body_read(b, buf, sizeof(buf), errstr)) > 0) {
 		if (raw) {
 			fwrite(buf, 1, (size_t)n, stdout);
@@ -101,13 +119,15 @@ static int show_headers(struct spool *sp, const char *id, int raw,
 		end = at_bol && buf[0] == '\n' ? buf :
 		    memmem(buf, (size_t)n, "\n\n", 2);
 		if (end != NULL) {
-			fwrite(buf, 1, (size_t)(end - buf) + 1, stdout);
+			buf_append(&block, buf, (size_t)(end - buf) + 1);
 			break;
 		}
-		fwrite(buf, 1, (size_t)n, stdout);
+		buf_append(&block, buf, (size_t)n);
 		at_bol = buf[n - 1] == '\n';
 	}
 	spool_body_close(b);
+	put_block(&block);
+	buf_free(&block);
 	return n < 0 ? EX_IOERR : EX_OK;
 }
 

@@ -9,6 +9,9 @@
  * SECURITY: replies come from the network and are parsed by reply.c and
  * caps.c under their size limits; nothing from a reply is used as a
  * format string, and addresses we send were validated by the front end.
+ * Whatever the front end did, no command line with a CR, LF or NUL in
+ * it is ever written (line_breaks()): it would be read as more than one
+ * command.
  * With tls on, the only way forward from EHLO is STARTTLS and a verified
  * handshake (conn.c, tls.c); the capabilities learnt before TLS are
  * dropped and asked for again. AUTH lines are traced masked.
@@ -24,6 +27,7 @@
 #include "smtp/dotstuff.h"
 #include "smtp/reply.h"
 #include "util/buf.h"
+#include "util/escape.h"
 #include "util/xalloc.h"
 
 /* Bytes of the mail read and encoded per write: bounds memory use. */
@@ -72,6 +76,8 @@ struct smtp_session {
 	size_t			 eom_next;	/* LMTP: next reply after dot */
 	int			 pipelined;
 	int			 need_rset;
+	int			 bad_line;	/* a command was refused:
+						   flush_out() fails */
 	int			 reply_done;	/* reply is complete: reset it
 						   before the next line */
 	struct dotstuff		 ds;
@@ -212,6 +218,23 @@ static void fail_terr(struct smtp_session *s, enum smtp_terr terr,
 	fail(s, "%s", msg);
 }
 
+/*
+ * line_breaks - whether the command line just put in s->out from start
+ * on holds a CR, LF or NUL (an envelope address, EHLO name or ETRN
+ * argument that did). Such a line would reach the server as more than
+ * one command, so it is taken back, neither traced nor written, and
+ * flush_out() fails the step instead of writing.
+ */
+static int line_breaks(struct smtp_session *s, size_t start)
+{
+	if (!escape_breaks_line(s->out.data + start, s->out.len - start))
+		return 0;
+	s->out.len = start;
+	s->out.data[start] = '\0';
+	s->bad_line = 1;
+	return 1;
+}
+
 /* send_line - write one command line, traced, and await its reply. */
 static void send_line(struct smtp_session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -224,6 +247,8 @@ static void send_line(struct smtp_session *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	buf_vprintf(&s->out, fmt, ap);
 	va_end(ap);
+	if (line_breaks(s, start))
+		return;
 	if (s->p.trace != NULL)
 		s->p.trace("--> ", s->out.data + start, s->out.len - start,
 		    s->p.trace_arg);
@@ -234,16 +259,32 @@ static void send_line(struct smtp_session *s, const char *fmt, ...)
 static void send_masked(struct smtp_session *s, const struct buf *line,
     const struct buf *shown)
 {
+	size_t start = s->out.len;
+
+	buf_append(&s->out, line->data, line->len);
+	if (line_breaks(s, start))
+		return;
 	if (s->p.trace != NULL)
 		s->p.trace("--> ", shown->data, shown->len, s->p.trace_arg);
-	buf_append(&s->out, line->data, line->len);
 	buf_append(&s->out, "\r\n", 2);
 }
 
-/* flush_out - send what send_line() collected, as one write. */
+/* flush_out - send what send_line() collected, as one write; or, if a
+ * line was refused, nothing, and the step fails (EX_SOFTWARE, held by
+ * the queue: retrying would send the same line). */
 static void flush_out(struct smtp_session *s)
 {
-	conn_write(s->conn, s->out.data, s->out.len);
+	if (s->bad_line) {
+		s->bad_line = 0;
+		buf_reset(&s->out);
+		smtp_classify(stage_of(s->state), TERR_SOFTWARE, NULL,
+		    &s->result.outcome);
+		fail(s, "refusing to send an SMTP command with a line break "
+		    "(CR, LF or NUL) in an address or argument");
+		return;
+	}
+	if (s->out.len > 0)
+		conn_write(s->conn, s->out.data, s->out.len);
 	buf_reset(&s->out);
 	conn_wait(s->conn, 1);
 }
@@ -272,11 +313,22 @@ static void put_mail_cmds(struct smtp_session *s, const struct smtp_mail *m)
 }
 
 /* put_next_cmds - the next transaction's commands behind the final dot
- * (RFC 2920 lets mail data open a group of commands). */
+ * (RFC 2920 lets mail data open a group of commands). A next mail with a
+ * refused line is forgotten, none of its lines written: sent on its own
+ * later, it fails then, and the mail before it is not harmed. */
 static void put_next_cmds(struct smtp_session *s)
 {
-	if (s->next != NULL)
-		put_mail_cmds(s, s->next);
+	size_t start = s->out.len;
+
+	if (s->next == NULL)
+		return;
+	put_mail_cmds(s, s->next);
+	if (s->bad_line) {
+		s->bad_line = 0;
+		s->out.len = start;
+		s->out.data[start] = '\0';
+		s->next = NULL;
+	}
 }
 
 static void enter_state(struct smtp_session *s, enum state st)

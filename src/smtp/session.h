@@ -39,6 +39,13 @@
  * called at any time, also from inside a callback; libuv handles are
  * released in their close callbacks, so the loop must run on afterwards.
  *
+ * No command line holding a CR, LF or NUL (from an envelope address, the
+ * EHLO name, the ETRN argument) is ever written: the step fails instead,
+ * TERR_SOFTWARE (class LOCAL, EX_SOFTWARE), errmsg "refusing to send an
+ * SMTP command with a line break ...", nothing of it on the wire. A piped
+ * next mail holding one is forgotten (smtp_session_has_mail() says so)
+ * and fails when sent on its own.
+ *
  * The mail is pulled from mail->read in chunks while it is sent, so its
  * size does not matter to memory use; the engine converts line ends to
  * CRLF and dot-stuffs (dotstuff.h).

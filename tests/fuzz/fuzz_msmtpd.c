@@ -14,6 +14,7 @@
 #include "../../src/msmtpd/cmd.c"
 #include "../../src/msmtpd/data.c"
 #include "../../src/msmtpd/exitmap.c"
+#include "../../src/msmtpd/mailbox.c"
 #include "../../src/msmtpd/session.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

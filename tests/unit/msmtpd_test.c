@@ -12,6 +12,7 @@
 #include "../../src/msmtpd/cmd.c"
 #include "../../src/msmtpd/data.c"
 #include "../../src/msmtpd/exitmap.c"
+#include "../../src/msmtpd/mailbox.c"
 #include "../../src/msmtpd/opts.c"
 #include "../../src/msmtpd/session.c"
 #include "unit.h"
@@ -167,6 +168,24 @@ static void test_cmd_addr(void)
 		{ "a@[1.2.3.4", 0 }, { "a@[]", 0 }, { "a@[a]b]", 0 },
 		{ "a(b)@c", 0 }, { "a,b@c", 0 }, { "a;b@c", 0 },
 		{ "a<b@c", 0 },
+		/* address literals: real IPv4 and IPv6 addresses only, so
+		 * that none hides a ',' that msmtp would split at */
+		{ "a@[1.2.3.4]", 1 }, { "a@[127.0.0.1]", 1 },
+		{ "a@[IPv6:2001:db8::1]", 1 }, { "a@[ipv6:::1]", 1 },
+		{ "a@[IPv6:::ffff:192.0.2.1]", 1 },
+		{ "a@[x,b@c.example,d@e.example]", 0 },
+		{ "a@[1.2.3.4,b@c.example]", 0 }, { "a@[1.2.3]", 0 },
+		{ "a@[256.1.1.1]", 0 }, { "a@[1.2.3.4 ]", 0 },
+		{ "a@[ 1.2.3.4]", 0 }, { "a@[::1]", 0 },
+		{ "a@[IPv6:1.2.3.4]", 0 }, { "a@[IPv6:fe80::1%eth0]", 0 },
+		{ "a@[IPv6:]", 0 }, { "a@[IPv6:::1;b@c]", 0 },
+		{ "a@[tag:text]", 0 }, { "a@[x]", 0 },
+		{ "a@[1.2.3.4]x", 0 }, { "a@[[1.2.3.4]]", 0 },
+		/* what splits or structures an address for msmtp */
+		{ "a b@c.example", 0 }, { "a@b.example,c@d.example", 0 },
+		{ "a@b.example;c@d.example", 0 }, { "a:b@c.example", 0 },
+		{ "a@b.example c@d.example", 0 }, { "<a@b.example>", 0 },
+		{ "a\"b\"@c.example", 0 }, { "a@\"b\".example", 0 },
 	};
 	char big[CMD_ADDR_MAX + 2];
 	size_t i;
