@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "util/buf.h"
+#include "util/harden.h"
 #include "util/homedir.h"
 #include "util/trim.h"
 #include "util/xalloc.h"
@@ -789,6 +790,7 @@ static int parse_stream(struct parser *p, FILE *fp, char **errstr)
 		chomp(line);
 		rc = parse_line(p, line, 0, errstr);
 	}
+	wipe(line, cap);	/* it held a "password" line, perhaps */
 	free(line);
 	if (rc == EX_OK && ferror(fp)) {
 		*errstr = xasprintf("%s: input error", p->file);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "util/buf.h"
+#include "util/logfile.h"
 #include "util/sysexit.h"
 #include "util/xalloc.h"
 
@@ -109,12 +110,12 @@ static int append_line(const char *path, const char *text, char **why)
 	ssize_t n;
 	int fd, to_stdout = strcmp(path, "-") == 0;
 
-	fd = to_stdout ? STDOUT_FILENO :
-	    open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || (!to_stdout && lock_file(fd) != 0)) {
+	fd = to_stdout ? STDOUT_FILENO : logfile_open(path, why);
+	if (fd < 0)
+		return -1;
+	if (!to_stdout && lock_file(fd) != 0) {
 		*why = xstrdup(strerror(errno));
-		if (fd >= 0)
-			close(fd);
+		close(fd);
 		return -1;
 	}
 	while (off < len) {

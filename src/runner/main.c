@@ -14,6 +14,7 @@
 
 #include "client/conf.h"
 #include "runner/runner.h"
+#include "util/harden.h"
 #include "util/xalloc.h"
 
 enum command { CMD_NONE, CMD_FLUSH, CMD_RUN, CMD_DAEMON, CMD_LIST, CMD_SHOW, CMD_HOLD,
@@ -279,6 +280,7 @@ int main(int argc, char **argv)
 	char *errstr = NULL;
 	int rc;
 
+	harden_process();
 	memset(&a, 0, sizeof(a));
 	strlist_init(&a.ids);
 	rc = parse(argc, argv, &a, &errstr);
