@@ -80,6 +80,7 @@ static const struct field fields[] = {
 	I(ACC_QUEUE_MAX_CONNECTIONS, queue_max_connections),
 	I(ACC_QUEUE_BOUNCE, queue_bounce),
 	S(ACC_RMQS, rmqs),
+	I(ACC_QUEUE_KEEP_SENT, queue_keep_sent),
 };
 
 #undef S
@@ -145,6 +146,7 @@ struct account *account_new(const char *id)
 	a->queue_uncertain = UNCERTAIN_RESEND;
 	a->queue_max_connections = 2;
 	a->queue_bounce = 1;
+	a->queue_keep_sent = 7 * 24 * 3600;
 	return a;
 }
 

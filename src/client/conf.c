@@ -235,6 +235,8 @@ static const struct cmd cmds[] = {
 	    ACC_QUEUE_MAX_CONNECTIONS, 1, 1000, F_REQ),
 	WORD("queue_bounce", queue_bounce, ACC_QUEUE_BOUNCE, w_bool, 0),
 	TEXT("rmqs", rmqs, ACC_RMQS, 0),
+	INT("queue_keep_sent", queue_keep_sent, ACC_QUEUE_KEEP_SENT, 0,
+	    INT_MAX, F_REQ),
 };
 
 #undef OFF
@@ -277,7 +279,8 @@ static const struct word *find_word(const struct word *w, const char *arg)
 	return NULL;
 }
 
-/* parse_int - msmtp's get_pos_int() (strtol base 0), then a range. */
+/* parse_int - msmtp's get_pos_int() (strtol base 0), then a range; 0
+ * only where min allows it (queue_keep_sent: keep nothing). */
 static int parse_int(const char *s, long min, long max, int *out)
 {
 	char *end;
@@ -285,7 +288,8 @@ static int parse_int(const char *s, long min, long max, int *out)
 
 	errno = 0;
 	v = strtol(s, &end, 0);
-	if (end == s || *end != '\0' || errno == ERANGE || v <= 0 ||
+	if (end == s || *end != '\0' || errno == ERANGE || v < 0 ||
+	    (v == 0 && min > 0) ||
 	    v > INT_MAX || v < min || v > max)
 		return -1;
 	*out = (int)v;
@@ -996,6 +1000,8 @@ static char *dump_arg(const struct account *a, const struct cmd *c)
 		w = word_for(c, i, c->kind == K_NAME ? s : NULL);
 		return w ? xstrdup(w) : NULL;
 	case K_INT:
+		if (i == 0 && c->min == 0)
+			return xstrdup("0");
 		if (i == 0)
 			return (c->flags & F_OFF) ? xstrdup("off") : NULL;
 		return xasprintf("%d", i);

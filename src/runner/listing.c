@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sysexits.h>
 #include <time.h>
 
@@ -45,14 +46,17 @@ static void print_entry(const struct spool_entry *e, void *arg)
 	    e->envelope_from);
 	for (i = 0; i < e->rcpts.n; i++)
 		printf("    %-8s %s\n", e->rcpt_states.v[i], e->rcpts.v[i]);
+	/* A sent mail's next_attempt is when its record goes. */
 	if (e->attempts > 0 || e->reason != NULL || e->last_text != NULL)
-		printf("    attempts %d, next %s: %s\n", e->attempts, when,
+		printf("    attempts %d, %s %s: %s\n", e->attempts,
+		    strcmp(e->state, "sent") == 0 ? "kept until" : "next", when,
 		    e->reason ? e->reason : e->last_text ? e->last_text : "");
 	t->mails++;
 	t->bytes += e->size;
 }
 
-int runner_list(struct spool *sp, const char *account, int json,
+/* list - the mails not yet sent, or the sent ones. */
+static int list(struct spool *sp, const char *account, int json, int sent,
     char **errstr)
 {
 	struct totals t = { 0, 0 };
@@ -60,19 +64,34 @@ int runner_list(struct spool *sp, const char *account, int json,
 	int rc;
 
 	if (json) {
-		rc = spool_json(sp, NULL, account, &text, errstr);
+		rc = sent ? spool_json_sent(sp, account, &text, errstr) :
+		    spool_json(sp, NULL, account, &text, errstr);
 		if (rc == EX_OK)
 			printf("%s\n", text);
 		free(text);
 		return rc;
 	}
-	rc = spool_walk(sp, NULL, account, print_entry, &t, errstr);
+	rc = sent ? spool_walk_sent(sp, account, print_entry, &t, errstr) :
+	    spool_walk(sp, NULL, account, print_entry, &t, errstr);
 	if (rc != EX_OK)
 		return rc;
 	if (t.mails == 0)
-		printf("The queue is empty.\n");
+		printf(sent ? "No sent mail on record.\n" :
+		    "The queue is empty.\n");
 	else
 		printf("-- %lld bytes in %d mail%s.\n", t.bytes, t.mails,
 		    t.mails == 1 ? "" : "s");
 	return EX_OK;
+}
+
+int runner_list(struct spool *sp, const char *account, int json,
+    char **errstr)
+{
+	return list(sp, account, json, 0, errstr);
+}
+
+int runner_list_sent(struct spool *sp, const char *account, int json,
+    char **errstr)
+{
+	return list(sp, account, json, 1, errstr);
 }

@@ -17,8 +17,8 @@ static char *open_error(const char *path, int err)
 	struct stat st;
 
 	if (err == ELOOP && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
-		return xasprintf("%s is a symbolic link; refusing to follow "
-		    "it (name the file it points to instead)", path);
+		return xstrdup("it is a symbolic link; refusing to follow it "
+		    "(name the file it points to instead)");
 	return xstrdup(strerror(err));
 }
 
@@ -32,14 +32,14 @@ static char *check_file(const char *path, int fd)
 	if (S_ISCHR(st.st_mode))
 		return NULL;
 	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))
-		return xasprintf("%s is not a regular file", path);
+		return xstrdup("not a regular file");
 	if (st.st_uid != geteuid() && st.st_uid != 0)
-		return xasprintf("%s belongs to another user (uid %ld); "
-		    "refusing to write to it", path, (long)st.st_uid);
+		return xasprintf("it belongs to another user (uid %ld); "
+		    "refusing to write to it", (long)st.st_uid);
 	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		return xasprintf("%s can be written by other users (mode "
+		return xasprintf("it can be written by other users (mode "
 		    "%04o); refusing to write to it (fix: chmod go-w %s)",
-		    path, (unsigned)(st.st_mode & 07777), path);
+		    (unsigned)(st.st_mode & 07777), path);
 	return NULL;
 }
 
