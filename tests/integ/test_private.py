@@ -429,3 +429,25 @@ def test_sent_mail_pruned_at_once_with_keep_sent_0(spool, server):
     assert len(srv.sessions[0].transactions) == 2
     rows = read_spool(spool.qf, with_data=False)
     assert rows == [], [(r["state"], r["next_attempt"], r["last_attempt"]) for r in rows]
+
+
+def test_msmtpd_log_symlink_and_shared_file_refused(spool, tmp_path):
+    msmtpd = os.path.join(os.path.dirname(spool.msmtp_path), "msmtpd")
+    target = tmp_path / "target.log"
+    link = tmp_path / "link.log"
+    link.symlink_to(target)
+    shared = tmp_path / "shared.log"
+    shared.touch()
+    os.chmod(shared, 0o666)
+    for log, why in ((link, b"it is a symbolic link"),
+                     (shared, b"it can be written by other users")):
+        p = subprocess.run([msmtpd, "--inetd", f"--log={log}",
+                            "--command=/bin/true"], input=b"QUIT\r\n",
+                           capture_output=True, timeout=30, env=spool.env())
+        assert p.returncode == EX_OK, show(p)
+        assert b"221 " in p.stdout, show(p)
+        assert b"msmtpd: cannot open log file %s: %s" % (
+            str(log).encode(), why) in p.stderr, show(p)
+        assert b"; using syslog" in p.stderr, show(p)
+    assert not target.exists()
+    assert shared.read_bytes() == b""
