@@ -451,3 +451,21 @@ def test_msmtpd_log_symlink_and_shared_file_refused(spool, tmp_path):
         assert b"; using syslog" in p.stderr, show(p)
     assert not target.exists()
     assert shared.read_bytes() == b""
+
+
+def test_sent_records_of_schema_5_are_kept_seven_days(spool, server):
+    """A spool of the version before: its sent records (next_attempt the
+    time they went) get seven days, not pruned at the first pass."""
+    import sqlite3
+    srv = server(Script())
+    spool.rc(srv.port)
+    assert spool.msmtp(BOB).returncode == EX_OK
+    con = sqlite3.connect(str(spool.qf))
+    con.executescript("UPDATE mail SET next_attempt = last_attempt;"
+                      "PRAGMA user_version = 5;")
+    con.close()
+    q = spool.queue("--run")
+    assert q.returncode == EX_OK, show(q)
+    [row] = read_spool(spool.qf, with_data=False)
+    assert row["state"] == "sent"
+    assert row["next_attempt"] == row["last_attempt"] + 7 * 24 * 3600
