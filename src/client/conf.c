@@ -720,7 +720,7 @@ static int run_eval(struct parser *p, const char *cmd, char **errstr)
 	}
 	chomp(out);
 	rc = parse_line(p, out, 1, errstr);
-	free(out);
+	wipe_free(out);		/* "eval" may well print a password line */
 	return rc;
 }
 
