@@ -6,7 +6,11 @@
  * new state, the next attempt time -- is one transaction, so a crash
  * never leaves a mail half-recorded. A sent mail keeps its row for the
  * record, but its bytes are dropped: at once by spool_record(), at the
- * end of a runner's pass by spool_drop_sent_bytes().
+ * end of a runner's pass by spool_drop_sent_bytes(). Either overwrites
+ * the pages they freed and empties the WAL before it returns (see
+ * spool_zero_freed()), so a sent mail cannot be read back from the
+ * spool's files. Its row goes after the account's queue_keep_sent
+ * (spool_prune_sent()).
  */
 #include "queue/spool_impl.h"
 

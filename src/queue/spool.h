@@ -289,7 +289,10 @@ int spool_record_claim(struct spool *sp, struct spool_step *steps,
 /* spool_drop_sent_bytes - the bytes of every sent mail, which a runner
  * keeps until its pass ends: one transaction for them all costs less
  * than one delete in each record, and a runner that died before its
- * pass ended has its leftovers dropped by the next. */
+ * pass ended has its leftovers dropped by the next. The bytes are
+ * overwritten, in the database and its WAL, before it returns (as
+ * spool_record() does for a mail it records sent, and spool_manage()
+ * for deleted ones). */
 int spool_drop_sent_bytes(struct spool *sp, char **errstr);
 
 /* spool_prune_sent - forget the sent mails whose record has been kept
