@@ -810,6 +810,7 @@ static int parse_stream(struct parser *p, FILE *fp, char **errstr)
 static int read_file(const char *file, int check, uid_t euid,
     struct conf *out, int *open_errno, char **errstr)
 {
+	char iobuf[BUFSIZ];	/* ours, to be wiped: "password" lines */
 	struct parser p;
 	FILE *fp;
 	int rc;
@@ -820,6 +821,7 @@ static int read_file(const char *file, int check, uid_t euid,
 		*open_errno = errno;
 		return EX_IOERR;
 	}
+	setvbuf(fp, iobuf, _IOFBF, sizeof(iobuf));
 	memset(&p, 0, sizeof(p));
 	conf_init(&p.accs);
 	p.file = file;
@@ -828,6 +830,7 @@ static int read_file(const char *file, int check, uid_t euid,
 	if (rc == EX_OK && check && p.has_secret && euid != 0)
 		rc = check_secret(file, fp, euid, errstr);
 	fclose(fp);
+	wipe(iobuf, sizeof(iobuf));
 	account_free(p.defaults);
 	for (i = 0; i < p.accs.nacc; i++) {
 		if (rc == EX_OK)
