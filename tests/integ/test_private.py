@@ -206,6 +206,21 @@ def test_log_symlink_not_followed(spool, confdir, server, tmp_path, queue):
     assert b"log info was: host=127.0.0.1" in p.stderr, show(p)
 
 
+def test_runner_log_symlink_not_followed(spool, confdir, server, tmp_path):
+    srv = server(Script())
+    target = tmp_path / "target.log"
+    link = tmp_path / "link.log"
+    link.symlink_to(target)
+    p = send_logged(spool, confdir, srv, link, "-odq")
+    assert p.returncode == EX_OK and p.stderr == b"", show(p)
+    q = spool.queue("--flush")
+    assert q.returncode == EX_OK, show(q)
+    assert len(srv.sessions) == 1
+    assert not target.exists(), "the link was followed"
+    assert b"cannot log to %s: it is a symbolic link" % str(link).encode() \
+        in q.stderr, show(q)
+
+
 @pytest.mark.parametrize("mode", [0o666, 0o620, 0o602])
 def test_log_others_can_write_refused(spool, confdir, server, tmp_path, mode):
     srv = server(Script())
