@@ -17,14 +17,13 @@ import secrets
 import shutil
 import signal
 import subprocess
-import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
 from conftest import Script, free_port
-from test_spool import (BOB, EX_CANTCREAT, MAIL, QUEUED_RE, ROOT, poll,  # noqa: F401
+# The fixtures spool and nobody_dir are test_spool's.
+from test_spool import (BOB, EX_CANTCREAT, MAIL, ROOT, poll,  # noqa: F401
                         read_spool, run_prog, show, spool, nobody_dir)
 
 EX_OK = 0
@@ -49,12 +48,6 @@ def spool_bytes(qf):
         if p.exists():
             out += p.read_bytes()
     return out
-
-
-def queued_id(p):
-    m = QUEUED_RE.search(p.stderr)
-    assert m, show(p)
-    return m.group(1).decode()
 
 
 def spooled_id(spool):
