@@ -12,16 +12,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/harden.h"
 #include "util/xalloc.h"
 
 struct field {
 	int	 bit;		/* ACC_* */
 	size_t	 off;		/* offsetof(struct account, ...) */
-	int	 is_str;	/* char * (owned) rather than int */
+	int	 is_str;	/* char * (owned) rather than int; SECRET:
+				   wiped before it is freed */
 };
+
+#define SECRET	2
 
 #define S(bit, name)	{ bit, offsetof(struct account, name), 1 }
 #define I(bit, name)	{ bit, offsetof(struct account, name), 0 }
+#define P(bit, name)	{ bit, offsetof(struct account, name), SECRET }
 
 static const struct field fields[] = {
 	S(ACC_HOST, host),
@@ -35,7 +40,7 @@ static const struct field fields[] = {
 	S(ACC_DOMAIN, domain),
 	S(ACC_AUTH, auth_mech),
 	S(ACC_USER, user),
-	S(ACC_PASSWORD, password),
+	P(ACC_PASSWORD, password),
 	S(ACC_PASSWORDEVAL, passwordeval),
 	S(ACC_NTLMDOMAIN, ntlmdomain),
 	I(ACC_TLS, tls),
@@ -75,9 +80,11 @@ static const struct field fields[] = {
 	I(ACC_QUEUE_MAX_CONNECTIONS, queue_max_connections),
 	I(ACC_QUEUE_BOUNCE, queue_bounce),
 	S(ACC_RMQS, rmqs),
+	I(ACC_QUEUE_KEEP_SENT, queue_keep_sent),
 };
 
 #undef S
+#undef P
 #undef I
 
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -86,6 +93,18 @@ static const struct field fields[] = {
 static void *at(const struct account *a, const struct field *f)
 {
 	return (char *)a + f->off;
+}
+
+/* free_field - free string field f of a, wiping it first if secret. */
+static void free_field(struct account *a, const struct field *f)
+{
+	char **p = at(a, f);
+
+	if (f->is_str == SECRET)
+		wipe_free(*p);
+	else
+		free(*p);
+	*p = NULL;
 }
 
 /* copy_field - set field f of dst to that of src, deep-copying strings. */
@@ -100,7 +119,7 @@ static void copy_field(struct account *dst, const struct account *src,
 	}
 	d = at(dst, f);
 	s = *(char *const *)at(src, f);
-	free(*d);
+	free_field(dst, f);
 	*d = s ? xstrdup(s) : NULL;
 }
 
@@ -127,6 +146,7 @@ struct account *account_new(const char *id)
 	a->queue_uncertain = UNCERTAIN_RESEND;
 	a->queue_max_connections = 2;
 	a->queue_bounce = 1;
+	a->queue_keep_sent = 7 * 24 * 3600;
 	return a;
 }
 
@@ -138,7 +158,7 @@ void account_free(struct account *a)
 		return;
 	for (i = 0; i < NFIELDS; i++)
 		if (fields[i].is_str)
-			free(*(char **)at(a, &fields[i]));
+			free_field(a, &fields[i]);
 	free(a->id);
 	free(a->conffile);
 	free(a);

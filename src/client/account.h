@@ -37,7 +37,7 @@ enum acc_bit {
 	ACC_MAILDOMAIN, ACC_QUEUE, ACC_QUEUE_FILE, ACC_DELIVERY_MODE,
 	ACC_QUEUE_BACKOFF_MIN, ACC_QUEUE_BACKOFF_MAX, ACC_QUEUE_LIFETIME,
 	ACC_QUEUE_UNCERTAIN, ACC_QUEUE_MAX_CONNECTIONS, ACC_QUEUE_BOUNCE,
-	ACC_RMQS,
+	ACC_RMQS, ACC_QUEUE_KEEP_SENT,
 	ACC_NBITS
 };
 #define ACC_MASK(bit) ((uint64_t)1 << (bit))
@@ -111,6 +111,9 @@ struct account {
 					   fails a recipient; default on */
 	char		*rmqs;		/* ETRN this after the runner has
 					   delivered to the server */
+	int		 queue_keep_sent;	/* seconds a sent mail's
+						   record is kept, default
+						   7 days */
 };
 
 /* When msmtp delivers a spooled mail (sendmail's -odi, -odb, -odq). */

@@ -120,8 +120,11 @@ static void build_attempt(struct attempt_result *res,
 	res->attempt = res->mail.attempts + a->reached;
 	res->state = mail_state(rep, rr, res->mail.rcpts.n,
 	    backoff_expired(&policy, first, now));
-	/* No jitter is drawn (a system call) for a mail that is done. */
-	res->next_attempt = res->state == MAIL_SENT ? now :
+	/* No jitter is drawn (a system call) for a mail that is done; a
+	 * sent mail's record is pruned after queue_keep_sent (see
+	 * spool_prune_sent()). */
+	res->next_attempt = res->state == MAIL_SENT ?
+	    now + acc->queue_keep_sent :
 	    backoff_next(&policy, res->attempt, now, random32());
 	a->state = res->state;
 	a->next_attempt = res->next_attempt;

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "util/buf.h"
+#include "util/harden.h"
 #include "util/homedir.h"
 #include "util/escape.h"
 #include "util/trim.h"
@@ -237,6 +238,8 @@ static const struct cmd cmds[] = {
 	    ACC_QUEUE_MAX_CONNECTIONS, 1, 1000, F_REQ),
 	WORD("queue_bounce", queue_bounce, ACC_QUEUE_BOUNCE, w_bool, 0),
 	TEXT("rmqs", rmqs, ACC_RMQS, F_LINE),
+	INT("queue_keep_sent", queue_keep_sent, ACC_QUEUE_KEEP_SENT, 0,
+	    INT_MAX, F_REQ),
 };
 
 #undef OFF
@@ -279,7 +282,8 @@ static const struct word *find_word(const struct word *w, const char *arg)
 	return NULL;
 }
 
-/* parse_int - msmtp's get_pos_int() (strtol base 0), then a range. */
+/* parse_int - msmtp's get_pos_int() (strtol base 0), then a range; 0
+ * only where min allows it (queue_keep_sent: keep nothing). */
 static int parse_int(const char *s, long min, long max, int *out)
 {
 	char *end;
@@ -287,7 +291,8 @@ static int parse_int(const char *s, long min, long max, int *out)
 
 	errno = 0;
 	v = strtol(s, &end, 0);
-	if (end == s || *end != '\0' || errno == ERANGE || v <= 0 ||
+	if (end == s || *end != '\0' || errno == ERANGE || v < 0 ||
+	    (v == 0 && min > 0) ||
 	    v > INT_MAX || v < min || v > max)
 		return -1;
 	*out = (int)v;
@@ -735,7 +740,7 @@ static int run_eval(struct parser *p, const char *cmd, char **errstr)
 	}
 	chomp(out);
 	rc = parse_line(p, out, 1, errstr);
-	free(out);
+	wipe_free(out);		/* "eval" may well print a password line */
 	return rc;
 }
 
@@ -809,6 +814,7 @@ static int parse_stream(struct parser *p, FILE *fp, char **errstr)
 		chomp(line);
 		rc = parse_line(p, line, 0, errstr);
 	}
+	wipe(line, cap);	/* it held a "password" line, perhaps */
 	free(line);
 	if (rc == EX_OK && ferror(fp)) {
 		*errstr = xasprintf("%s: input error", p->file);
@@ -824,6 +830,7 @@ static int parse_stream(struct parser *p, FILE *fp, char **errstr)
 static int read_file(const char *file, int check, uid_t euid,
     struct conf *out, int *open_errno, char **errstr)
 {
+	char iobuf[BUFSIZ];	/* ours, to be wiped: "password" lines */
 	struct parser p;
 	FILE *fp;
 	int rc;
@@ -834,6 +841,7 @@ static int read_file(const char *file, int check, uid_t euid,
 		*open_errno = errno;
 		return EX_IOERR;
 	}
+	setvbuf(fp, iobuf, _IOFBF, sizeof(iobuf));
 	memset(&p, 0, sizeof(p));
 	conf_init(&p.accs);
 	p.file = file;
@@ -842,6 +850,7 @@ static int read_file(const char *file, int check, uid_t euid,
 	if (rc == EX_OK && check && p.has_secret && euid != 0)
 		rc = check_secret(file, fp, euid, errstr);
 	fclose(fp);
+	wipe(iobuf, sizeof(iobuf));
 	account_free(p.defaults);
 	for (i = 0; i < p.accs.nacc; i++) {
 		if (rc == EX_OK)
@@ -1014,6 +1023,8 @@ static char *dump_arg(const struct account *a, const struct cmd *c)
 		w = word_for(c, i, c->kind == K_NAME ? s : NULL);
 		return w ? xstrdup(w) : NULL;
 	case K_INT:
+		if (i == 0 && c->min == 0)
+			return xstrdup("0");
 		if (i == 0)
 			return (c->flags & F_OFF) ? xstrdup("off") : NULL;
 		return xasprintf("%d", i);

@@ -14,6 +14,7 @@
 
 #include "util/buf.h"
 #include "util/escape.h"
+#include "util/logfile.h"
 #include "util/sysexit.h"
 #include "util/xalloc.h"
 
@@ -127,12 +128,12 @@ static int append_line(const char *path, const char *text, char **why)
 	ssize_t n;
 	int fd, to_stdout = strcmp(path, "-") == 0;
 
-	fd = to_stdout ? STDOUT_FILENO :
-	    open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || (!to_stdout && lock_file(fd) != 0)) {
+	fd = to_stdout ? STDOUT_FILENO : logfile_open(path, why);
+	if (fd < 0)
+		return -1;
+	if (!to_stdout && lock_file(fd) != 0) {
 		*why = xstrdup(strerror(errno));
-		if (fd >= 0)
-			close(fd);
+		close(fd);
 		return -1;
 	}
 	while (off < len) {

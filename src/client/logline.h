@@ -15,7 +15,9 @@
  *
  * logline_format() returns a new string the caller frees. logline_write()
  * appends it to the account's logfile (prefixed by the time in
- * logfile_time_format, created 0600, locked with fcntl) and sends it to
+ * logfile_time_format, opened by logfile_open() -- never through a
+ * symbolic link, never a file others can write -- created 0600, locked
+ * with fcntl) and sends it to
  * syslog when the account asks; a failure to log is reported on stderr
  * with the line itself, as msmtp does, and never changes the exit code.
  */

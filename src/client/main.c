@@ -14,6 +14,7 @@
 #include "client/sendmail.h"
 #include "client/servermode.h"
 #include "client/usage.h"
+#include "util/harden.h"
 
 static int print_version(void)
 {
@@ -56,6 +57,7 @@ int main(int argc, char **argv)
 	char *errstr = NULL;
 	int rc;
 
+	harden_process();
 	cmdline_init(&cl);
 	rc = cmdline_parse(&cl, argc, argv, &errstr);
 	if (rc == EX_OK)

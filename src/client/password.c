@@ -18,6 +18,7 @@
 #include "client/account.h"
 #include "smtp/auth.h"
 #include "util/buf.h"
+#include "util/harden.h"
 #include "util/secretline.h"
 #include "util/homedir.h"
 #include "util/xalloc.h"
@@ -119,13 +120,16 @@ static char *netrc_scan(FILE *f, const char *host, const char *user)
 
 char *password_netrc(const char *path, const char *host, const char *user)
 {
+	char iobuf[BUFSIZ];	/* ours, to be wiped: it holds passwords */
 	FILE *f;
 	char *pw;
 
 	if ((f = fopen(path, "re")) == NULL)
 		return NULL;
+	setvbuf(f, iobuf, _IOFBF, sizeof(iobuf));
 	pw = netrc_scan(f, host, user);
 	fclose(f);
+	wipe(iobuf, sizeof(iobuf));
 	return pw;
 }
 

@@ -7,12 +7,14 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "util/buf.h"
+#include "util/logfile.h"
 #include "util/xalloc.h"
 
 void log_open(struct log *l, const char *spec, char **warning)
@@ -24,14 +26,16 @@ void log_open(struct log *l, const char *spec, char **warning)
 		return;
 	}
 	if (strcmp(spec, "syslog") != 0) {
-		l->fd = open(spec, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-		    0600);
+		char *why;
+
+		l->fd = logfile_open(spec, &why);
 		if (l->fd >= 0) {
 			l->kind = LOGK_FILE;
 			return;
 		}
 		*warning = xasprintf("cannot open log file %s: %s; using "
-		    "syslog", spec, strerror(errno));
+		    "syslog", spec, why);
+		free(why);
 	}
 	l->kind = LOGK_SYSLOG;
 	openlog("msmtpd", LOG_PID, LOG_MAIL);

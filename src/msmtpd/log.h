@@ -3,8 +3,9 @@
  * file, one line per event in msmtp's msmtpd format
  * "2026-11-22 03:24:29 msmtpd[11663] info: ...".
  *
- * A log file is opened once, for appending, created with mode 0600 (as
- * this project's msmtp does); if it cannot be opened, msmtpd logs to
+ * A log file is opened once, for appending, by logfile_open() (as this
+ * project's msmtp does: created 0600, no symbolic link, no file others
+ * can write); if it cannot be opened, msmtpd logs to
  * syslog instead, as msmtp's msmtpd does, and log_open() says why in
  * *warning (allocated, the caller frees it).
  *

@@ -28,6 +28,7 @@
 #include "msmtpd/opts.h"
 #include "msmtpd/secret.h"
 #include "msmtpd/server.h"
+#include "util/harden.h"
 
 /* host_name - this machine's name for the greeting and Received:, if it
  * is a plain domain name; else "localhost". */
@@ -96,6 +97,7 @@ int main(int argc, char **argv)
 	char *errstr = NULL, *warning;
 	int rc;
 
+	harden_process();
 	signal(SIGPIPE, SIG_IGN);
 	rc = opts_parse(argc, argv, &o, &errstr);
 	if (rc != EX_OK) {

@@ -17,6 +17,7 @@
 #include "msmtpd/cmd.h"
 #include "msmtpd/data.h"
 #include "util/buf.h"
+#include "util/harden.h"
 #include "util/sysexit.h"
 #include "util/xalloc.h"
 
@@ -179,15 +180,6 @@ struct session *session_new(const struct session_conf *conf,
 	strlist_init(&s->rcpts);
 	reset_transaction(s);
 	return s;
-}
-
-/* wipe_free - free a string that held a secret. */
-static void wipe_free(char *p)
-{
-	if (p != NULL) {
-		explicit_bzero(p, strlen(p));
-		free(p);
-	}
 }
 
 void session_free(struct session *s)

@@ -6,7 +6,11 @@
  * new state, the next attempt time -- is one transaction, so a crash
  * never leaves a mail half-recorded. A sent mail keeps its row for the
  * record, but its bytes are dropped: at once by spool_record(), at the
- * end of a runner's pass by spool_drop_sent_bytes().
+ * end of a runner's pass by spool_drop_sent_bytes(). Either overwrites
+ * the pages they freed and empties the WAL before it returns (see
+ * spool_zero_freed()), so a sent mail cannot be read back from the
+ * spool's files. Its row goes after the account's queue_keep_sent
+ * (spool_prune_sent()).
  */
 #include "queue/spool_impl.h"
 
@@ -329,8 +333,10 @@ int spool_record_in(struct spool *sp, const char *id,
 int spool_record(struct spool *sp, const char *id,
     const struct spool_attempt *a, char **errstr)
 {
-	int rc;
+	int rc, sent = a->state == MAIL_SENT;
 
+	if (sent)
+		spool_zero_freed(sp, 1);
 	rc = spool_exec_cached(sp, "BEGIN IMMEDIATE", errstr);
 	if (rc == EX_OK)
 		rc = spool_record_in(sp, id, a, 1, errstr);
@@ -338,22 +344,82 @@ int spool_record(struct spool *sp, const char *id,
 		rc = spool_exec_cached(sp, "COMMIT", errstr);
 	if (rc != EX_OK)
 		spool_rollback(sp);
+	if (sent)
+		spool_zero_freed(sp, 0);
+	if (sent && rc == EX_OK)
+		spool_empty_wal(sp);
 	return rc;
 }
 
 int spool_drop_sent_bytes(struct spool *sp, char **errstr)
 {
-	int rc;
+	int rc, dropped = 0;
 
 	/* From the chunk index (every mail with bytes has a chunk 0) to
 	 * the mails, never the other way: the sent mails' rows are kept,
 	 * and only grow in number. CROSS JOIN fixes that order. */
+	spool_zero_freed(sp, 1);
 	rc = spool_exec(sp, "BEGIN IMMEDIATE", errstr);
 	if (rc == EX_OK)
 		rc = spool_exec(sp, "DELETE FROM chunk WHERE mail_id IN "
 		    "(SELECT c.mail_id FROM chunk AS c CROSS JOIN mail AS m ON "
 		    "m.id = c.mail_id WHERE c.seq = 0 AND m.state = 'sent')",
 		    errstr);
+	if (rc == EX_OK)
+		dropped = sqlite3_changes(sp->db);
+	if (rc == EX_OK)
+		rc = spool_exec(sp, "COMMIT", errstr);
+	if (rc != EX_OK)
+		spool_rollback(sp);
+	spool_zero_freed(sp, 0);
+	if (rc == EX_OK && dropped > 0)
+		spool_empty_wal(sp);
+	return rc;
+}
+
+/* any_to_prune - whether a sent mail is due to go: most passes have
+ * none, and then take no write lock at all. */
+static int any_to_prune(struct spool *sp, time_t now, int *any,
+    char **errstr)
+{
+	sqlite3_stmt *st;
+	int rc = EX_OK, err;
+
+	st = spool_prepare(sp, "SELECT 1 FROM mail WHERE state = 'sent' "
+	    "AND next_attempt <= ? LIMIT 1", &rc, errstr);
+	if (st == NULL)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	err = sqlite3_step(st);
+	*any = err == SQLITE_ROW;
+	if (err != SQLITE_ROW && err != SQLITE_DONE)
+		rc = spool_error(sp, err, "cannot read the spool", errstr);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int spool_prune_sent(struct spool *sp, time_t now, char **errstr)
+{
+	sqlite3_stmt *st;
+	int rc, err, any = 0;
+
+	/* A sent mail's next_attempt is when its record goes (see
+	 * spool_attempt): the mail_due index finds them at once. */
+	rc = any_to_prune(sp, now, &any, errstr);
+	if (rc != EX_OK || !any)
+		return rc;
+	rc = spool_exec(sp, "BEGIN IMMEDIATE", errstr);
+	st = rc == EX_OK ? spool_prepare(sp, "DELETE FROM mail WHERE "
+	    "state = 'sent' AND next_attempt <= ?", &rc, errstr) : NULL;
+	if (st != NULL) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+		if ((err = sqlite3_step(st)) != SQLITE_DONE)
+			rc = spool_error(sp, err, "cannot prune sent mail",
+			    errstr);
+		if (rc == EX_OK && sqlite3_changes(sp->db) > 0)
+			rc = spool_drop_orphan_snapshots(sp, errstr);
+		sqlite3_finalize(st);
+	}
 	if (rc == EX_OK)
 		rc = spool_exec(sp, "COMMIT", errstr);
 	if (rc != EX_OK)

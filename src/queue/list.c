@@ -55,18 +55,20 @@ static void read_entry(sqlite3_stmt *st, struct spool_entry *e)
 	strlist_init(&e->rcpt_states);
 }
 
-int spool_walk(struct spool *sp, const char *id, const char *account,
-    spool_walk_fn fn, void *arg, char **errstr)
+#define WALK_SQL(which) "SELECT id, created, size, account, " \
+	"envelope_from, state, attempts, next_attempt, last_text, reason " \
+	"FROM mail WHERE (?1 IS NULL OR id = ?1) AND (?2 IS NULL OR " \
+	"account = ?2) AND " which " ORDER BY created, id"
+
+/* walk - the mails the statement sql (WALK_SQL) selects. */
+static int walk(struct spool *sp, const char *sql, const char *id,
+    const char *account, spool_walk_fn fn, void *arg, char **errstr)
 {
 	sqlite3_stmt *st, *rst;
 	struct spool_entry e;
 	int rc = EX_OK, err;
 
-	st = spool_prepare(sp, "SELECT id, created, size, account, "
-	    "envelope_from, state, attempts, next_attempt, last_text, reason "
-	    "FROM mail WHERE (?1 IS NULL OR id = ?1) AND (?2 IS NULL OR "
-	    "account = ?2) AND (?1 IS NOT NULL OR state <> 'sent') "
-	    "ORDER BY created, id", &rc, errstr);
+	st = spool_prepare(sp, sql, &rc, errstr);
 	if (st == NULL)
 		return rc;
 	spool_bind_text(st, 1, id);
@@ -88,4 +90,18 @@ int spool_walk(struct spool *sp, const char *id, const char *account,
 	sqlite3_finalize(rst);
 	sqlite3_finalize(st);
 	return rc;
+}
+
+int spool_walk(struct spool *sp, const char *id, const char *account,
+    spool_walk_fn fn, void *arg, char **errstr)
+{
+	return walk(sp, WALK_SQL("(?1 IS NOT NULL OR state <> 'sent')"), id,
+	    account, fn, arg, errstr);
+}
+
+int spool_walk_sent(struct spool *sp, const char *account, spool_walk_fn fn,
+    void *arg, char **errstr)
+{
+	return walk(sp, WALK_SQL("state = 'sent'"), NULL, account, fn, arg,
+	    errstr);
 }

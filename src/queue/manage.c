@@ -80,8 +80,10 @@ static int apply(struct spool *sp, enum spool_action action, const char *id,
 	return rc;
 }
 
-int spool_manage(struct spool *sp, enum spool_action action, const char *id,
-    const char *account, time_t now, int *count, char **errstr)
+/* in_transaction - spool_manage()'s one transaction. */
+static int in_transaction(struct spool *sp, enum spool_action action,
+    const char *id, const char *account, time_t now, int *count,
+    char **errstr)
 {
 	int rc;
 
@@ -91,16 +93,36 @@ int spool_manage(struct spool *sp, enum spool_action action, const char *id,
 		rc = retry_rcpts(sp, id, account, errstr);
 	if (rc == EX_OK)
 		rc = apply(sp, action, id, account, now, count, errstr);
-	/* A snapshot goes with the last mail that named it. */
 	if (rc == EX_OK && action == SPOOL_DELETE && *count > 0)
-		rc = spool_exec(sp, "DELETE FROM snapshot WHERE id NOT IN "
-		    "(SELECT snapshot FROM mail WHERE snapshot IS NOT NULL)",
-		    errstr);
+		rc = spool_drop_orphan_snapshots(sp, errstr);
 	if (rc == EX_OK)
 		rc = spool_exec(sp, "COMMIT", errstr);
 	if (rc != EX_OK)
 		spool_rollback(sp);
 	return rc;
+}
+
+int spool_manage(struct spool *sp, enum spool_action action, const char *id,
+    const char *account, time_t now, int *count, char **errstr)
+{
+	int rc, deleting = action == SPOOL_DELETE;
+
+	/* A deleted mail leaves nothing readable in the spool's files. */
+	if (deleting)
+		spool_zero_freed(sp, 1);
+	rc = in_transaction(sp, action, id, account, now, count, errstr);
+	if (deleting)
+		spool_zero_freed(sp, 0);
+	if (deleting && rc == EX_OK && *count > 0)
+		spool_empty_wal(sp);
+	return rc;
+}
+
+int spool_drop_orphan_snapshots(struct spool *sp, char **errstr)
+{
+	/* A snapshot goes with the last mail that named it. */
+	return spool_exec(sp, "DELETE FROM snapshot WHERE id NOT IN "
+	    "(SELECT snapshot FROM mail WHERE snapshot IS NOT NULL)", errstr);
 }
 
 int spool_targets(struct spool *sp, enum spool_action action, const char *id,
@@ -224,9 +246,7 @@ int spool_manage_renewed(struct spool *sp, enum spool_action action,
 		*count += one;
 	}
 	if (rc == EX_OK)
-		rc = spool_exec(sp, "DELETE FROM snapshot WHERE id NOT IN "
-		    "(SELECT snapshot FROM mail WHERE snapshot IS NOT NULL)",
-		    errstr);
+		rc = spool_drop_orphan_snapshots(sp, errstr);
 	if (rc == EX_OK)
 		rc = spool_exec(sp, "COMMIT", errstr);
 	if (rc != EX_OK)
@@ -234,7 +254,8 @@ int spool_manage_renewed(struct spool *sp, enum spool_action action,
 	return rc;
 }
 
-/* The queue as JSON, built by SQLite's JSON functions. */
+/* The queue as JSON, built by SQLite's JSON functions: ?3 = 0 the mails
+ * not yet sent, ?3 = 1 the sent ones (any mail named by ?1). */
 static const char json_sql[] =
 	"SELECT json_group_array(json(m)) FROM (SELECT json_object("
 	"'id', id, 'created', created, 'size', size, 'account', account, "
@@ -250,10 +271,11 @@ static const char json_sql[] =
 	"'reply', last_text)) FROM (SELECT * FROM rcpt WHERE mail_id = "
 	"mail.id ORDER BY idx))) AS m FROM mail "
 	"WHERE (?1 IS NULL OR id = ?1) AND (?2 IS NULL OR account = ?2) "
-	"AND (?1 IS NOT NULL OR state <> 'sent') ORDER BY created, id)";
+	"AND (?1 IS NOT NULL OR (state = 'sent') = ?3) ORDER BY created, id)";
 
-int spool_json(struct spool *sp, const char *id, const char *account,
-    char **json, char **errstr)
+/* json_of - json_sql's result; sent: ?3. */
+static int json_of(struct spool *sp, const char *id, const char *account,
+    int sent, char **json, char **errstr)
 {
 	sqlite3_stmt *st;
 	int rc = EX_OK, err;
@@ -263,6 +285,7 @@ int spool_json(struct spool *sp, const char *id, const char *account,
 		return rc;
 	spool_bind_text(st, 1, id);
 	spool_bind_text(st, 2, account);
+	sqlite3_bind_int(st, 3, sent);
 	err = sqlite3_step(st);
 	if (err == SQLITE_ROW)
 		*json = spool_text(st, 0);
@@ -270,4 +293,16 @@ int spool_json(struct spool *sp, const char *id, const char *account,
 		rc = spool_error(sp, err, "cannot read the spool", errstr);
 	sqlite3_finalize(st);
 	return rc;
+}
+
+int spool_json(struct spool *sp, const char *id, const char *account,
+    char **json, char **errstr)
+{
+	return json_of(sp, id, account, 0, json, errstr);
+}
+
+int spool_json_sent(struct spool *sp, const char *account, char **json,
+    char **errstr)
+{
+	return json_of(sp, NULL, account, 1, json, errstr);
 }

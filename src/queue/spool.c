@@ -2,9 +2,9 @@
  * spool - open, create and migrate the spool database; see spool.h.
  *
  * SECURITY: the spool holds mail and account settings (never passwords).
- * Its directory and file are created private (0700/0600) and an existing
- * spool must belong to the user running us, so another user can neither
- * read our mail nor make us deliver theirs.
+ * Its directory and files are checked, and created private (0700/0600),
+ * by spool_make_private() before SQLite opens any of them, so another
+ * user can neither read our mail nor make us deliver theirs.
  */
 #include "queue/spool_impl.h"
 
@@ -124,72 +124,18 @@ char *spool_text(sqlite3_stmt *st, int col)
 	return s ? xstrdup((const char *)s) : NULL;
 }
 
-/* make_private_dirs - create the missing directories of path's parent,
- * 0700, and check that the last one is ours. */
-static int make_private_dirs(const char *path, char **errstr)
+void spool_zero_freed(struct spool *sp, int all)
 {
-	char *dir = xstrdup(path), *p;
-	struct stat st;
-	int rc = EX_OK;
-
-	p = strrchr(dir, '/');
-	if (p == NULL || p == dir) {
-		free(dir);
-		return EX_OK;
-	}
-	*p = '\0';
-	for (p = dir + 1; rc == EX_OK; p++) {
-		char c = *p;
-
-		if (c != '/' && c != '\0')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-			*errstr = xasprintf("cannot create spool directory "
-			    "%s: %s", dir, strerror(errno));
-			rc = EX_CANTCREAT;
-		}
-		*p = c;
-		if (c == '\0')
-			break;
-	}
-	if (rc == EX_OK && (stat(dir, &st) != 0 || st.st_uid != geteuid())) {
-		*errstr = xasprintf("spool directory %s is not owned by you",
-		    dir);
-		rc = EX_CANTCREAT;
-	}
-	free(dir);
-	return rc;
+	sqlite3_exec(sp->db, all ? "PRAGMA secure_delete = ON" :
+	    "PRAGMA secure_delete = FAST", NULL, NULL, NULL);
 }
 
-/* make_private_file - create the database file 0600, or check that the
- * existing one is a regular file of ours. */
-static int make_private_file(const char *path, char **errstr)
+void spool_empty_wal(struct spool *sp)
 {
-	struct stat st;
-	int fd;
-
-	if (lstat(path, &st) == 0) {
-		if (!S_ISREG(st.st_mode)) {
-			*errstr = xasprintf("%s: not a regular file", path);
-			return EX_CANTCREAT;
-		}
-		if (st.st_uid != geteuid()) {
-			*errstr = xasprintf("%s: the spool is owned by another "
-			    "user; refusing to use it", path);
-			return EX_CANTCREAT;
-		}
-		return EX_OK;
-	}
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 && errno != EEXIST) {
-		*errstr = xasprintf("cannot create spool %s: %s", path,
-		    strerror(errno));
-		return EX_CANTCREAT;
-	}
-	if (fd >= 0)
-		close(fd);
-	return EX_OK;
+	sqlite3_busy_timeout(sp->db, SPOOL_EMPTY_WAL_MS);
+	sqlite3_wal_checkpoint_v2(sp->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+	    NULL, NULL);
+	sqlite3_busy_timeout(sp->db, SPOOL_BUSY_MS);
 }
 
 /* int_pragma - the integer value of a PRAGMA query. */
@@ -317,11 +263,13 @@ static int configure(struct spool *sp, char **errstr)
 		if (rc != EX_OK)
 			return rc;
 	}
-	/* Debian builds SQLite to zero every deleted byte, which makes
-	 * dropping a pass's sent bytes write each freed page once more
-	 * (0.17 s at the end of a 1.3 s flush of 10,000 mails). FAST still
-	 * zeroes what is written anyway; freed pages keep their bytes until
-	 * reused, as a queue file's blocks do after unlink() in Postfix. */
+	/* Debian builds SQLite to zero every deleted byte. FAST zeroes
+	 * only what is written anyway: freed pages keep their bytes until
+	 * reused. That is fine for the records, which hold no mail; the
+	 * deletions of mail bytes switch to zeroing all for their
+	 * transaction (spool_zero_freed()) and then empty the WAL
+	 * (spool_empty_wal()), so that no sent or deleted mail stays
+	 * readable in the spool's files. */
 	return spool_exec(sp, "PRAGMA synchronous = FULL; "
 	    "PRAGMA foreign_keys = ON; PRAGMA secure_delete = FAST", errstr);
 }
@@ -333,9 +281,7 @@ int spool_open(const char *path, struct spool **out, char **errstr)
 	mode_t old;
 
 	*out = NULL;
-	rc = make_private_dirs(path, errstr);
-	if (rc == EX_OK)
-		rc = make_private_file(path, errstr);
+	rc = spool_make_private(path, errstr);
 	if (rc != EX_OK)
 		return rc;
 	sp = xcalloc(1, sizeof(*sp));

@@ -32,7 +32,10 @@
  * at once whether the owner is gone and take the mail back.
  *
  * Files. The spool directory is created 0700 and the database 0600; a
- * spool owned by another user is refused.
+ * directory that others may write (/tmp included), or a database, -wal,
+ * -shm or -journal file that is a symbolic link or owned by another user
+ * is refused with EX_CANTCREAT before SQLite opens anything; one of our
+ * own files that others may read or write is made 0600.
  *
  * Errors: every function returns a sysexits code and, on failure, sets
  * *errstr to a new message the caller frees. EX_TEMPFAIL means waiting
@@ -286,8 +289,17 @@ int spool_record_claim(struct spool *sp, struct spool_step *steps,
 /* spool_drop_sent_bytes - the bytes of every sent mail, which a runner
  * keeps until its pass ends: one transaction for them all costs less
  * than one delete in each record, and a runner that died before its
- * pass ended has its leftovers dropped by the next. */
+ * pass ended has its leftovers dropped by the next. The bytes are
+ * overwritten, in the database and its WAL, before it returns (as
+ * spool_record() does for a mail it records sent, and spool_manage()
+ * for deleted ones). */
 int spool_drop_sent_bytes(struct spool *sp, char **errstr);
+
+/* spool_prune_sent - forget the sent mails whose record has been kept
+ * long enough: a sent mail's next_attempt is when it goes (the
+ * attempt's now plus the account's queue_keep_sent). A runner calls it
+ * at the end of each pass. */
+int spool_prune_sent(struct spool *sp, time_t now, char **errstr);
 
 /* One mail as a listing shows it; valid during the walk callback. */
 struct spool_entry {
@@ -310,6 +322,11 @@ typedef void (*spool_walk_fn)(const struct spool_entry *e, void *arg);
  * oldest first, of one account unless account is NULL. */
 int spool_walk(struct spool *sp, const char *id, const char *account,
     spool_walk_fn fn, void *arg, char **errstr);
+/* spool_walk_sent - every sent mail still on record (see
+ * spool_prune_sent()), oldest first; its next_attempt is when the record
+ * goes. */
+int spool_walk_sent(struct spool *sp, const char *account, spool_walk_fn fn,
+    void *arg, char **errstr);
 
 /* What the user may do to queued mail. */
 enum spool_action {
@@ -371,6 +388,9 @@ int spool_manage_renewed(struct spool *sp, enum spool_action action,
  */
 int spool_json(struct spool *sp, const char *id, const char *account,
     char **json, char **errstr);
+/* spool_json_sent - spool_walk_sent()'s mails, as spool_json(). */
+int spool_json_sent(struct spool *sp, const char *account, char **json,
+    char **errstr);
 
 const char *spool_mail_state_name(enum spool_mail_state s);
 const char *spool_rcpt_state_name(enum spool_rcpt_state s);

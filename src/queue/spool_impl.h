@@ -19,6 +19,28 @@ struct spool {
 	pid_t			 owner_pid;	/* for this pid */
 };
 
+/* spool_make_private - create the spool's directory (0700) and database
+ * (0600) if missing, and check them and the -wal, -shm and -journal
+ * files SQLite would open (private.c): EX_CANTCREAT with a message
+ * saying what is wrong and how to fix it. */
+int spool_make_private(const char *path, char **errstr);
+/*
+ * spool_zero_freed - whether this connection's deletions overwrite every
+ * page they free with zeros (all: secure_delete ON, for the transactions
+ * that delete mail bytes) or only what they write anyway (FAST, the
+ * default set by spool_open()). spool_empty_wal - after a commit that
+ * deleted mail bytes: copy the WAL into the database and truncate it, so
+ * that neither the old pages in the database nor the frames of the WAL
+ * (the enqueue's, the freed pages' before they were zeroed) keep them.
+ * Best effort: a reader still on an older snapshot, for more than
+ * SPOOL_EMPTY_WAL_MS, leaves it to a later commit (truncate_wal()).
+ */
+#define SPOOL_EMPTY_WAL_MS	250
+void spool_zero_freed(struct spool *sp, int all);
+void spool_empty_wal(struct spool *sp);
+/* spool_drop_orphan_snapshots - delete the account snapshots no mail
+ * names any more, inside the caller's transaction. */
+int spool_drop_orphan_snapshots(struct spool *sp, char **errstr);
 /* spool_my_owner - spool_owner() of this process, read from /proc once
  * per connection (and again after a fork). */
 const char *spool_my_owner(struct spool *sp);

@@ -198,6 +198,18 @@ static void prune_breakers(struct drain *d, time_t now)
 	}
 }
 
+/* prune_sent - a pass with nothing to send still forgets the sent mails
+ * kept long enough (drop_sent_bytes() does it after one that sent). */
+static void prune_sent(struct drain *d)
+{
+	char *err = NULL;
+	int rc;
+
+	rc = spool_prune_sent(d->sp, time(NULL), &err);
+	if (rc != EX_OK)
+		drain_fail(d, rc, err);
+}
+
 int drain_plan(struct drain *d, char **errstr)
 {
 	struct plan pl = { d, time(NULL), EX_OK, NULL };
@@ -219,6 +231,8 @@ int drain_plan(struct drain *d, char **errstr)
 	for (g = d->groups; rc == EX_OK && g != NULL; g = g->next_group)
 		worker_start(g);
 	d->planning = 0;
+	if (d->workers == 0 && rc == EX_OK)
+		prune_sent(d);
 	if (d->workers == 0 && d->on_idle != NULL)
 		d->on_idle(d);
 	return rc;
@@ -246,7 +260,9 @@ void group_down(struct group *g, time_t now)
 
 /* drop_sent_bytes - at the end of a pass, the bytes of the mails it
  * sent (see spool_drop_sent_bytes()), fsynced: this makes the pass's
- * last records durable too. No commit is in flight now. */
+ * last records durable too; then the records of the mails sent longer
+ * ago than their account's queue_keep_sent. No commit is in flight
+ * now. */
 static void drop_sent_bytes(struct drain *d)
 {
 	struct spool *sp = d->wsp != NULL ? d->wsp : d->sp;
@@ -255,6 +271,8 @@ static void drop_sent_bytes(struct drain *d)
 
 	spool_set_durable(sp, 1);
 	rc = spool_drop_sent_bytes(sp, &err);
+	if (rc == EX_OK)
+		rc = spool_prune_sent(sp, time(NULL), &err);
 	if (d->wsp != NULL)
 		spool_set_durable(sp, 0);
 	if (rc != EX_OK)

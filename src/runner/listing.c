@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sysexits.h>
 #include <time.h>
 
@@ -64,8 +65,10 @@ static void print_entry(const struct spool_entry *e, void *arg)
 		put_escaped(e->rcpts.v[i]);
 		putchar('\n');
 	}
+	/* A sent mail's next_attempt is when its record goes. */
 	if (e->attempts > 0 || e->reason != NULL || e->last_text != NULL) {
-		printf("    attempts %d, next %s: ", e->attempts, when);
+		printf("    attempts %d, %s %s: ", e->attempts,
+		    strcmp(e->state, "sent") == 0 ? "kept until" : "next", when);
 		put_escaped(e->reason ? e->reason : e->last_text);
 		putchar('\n');
 	}
@@ -73,7 +76,8 @@ static void print_entry(const struct spool_entry *e, void *arg)
 	t->bytes += e->size;
 }
 
-int runner_list(struct spool *sp, const char *account, int json,
+/* list - the mails not yet sent, or the sent ones. */
+static int list(struct spool *sp, const char *account, int json, int sent,
     char **errstr)
 {
 	struct totals t = { 0, 0 };
@@ -81,19 +85,34 @@ int runner_list(struct spool *sp, const char *account, int json,
 	int rc;
 
 	if (json) {
-		rc = spool_json(sp, NULL, account, &text, errstr);
+		rc = sent ? spool_json_sent(sp, account, &text, errstr) :
+		    spool_json(sp, NULL, account, &text, errstr);
 		if (rc == EX_OK)
 			printf("%s\n", text);
 		free(text);
 		return rc;
 	}
-	rc = spool_walk(sp, NULL, account, print_entry, &t, errstr);
+	rc = sent ? spool_walk_sent(sp, account, print_entry, &t, errstr) :
+	    spool_walk(sp, NULL, account, print_entry, &t, errstr);
 	if (rc != EX_OK)
 		return rc;
 	if (t.mails == 0)
-		printf("The queue is empty.\n");
+		printf(sent ? "No sent mail on record.\n" :
+		    "The queue is empty.\n");
 	else
 		printf("-- %lld bytes in %d mail%s.\n", t.bytes, t.mails,
 		    t.mails == 1 ? "" : "s");
 	return EX_OK;
+}
+
+int runner_list(struct spool *sp, const char *account, int json,
+    char **errstr)
+{
+	return list(sp, account, json, 0, errstr);
+}
+
+int runner_list_sent(struct spool *sp, const char *account, int json,
+    char **errstr)
+{
+	return list(sp, account, json, 1, errstr);
 }

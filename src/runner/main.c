@@ -14,6 +14,7 @@
 
 #include "client/conf.h"
 #include "runner/runner.h"
+#include "util/harden.h"
 #include "util/xalloc.h"
 
 enum command { CMD_NONE, CMD_FLUSH, CMD_RUN, CMD_DAEMON, CMD_LIST, CMD_SHOW, CMD_HOLD,
@@ -29,6 +30,7 @@ struct args {
 	int		 json;
 	int		 raw;
 	int		 yes;
+	int		 sent;
 	struct strlist	 ids;
 };
 
@@ -39,7 +41,8 @@ static const char usage_text[] =
 "  --run            deliver the mails that are due\n"
 "  --daemon         stay in the foreground, delivering mails as they\n"
 "                   become due (SIGHUP: reread the configuration)\n"
-"  --list           show what is queued, and why (--json for scripts)\n"
+"  --list           show what is queued, and why (--json for scripts;\n"
+"                   --sent: the sent mails still on record instead)\n"
 "  --show ID        one mail's record and headers (--raw: its bytes)\n"
 "  --hold ID...     keep mails from delivery until released\n"
 "  --release ID...  queue held mails again\n"
@@ -78,6 +81,7 @@ static const struct option opts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "raw", no_argument, NULL, 'r' },
 	{ "yes", no_argument, NULL, 'y' },
+	{ "sent", no_argument, NULL, 'S' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -103,6 +107,7 @@ static int option(struct args *a, int c)
 	case 'j': a->json = 1; return 1;
 	case 'r': a->raw = 1; return 1;
 	case 'y': a->yes = 1; return 1;
+	case 'S': a->sent = 1; return 1;
 	}
 	return 0;
 }
@@ -124,6 +129,10 @@ static int parse(int argc, char **argv, struct args *a, char **errstr)
 		strlist_add(&a->ids, argv[optind]);
 	if (a->cmd == CMD_NONE) {
 		*errstr = xstrdup("no command given (see --help)");
+		return EX_USAGE;
+	}
+	if (a->sent && a->cmd != CMD_LIST) {
+		*errstr = xstrdup("--sent goes with --list only");
 		return EX_USAGE;
 	}
 	if (takes_ids(a->cmd) != (a->ids.n > 0) ||
@@ -239,7 +248,8 @@ static int dispatch(const struct args *a, struct spool *sp, char **errstr)
 	case CMD_DAEMON:
 		return drain(a, sp, errstr);
 	case CMD_LIST:
-		return runner_list(sp, a->account, a->json, errstr);
+		return (a->sent ? runner_list_sent : runner_list)(sp,
+		    a->account, a->json, errstr);
 	case CMD_SHOW:
 		return runner_show(sp, a->ids.v[0], a->raw, errstr);
 	case CMD_HOLD:
@@ -279,6 +289,7 @@ int main(int argc, char **argv)
 	char *errstr = NULL;
 	int rc;
 
+	harden_process();
 	memset(&a, 0, sizeof(a));
 	strlist_init(&a.ids);
 	rc = parse(argc, argv, &a, &errstr);

@@ -53,6 +53,10 @@ int runner_daemon(struct spool *sp, const struct runner_opts *o,
 /* runner_list - the queue like mailq, or as JSON (SQLite's functions). */
 int runner_list(struct spool *sp, const char *account, int json,
     char **errstr);
+/* runner_list_sent - the sent mails still on record (--list --sent),
+ * the same way. */
+int runner_list_sent(struct spool *sp, const char *account, int json,
+    char **errstr);
 /* runner_manage - an action on each id ("ALL": every mail); says how
  * many changed; EX_NOINPUT when none did. --release and --retry go
  * through runner_renew(). */

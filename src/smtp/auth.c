@@ -30,6 +30,7 @@
 #include <gsasl.h>
 
 #include "smtp/tls.h"
+#include "util/harden.h"
 #include "util/xalloc.h"
 
 #define HIDDEN	"********"
@@ -98,15 +99,6 @@ static enum builtin builtin_of(const char *mech)
 static int gsasl_supports(const char *mech, void *arg)
 {
 	return gsasl_client_support_p(arg, mech);
-}
-
-/* wipe_free - free a secret after overwriting it. */
-static void wipe_free(char *s)
-{
-	if (s == NULL)
-		return;
-	explicit_bzero(s, strlen(s));
-	free(s);
 }
 
 void smtp_auth_free(struct smtp_auth *a)

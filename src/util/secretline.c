@@ -13,15 +13,13 @@
 #include <unistd.h>
 
 #include "util/buf.h"
+#include "util/harden.h"
 
 extern char **environ;
 
 void secretline_free(char *line)
 {
-	if (line == NULL)
-		return;
-	explicit_bzero(line, strlen(line));
-	free(line);
+	wipe_free(line);
 }
 
 char *secretline_read(int fd)

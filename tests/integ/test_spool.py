@@ -1219,7 +1219,7 @@ def test_schema_4_spool_migrates_and_delivers(spool, server):
     assert [(m["id"], m["settings"]) for m in spool.mails()] == want
     con = connect(spool.qf)
     try:
-        assert con.execute("PRAGMA user_version").fetchone()[0] == 5
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 6
         # The two mails of "work" share one snapshot.
         assert con.execute("SELECT count(*) FROM snapshot").fetchone() == (2,)
     finally:

@@ -118,6 +118,7 @@ static void test_account_new_defaults(void)
 	CHECK_INT(a->set_to_header, SET_TO_OFF);
 	CHECK_INT(a->remove_bcc_headers, 1);
 	CHECK_INT(a->queue, 1);
+	CHECK_INT(a->queue_keep_sent, 7 * 24 * 3600);
 	CHECK_STR(a->auth_mech, NULL);
 	CHECK_STR(a->from, NULL);
 	CHECK_INT(a->timeout, 0);
@@ -340,6 +341,13 @@ static const struct set_case set_cases[] = {
 	OKI("queue", "off", queue, 0, ACC_QUEUE),
 	OKI("queue", "", queue, 1, ACC_QUEUE),
 	BAD("queue", "maybe", "invalid argument maybe for command queue"),
+	OKI("queue_keep_sent", "0", queue_keep_sent, 0, ACC_QUEUE_KEEP_SENT),
+	OKI("queue_keep_sent", "86400", queue_keep_sent, 86400,
+	    ACC_QUEUE_KEEP_SENT),
+	BAD("queue_keep_sent", "-1",
+	    "invalid argument -1 for command queue_keep_sent"),
+	BAD("queue_lifetime", "0",
+	    "invalid argument 0 for command queue_lifetime"),
 	BAD("bogus_cmd", "x", "unknown command bogus_cmd"),
 	BAD("Host", "x", "unknown command Host"),
 	BAD("account", "x", "unknown command account"),
@@ -374,6 +382,27 @@ static void test_set_table(void)
 		free(err);
 		account_free(a);
 	}
+}
+
+/* A snapshot keeps queue_keep_sent 0 (keep nothing), where other
+ * numbers' 0 means unset and is left out. */
+static void test_dump_keep_sent(void)
+{
+	struct account *a = account_new("t"), *b = account_new("t");
+	char *err = NULL;
+	struct buf out;
+
+	a->queue_keep_sent = 0;
+	buf_init(&out);
+	conf_dump(a, &out);
+	CHECK(out.data != NULL &&
+	    strstr(out.data, "queue_keep_sent \"0\"\n") != NULL);
+	CHECK_INT(conf_undump(out.data, b, &err), EX_OK);
+	CHECK_INT(b->queue_keep_sent, 0);
+	buf_free(&out);
+	free(err);
+	account_free(a);
+	account_free(b);
 }
 
 static void test_set_noop_and_null(void)
@@ -867,6 +896,7 @@ UNIT_MAIN(
 	UNIT_CASE(test_account_copy_merge),
 	UNIT_CASE(test_set_table),
 	UNIT_CASE(test_set_noop_and_null),
+	UNIT_CASE(test_dump_keep_sent),
 	UNIT_CASE(test_parse_lines),
 	UNIT_CASE(test_parse_errors),
 	UNIT_CASE(test_implicit_default),
