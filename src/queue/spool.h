@@ -63,10 +63,7 @@ struct spool;
 struct spool_writer;
 struct spool_body;
 
-/* spool_default_path - $XDG_STATE_HOME/msmtp/queue.db, or
- * ~/.local/state/msmtp/queue.db; newly allocated. */
-char *spool_default_path(void);
-
+/* Where the spool is: queue/spoolpath.h. */
 int spool_open(const char *path, struct spool **out, char **errstr);
 void spool_close(struct spool *sp);
 /* spool_batch - this connection will commit many times (the runner's

@@ -8,9 +8,12 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "util/buf.h"
+
 struct totals {
 	int		 mails;
 	long long	 bytes;
+	const char	*spool;		/* named when there are several */
 };
 
 /* age - "3m", "2h", "4d": how long ago t was. */
@@ -43,6 +46,8 @@ static void print_entry(const struct spool_entry *e, void *arg)
 	printf("%s  %-9s %5s %8lld  %s  <%s>\n", e->id, e->state, ago,
 	    e->size, e->account[0] ? e->account : "(command line)",
 	    e->envelope_from);
+	if (t->spool != NULL)
+		printf("    spool    %s\n", t->spool);
 	for (i = 0; i < e->rcpts.n; i++)
 		printf("    %-8s %s\n", e->rcpt_states.v[i], e->rcpts.v[i]);
 	if (e->attempts > 0 || e->reason != NULL || e->last_text != NULL)
@@ -52,21 +57,101 @@ static void print_entry(const struct spool_entry *e, void *arg)
 	t->bytes += e->size;
 }
 
-int runner_list(struct spool *sp, const char *account, int json,
-    char **errstr)
+/* json_string - s as a JSON string. */
+static void json_string(struct buf *out, const char *s)
 {
-	struct totals t = { 0, 0 };
-	char *text = NULL;
-	int rc;
-
-	if (json) {
-		rc = spool_json(sp, NULL, account, &text, errstr);
-		if (rc == EX_OK)
-			printf("%s\n", text);
-		free(text);
-		return rc;
+	buf_putc(out, '"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			buf_printf(out, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			buf_printf(out, "\\u%04x", (unsigned char)*s);
+		else
+			buf_putc(out, *s);
 	}
-	rc = spool_walk(sp, NULL, account, print_entry, &t, errstr);
+	buf_putc(out, '"');
+}
+
+/* json_tagged - the elements of the JSON array arr, each object given a
+ * "spool" member first, appended to out (comma-separated after what
+ * out holds past its opening bracket). */
+static void json_tagged(const char *arr, const char *spool, struct buf *out)
+{
+	const char *p;
+	int depth = 0, in_string = 0;
+
+	for (p = arr; *p != '\0'; p++) {
+		if (in_string) {
+			if (*p == '\\' && p[1] != '\0')
+				buf_putc(out, *p++);
+			else if (*p == '"')
+				in_string = 0;
+		} else if (*p == '"') {
+			in_string = 1;
+		} else if (*p == '[' || *p == '{') {
+			if (depth++ == 0)
+				continue;
+			if (depth == 2 && *p == '{') {
+				if (out->len > 1)
+					buf_putc(out, ',');
+				buf_puts(out, "{\"spool\":");
+				json_string(out, spool);
+				buf_putc(out, ',');
+				continue;
+			}
+		} else if (*p == ']' || *p == '}') {
+			if (--depth == 0)
+				continue;
+		} else if (*p == ',' && depth == 1) {
+			continue;
+		}
+		buf_putc(out, *p);
+	}
+}
+
+/* list_json - one array of every spool's mails, as spool_json() gives
+ * them; tagged with their spool when there are several. */
+static int list_json(struct spool *const *sps, size_t nsp,
+    const char *account, char **errstr)
+{
+	struct buf out;
+	char *text;
+	size_t i;
+	int rc = EX_OK;
+
+	buf_init(&out);
+	buf_putc(&out, '[');
+	for (i = 0; rc == EX_OK && i < nsp; i++) {
+		text = NULL;
+		rc = spool_json(sps[i], NULL, account, &text, errstr);
+		if (rc == EX_OK && nsp == 1) {
+			buf_reset(&out);
+			buf_puts(&out, text);
+		} else if (rc == EX_OK)
+			json_tagged(text, spool_path(sps[i]), &out);
+		free(text);
+	}
+	if (nsp != 1)
+		buf_putc(&out, ']');
+	if (rc == EX_OK)
+		printf("%s\n", out.data);
+	buf_free(&out);
+	return rc;
+}
+
+int runner_list(struct spool *const *sps, size_t nsp, const char *account,
+    int json, char **errstr)
+{
+	struct totals t = { 0, 0, NULL };
+	size_t i;
+	int rc = EX_OK;
+
+	if (json)
+		return list_json(sps, nsp, account, errstr);
+	for (i = 0; rc == EX_OK && i < nsp; i++) {
+		t.spool = nsp > 1 ? spool_path(sps[i]) : NULL;
+		rc = spool_walk(sps[i], NULL, account, print_entry, &t, errstr);
+	}
 	if (rc != EX_OK)
 		return rc;
 	if (t.mails == 0)

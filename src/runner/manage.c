@@ -17,18 +17,23 @@ static const char *const action_names[] = {
 	"held", "released", "queued for a retry", "deleted"
 };
 
-int runner_manage(struct spool *sp, enum spool_action action,
-    const struct strlist *ids, const char *account, char **errstr)
+int runner_manage(struct spool *const *sps, size_t nsp,
+    enum spool_action action, const struct strlist *ids,
+    const char *account, char **errstr)
 {
-	size_t i;
-	int rc = EX_OK, count, total = 0;
+	size_t i, j;
+	int rc = EX_OK, count, one, total = 0;
 
 	for (i = 0; rc == EX_OK && i < ids->n; i++) {
 		const char *id = strcmp(ids->v[i], "ALL") == 0 ? NULL :
 		    ids->v[i];
 
-		rc = spool_manage(sp, action, id, account, time(NULL), &count,
-		    errstr);
+		/* An id is in whichever spool holds it. */
+		for (count = 0, j = 0; rc == EX_OK && j < nsp; j++) {
+			rc = spool_manage(sps[j], action, id, account,
+			    time(NULL), &one, errstr);
+			count += rc == EX_OK ? one : 0;
+		}
 		if (rc == EX_OK && count == 0 && id != NULL)
 			fprintf(stderr, "msmtp-queue: %s: no such mail, or "
 			    "not in a state that allows this\n", id);
@@ -55,8 +60,8 @@ static int confirm(const char *question)
 	return answer[0] == 'y' || answer[0] == 'Y';
 }
 
-int runner_purge(struct spool *sp, const char *account, int yes,
-    char **errstr)
+int runner_purge(struct spool *const *sps, size_t nsp, const char *account,
+    int yes, char **errstr)
 {
 	struct strlist all;
 	int rc;
@@ -68,7 +73,7 @@ int runner_purge(struct spool *sp, const char *account, int yes,
 	}
 	strlist_init(&all);
 	strlist_add(&all, "ALL");
-	rc = runner_manage(sp, SPOOL_DELETE, &all, account, errstr);
+	rc = runner_manage(sps, nsp, SPOOL_DELETE, &all, account, errstr);
 	strlist_free(&all);
 	return rc == EX_NOINPUT ? EX_OK : rc;
 }

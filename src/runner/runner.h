@@ -50,16 +50,20 @@ int runner_drain(struct spool *sp, const struct runner_opts *o,
 int runner_bounces(struct spool *sp, int *queued, char **errstr);
 int runner_daemon(struct spool *sp, const struct runner_opts *o,
     char **errstr);
-/* runner_list - the queue like mailq, or as JSON (SQLite's functions). */
-int runner_list(struct spool *sp, const char *account, int json,
-    char **errstr);
-/* runner_manage - an action on each id ("ALL": every mail); says how
- * many changed; EX_NOINPUT when none did. */
-int runner_manage(struct spool *sp, enum spool_action action,
-    const struct strlist *ids, const char *account, char **errstr);
+/* runner_list - the queue over the spools sps[0..nsp) like mailq, or as
+ * JSON (SQLite's functions); with several spools, each mail says which
+ * it is in (a "spool" line; a "spool" member in JSON). */
+int runner_list(struct spool *const *sps, size_t nsp, const char *account,
+    int json, char **errstr);
+/* runner_manage - an action on each id ("ALL": every mail) in whichever
+ * of the spools holds it; says how many changed; EX_NOINPUT when none
+ * did. */
+int runner_manage(struct spool *const *sps, size_t nsp,
+    enum spool_action action, const struct strlist *ids,
+    const char *account, char **errstr);
 /* runner_purge - delete every mail, after a yes on a terminal or --yes. */
-int runner_purge(struct spool *sp, const char *account, int yes,
-    char **errstr);
+int runner_purge(struct spool *const *sps, size_t nsp, const char *account,
+    int yes, char **errstr);
 /* runner_show - one mail's record (JSON) and headers, or its raw bytes. */
 int runner_show(struct spool *sp, const char *id, int raw, char **errstr);
 
