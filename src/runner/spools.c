@@ -131,6 +131,17 @@ static void child(const char *path, const struct runner_opts *o,
 	_exit(rc);
 }
 
+/* exit_code - a child's; one that a SIGTERM or SIGINT ended before it
+ * could catch it (still starting) stopped as asked. */
+static int exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGINT)
+		return EX_OK;
+	return EX_SOFTWARE;
+}
+
 /* reap - collect ended children into *rc; how many ended. */
 static size_t reap(pid_t *pids, size_t n, int *rc)
 {
@@ -144,8 +155,7 @@ static size_t reap(pid_t *pids, size_t n, int *rc)
 				continue;
 			pids[i] = 0;
 			ended++;
-			*rc = spools_worse(*rc, WIFEXITED(status) ?
-			    WEXITSTATUS(status) : EX_SOFTWARE);
+			*rc = spools_worse(*rc, exit_code(status));
 		}
 	return ended;
 }

@@ -1,0 +1,290 @@
+"""Where the spool is (issue 17): one rule for every program.
+
+A matrix: where the spool's name comes from (msmtp's --queue-file, the
+environment, msmtprc's defaults, each account, the XDG default) x who
+looks for it (msmtp spooling, msmtp -bp, mailq, msmtp -q, msmtp-queue
+--list/--flush/--run/--daemon). Mails are spooled with -odq while the
+server is up (so only the reader delivers them) and read back from the
+files with Python's sqlite3 module.
+
+Then the senders without a usable home: PHP's `sendmail -t` as www-data
+with only /etc/msmtprc, and Debian's cron started with an empty
+environment, each in a private mount namespace (overlays on /etc and
+/usr/sbin, so /etc/msmtprc and /usr/sbin/sendmail exist only there).
+Those need root, unshare(1), setpriv(1) and overlayfs, and are skipped
+otherwise.
+"""
+
+import json
+import os
+import pwd
+import re
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import Script
+from test_spool import (BOB, Spool, poll, read_spool, run_prog, show,
+                        transactions)
+
+ROOT = os.geteuid() == 0
+
+RC = """\
+defaults
+auth off
+tls off
+host 127.0.0.1
+port {port}
+{defaults}
+
+account default
+from alice@example.org
+{account}
+
+account other
+from olga@example.org
+{other}
+"""
+
+ID_RE = re.compile(r"^([0-9A-Z]{12})  ", re.M)
+
+
+@pytest.fixture
+def spool(confdir, tmp_path):
+    return Spool(confdir, tmp_path)
+
+
+class Source:
+    """Where the spool's name comes from, for one test: the rc, the
+    environment, msmtp's extra arguments, and which file each account's
+    mail must land in."""
+
+    def __init__(self, kind, spool, tmp_path, port):
+        self.kind = kind
+        self.spool = spool
+        self.env = {}
+        self.args = []          # for msmtp and msmtp-queue alike
+        q1 = tmp_path / "q1" / "queue.db"
+        q2 = tmp_path / "q2" / "queue.db"
+        self.default = spool.confdir.home / ".local/state/msmtp/queue.db"
+        parts = {"defaults": "", "account": "", "other": ""}
+        if kind == "option":
+            self.args = ["--queue-file", q1]
+            self.files = {"default": q1, "other": q1}
+        elif kind == "environment":
+            self.env = {"MSMTP_QUEUE_FILE": q1}
+            self.files = {"default": q1, "other": q1}
+        elif kind == "defaults":
+            parts["defaults"] = f"queue_file {q1}"
+            self.files = {"default": q1, "other": q1}
+        elif kind == "account":
+            parts["account"] = f"queue_file {q1}"
+            parts["other"] = f"queue_file {q2}"
+            self.files = {"default": q1, "other": q2}
+        else:   # the XDG default, found through HOME
+            self.env = {"XDG_STATE_HOME": None}
+            self.files = {"default": self.default, "other": self.default}
+        spool.confdir.write(RC.format(port=port, **parts), path=spool.rcfile)
+
+    def msmtp(self, *args, argv0="msmtp", **kw):
+        return run_prog(self.spool.msmtp_path, argv0,
+                        ["-C", self.spool.rcfile, *self.args, *args],
+                        kw.pop("mail", None),
+                        env=self.spool.env(**self.env), **kw)
+
+    def queue(self, *args):
+        return run_prog(self.spool.queue_path, "msmtp-queue",
+                        ["-C", self.spool.rcfile, *self.args, *args],
+                        env=self.spool.env(**self.env))
+
+    def spool_one_each(self):
+        """One mail per account with -odq; {id: account}."""
+        ids = {}
+        for account in ("default", "other"):
+            p = self.msmtp("-odq", "-a", account, BOB,
+                           mail=f"Subject: {account}\n\nhi\n".encode())
+            assert p.returncode == 0, show(p)
+            mails = read_spool(self.files[account], with_data=False)
+            new = [m["id"] for m in mails if m["id"] not in ids]
+            assert len(new) == 1, (account, mails)
+            ids[new[0]] = account
+        return ids
+
+    def states(self):
+        out = {}
+        for f in set(self.files.values()):
+            for m in read_spool(f, with_data=False):
+                out[m["id"]] = m["state"]
+        return out
+
+
+SOURCES = ["option", "environment", "defaults", "account", "default"]
+READERS = ["enqueue", "bp", "mailq", "q", "list", "flush", "run", "daemon"]
+
+
+def listed_ids(text):
+    return set(ID_RE.findall(text))
+
+
+def read_with(reader, src, srv, ids):
+    """Have reader find the spooled mails; assert it did."""
+    n = len(ids)
+    if reader == "enqueue":
+        return      # spool_one_each() found each in its file
+    if reader in ("bp", "mailq", "list"):
+        if reader == "bp":
+            p = src.msmtp("-bp")
+        elif reader == "mailq":
+            p = src.msmtp(argv0="mailq")
+        else:
+            p = src.queue("--list")
+        assert p.returncode == 0, show(p)
+        out = p.stdout.decode()
+        assert listed_ids(out) == set(ids), out
+        assert f"in {n} mails." in out, out
+        several = len(set(src.files.values())) > 1
+        for account, f in src.files.items():
+            assert (f"    spool    {f}\n" in out) == several, out
+        return
+    if reader == "daemon":
+        pr = subprocess.Popen(
+            ["msmtp-queue", "-C", str(src.spool.rcfile),
+             *[str(a) for a in src.args], "--daemon"],
+            executable=src.spool.queue_path, env=src.spool.env(**src.env),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            poll(lambda: len(transactions(srv)) >= n, timeout=15,
+                 what="the daemon to send every spooled mail")
+            poll(lambda: set(src.states().values()) == {"sent"},
+                 timeout=10, what="the daemon to record the mails sent")
+        finally:
+            pr.send_signal(signal.SIGTERM)
+            try:
+                out, err = pr.communicate(timeout=10)
+            finally:
+                if pr.poll() is None:
+                    pr.kill()
+                    pr.wait()
+        assert pr.returncode == 0, (out, err)
+    else:
+        p = src.msmtp("-q") if reader == "q" else src.queue("--" + reader)
+        assert p.returncode == 0, show(p)
+    assert len(transactions(srv)) == n
+    assert src.states() == {i: "sent" for i in ids}
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize("kind", SOURCES)
+def test_every_program_finds_the_spool(spool, server, tmp_path, kind,
+                                       reader):
+    srv = server(Script())
+    src = Source(kind, spool, tmp_path, srv.port)
+    ids = src.spool_one_each()
+    if kind != "default":
+        assert not src.default.exists()
+    read_with(reader, src, srv, ids)
+
+
+# --------------------------------------------------------------------------
+# Several spools: each mail found where it is, each file once.
+
+@pytest.fixture
+def two_spools(spool, server, tmp_path):
+    srv = server(Script())
+    src = Source("account", spool, tmp_path, srv.port)
+    ids = src.spool_one_each()
+    return src, {a: i for i, a in ids.items()}
+
+
+def test_manage_finds_the_mail_in_its_spool(two_spools):
+    src, ids = two_spools
+    other = ids["other"]
+    p = src.queue("--hold", other)
+    assert p.returncode == 0 and p.stdout == b"1 mail held.\n", show(p)
+    assert p.stderr == b"", show(p)
+    assert src.states()[other] == "held"
+    p = src.queue("--show", other)
+    assert p.returncode == 0, show(p)
+    assert b"Subject: other" in p.stdout, show(p)
+    p = src.queue("--show", "--raw", ids["default"])
+    assert p.returncode == 0 and b"Subject: default" in p.stdout, show(p)
+    p = src.queue("--show", "NOSUCHMAIL00")
+    assert p.returncode == 66, show(p)          # EX_NOINPUT
+    p = src.queue("--release", "ALL")
+    assert p.returncode == 0 and p.stdout == b"1 mail released.\n", show(p)
+    p = src.queue("--delete", ids["default"], other)
+    assert p.returncode == 0 and p.stdout == b"2 mails deleted.\n", show(p)
+    assert src.states() == {}
+
+
+def test_json_list_names_each_spool(two_spools):
+    src, ids = two_spools
+    p = src.queue("--list", "--json")
+    assert p.returncode == 0, show(p)
+    mails = json.loads(p.stdout)
+    assert {(m["id"], m["spool"]) for m in mails} == \
+        {(ids[a], str(f)) for a, f in src.files.items()}
+    assert all(m["recipients"][0]["address"] == BOB for m in mails)
+
+
+def test_explicit_queue_file_alone(two_spools):
+    src, ids = two_spools
+    p = src.queue("--queue-file", src.files["other"], "--list")
+    assert p.returncode == 0, show(p)
+    assert listed_ids(p.stdout.decode()) == {ids["other"]}
+    assert b"spool " not in p.stdout
+
+
+def test_one_file_by_two_names_is_one_spool(spool, server, tmp_path):
+    srv = server(Script())
+    q = tmp_path / "q" / "queue.db"
+    alias = tmp_path / "q" / ".." / "q" / "queue.db"
+    spool.confdir.write(RC.format(port=srv.port, defaults="",
+                                  account=f"queue_file {q}",
+                                  other=f"queue_file {alias}"),
+                        path=spool.rcfile)
+    src = Source.__new__(Source)
+    src.spool, src.args, src.env = spool, [], {"MSMTP_QUEUE_FILE": alias}
+    src.files = {"default": q, "other": q}
+    src.spool_one_each()
+    p = src.queue("--list")
+    assert p.returncode == 0, show(p)
+    assert b"in 2 mails." in p.stdout and b"spool " not in p.stdout, show(p)
+    p = src.queue("--flush")
+    assert p.returncode == 0, show(p)
+    assert len(transactions(srv)) == 2
+
+
+def test_unusable_spool_does_not_hide_the_others(two_spools):
+    src, ids = two_spools
+    bad = src.files["other"]
+    for f in bad.parent.iterdir():
+        f.unlink()
+    bad.write_bytes(b"not a database\n" * 100)
+    p = src.queue("--list")
+    assert p.returncode == 74, show(p)          # EX_IOERR
+    assert listed_ids(p.stdout.decode()) == {ids["default"]}
+    assert b"damaged or not a spool" in p.stderr, show(p)
+
+
+# --------------------------------------------------------------------------
+# %U and %u in the spool's name.
+
+def test_user_patterns_in_queue_file(spool, server, tmp_path):
+    srv = server(Script())
+    user = pwd.getpwuid(os.getuid()).pw_name
+    spool.confdir.write(RC.format(
+        port=srv.port, defaults=f"queue_file {tmp_path}/%U-%u/queue.db",
+        account="", other=""), path=spool.rcfile)
+    want = tmp_path / f"{user}-{os.getuid()}" / "queue.db"
+    src = Source.__new__(Source)
+    src.spool, src.args, src.env = spool, [], {}
+    src.files = {"default": want, "other": want}
+    ids = src.spool_one_each()
+    read_with("list", src, srv, ids)
+    read_with("flush", src, srv, ids)
