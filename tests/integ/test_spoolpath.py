@@ -22,14 +22,15 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import Script
-from test_spool import (BOB, Spool, poll, read_spool, run_prog, show,
-                        transactions)
+from conftest import Script, free_port
+from test_spool import (BOB, Spool, poll, port_server, read_spool,  # noqa: F401
+                        run_prog, show, transactions)
 
 ROOT = os.geteuid() == 0
 
@@ -288,3 +289,153 @@ def test_user_patterns_in_queue_file(spool, server, tmp_path):
     ids = src.spool_one_each()
     read_with("list", src, srv, ids)
     read_with("flush", src, srv, ids)
+
+
+# --------------------------------------------------------------------------
+# Senders without a usable home, in a private mount namespace.
+
+# $0 is the namespace's directory: overlays on /etc and /usr/sbin from
+# its etc.u and sbin.u; with a crontabs directory, cron's spool, an
+# empty /run (cron's pid file) and no system cron jobs.
+NAMESPACE = r"""set -e
+d=$0
+mount --make-rprivate /
+mount -t overlay overlay -o "lowerdir=/etc,upperdir=$d/etc.u,workdir=$d/etc.w" /etc
+mount -t overlay overlay -o "lowerdir=/usr/sbin,upperdir=$d/sbin.u,workdir=$d/sbin.w" /usr/sbin
+if [ -d "$d/crontabs" ]; then
+    mount --bind "$d/crontabs" /var/spool/cron/crontabs
+    mount -t tmpfs -o mode=755 tmpfs /run
+    rm -rf /etc/cron.d/*
+fi
+exec "$@"
+"""
+
+SAFE_PATH = "PATH=/usr/bin:/bin"
+
+
+class Namespace:
+    """A private /etc and /usr/sbin for one test: /etc/msmtprc,
+    /etc/passwd and /usr/sbin/sendmail exist only in there."""
+
+    def __init__(self, root, msmtp):
+        self.root = root
+        for d in ("etc.u", "etc.w", "sbin.u", "sbin.w"):
+            (root / d).mkdir()
+        os.symlink(msmtp, root / "sbin.u" / "sendmail")
+
+    def etc(self, name, text, mode=0o644):
+        path = self.root / "etc.u" / name
+        path.write_text(text)
+        os.chmod(path, mode)
+        return path
+
+    def argv(self, *argv):
+        return ["unshare", "-m", "sh", "-c", NAMESPACE, str(self.root),
+                *[str(a) for a in argv]]
+
+
+def as_user(uid, gid, *argv):
+    """argv as uid:gid with an empty environment but PATH (no HOME, as
+    cron's mailer and php-fpm's children get)."""
+    return ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups",
+            "--", "env", "-i", SAFE_PATH, *[str(a) for a in argv]]
+
+
+@pytest.fixture
+def namespace(spool):
+    if not ROOT or not shutil.which("unshare") or not shutil.which("setpriv"):
+        pytest.skip("needs root, unshare(1) and setpriv(1)")
+    root = Path(tempfile.mkdtemp(prefix="msmtp-spoolpath-"))
+    os.chmod(root, 0o755)
+    try:
+        ns = Namespace(root, spool.msmtp_path)
+        probe = subprocess.run(ns.argv("true"), capture_output=True,
+                               timeout=10)
+        if probe.returncode != 0:
+            pytest.skip(f"cannot make the namespace: {probe.stderr!r}")
+        yield ns
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def run_ns(ns, argv, mail=None, timeout=30):
+    return subprocess.run(ns.argv(*argv), input=mail, capture_output=True,
+                          timeout=timeout,
+                          stdin=None if mail is not None else
+                          subprocess.DEVNULL)
+
+
+WWW = pwd.getpwnam("www-data") if ROOT else None
+PHP_MAIL = (b"To: bob@example.net\nSubject: contact form\n"
+            b"From: www-data@example.org\n\nHello from PHP.\n")
+
+SYSTEM_RC = """\
+defaults
+auth off
+tls off
+host 127.0.0.1
+port {port}
+logfile {logdir}/msmtp.log
+{queue_file}
+
+account default
+from www-data@example.org
+"""
+
+
+def system_rc(ns, port, logdir, queue_file=""):
+    ns.etc("msmtprc", SYSTEM_RC.format(port=port, logdir=logdir,
+                                       queue_file=queue_file))
+
+
+def shared_dir(ns, name):
+    """A directory anyone may create in (sticky, like /tmp)."""
+    d = ns.root / name
+    d.mkdir()
+    os.chmod(d, 0o1777)
+    return d
+
+
+def php_mail(ns):
+    """PHP's mail(): /usr/sbin/sendmail -t -i as www-data."""
+    return run_ns(ns, as_user(WWW.pw_uid, WWW.pw_gid, "/usr/sbin/sendmail",
+                              "-t", "-i"), mail=PHP_MAIL)
+
+
+@pytest.mark.skipif(WWW is None, reason="needs root and a www-data user")
+def test_www_data_without_spool_sends_directly(namespace, server):
+    """www-data's home is not writable: no spool can be made, so the mail
+    goes out as msmtp would send it, and stderr and the log say so."""
+    srv = server(Script())
+    logdir = shared_dir(namespace, "log")
+    system_rc(namespace, srv.port, logdir)
+    p = php_mail(namespace)
+    assert p.returncode == 0, show(p)
+    assert b"sending the mail directly, without the queue" in p.stderr, \
+        show(p)
+    assert [t[1] for t in transactions(srv)] == [[BOB]]
+    assert b"Hello from PHP." in transactions(srv)[0][2]
+    log = (logdir / "msmtp.log").read_text()
+    assert "queue=unavailable" in log and "exitcode=EX_OK" in log, log
+
+
+@pytest.mark.skipif(WWW is None, reason="needs root and a www-data user")
+def test_www_data_spool_named_by_system_config(spool, namespace,
+                                               port_server):
+    """A system-wide queue_file with %U gives www-data a spool: the mail
+    waits there while the server is down, and msmtp-queue, run as
+    www-data with only /etc/msmtprc, finds and delivers it."""
+    port = free_port()
+    logdir = shared_dir(namespace, "log")
+    spools = shared_dir(namespace, "spools")
+    system_rc(namespace, port, logdir, f"queue_file {spools}/%U/queue.db")
+    p = php_mail(namespace)
+    assert p.returncode == 0, show(p)
+    assert b"the mail is queued as" in p.stderr, show(p)
+    db = spools / "www-data" / "queue.db"
+    assert db.exists() and db.stat().st_uid == WWW.pw_uid
+    srv = port_server(port, Script())
+    p = run_ns(namespace, as_user(WWW.pw_uid, WWW.pw_gid,
+                                  spool.queue_path, "--flush"))
+    assert p.returncode == 0, show(p)
+    assert [t[1] for t in transactions(srv)] == [[BOB]]
