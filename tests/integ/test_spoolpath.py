@@ -15,6 +15,7 @@ Those need root, unshare(1), setpriv(1) and overlayfs, and are skipped
 otherwise.
 """
 
+import grp
 import json
 import os
 import pwd
@@ -23,7 +24,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -439,3 +439,113 @@ def test_www_data_spool_named_by_system_config(spool, namespace,
                                   spool.queue_path, "--flush"))
     assert p.returncode == 0, show(p)
     assert [t[1] for t in transactions(srv)] == [[BOB]]
+
+
+# Debian's cron, started by init, gives the mailer no HOME: it runs
+# /usr/sbin/sendmail -FCronDaemon -i -B8BITMIME -oem MAILTO as the job's
+# user with cron's own (here: empty) environment. Two users in one
+# minute tick: one whose server is down (the output waits in the spool
+# found through the password database, and msmtp-queue --flush as that
+# user sends it), one whose server is up (it arrives at once).
+CRON_USERS = {"down": ("msmtpcron1", 4242), "up": ("msmtpcron2", 4243)}
+USER_RC = """\
+defaults
+auth off
+tls off
+
+account default
+host 127.0.0.1
+port {port}
+from {name}@example.org
+"""
+
+
+def add_cron_user(ns, name, uid, port, homes):
+    home = homes / name
+    home.mkdir(mode=0o755)
+    rc = home / ".msmtprc"
+    rc.write_text(USER_RC.format(port=port, name=name))
+    os.chmod(rc, 0o600)
+    for p in (home, rc):
+        os.chown(p, uid, uid)
+    tab = ns.root / "crontabs" / name
+    tab.write_text(f"MAILTO={name}@example.net\n"
+                   f"* * * * * echo output of {name}\n")
+    os.chown(tab, uid, grp_id("crontab"))
+    os.chmod(tab, 0o600)
+    return (f"{name}:x:{uid}:{uid}:msmtp test:{home}:/bin/sh\n",
+            f"{name}:x:{uid}:\n", f"{name}:*:19000:0:99999:7:::\n")
+
+
+def grp_id(name):
+    return grp.getgrnam(name).gr_gid
+
+
+def private_user_db(ns, entries):
+    """/etc/passwd, group and shadow with the test's users added."""
+    for i, name in enumerate(("passwd", "group", "shadow")):
+        text = Path("/etc", name).read_text() + "".join(e[i] for e in entries)
+        path = ns.etc(name, text, 0o640 if name == "shadow" else 0o644)
+        if name == "shadow":
+            os.chown(path, 0, grp_id("shadow"))
+
+
+def stop(pr):
+    try:
+        pr.send_signal(signal.SIGTERM)
+        pr.communicate(timeout=10)
+    finally:
+        if pr.poll() is None:
+            pr.kill()
+            pr.wait()
+
+
+@pytest.mark.timeout(150)
+def test_cron_job_output_is_spooled_or_sent(spool, namespace, server,
+                                            port_server):
+    if not os.access("/usr/sbin/cron", os.X_OK):
+        pytest.skip("needs Debian's cron (tests/deps.sh)")
+    ns = namespace
+    down_port = free_port()
+    srv = server(Script())
+    homes = ns.root / "homes"
+    homes.mkdir(mode=0o755)
+    crontabs = ns.root / "crontabs"
+    crontabs.mkdir()
+    os.chown(crontabs, 0, grp_id("crontab"))
+    os.chmod(crontabs, 0o1730)
+    ports = {"down": down_port, "up": srv.port}
+    private_user_db(ns, [add_cron_user(ns, name, uid, ports[role], homes)
+                         for role, (name, uid) in CRON_USERS.items()])
+    down, down_uid = CRON_USERS["down"]
+    up = CRON_USERS["up"][0]
+    cron = subprocess.Popen(ns.argv("env", "-i", "/usr/sbin/cron", "-f"),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+
+    def as_down(*argv):
+        return subprocess.run(
+            ["nsenter", "-t", str(cron.pid), "-m",
+             *as_user(down_uid, down_uid, *argv)],
+            capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
+
+    try:
+        # The up user's mail, sent at the first minute tick.
+        poll(lambda: transactions(srv), timeout=75, interval=0.2,
+             what="cron to mail the job's output (next minute tick)")
+        (sender, rcpts, data), = transactions(srv)
+        assert rcpts == [f"{up}@example.net"]
+        assert f"output of {up}".encode() in data
+        # The down user's mail waits in that user's own spool.
+        poll(lambda: b"in 1 mail." in as_down(spool.queue_path,
+                                              "--list").stdout,
+             timeout=20, interval=0.2, what="the down user's mail spooled")
+        assert (homes / down / ".local/state/msmtp/queue.db").exists()
+        later = port_server(down_port, Script())
+        p = as_down(spool.queue_path, "--flush")
+        assert p.returncode == 0, show(p)
+        (sender, rcpts, data), = transactions(later)
+        assert rcpts == [f"{down}@example.net"]
+        assert f"output of {down}".encode() in data
+    finally:
+        stop(cron)
