@@ -273,6 +273,30 @@ def test_unusable_spool_does_not_hide_the_others(two_spools):
     assert b"damaged or not a spool" in p.stderr, show(p)
 
 
+@pytest.mark.parametrize("where", ["home_rc", "xdg_rc"])
+def test_without_C_the_files_msmtp_reads(spool, server, tmp_path, where):
+    """msmtp-queue without -C reads msmtp's user file (~/.msmtprc, else
+    $XDG_CONFIG_HOME/msmtp/config), so it finds the spool it names."""
+    srv = server(Script())
+    q = tmp_path / "q" / "queue.db"
+    spool.confdir.write(RC.format(port=srv.port, defaults=f"queue_file {q}",
+                                  account="", other=""),
+                        path=getattr(spool.confdir, where))
+    env = spool.env()
+    p = run_prog(spool.msmtp_path, "msmtp", ["-odq", BOB],
+                 b"Subject: x\n\nhi\n", env=env)
+    assert p.returncode == 0, show(p)
+    assert len(read_spool(q, with_data=False)) == 1
+    for reader in (spool.queue_path, spool.msmtp_path):
+        argv0, args = (("msmtp-queue", ["--list"]) if reader ==
+                       spool.queue_path else ("mailq", []))
+        p = run_prog(reader, argv0, args, env=env)
+        assert p.returncode == 0 and b"in 1 mail." in p.stdout, show(p)
+    p = run_prog(spool.queue_path, "msmtp-queue", ["--flush"], env=env)
+    assert p.returncode == 0, show(p)
+    assert len(transactions(srv)) == 1
+
+
 # --------------------------------------------------------------------------
 # %U and %u in the spool's name.
 
