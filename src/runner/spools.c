@@ -180,7 +180,25 @@ static int watch_children(pid_t *pids, size_t n, size_t alive,
 	return rc;
 }
 
-int spools_daemon(const struct strlist *paths, const struct runner_opts *o,
+/* distinct - paths without a second name of a file already in it. */
+static void distinct(const struct strlist *paths, struct strlist *out)
+{
+	struct stat *ids = xcalloc(paths->n + 1, sizeof(*ids));
+	size_t i, nids = 0;
+
+	for (i = 0; i < paths->n; i++) {
+		if (stat(paths->v[i], &ids[nids]) == 0) {
+			if (seen(&ids[nids], ids, nids))
+				continue;
+			nids++;
+		}
+		strlist_add(out, paths->v[i]);
+	}
+	free(ids);
+}
+
+/* daemons - one child per spool; the parent passes signals on. */
+static int daemons(const struct strlist *paths, const struct runner_opts *o,
     char **errstr)
 {
 	sigset_t set, old;
@@ -188,8 +206,6 @@ int spools_daemon(const struct strlist *paths, const struct runner_opts *o,
 	size_t i, alive = 0;
 	int rc;
 
-	if (paths->n == 1)
-		return daemon_one(paths->v[0], o, errstr);
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGHUP);
@@ -220,5 +236,25 @@ int spools_daemon(const struct strlist *paths, const struct runner_opts *o,
 	rc = spools_worse(rc, watch_children(pids, paths->n, alive, &set));
 	free(pids);
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+int spools_daemon(const struct strlist *paths, const struct runner_opts *o,
+    char **errstr)
+{
+	struct strlist each;
+	int rc;
+
+	strlist_init(&each);
+	distinct(paths, &each);
+	if (each.n == 0) {
+		*errstr = xstrdup("no spool to watch");
+		rc = EX_CANTCREAT;
+	} else if (each.n == 1) {
+		rc = daemon_one(each.v[0], o, errstr);
+	} else {
+		rc = daemons(&each, o, errstr);
+	}
+	strlist_free(&each);
 	return rc;
 }
