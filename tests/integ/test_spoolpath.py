@@ -557,7 +557,8 @@ def test_cron_job_output_is_spooled_or_sent(spool, namespace, server,
         # The up user's mail, sent at the first minute tick.
         poll(lambda: transactions(srv), timeout=75, interval=0.2,
              what="cron to mail the job's output (next minute tick)")
-        (sender, rcpts, data), = transactions(srv)
+        # (A later tick may add more of the same; the first is enough.)
+        sender, rcpts, data = transactions(srv)[0]
         assert rcpts == [f"{up}@example.net"]
         assert f"output of {up}".encode() in data
         # The down user's mail waits in that user's own spool.
@@ -568,7 +569,7 @@ def test_cron_job_output_is_spooled_or_sent(spool, namespace, server,
         later = port_server(down_port, Script())
         p = as_down(spool.queue_path, "--flush")
         assert p.returncode == 0, show(p)
-        (sender, rcpts, data), = transactions(later)
+        sender, rcpts, data = transactions(later)[0]
         assert rcpts == [f"{down}@example.net"]
         assert f"output of {down}".encode() in data
     finally:
