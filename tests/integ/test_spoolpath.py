@@ -273,6 +273,52 @@ def test_unusable_spool_does_not_hide_the_others(two_spools):
     assert b"damaged or not a spool" in p.stderr, show(p)
 
 
+def test_purge_and_retry_over_every_spool(two_spools):
+    src, ids = two_spools
+    p = src.queue("--retry", "ALL")
+    assert p.returncode == 0 and p.stdout == b"2 mails queued for a retry.\n", \
+        show(p)
+    p = src.queue("--purge", "--yes")
+    assert p.returncode == 0 and p.stdout == b"2 mails deleted.\n", show(p)
+    assert src.states() == {}
+
+
+@pytest.mark.timeout(60)
+def test_daemon_watches_each_spool(spool, server, tmp_path):
+    """Started before anything is spooled, the daemon sees new mail in
+    each account's spool (one process each), and stops on SIGTERM."""
+    srv = server(Script())
+    src = Source("account", spool, tmp_path, srv.port)
+    pr = subprocess.Popen(
+        ["msmtp-queue", "-C", str(spool.rcfile), "--daemon"],
+        executable=spool.queue_path, env=spool.env(),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        # Each child creates its spool to watch it.
+        poll(lambda: all(f.exists() for f in src.files.values()),
+             timeout=10, what="the daemon to create the spools")
+        ids = src.spool_one_each()
+        poll(lambda: len(transactions(srv)) >= 2, timeout=15,
+             what="the daemon to send the new mails")
+        poll(lambda: src.states() == {i: "sent" for i in ids}, timeout=10,
+             what="the daemon to record them sent")
+        pr.send_signal(signal.SIGHUP)           # passed on, not fatal
+        p = src.msmtp("-odq", "-a", "other", BOB, mail=b"Subject: 3\n\nx\n")
+        assert p.returncode == 0, show(p)
+        poll(lambda: len(transactions(srv)) >= 3, timeout=15,
+             what="the daemon, after SIGHUP, to send the third mail")
+        assert pr.poll() is None
+    finally:
+        pr.send_signal(signal.SIGTERM)
+        try:
+            out, err = pr.communicate(timeout=10)
+        finally:
+            if pr.poll() is None:
+                pr.kill()
+                pr.wait()
+    assert pr.returncode == 0, (out, err)
+
+
 @pytest.mark.parametrize("where", ["home_rc", "xdg_rc"])
 def test_without_C_the_files_msmtp_reads(spool, server, tmp_path, where):
     """msmtp-queue without -C reads msmtp's user file (~/.msmtprc, else
@@ -313,6 +359,38 @@ def test_user_patterns_in_queue_file(spool, server, tmp_path):
     ids = src.spool_one_each()
     read_with("list", src, srv, ids)
     read_with("flush", src, srv, ids)
+
+
+@pytest.mark.skipif(not ROOT or not shutil.which("setpriv"),
+                    reason="needs root and setpriv(1)")
+def test_user_without_name_is_sent_directly(spool, server):
+    """%U for a user id the password database does not know: no spool can
+    be named, so the mail goes out directly, as msmtp would send it."""
+    uid = 4299
+    try:
+        pwd.getpwuid(uid)
+        pytest.skip(f"uid {uid} exists here")
+    except KeyError:
+        pass
+    srv = server(Script())
+    root = Path(tempfile.mkdtemp(prefix="msmtp-spoolpath-"))
+    try:
+        os.chmod(root, 0o755)
+        rc = root / "rc"
+        rc.write_text(RC.format(port=srv.port, account="", other="",
+                                defaults=f"queue_file {root}/%U/queue.db"))
+        os.chmod(rc, 0o644)
+        p = subprocess.run(
+            as_user(uid, uid, spool.msmtp_path, "-C", rc, BOB),
+            input=b"Subject: nameless\n\nhi\n", capture_output=True,
+            timeout=30)
+        assert p.returncode == 0, show(p)
+        assert b"cannot expand %U" in p.stderr, show(p)
+        assert b"sending the mail directly, without the queue" in p.stderr
+        assert [t[1] for t in transactions(srv)] == [[BOB]]
+        assert list(root.iterdir()) == [rc]
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------
