@@ -13,7 +13,7 @@
 struct totals {
 	int		 mails;
 	long long	 bytes;
-	const char	*spool;		/* named when there are several */
+	const char	*spool;		/* the one being listed */
 };
 
 /* age - "3m", "2h", "4d": how long ago t was. */
@@ -46,8 +46,6 @@ static void print_entry(const struct spool_entry *e, void *arg)
 	printf("%s  %-9s %5s %8lld  %s  <%s>\n", e->id, e->state, ago,
 	    e->size, e->account[0] ? e->account : "(command line)",
 	    e->envelope_from);
-	if (t->spool != NULL)
-		printf("    spool    %s\n", t->spool);
 	for (i = 0; i < e->rcpts.n; i++)
 		printf("    %-8s %s\n", e->rcpt_states.v[i], e->rcpts.v[i]);
 	if (e->attempts > 0 || e->reason != NULL || e->last_text != NULL)
@@ -55,6 +53,15 @@ static void print_entry(const struct spool_entry *e, void *arg)
 		    e->reason ? e->reason : e->last_text ? e->last_text : "");
 	t->mails++;
 	t->bytes += e->size;
+}
+
+/* print_in_spool - the entry, then which of several spools holds it. */
+static void print_in_spool(const struct spool_entry *e, void *arg)
+{
+	const struct totals *t = arg;
+
+	print_entry(e, arg);
+	printf("    spool    %s\n", t->spool);
 }
 
 /* json_string - s as a JSON string. */
@@ -149,8 +156,9 @@ int runner_list(struct spool *const *sps, size_t nsp, const char *account,
 	if (json)
 		return list_json(sps, nsp, account, errstr);
 	for (i = 0; rc == EX_OK && i < nsp; i++) {
-		t.spool = nsp > 1 ? spool_path(sps[i]) : NULL;
-		rc = spool_walk(sps[i], NULL, account, print_entry, &t, errstr);
+		t.spool = spool_path(sps[i]);
+		rc = spool_walk(sps[i], NULL, account, nsp > 1 ?
+		    print_in_spool : print_entry, &t, errstr);
 	}
 	if (rc != EX_OK)
 		return rc;

@@ -233,6 +233,25 @@ def test_json_list_names_each_spool(two_spools):
     assert all(m["recipients"][0]["address"] == BOB for m in mails)
 
 
+def test_json_list_of_several_spools_with_odd_replies(spool, server,
+                                                      tmp_path):
+    """Brackets, braces, quotes and backslashes in a server's reply stay
+    inside their JSON strings when the spools' lists are merged."""
+    reply = '451 4.7.1 try {later} [x], "q" \\ back'
+    srv = server(Script(replies={"RCPT": reply}))
+    src = Source("account", spool, tmp_path, srv.port)
+    ids = src.spool_one_each()
+    p = src.queue("--flush")
+    assert p.returncode == 75, show(p)
+    p = src.queue("--list", "--json")
+    assert p.returncode == 0, show(p)
+    mails = json.loads(p.stdout)
+    assert {m["id"] for m in mails} == set(ids)
+    for m in mails:
+        assert set(m) >= {"spool", "id", "recipients"}
+        assert m["recipients"][0]["reply"].endswith('"q" \\ back'), m
+
+
 def test_explicit_queue_file_alone(two_spools):
     src, ids = two_spools
     p = src.queue("--queue-file", src.files["other"], "--list")
