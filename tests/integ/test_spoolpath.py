@@ -29,8 +29,9 @@ from pathlib import Path
 import pytest
 
 from conftest import Script, free_port
-from test_spool import (BOB, Spool, poll, port_server, read_spool,  # noqa: F401
-                        run_prog, show, transactions)
+from test_spool import port_server  # noqa: F401 (a fixture)
+from test_spool import (BOB, Spool, poll, read_spool, run_prog, show,
+                        transactions)
 
 ROOT = os.geteuid() == 0
 
@@ -295,8 +296,8 @@ def test_unusable_spool_does_not_hide_the_others(two_spools):
 def test_purge_and_retry_over_every_spool(two_spools):
     src, ids = two_spools
     p = src.queue("--retry", "ALL")
-    assert p.returncode == 0 and p.stdout == b"2 mails queued for a retry.\n", \
-        show(p)
+    assert p.returncode == 0, show(p)
+    assert p.stdout == b"2 mails queued for a retry.\n", show(p)
     p = src.queue("--purge", "--yes")
     assert p.returncode == 0 and p.stdout == b"2 mails deleted.\n", show(p)
     assert src.states() == {}
@@ -421,8 +422,12 @@ def test_user_without_name_is_sent_directly(spool, server):
 NAMESPACE = r"""set -e
 d=$0
 mount --make-rprivate /
-mount -t overlay overlay -o "lowerdir=/etc,upperdir=$d/etc.u,workdir=$d/etc.w" /etc
-mount -t overlay overlay -o "lowerdir=/usr/sbin,upperdir=$d/sbin.u,workdir=$d/sbin.w" /usr/sbin
+over() {
+    mount -t overlay overlay \
+        -o "lowerdir=$1,upperdir=$d/$2.u,workdir=$d/$2.w" "$1"
+}
+over /etc etc
+over /usr/sbin sbin
 if [ -d "$d/crontabs" ]; then
     mount --bind "$d/crontabs" /var/spool/cron/crontabs
     mount -t tmpfs -o mode=755 tmpfs /run
@@ -624,8 +629,8 @@ def stop(pr):
 @pytest.mark.timeout(150)
 def test_cron_job_output_is_spooled_or_sent(spool, namespace, server,
                                             port_server):
-    if not os.access("/usr/sbin/cron", os.X_OK):
-        pytest.skip("needs Debian's cron (tests/deps.sh)")
+    if not os.access("/usr/sbin/cron", os.X_OK) or not shutil.which("nsenter"):
+        pytest.skip("needs Debian's cron (tests/deps.sh) and nsenter(1)")
     ns = namespace
     down_port = free_port()
     srv = server(Script())
