@@ -28,6 +28,9 @@
  * each user a spool of their own, e.g.
  *   queue_file /var/spool/msmtp/%U/queue.db
  *
+ * Ownership: every path returned (char *, strlist entries) is newly
+ * allocated and the caller's to free.
+ *
  * Errors: EX_NOUSER with *errstr (the caller's) when %U is asked for and
  * the user has no name.
  */
