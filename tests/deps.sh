@@ -6,14 +6,16 @@ set -eu
 
 PKGS="make gcc pkg-config libsqlite3-dev libgnutls28-dev libgsasl-dev
 libuv1-dev msmtp python3 python3-aiosmtpd python3-pytest
-python3-pytest-timeout swaks gnutls-bin clang libclang-rt-14-dev
+python3-pytest-timeout swaks gnutls-bin clang libclang-rt-14-dev cron
 mutt git-email libmailtools-perl sqlite3 strace time"
 # mutt, git-email (+ libmailtools-perl, its Mail::Address) are real
 # callers run by tests/integ/test_callers.py; neither pulls in an MTA.
 # bsd-mailx is not here: it depends on default-mta, i.e. exim4.
 # sqlite3 (the CLI) inspects and damages spools in test_spool.py, strace
 # watches the engine's writes in test_engine.py, time (GNU) measures peak
-# RSS in bench/.
+# RSS in bench/. cron (Debian's daemon) mails a job's output through
+# our msmtp in test_spoolpath.py, in a private mount namespace (the
+# tests start it themselves; the system's cron service is not used).
 
 missing=""
 for p in $PKGS; do

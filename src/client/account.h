@@ -99,7 +99,7 @@ struct account {
 
 	/* this project */
 	int		 queue;		/* spool before delivery; default on */
-	char		*queue_file;	/* NULL: spool_default_path() */
+	char		*queue_file;	/* NULL: queue/spoolpath.h */
 	int		 delivery_mode;	/* enum acc_delivery */
 	int		 queue_backoff_min;	/* seconds, default 60 */
 	int		 queue_backoff_max;	/* seconds, default 3600 */

@@ -46,6 +46,8 @@ int queuecmd_exec(const struct cmdline *cl, char **errstr)
 		argv[n++] = "-C";
 		argv[n++] = cl->conffile;
 	}
+	/* The command line's --queue-file, not an account's queue_file:
+	 * without it msmtp-queue works over every spool. */
 	if (cl->acc->queue_file != NULL) {
 		argv[n++] = "--queue-file";
 		argv[n++] = cl->acc->queue_file;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "client/conf.h"
+#include "client/conffiles.h"
 #include "client/deliver.h"
 #include "client/engine.h"
 #include "client/aliases.h"
@@ -61,17 +62,9 @@ static void mail_free(struct mail *m)
 static int load_config(const struct cmdline *cl, struct mail *m,
     char **errstr)
 {
-	char *sysfile = NULL, *userfile = NULL;
-	int rc;
-
 	if (cl->host != NULL)
 		return EX_OK;
-	conf_default_files(&sysfile, &userfile);
-	rc = conf_load(sysfile, cl->conffile ? cl->conffile : userfile,
-	    cl->conffile != NULL, geteuid(), &m->conf, errstr);
-	free(sysfile);
-	free(userfile);
-	return rc;
+	return conf_read(cl->conffile, &m->conf, errstr);
 }
 
 /* envelope_for_selection - the address -f or the From header gives. */
@@ -263,8 +256,9 @@ static void rewrite_headers(struct mail *m)
 	headers_rewrite(&m->h, &r, &m->header_out);
 }
 
+/* deliver - msmtp's direct send; extra: fields for the log line. */
 static int deliver(const struct cmdline *cl, struct mail *m,
-    char **errstr)
+    const char *extra, char **errstr)
 {
 	const struct engine_api *engine;
 	struct deliver_job job;
@@ -286,9 +280,27 @@ static int deliver(const struct cmdline *cl, struct mail *m,
 	if (rc != EX_OK)
 		report_failure(m->acc, &rep);
 	if (!rep.config_error)	/* msmtp logs only what it tried */
-		report_log(m->acc, &m->rcpts, &rep, NULL);
+		report_log(m->acc, &m->rcpts, &rep, extra);
 	engine->deliver_report_free(&rep);
 	return rc;
+}
+
+/*
+ * without_spool - no spool can be had (a sender without a writable
+ * home: cron's jobs, www-data): msmtp would have sent the mail, so it
+ * is sent directly, and stderr and the log say so. Only -odq, which
+ * asks not to send now, fails.
+ */
+static int without_spool(const struct cmdline *cl, struct mail *m, int rc,
+    char **errstr)
+{
+	if (m->acc->delivery_mode == DELIVER_QUEUE)
+		return rc;
+	fprintf(stderr, "msmtp: %s; sending the mail directly, without the "
+	    "queue\n", *errstr);
+	free(*errstr);
+	*errstr = NULL;
+	return deliver(cl, m, "queue=unavailable", errstr);
 }
 
 /* spool_mail - the queue's way: stored durably, then delivered. */
@@ -296,6 +308,7 @@ static int spool_mail(const struct cmdline *cl, struct mail *m,
     char **errstr)
 {
 	struct submission sub;
+	int rc, no_spool = 0;
 
 	memset(&sub, 0, sizeof(sub));
 	sub.acc = m->acc;
@@ -305,7 +318,8 @@ static int spool_mail(const struct cmdline *cl, struct mail *m,
 	sub.body = stdin;
 	sub.message_id = m->msgid != NULL ? m->msgid : m->h.msgid;
 	sub.debug = cl->debug;
-	return submit(&sub, errstr);
+	rc = submit(&sub, &no_spool, errstr);
+	return no_spool ? without_spool(cl, m, rc, errstr) : rc;
 }
 
 int sendmail_run(struct cmdline *cl, char **errstr)
@@ -348,7 +362,7 @@ int sendmail_run(struct cmdline *cl, char **errstr)
 	if (rc == EX_OK) {
 		rewrite_headers(&m);
 		rc = m.acc->queue ? spool_mail(cl, &m, errstr) :
-		    deliver(cl, &m, errstr);
+		    deliver(cl, &m, NULL, errstr);
 	}
 	mail_free(&m);
 	return rc;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "client/conf.h"
+#include "client/conffiles.h"
 #include "client/deliver.h"
 #include "client/engine.h"
 #include "client/password.h"
@@ -32,18 +33,13 @@ struct srv {
 static int load_config(const struct cmdline *cl, struct srv *sv,
     char **errstr)
 {
-	char *sysfile = NULL, *userfile = NULL;
 	int rc;
 
 	if (cl->host != NULL) {
 		sv->pi.cmdline_host = 1;
 		return EX_OK;
 	}
-	conf_default_files(&sysfile, &userfile);
-	rc = conf_load(sysfile, cl->conffile ? cl->conffile : userfile,
-	    cl->conffile != NULL, geteuid(), &sv->conf, errstr);
-	free(sysfile);
-	free(userfile);
+	rc = conf_read(cl->conffile, &sv->conf, errstr);
 	sv->pi.conf = &sv->conf;
 	return rc;
 }

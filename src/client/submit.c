@@ -16,22 +16,10 @@
 #include "client/engine.h"
 #include "client/report.h"
 #include "queue/spool.h"
+#include "queue/spoolpath.h"
 #include "util/buf.h"
 #include "util/spill.h"
 #include "util/xalloc.h"
-
-/* spool_file - --queue-file or queue_file, then $MSMTP_QUEUE_FILE, then
- * the XDG state directory. */
-static char *spool_file(const struct account *acc)
-{
-	const char *env = getenv("MSMTP_QUEUE_FILE");
-
-	if (acc->queue_file != NULL)
-		return xstrdup(acc->queue_file);
-	if (env != NULL && env[0] != '\0')
-		return xstrdup(env);
-	return spool_default_path();
-}
 
 /* absolute_conffile - the account's file as an absolute name, so that
  * a runner started elsewhere finds it again (client/passrule.h, --release
@@ -327,13 +315,31 @@ static void in_background(const char *path, const struct submission *sub,
 	_exit(0);
 }
 
-int submit(const struct submission *sub, char **errstr)
+/*
+ * open_spool - the account's spool; *no_spool when there is none to be
+ * had (it cannot be named, created, or is not the user's), which leaves
+ * msmtp's direct send (see submit.h).
+ */
+static int open_spool(const struct submission *sub, char **path,
+    struct spool **sp, int *no_spool, char **errstr)
 {
-	char id[SPOOL_ID_LEN + 1], *path = spool_file(sub->acc);
+	int rc;
+
+	*path = NULL;
+	rc = spoolpath_resolve(sub->acc->queue_file, path, errstr);
+	if (rc == EX_OK)
+		rc = spool_open(*path, sp, errstr);
+	*no_spool = rc == EX_NOUSER || rc == EX_CANTCREAT;
+	return rc;
+}
+
+int submit(const struct submission *sub, int *no_spool, char **errstr)
+{
+	char id[SPOOL_ID_LEN + 1], *path;
 	struct spool *sp;
 	int rc;
 
-	rc = spool_open(path, &sp, errstr);
+	rc = open_spool(sub, &path, &sp, no_spool, errstr);
 	if (rc == EX_OK) {
 		rc = enqueue(sp, path, sub, id, errstr);
 		if (rc == EX_OK && sub->acc->delivery_mode ==

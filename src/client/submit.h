@@ -14,7 +14,11 @@
  * temporary failure, or a problem the user must fix (the mail is then
  * held), leaves it queued and still exits 0, saying so on stderr.
  * Spool failures before the commit: EX_TEMPFAIL, EX_CANTCREAT or
- * EX_IOERR with *errstr set, and nothing is spooled.
+ * EX_IOERR with *errstr set, and nothing is spooled. *no_spool is set
+ * when no spool could be had at all -- it cannot be created (a home that
+ * is not writable, as www-data's), is not the user's, or its name cannot
+ * be expanded (queue/spoolpath.h) -- before any of the input was read:
+ * the caller may then still send the mail directly, as msmtp would.
  */
 #ifndef CLIENT_SUBMIT_H
 #define CLIENT_SUBMIT_H
@@ -34,6 +38,6 @@ struct submission {
 	int			 debug;
 };
 
-int submit(const struct submission *sub, char **errstr);
+int submit(const struct submission *sub, int *no_spool, char **errstr);
 
 #endif

@@ -257,7 +257,8 @@ int spool_manage_renewed(struct spool *sp, enum spool_action action,
 /* The queue as JSON, built by SQLite's JSON functions: ?3 = 0 the mails
  * not yet sent, ?3 = 1 the sent ones (any mail named by ?1). */
 static const char json_sql[] =
-	"SELECT json_group_array(json(m)) FROM (SELECT json_object("
+	"SELECT json_group_array(json(CASE WHEN ?4 IS NULL THEN m ELSE "
+	"json_insert(m, '$.spool', ?4) END)) FROM (SELECT json_object("
 	"'id', id, 'created', created, 'size', size, 'account', account, "
 	"'envelope_from', envelope_from, 'message_id', message_id, "
 	"'state', state, 'attempts', attempts, 'next_attempt', next_attempt, "
@@ -273,9 +274,9 @@ static const char json_sql[] =
 	"WHERE (?1 IS NULL OR id = ?1) AND (?2 IS NULL OR account = ?2) "
 	"AND (?1 IS NOT NULL OR (state = 'sent') = ?3) ORDER BY created, id)";
 
-/* json_of - json_sql's result; sent: ?3. */
+/* json_of - json_sql's result; sent: ?3, label: ?4. */
 static int json_of(struct spool *sp, const char *id, const char *account,
-    int sent, char **json, char **errstr)
+    int sent, const char *label, char **json, char **errstr)
 {
 	sqlite3_stmt *st;
 	int rc = EX_OK, err;
@@ -286,6 +287,7 @@ static int json_of(struct spool *sp, const char *id, const char *account,
 	spool_bind_text(st, 1, id);
 	spool_bind_text(st, 2, account);
 	sqlite3_bind_int(st, 3, sent);
+	spool_bind_text(st, 4, label);
 	err = sqlite3_step(st);
 	if (err == SQLITE_ROW)
 		*json = spool_text(st, 0);
@@ -298,11 +300,11 @@ static int json_of(struct spool *sp, const char *id, const char *account,
 int spool_json(struct spool *sp, const char *id, const char *account,
     char **json, char **errstr)
 {
-	return json_of(sp, id, account, 0, json, errstr);
+	return json_of(sp, id, account, 0, NULL, json, errstr);
 }
 
-int spool_json_sent(struct spool *sp, const char *account, char **json,
-    char **errstr)
+int spool_json_list(struct spool *sp, const char *account, int sent,
+    const char *label, char **json, char **errstr)
 {
-	return json_of(sp, NULL, account, 1, json, errstr);
+	return json_of(sp, NULL, account, sent, label, json, errstr);
 }

@@ -30,17 +30,6 @@
 /* Marks our databases: 'msmq'. */
 #define SPOOL_APPLICATION_ID	0x6d736d71
 
-char *spool_default_path(void)
-{
-	const char *state = getenv("XDG_STATE_HOME");
-	const char *home = getenv("HOME");
-
-	if (state != NULL && state[0] == '/')
-		return xasprintf("%s/msmtp/queue.db", state);
-	return xasprintf("%s/.local/state/msmtp/queue.db",
-	    home != NULL ? home : "");
-}
-
 const char *spool_path(const struct spool *sp)
 {
 	return sp->path;

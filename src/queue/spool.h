@@ -66,10 +66,7 @@ struct spool;
 struct spool_writer;
 struct spool_body;
 
-/* spool_default_path - $XDG_STATE_HOME/msmtp/queue.db, or
- * ~/.local/state/msmtp/queue.db; newly allocated. */
-char *spool_default_path(void);
-
+/* Where the spool is: queue/spoolpath.h. */
 int spool_open(const char *path, struct spool **out, char **errstr);
 void spool_close(struct spool *sp);
 /* spool_batch - this connection will commit many times (the runner's
@@ -388,9 +385,11 @@ int spool_manage_renewed(struct spool *sp, enum spool_action action,
  */
 int spool_json(struct spool *sp, const char *id, const char *account,
     char **json, char **errstr);
-/* spool_json_sent - spool_walk_sent()'s mails, as spool_json(). */
-int spool_json_sent(struct spool *sp, const char *account, char **json,
-    char **errstr);
+/* spool_json_list - every mail not yet sent, or (sent) spool_walk_sent()'s
+ * mails, as spool_json(); each object gets a "spool" member when label
+ * is not NULL. */
+int spool_json_list(struct spool *sp, const char *account, int sent,
+    const char *label, char **json, char **errstr);
 
 const char *spool_mail_state_name(enum spool_mail_state s);
 const char *spool_rcpt_state_name(enum spool_rcpt_state s);

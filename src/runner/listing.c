@@ -13,11 +13,13 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "util/buf.h"
 #include "util/escape.h"
 
 struct totals {
 	int		 mails;
 	long long	 bytes;
+	const char	*spool;		/* the one being listed */
 };
 
 /* age - "3m", "2h", "4d": how long ago t was. */
@@ -76,24 +78,67 @@ static void print_entry(const struct spool_entry *e, void *arg)
 	t->bytes += e->size;
 }
 
-/* list - the mails not yet sent, or the sent ones. */
-static int list(struct spool *sp, const char *account, int json, int sent,
-    char **errstr)
+/* print_in_spool - the entry, then which of several spools holds it. */
+static void print_in_spool(const struct spool_entry *e, void *arg)
 {
-	struct totals t = { 0, 0 };
-	char *text = NULL;
-	int rc;
+	const struct totals *t = arg;
 
-	if (json) {
-		rc = sent ? spool_json_sent(sp, account, &text, errstr) :
-		    spool_json(sp, NULL, account, &text, errstr);
-		if (rc == EX_OK)
-			printf("%s\n", text);
+	print_entry(e, arg);
+	printf("    spool    ");
+	put_escaped(t->spool);
+	putchar('\n');
+}
+
+/*
+ * list_json - one array of every spool's mails; with several spools each
+ * mail names its own ("spool" member, added by SQLite). The arrays are
+ * SQLite's own output, so joining them needs only their brackets off.
+ */
+static int list_json(struct spool *const *sps, size_t nsp,
+    const char *account, int sent, char **errstr)
+{
+	struct buf out;
+	char *text;
+	size_t i, len;
+	int rc = EX_OK;
+
+	buf_init(&out);
+	buf_putc(&out, '[');
+	for (i = 0; rc == EX_OK && i < nsp; i++) {
+		text = NULL;
+		rc = spool_json_list(sps[i], account, sent,
+		    nsp > 1 ? spool_path(sps[i]) : NULL, &text, errstr);
+		len = rc == EX_OK ? strlen(text) : 0;
+		if (len > 2) {
+			if (out.len > 1)
+				buf_putc(&out, ',');
+			buf_append(&out, text + 1, len - 2);
+		}
 		free(text);
-		return rc;
 	}
-	rc = sent ? spool_walk_sent(sp, account, print_entry, &t, errstr) :
-	    spool_walk(sp, NULL, account, print_entry, &t, errstr);
+	buf_putc(&out, ']');
+	if (rc == EX_OK)
+		printf("%s\n", out.data);
+	buf_free(&out);
+	return rc;
+}
+
+int runner_list(struct spool *const *sps, size_t nsp, const char *account,
+    int json, int sent, char **errstr)
+{
+	struct totals t = { 0, 0, NULL };
+	spool_walk_fn fn;
+	size_t i;
+	int rc = EX_OK;
+
+	if (json)
+		return list_json(sps, nsp, account, sent, errstr);
+	for (i = 0; rc == EX_OK && i < nsp; i++) {
+		t.spool = spool_path(sps[i]);
+		fn = nsp > 1 ? print_in_spool : print_entry;
+		rc = sent ? spool_walk_sent(sps[i], account, fn, &t, errstr) :
+		    spool_walk(sps[i], NULL, account, fn, &t, errstr);
+	}
 	if (rc != EX_OK)
 		return rc;
 	if (t.mails == 0)
@@ -103,16 +148,4 @@ static int list(struct spool *sp, const char *account, int json, int sent,
 		printf("-- %lld bytes in %d mail%s.\n", t.bytes, t.mails,
 		    t.mails == 1 ? "" : "s");
 	return EX_OK;
-}
-
-int runner_list(struct spool *sp, const char *account, int json,
-    char **errstr)
-{
-	return list(sp, account, json, 0, errstr);
-}
-
-int runner_list_sent(struct spool *sp, const char *account, int json,
-    char **errstr)
-{
-	return list(sp, account, json, 1, errstr);
 }

@@ -13,7 +13,10 @@
 #include <unistd.h>
 
 #include "client/conf.h"
+#include "client/conffiles.h"
+#include "queue/spoolpath.h"
 #include "runner/runner.h"
+#include "runner/spools.h"
 #include "util/harden.h"
 #include "util/xalloc.h"
 
@@ -52,8 +55,9 @@ static const char usage_text[] =
 "  ID may be ALL.\n"
 "Options:\n"
 "  -C, --file=FILE  configuration file (as msmtp)\n"
-"  --queue-file=DB  the spool (default $MSMTP_QUEUE_FILE, else\n"
-"                   $XDG_STATE_HOME/msmtp/queue.db)\n"
+"  --queue-file=DB  this spool only (default: every spool the\n"
+"                   configuration names: $MSMTP_QUEUE_FILE, each\n"
+"                   account's queue_file, $XDG_STATE_HOME/msmtp/queue.db)\n"
 "  --account=NAME   only this account's mails\n"
 "  --rmqs=ARG       after delivering, send ETRN ARG (host, @domain or\n"
 "                   #queue) to each server (else the account's rmqs)\n"
@@ -144,35 +148,11 @@ static int parse(int argc, char **argv, struct args *a, char **errstr)
 	return EX_OK;
 }
 
-/* load_conf - msmtp's configuration files, for passwords. */
+/* load_conf - the configuration files msmtp reads (for the spools the
+ * accounts name, and the passwords). */
 static int load_conf(const struct args *a, struct conf *conf, char **errstr)
 {
-	char *sysfile = NULL, *userfile = NULL;
-	int rc;
-
-	conf_default_files(&sysfile, &userfile);
-	rc = conf_load(sysfile, a->conffile ? a->conffile : userfile,
-	    a->conffile != NULL, geteuid(), conf, errstr);
-	free(sysfile);
-	free(userfile);
-	return rc;
-}
-
-static int open_spool(const struct args *a, struct spool **sp, char **errstr)
-{
-	const char *env = getenv("MSMTP_QUEUE_FILE");
-	char *path;
-	int rc;
-
-	if (a->queue_file != NULL)
-		path = xstrdup(a->queue_file);
-	else if (env != NULL && env[0] != '\0')
-		path = xstrdup(env);
-	else
-		path = spool_default_path();
-	rc = spool_open(path, sp, errstr);
-	free(path);
-	return rc;
+	return conf_read(a->conffile, conf, errstr);
 }
 
 /* The daemon's configuration, reread on SIGHUP. */
@@ -198,6 +178,18 @@ static int reload_conf(void *arg, char **errstr)
 	return EX_OK;
 }
 
+/* keep_error - the latest error is the one main() reports; an earlier
+ * one (another spool's) is said now. */
+static void keep_error(char **errstr, char *latest)
+{
+	if (*errstr != NULL && latest != NULL) {
+		fprintf(stderr, "msmtp-queue: %s\n", *errstr);
+		free(*errstr);
+	}
+	if (latest != NULL)
+		*errstr = latest;
+}
+
 /* drain_and_bounce - one pass, then the bounces its failures owe, which
  * a second pass sends at once. */
 static int drain_and_bounce(struct spool *sp, const struct runner_opts *o,
@@ -214,72 +206,186 @@ static int drain_and_bounce(struct spool *sp, const struct runner_opts *o,
 	return queued > 0 ? runner_drain(sp, o, errstr) : rc;
 }
 
-static int drain(const struct args *a, struct spool *sp, char **errstr)
+/* drain_each - --flush or --run over every spool, one after another. */
+static int drain_each(const struct spools *s, const struct runner_opts *o,
+    char **errstr)
+{
+	char *err;
+	size_t i;
+	int rc = EX_OK;
+
+	for (i = 0; i < s->n; i++) {
+		err = NULL;
+		rc = spools_worse(rc, drain_and_bounce(s->sp[i], o, &err));
+		keep_error(errstr, err);
+	}
+	return rc;
+}
+
+static int drain(const struct args *a, struct conf *conf,
+    const struct spools *s, const struct strlist *paths, char **errstr)
 {
 	struct runner_opts o;
 	struct live_conf lc;
 	int rc;
 
 	lc.a = a;
-	conf_init(&lc.conf);
-	rc = load_conf(a, &lc.conf, errstr);
-	if (rc == EX_OK) {
-		memset(&o, 0, sizeof(o));
-		o.conf = &lc.conf;
-		o.account = a->account;
-		o.rmqs = a->rmqs;
-		o.force = a->cmd == CMD_FLUSH;
-		o.debug = a->debug;
-		o.verbose = 1;
-		o.reload = reload_conf;
-		o.reload_arg = &lc;
-		rc = a->cmd == CMD_DAEMON ? runner_daemon(sp, &o, errstr) :
-		    drain_and_bounce(sp, &o, errstr);
-	}
+	lc.conf = *conf;	/* the daemon's now, to reload */
+	conf_init(conf);
+	memset(&o, 0, sizeof(o));
+	o.conf = &lc.conf;
+	o.account = a->account;
+	o.rmqs = a->rmqs;
+	o.force = a->cmd == CMD_FLUSH;
+	o.debug = a->debug;
+	o.verbose = 1;
+	o.reload = reload_conf;
+	o.reload_arg = &lc;
+	rc = a->cmd == CMD_DAEMON ? spools_daemon(paths, &o, errstr) :
+	    drain_each(s, &o, errstr);
 	conf_free(&lc.conf);
 	return rc;
 }
 
-static int dispatch(const struct args *a, struct spool *sp, char **errstr)
+/* holds - EX_OK when sp holds the mail id, EX_NOINPUT when not. */
+static int holds(struct spool *sp, const char *id, char **errstr)
+{
+	char *json = NULL;
+	int rc;
+
+	rc = spool_json(sp, id, NULL, &json, errstr);
+	if (rc == EX_OK && strcmp(json, "[]") == 0)
+		rc = EX_NOINPUT;
+	free(json);
+	return rc;
+}
+
+/* show - --show ID from whichever spool holds it. */
+static int show(const struct args *a, const struct spools *s,
+    char **errstr)
+{
+	const char *id = a->ids.v[0];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < s->n; i++) {
+		rc = holds(s->sp[i], id, errstr);
+		if (rc == EX_OK)
+			return runner_show(s->sp[i], id, a->raw, errstr);
+		if (rc != EX_NOINPUT)
+			return rc;
+	}
+	*errstr = xasprintf("no mail %s in the queue", id);
+	return EX_NOINPUT;
+}
+
+static int manage(const struct args *a, const struct spools *s,
+    enum spool_action action, char **errstr)
+{
+	return runner_manage(s->sp, s->n, action, &a->ids, a->account, errstr);
+}
+
+static int dispatch(const struct args *a, const struct spools *s,
+    char **errstr)
 {
 	switch (a->cmd) {
-	case CMD_FLUSH:
-	case CMD_RUN:
-	case CMD_DAEMON:
-		return drain(a, sp, errstr);
 	case CMD_LIST:
-		return (a->sent ? runner_list_sent : runner_list)(sp,
-		    a->account, a->json, errstr);
+		return runner_list(s->sp, s->n, a->account, a->json, a->sent,
+		    errstr);
 	case CMD_SHOW:
-		return runner_show(sp, a->ids.v[0], a->raw, errstr);
+		return show(a, s, errstr);
 	case CMD_HOLD:
-		return runner_manage(sp, SPOOL_HOLD, &a->ids, a->account, errstr);
+		return manage(a, s, SPOOL_HOLD, errstr);
 	case CMD_RELEASE:
-		return runner_manage(sp, SPOOL_RELEASE, &a->ids, a->account,
-		    errstr);
+		return manage(a, s, SPOOL_RELEASE, errstr);
 	case CMD_RETRY:
-		return runner_manage(sp, SPOOL_RETRY, &a->ids, a->account,
-		    errstr);
+		return manage(a, s, SPOOL_RETRY, errstr);
 	case CMD_DELETE:
-		return runner_manage(sp, SPOOL_DELETE, &a->ids, a->account,
-		    errstr);
+		return manage(a, s, SPOOL_DELETE, errstr);
 	case CMD_PURGE:
-		return runner_purge(sp, a->account, a->yes, errstr);
+		return runner_purge(s->sp, s->n, a->account, a->yes, errstr);
 	default:
 		return EX_SOFTWARE;
 	}
 }
 
-static int run(const struct args *a, char **errstr)
+static int drains(enum command cmd)
 {
-	struct spool *sp;
+	return cmd == CMD_FLUSH || cmd == CMD_RUN || cmd == CMD_DAEMON;
+}
+
+/* spool_names - the spools to work over (queue/spoolpath.h); a name
+ * that cannot be expanded is said and left out. */
+static int spool_names(const struct args *a, const struct conf *conf,
+    struct strlist *paths, char **errstr)
+{
+	struct strlist configured, skipped;
+	size_t i;
+
+	strlist_init(&configured);
+	strlist_init(&skipped);
+	for (i = 0; i < conf->nacc; i++)
+		if (conf->acc[i]->queue_file != NULL)
+			strlist_add(&configured, conf->acc[i]->queue_file);
+	spoolpath_all(a->queue_file, &configured, paths, &skipped);
+	strlist_free(&configured);
+	if (a->queue_file != NULL && paths->n == 0) {
+		*errstr = skipped.v[0];
+		skipped.v[0] = NULL;
+		strlist_free(&skipped);
+		return EX_NOUSER;
+	}
+	for (i = 0; i < skipped.n; i++)
+		fprintf(stderr, "msmtp-queue: %s\n", skipped.v[i]);
+	strlist_free(&skipped);
+	return EX_OK;
+}
+
+/* open_spools - the explicit --queue-file (created if need be) or the
+ * named spools that exist; those that cannot be opened are said, and
+ * their code is the result's. */
+static int open_spools(const struct args *a, const struct strlist *paths,
+    struct spools *s, char **errstr)
+{
+	struct strlist problems;
+	size_t i;
 	int rc;
 
-	rc = open_spool(a, &sp, errstr);
-	if (rc != EX_OK)
-		return rc;
-	rc = dispatch(a, sp, errstr);
-	spool_close(sp);
+	strlist_init(&problems);
+	rc = spools_open(paths, a->queue_file != NULL, s, &problems, errstr);
+	for (i = 0; i < problems.n; i++)
+		fprintf(stderr, "msmtp-queue: %s\n", problems.v[i]);
+	strlist_free(&problems);
+	return rc;
+}
+
+static int run(const struct args *a, char **errstr)
+{
+	struct strlist paths;
+	struct spools s;
+	struct conf conf;
+	int rc = EX_OK, orc = EX_OK;
+
+	conf_init(&conf);
+	strlist_init(&paths);
+	memset(&s, 0, sizeof(s));
+	if (a->queue_file == NULL || drains(a->cmd))
+		rc = load_conf(a, &conf, errstr);
+	if (rc == EX_OK)
+		rc = spool_names(a, &conf, &paths, errstr);
+	if (rc == EX_OK && a->cmd != CMD_DAEMON) {
+		orc = open_spools(a, &paths, &s, errstr);
+		if (a->queue_file != NULL)
+			rc = orc;
+	}
+	if (rc == EX_OK && drains(a->cmd))
+		rc = drain(a, &conf, &s, &paths, errstr);
+	else if (rc == EX_OK)
+		rc = dispatch(a, &s, errstr);
+	rc = spools_worse(rc, orc);
+	spools_close(&s);
+	strlist_free(&paths);
+	conf_free(&conf);
 	return rc;
 }
 

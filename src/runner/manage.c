@@ -19,24 +19,39 @@ static const char *const action_names[] = {
 	"held", "released", "queued for a retry", "deleted"
 };
 
-int runner_manage(struct spool *sp, enum spool_action action,
-    const struct strlist *ids, const char *account, char **errstr)
+/* manage_one - the action on id (NULL: all) in one spool; *found: mails
+ * in a state for it, *count: mails changed. */
+static int manage_one(struct spool *sp, enum spool_action action,
+    const char *id, const char *account, int *found, int *count,
+    char **errstr)
 {
-	size_t i;
-	int rc = EX_OK, count, found, total = 0;
-	int renews = action == SPOOL_RELEASE || action == SPOOL_RETRY;
+	int rc;
+
+	if (action == SPOOL_RELEASE || action == SPOOL_RETRY)
+		return runner_renew(sp, action, id, account, found, count,
+		    errstr);
+	rc = spool_manage(sp, action, id, account, time(NULL), count, errstr);
+	*found = *count;
+	return rc;
+}
+
+int runner_manage(struct spool *const *sps, size_t nsp,
+    enum spool_action action, const struct strlist *ids,
+    const char *account, char **errstr)
+{
+	size_t i, j;
+	int rc = EX_OK, count, found, one, seen, total = 0;
 
 	for (i = 0; rc == EX_OK && i < ids->n; i++) {
 		const char *id = strcmp(ids->v[i], "ALL") == 0 ? NULL :
 		    ids->v[i];
 
-		if (renews) {
-			rc = runner_renew(sp, action, id, account, &found,
-			    &count, errstr);
-		} else {
-			rc = spool_manage(sp, action, id, account, time(NULL),
-			    &count, errstr);
-			found = count;
+		/* An id is in whichever spool holds it. */
+		for (count = found = 0, j = 0; rc == EX_OK && j < nsp; j++) {
+			rc = manage_one(sps[j], action, id, account, &seen,
+			    &one, errstr);
+			count += rc == EX_OK ? one : 0;
+			found += rc == EX_OK ? seen : 0;
 		}
 		if (rc == EX_OK && found == 0 && id != NULL)
 			fprintf(stderr, "msmtp-queue: %s: no such mail, or "
@@ -64,8 +79,8 @@ static int confirm(const char *question)
 	return answer[0] == 'y' || answer[0] == 'Y';
 }
 
-int runner_purge(struct spool *sp, const char *account, int yes,
-    char **errstr)
+int runner_purge(struct spool *const *sps, size_t nsp, const char *account,
+    int yes, char **errstr)
 {
 	struct strlist all;
 	int rc;
@@ -77,7 +92,7 @@ int runner_purge(struct spool *sp, const char *account, int yes,
 	}
 	strlist_init(&all);
 	strlist_add(&all, "ALL");
-	rc = runner_manage(sp, SPOOL_DELETE, &all, account, errstr);
+	rc = runner_manage(sps, nsp, SPOOL_DELETE, &all, account, errstr);
 	strlist_free(&all);
 	return rc == EX_NOINPUT ? EX_OK : rc;
 }

@@ -4,8 +4,8 @@
  * runner_drain() delivers queued mail one attempt each, oldest first:
  * with force (--flush) every waiting mail, otherwise (--run) only those
  * that are due. The mails are grouped by account (the snapshot taken at
- * enqueue time or at the last --release or --retry; the password, which
- * the spool never holds, by the rule of client/passrule.h); each account gets up to its
+ * enqueue time; the password, which the spool never holds, from the
+ * current configuration); each account gets up to its
  * queue_max_connections SMTP sessions at once, all on one libuv loop,
  * each logging in once and carrying many mails. Each mail is claimed
  * (leased) before it is touched, so concurrent runners never deliver one
@@ -50,18 +50,18 @@ int runner_drain(struct spool *sp, const struct runner_opts *o,
 int runner_bounces(struct spool *sp, int *queued, char **errstr);
 int runner_daemon(struct spool *sp, const struct runner_opts *o,
     char **errstr);
-/* runner_list - the queue like mailq, or as JSON (SQLite's functions). */
-int runner_list(struct spool *sp, const char *account, int json,
-    char **errstr);
-/* runner_list_sent - the sent mails still on record (--list --sent),
- * the same way. */
-int runner_list_sent(struct spool *sp, const char *account, int json,
-    char **errstr);
-/* runner_manage - an action on each id ("ALL": every mail); says how
- * many changed; EX_NOINPUT when none did. --release and --retry go
- * through runner_renew(). */
-int runner_manage(struct spool *sp, enum spool_action action,
-    const struct strlist *ids, const char *account, char **errstr);
+/* runner_list - the queue over the spools sps[0..nsp) like mailq, or as
+ * JSON (SQLite's functions); the mails not yet sent, or (sent) those
+ * still on record (--list --sent). With several spools, each mail says
+ * which it is in (a "spool" line; a "spool" member in JSON). */
+int runner_list(struct spool *const *sps, size_t nsp, const char *account,
+    int json, int sent, char **errstr);
+/* runner_manage - an action on each id ("ALL": every mail) in whichever
+ * of the spools holds it; says how many changed; EX_NOINPUT when none
+ * did. --release and --retry go through runner_renew(). */
+int runner_manage(struct spool *const *sps, size_t nsp,
+    enum spool_action action, const struct strlist *ids,
+    const char *account, char **errstr);
 /* runner_renew - --release and --retry of the mail id (NULL: all), of
  * one account unless account is NULL, each mail's account first read
  * again from its file (renew.c); *found: mails in a state for it,
@@ -69,8 +69,8 @@ int runner_manage(struct spool *sp, enum spool_action action,
 int runner_renew(struct spool *sp, enum spool_action action, const char *id,
     const char *account, int *found, int *count, char **errstr);
 /* runner_purge - delete every mail, after a yes on a terminal or --yes. */
-int runner_purge(struct spool *sp, const char *account, int yes,
-    char **errstr);
+int runner_purge(struct spool *const *sps, size_t nsp, const char *account,
+    int yes, char **errstr);
 /* runner_show - one mail's record (JSON), the settings it will be sent
  * with (runner_show_settings()) and headers, or its raw bytes. */
 int runner_show(struct spool *sp, const char *id, int raw, char **errstr);
