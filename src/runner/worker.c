@@ -369,6 +369,11 @@ static void committed(struct commit_job *j, struct spool_step *st, int rc)
 		slot_free(j->rec);
 	}
 	ready_free(&j->given_back);
+	if (st->damaged != NULL) {	/* held, not claimed */
+		fprintf(stderr, "msmtp-queue: %s\n", st->damaged);
+		free(st->damaged);
+		st->damaged = NULL;
+	}
 	if (j->next[0] != '\0') {
 		w->claims--;
 		if (rc == EX_OK && st->next[0] != '\0') {

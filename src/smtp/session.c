@@ -979,6 +979,13 @@ void smtp_session_send(struct smtp_session *s, const struct smtp_mail *m,
 {
 	if (!begin_step(s, ST_READY, cb, arg))
 		return;
+	if (m->nrcpts == 0) {
+		/* Nothing would end such a transaction but a hang (a
+		 * pipelined DATA) or a crash: never started. */
+		smtp_classify(STAGE_MAIL, TERR_LOCAL, NULL, &s->result.outcome);
+		fail(s, "the mail has no recipients");
+		return;
+	}
 	begin_transaction(s, m);
 	enter_state(s, s->need_rset ? ST_RSET : ST_MAIL);
 }
@@ -993,6 +1000,8 @@ int smtp_session_can_send_next(const struct smtp_session *s)
 void smtp_session_send_next(struct smtp_session *s,
     const struct smtp_mail *m, smtp_cb cb, void *arg)
 {
+	if (m->nrcpts == 0)
+		return;		/* forgotten at once: send() refuses it */
 	s->next = m;
 	s->next_cb = cb;
 	s->next_arg = arg;
