@@ -131,7 +131,8 @@ static int load_rcpts(struct spool *sp, struct spool_mail *m,
 }
 
 /* hold_damaged - a mail that cannot be sent as stored waits for a human
- * (--show, --delete), with the reason; its lease, ours, ends. */
+ * (--show, --delete), with the reason: if it waits, or is in flight
+ * under our lease, which ends. EX_NOINPUT if it was neither. */
 static int hold_damaged(struct spool *sp, const char *id, const char *why,
     char **errstr)
 {
@@ -140,13 +141,17 @@ static int hold_damaged(struct spool *sp, const char *id, const char *why,
 
 	st = spool_cached(sp, "UPDATE mail SET state = 'held', reason = ?2, "
 	    "lease_owner = NULL, lease_from = NULL, lease_expiry = NULL "
-	    "WHERE id = ?1", &rc, errstr);
+	    "WHERE id = ?1 AND (state IN ('queued', 'deferred', 'uncertain') "
+	    "OR (state = 'inflight' AND lease_owner = ?3))", &rc, errstr);
 	if (st == NULL)
 		return rc;
 	spool_bind_text(st, 1, id);
 	spool_bind_text(st, 2, why);
+	sqlite3_bind_text(st, 3, spool_my_owner(sp), -1, SQLITE_TRANSIENT);
 	if ((err = sqlite3_step(st)) != SQLITE_DONE)
 		rc = spool_error(sp, err, "cannot hold a damaged mail", errstr);
+	else if (sqlite3_changes(sp->db) == 0)
+		rc = EX_NOINPUT;
 	spool_release(st);
 	return rc;
 }

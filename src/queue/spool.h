@@ -143,8 +143,10 @@ struct spool_mail {
  */
 int spool_load(struct spool *sp, const char *id, struct spool_mail *m,
     char **errstr);
-/* spool_hold_damaged - hold the mail id, damaged as what says, and
- * return EX_DATAERR with *errstr saying so (or the spool's error). */
+/* spool_hold_damaged - hold the mail id, damaged as what says, if it
+ * waits or is leased to us, and return EX_DATAERR with *errstr saying
+ * so; EX_NOINPUT (no message) if it does neither, or the spool's
+ * error. */
 int spool_hold_damaged(struct spool *sp, const char *id, const char *what,
     char **errstr);
 void spool_mail_free(struct spool_mail *m);

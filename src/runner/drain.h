@@ -47,7 +47,9 @@ struct commit_job;
 struct group {
 	struct drain	*d;
 	struct account	*acc;		/* the snapshot, plus the password
-					   from the configuration */
+					   from the configuration; NULL:
+					   damaged, its mails are held */
+	char		*damage;	/* why acc is NULL */
 	char		*key;		/* account \n conffile \n snapshot */
 	struct strlist	 ids;		/* to try, in enqueue order */
 	size_t		 next;		/* the next of ids to claim */

@@ -15,6 +15,7 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+import threading
 import time
 
 import pytest
@@ -195,3 +196,301 @@ def test_unknown_state_is_listed_and_left_alone(spool, server, state):
         assert_no_signal(q)
         assert q.returncode in (EX_OK, EX_DATAERR, EX_IOERR), show(q)
     assert transactions(srv) == []
+
+
+# --------------------------------------------------------------------------
+# The corruption test: random damage to a spool, then every command.
+#
+# A template spool of a few mails (two accounts, one server offering
+# PIPELINING and one not; one mail in several chunks) is made once. Each
+# trial damages a copy of it -- bytes flipped anywhere in the file, or in
+# its pages of rows and indexes, or rows deleted and changed with SQL --
+# and runs every runner command on it, each under a time limit, against
+# the two recording servers. A trial passes when no command was killed by
+# a signal or the time limit, none reported a sanitizer error, each exit
+# code is one the commands give for their outcomes or for an unreadable
+# spool, and no mail is marked sent that no server received (by
+# Message-ID). MSMTP_DAMAGE_SEED and MSMTP_DAMAGE_TRIALS repeat a run.
+
+TRIALS = int(os.environ.get("MSMTP_DAMAGE_TRIALS", "200"))
+CMD_TIMEOUT = 15
+# What the commands exit with for their outcomes and for a spool they
+# cannot read: ok, data error, no such mail, unavailable, software,
+# cannot create, I/O error, temporary failure.
+ALLOWED = {0, 65, 66, 69, 70, 73, 74, 75}
+SANITIZER = (b"Sanitizer", b"runtime error:")
+
+DAMAGE_RC = """\
+defaults
+auth off
+tls off
+host 127.0.0.1
+queue_backoff_min 1
+
+account default
+port {port}
+from alice@example.org
+
+account plain
+port {plain_port}
+from paul@example.org
+"""
+
+FILLER = b"0123456789abcdef\n"
+BIG_MAIL = b"Subject: big\n\n" + FILLER * 9000      # 2 chunks
+
+
+def commands(queue, msmtp, args, show_id):
+    """The commands of a trial: before the check of what was sent, and
+    after it (the ones that delete)."""
+    q = [queue, *args]
+    before = [
+        ("list", [*q, "--list"]),
+        ("json", [*q, "--list", "--json"]),
+        ("show", [*q, "--show", show_id]),
+        ("flush", [*q, "--flush"]),
+        ("run", [*q, "--run"]),
+        ("hold", [*q, "--hold", "ALL"]),
+        ("release", [*q, "--release", "ALL"]),
+        ("retry", [*q, "--retry", "ALL"]),
+        ("flush2", [*q, "--flush"]),
+        ("bp", [msmtp, *args, "-bp"]),
+    ]
+    after = [
+        ("delete", [*q, "--delete", "ALL"]),
+        ("purge", [*q, "--purge", "--yes"]),
+    ]
+    return before, after
+
+
+def run_batch(cmds, env):
+    """Run each command under the time limit: {name: (exit, stderr)},
+    exit 124 for one that had to be killed."""
+    results = {}
+    for name, argv in cmds:
+        try:
+            p = subprocess.run([str(a) for a in argv], env=env,
+                               stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, timeout=CMD_TIMEOUT)
+            rc = p.returncode if p.returncode >= 0 else 128 - p.returncode
+            results[name] = (rc, p.stderr)
+        except subprocess.TimeoutExpired as e:
+            results[name] = (124, e.stderr or b"")
+    return results
+
+
+def batch_problems(results):
+    bad = []
+    for name, (rc, err) in results.items():
+        why = []
+        if rc == 124:
+            why.append(f"did not exit within {CMD_TIMEOUT}s")
+        elif rc > 128:
+            why.append(f"killed by signal {rc - 128}")
+        elif rc not in ALLOWED:
+            why.append(f"exit {rc}")
+        if any(s in err for s in SANITIZER):
+            why.append("sanitizer report")
+        if why:
+            bad.append(f"{name}: {', '.join(why)}\n    stderr: "
+                       f"{err[-800:]!r}")
+    return bad
+
+
+def sent_rows(path):
+    """(id, message_id) of every mail marked sent; None if the spool
+    cannot be read (then no command could have marked one either)."""
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            return con.execute("SELECT id, message_id FROM mail WHERE "
+                               "state = 'sent'").fetchall()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return None
+
+
+def received_ids(*servers):
+    return [message_id(t[2]) for srv in servers for r in srv.sessions
+            for t in r.transactions]
+
+
+def sent_not_received(rows, received, template_ids):
+    """Mails marked sent that no server received. A flipped byte in a
+    mail's own bytes changes what the server got, Message-ID included:
+    such a transaction may stand for one sent mail that is missing."""
+    if rows is None:
+        return []
+    got = set(received)
+    missing = [r for r in rows
+               if template_ids.get(r[0], r[1]) not in got]
+    strays = [i for i in received if i not in template_ids.values()]
+    return missing[len(strays):]
+
+
+def flip_bytes(path, rng, structural):
+    data = bytearray(path.read_bytes())
+    page = 4096
+    pages = [i for i in range(len(data) // page)
+             if not structural or data[i * page:(i + 1) * page]
+             .count(FILLER) < 8]
+    what = []
+    for _ in range(rng.randint(1, 4)):
+        p = rng.choice(pages)
+        off = p * page + rng.randrange(page)
+        bit = 1 << rng.randrange(8)
+        data[off] ^= bit
+        what.append(f"{off}^{bit}")
+    path.write_bytes(bytes(data))
+    return "flip " + " ".join(what)
+
+
+# {mail} is one of the template's mails, {n} a number, both drawn from
+# the trial's generator (SQLite's random() cannot be seeded).
+SQL_DAMAGE = [
+    "DELETE FROM rcpt WHERE mail_id = '{mail}' AND idx = {n} % 2",
+    "DELETE FROM rcpt WHERE mail_id = '{mail}'",
+    "DELETE FROM chunk WHERE mail_id = '{mail}' AND seq = {n} % 2",
+    "UPDATE chunk SET seq = seq + 1 + {n} % 3 WHERE mail_id = '{mail}' "
+    "AND seq = {n} % 2",
+    "UPDATE chunk SET data = substr(data, 1, 10) WHERE mail_id = '{mail}'",
+    "UPDATE mail SET size = {n} WHERE id = '{mail}'",
+    "DELETE FROM mail WHERE id = '{mail}'",
+    "DELETE FROM snapshot WHERE id = 1 + {n} % 2",
+    "UPDATE mail SET snapshot = NULL WHERE id = '{mail}'",
+    "UPDATE mail SET snapshot = {n} WHERE id = '{mail}'",
+    "UPDATE snapshot SET settings = 'port banana' || char(10) || settings "
+    "WHERE id = 1 + {n} % 2",
+    "UPDATE snapshot SET settings = x'00ff' || settings",
+    "UPDATE mail SET state = 'bogus' WHERE id = '{mail}'",
+    "UPDATE rcpt SET state = 'gone' WHERE mail_id = '{mail}'",
+    "UPDATE rcpt SET address = x'ff00fe' WHERE mail_id = '{mail}'",
+    "UPDATE mail SET envelope_from = 42 WHERE id = '{mail}'",
+    "UPDATE mail SET state = 'inflight', lease_owner = 'x:1:2' WHERE id = "
+    "'{mail}'",
+    "UPDATE mail SET created = -1, next_attempt = 9e18 WHERE id = '{mail}'",
+    "DROP INDEX mail_due",
+    "PRAGMA user_version = 99",
+]
+
+
+def damage_rows(path, rng, ids):
+    chosen = [sql.format(mail=rng.choice(ids), n=rng.randrange(1 << 20))
+              for sql in rng.sample(SQL_DAMAGE, rng.randint(1, 3))]
+    con = sqlite3.connect(str(path), timeout=10)
+    try:
+        con.execute("PRAGMA ignore_check_constraints = ON")
+        for sql in chosen:
+            try:
+                con.execute(sql)
+            except sqlite3.IntegrityError:
+                pass            # e.g. two chunks with one number
+        con.commit()
+    finally:
+        con.close()
+    return "sql " + "; ".join(chosen)
+
+
+def make_template(spool, tmp_path, srv, plain):
+    rc = tmp_path / "damage.rc"
+    spool.qf = tmp_path / "spool" / "queue.db"
+    rc.write_text(DAMAGE_RC.format(port=srv.port, plain_port=plain.port))
+    rc.chmod(0o600)
+    spool.rcfile = rc
+    for i in range(4):
+        rcpts = [f"r{i}@example.net"] + ([CAROL] if i % 2 else [])
+        p = spool.msmtp("-odq", "-a", ["default", "plain"][i % 2], *rcpts,
+                        mail=b"Subject: mail %d\n\nbody %d\n" % (i, i))
+        assert p.returncode == 0, show(p)
+    p = spool.msmtp("-odq", BOB, mail=BIG_MAIL)
+    assert p.returncode == 0, show(p)
+    mails = read_spool(spool.qf)
+    assert len(mails) == 5 and len(mails[-1]["chunk_seqs"]) >= 2
+    # One file, no WAL: the damage goes where the rows are.
+    con = sqlite3.connect(str(spool.qf))
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.execute("PRAGMA journal_mode = DELETE")
+    con.close()
+    template = tmp_path / "template.db"
+    shutil.copyfile(spool.qf, template)
+    return template, {m["id"]: message_id(m["data"]) for m in mails}
+
+
+class Lane:
+    """Trials run in two lanes at once, each with its own servers,
+    template and spool, so that a server's transactions are one trial's."""
+
+    def __init__(self, spool, server, root):
+        root.mkdir()
+        self.srv = server(Script(extensions=["PIPELINING"]))
+        self.plain = server(Script())
+        self.template, self.ids = make_template(spool, root, self.srv,
+                                                self.plain)
+        self.qf = root / "trial" / "queue.db"
+        self.qf.parent.mkdir(mode=0o700)
+        args = ["-C", spool.rcfile, "--queue-file", self.qf]
+        self.before, self.after = commands(spool.queue_path,
+                                           spool.msmtp_path, args,
+                                           sorted(self.ids)[0])
+        self.env = spool.env()
+
+    def trial(self, rng):
+        """Damage a copy of the template, run every command: (what was
+        done, [problems])."""
+        for f in self.qf.parent.iterdir():
+            f.unlink()
+        shutil.copyfile(self.template, self.qf)
+        self.qf.chmod(0o600)
+        kind = rng.random()
+        if kind < 0.4:
+            what = flip_bytes(self.qf, rng, structural=True)
+        elif kind < 0.6:
+            what = flip_bytes(self.qf, rng, structural=False)
+        else:
+            what = damage_rows(self.qf, rng, sorted(self.ids))
+        self.srv.reset()
+        self.plain.reset()
+        bad = batch_problems(run_batch(self.before, self.env))
+        if not (self.srv.wait_closed(10) and self.plain.wait_closed(10)):
+            bad.append("a session was left open")
+        fake = sent_not_received(sent_rows(self.qf),
+                                 received_ids(self.srv, self.plain),
+                                 self.ids)
+        if fake:
+            bad.append(f"marked sent, never received: {fake}")
+        bad += batch_problems(run_batch(self.after, self.env))
+        return what, bad
+
+
+@pytest.mark.timeout(600)
+def test_random_damage_never_crashes_hangs_or_fakes_sent(spool, server,
+                                                         tmp_path):
+    seed = int(os.environ.get("MSMTP_DAMAGE_SEED",
+                              str(random.SystemRandom().randrange(1 << 32))))
+    lanes = [Lane(spool, server, tmp_path / f"lane{i}") for i in range(2)]
+    failures = []
+    started = time.monotonic()
+
+    def run_lane(lane, trials):
+        for trial in trials:
+            if len(failures) >= 5:
+                return
+            # Each trial's damage depends on the seed and its number only.
+            what, bad = lane.trial(random.Random(f"{seed}/{trial}"))
+            if bad:
+                failures.append(f"trial {trial} ({what}):\n  " +
+                                "\n  ".join(bad))
+
+    threads = [threading.Thread(target=run_lane,
+                                args=(lane, range(i, TRIALS, len(lanes))))
+               for i, lane in enumerate(lanes)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    assert not failures, (f"seed {seed} (MSMTP_DAMAGE_SEED={seed} to "
+                          f"repeat), {elapsed:.0f}s:\n" +
+                          "\n".join(failures))
