@@ -520,6 +520,8 @@ static void connect_session(struct worker *w)
 		done(w);	/* passwordeval failed: held */
 		return;
 	}
+	if (w->su.params.timeout <= 0)	/* nobody waits for a runner */
+		w->su.params.timeout = RUNNER_TIMEOUT;
 	w->s = smtp_session_new(w->g->d->loop, &w->su.params);
 	smtp_session_open(w->s, on_open, w);
 }

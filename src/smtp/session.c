@@ -818,6 +818,7 @@ static void on_line(struct smtp_session *s, const char *line, size_t len)
 	case REPLY_DONE:
 		/* on_reply may end in a callback that frees s: last act. */
 		s->reply_done = 1;
+		conn_reply_done(s->conn);
 		on_reply(s);
 		return;
 	}
