@@ -199,6 +199,28 @@ def test_unknown_state_is_listed_and_left_alone(spool, server, state):
 
 
 # --------------------------------------------------------------------------
+# The engine itself never starts a transaction without recipients, were
+# its caller ever to ask (engine-drive --no-rcpts): no command goes out,
+# the result says why, and the session ends cleanly.
+
+@pytest.mark.parametrize("ext", [[], ["PIPELINING"]],
+                         ids=["plain", "pipelining"])
+def test_engine_refuses_a_mail_without_recipients(server, ext):
+    drive = os.path.join(os.path.abspath(os.environ["MSMTP_BUILD"]),
+                         "engine-drive")
+    srv = server(Script(extensions=ext))
+    p = subprocess.run([drive, "--host", "127.0.0.1", "--port",
+                        str(srv.port), "--timeout", "5", "--no-rcpts"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode >= 0, f"killed by signal {-p.returncode}"
+    assert not any(s.decode() in p.stderr for s in SANITIZER), p.stderr
+    assert " unsent " in p.stdout and "cls=local" in p.stdout, p.stdout
+    assert "err=the mail has no recipients" in p.stdout, p.stdout
+    assert srv.wait_closed(10)
+    assert all(b"MAIL FROM" not in r.raw for r in srv.sessions)
+
+
+# --------------------------------------------------------------------------
 # The corruption test: random damage to a spool, then every command.
 #
 # A template spool of a few mails (two accounts, one server offering
