@@ -181,6 +181,32 @@ def test_damaged_mail_does_not_stop_the_others(spool, server):
     assert len(transactions(srv)) == 3
 
 
+@pytest.mark.parametrize("sql", [
+    "UPDATE mail SET snapshot = NULL WHERE id = '{id}'",
+    "UPDATE mail SET snapshot = 4242 WHERE id = '{id}'",
+    "UPDATE snapshot SET settings = 'port banana' WHERE id = "
+    "(SELECT snapshot FROM mail WHERE id = '{id}')",
+    "UPDATE snapshot SET settings = replace(settings, 'host', 'hostx') "
+    "WHERE id = (SELECT snapshot FROM mail WHERE id = '{id}')",
+], ids=["null", "dangling", "garbage", "no-host"])
+def test_account_snapshot_damaged(spool, server, sql):
+    """The mails of a snapshot that no longer makes an account are held;
+    the other accounts' mails go."""
+    srv = server(Script(extensions=["PIPELINING"]))
+    spool.rc(srv.port)
+    for account in ("default", "work"):
+        p = spool.msmtp("-odq", "-a", account, BOB)
+        assert p.returncode == 0, show(p)
+    first, second = [m["id"] for m in spool.mails(with_data=False)]
+    damage(spool, sql.format(id=first))
+    q = spool.queue("--flush", timeout=20)
+    assert_no_signal(q)
+    assert q.returncode == EX_OK, show(q)
+    assert_held_damaged(spool, first, "account settings")
+    assert mail(spool, second)["state"] == "sent"
+    assert len(transactions(srv)) == 1
+
+
 @pytest.mark.parametrize("state", ["bogus", "", 7])
 def test_unknown_state_is_listed_and_left_alone(spool, server, state):
     srv = server(Script())
