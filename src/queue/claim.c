@@ -217,17 +217,12 @@ static int claim_next(struct spool *sp, struct spool_step *st, time_t now,
 	if (st->next[0] == '\0')
 		return EX_OK;
 	rc = claim_in(sp, now, NULL, st->due, st->next, &st->mail, errstr);
-	if (rc == EX_OK) {
+	if (rc == EX_OK)
 		rc = spool_body_prefetch(sp, st->reader, st->next,
-		    st->mail.size, &st->body, &st->damaged);
-		if (rc != EX_OK && rc != EX_DATAERR) {
-			*errstr = st->damaged;
-			st->damaged = NULL;
-		}
-		if (rc != EX_OK)
-			spool_mail_free(&st->mail);
-	} else if (rc == EX_DATAERR) {
-		st->damaged = *errstr;	/* held in this transaction */
+		    st->mail.size, &st->body, errstr);
+	if (rc == EX_DATAERR) {		/* held in this transaction */
+		spool_mail_free(&st->mail);
+		st->damaged = *errstr;
 		*errstr = NULL;
 	}
 	if (rc == EX_NOINPUT || rc == EX_DATAERR) {

@@ -7,6 +7,13 @@
  * never leaves a mail half-recorded. A sent mail keeps its row for the
  * record, but its bytes are dropped: at once by spool_record(), at the
  * end of a runner's pass by spool_drop_sent_bytes().
+ *
+ * SECURITY: the rows read here may have been damaged (a disk error, a
+ * hand with sqlite3). Nothing read is trusted to be what was written:
+ * the sender and recipients must still be clean text, some recipient
+ * must be left, and the chunks must follow one another and add up to
+ * the mail's size. A mail that fails is held (spool_hold_damaged()),
+ * never sent in part or with other bytes, never marked sent.
  */
 #include "queue/spool_impl.h"
 
