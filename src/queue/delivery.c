@@ -81,6 +81,9 @@ static int load_row(struct spool *sp, const char *id, struct spool_mail *m,
 	spool_bind_text(st, 1, id);
 	err = sqlite3_step(st);
 	if (err == SQLITE_ROW) {
+		/* First: reading a column as text converts its type. */
+		if (!clean_text(st, 2))
+			*damage = "its sender is not an address";
 		snprintf(m->id, sizeof(m->id), "%s", id);
 		m->account = spool_text(st, 0);
 		m->conffile = spool_text(st, 1);
@@ -93,9 +96,7 @@ static int load_row(struct spool *sp, const char *id, struct spool_mail *m,
 		m->uncertain = sqlite3_column_int(st, 8);
 		if (m->account == NULL)
 			m->account = xstrdup("");
-		if (!clean_text(st, 2))
-			*damage = "its sender is not an address";
-		else if (m->size < 0)
+		if (m->size < 0)
 			*damage = "its size is negative";
 	} else if (err == SQLITE_DONE) {
 		*errstr = xasprintf("no mail %s in the spool", id);
