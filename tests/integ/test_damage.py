@@ -207,6 +207,25 @@ def test_account_snapshot_damaged(spool, server, sql):
     assert len(transactions(srv)) == 1
 
 
+def test_failed_mail_with_damaged_bytes_still_bounces(spool, server):
+    """A failed mail owes its sender a notice, which quotes its headers:
+    with its bytes damaged, the notice goes without them, and the bounce
+    pass does not fail on it (nor on every later run)."""
+    srv = server(Script())
+    mid = spool_one(spool, srv.port, body=BIG)
+    damage(spool, f"UPDATE mail SET state = 'failed' WHERE id = '{mid}'",
+           "UPDATE rcpt SET state = 'failed', bounce = 1, last_code = 550, "
+           f"last_text = '550 no such user' WHERE mail_id = '{mid}'",
+           f"DELETE FROM chunk WHERE mail_id = '{mid}' AND seq = 0")
+    q = spool.queue("--flush", timeout=20)
+    assert_no_signal(q)
+    assert q.returncode == EX_OK, show(q)
+    [(sender, rcpts, data)] = transactions(srv)
+    assert sender in ("", "<>") and rcpts == ["alice@example.org"], \
+        (sender, rcpts)
+    assert b"550 no such user" in data
+
+
 @pytest.mark.parametrize("state", ["bogus", "", 7])
 def test_unknown_state_is_listed_and_left_alone(spool, server, state):
     srv = server(Script())
