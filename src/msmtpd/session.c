@@ -48,7 +48,7 @@ struct session {
 	struct buf		 in;		/* input not yet used */
 	size_t			 pos;		/* used so far in this round */
 	int			 skipping;	/* the rest of an overlong line */
-	unsigned long		 lines;		/* whole lines taken */
+	unsigned long		 lines;		/* whole lines in */
 	unsigned		 errors;
 	int			 quit;
 	int			 esmtp;

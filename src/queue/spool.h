@@ -303,7 +303,7 @@ struct spool_step {
 	struct spool			*reader;
 	struct spool_mail		 mail;		/* out: next, loaded */
 	struct spool_body		*body;		/* out */
-	char				*damaged;	/* out: next held */
+	char				*damaged;	/* out: held */
 };
 int spool_record_claim(struct spool *sp, struct spool_step *steps,
     size_t n, time_t now, char **errstr);

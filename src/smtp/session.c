@@ -1002,7 +1002,7 @@ void smtp_session_send_next(struct smtp_session *s,
     const struct smtp_mail *m, smtp_cb cb, void *arg)
 {
 	if (m->nrcpts == 0)
-		return;		/* forgotten at once: send() refuses it */
+		return;		/* forgotten: send() refuses it */
 	s->next = m;
 	s->next_cb = cb;
 	s->next_arg = arg;
