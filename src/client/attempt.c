@@ -63,8 +63,8 @@ static enum spool_mail_state mail_state(const struct deliver_report *rep,
 	int deferred = 0, failed = 0;
 	size_t i;
 
-	if (rep->outcome.cls == CLASS_LOCAL)
-		return MAIL_HELD;
+	if (rep->outcome.cls == CLASS_LOCAL || n == 0)
+		return MAIL_HELD;	/* n == 0: nobody got it */
 	if (uncertain(rep))
 		return MAIL_UNCERTAIN;
 	for (i = 0; i < n; i++) {

@@ -4,12 +4,15 @@
  * to a command, by default this project's msmtp, so that mail from
  * SMTP-only clients lands in the same durable queue.
  *
- * main() parses the options (opts.c), opens the log (log.c), gets the
- * AUTH password once (secret.c) and runs the server (server.c).
+ * main() parses the options (opts.c), checks where it is to serve
+ * (exposure.c), opens the log (log.c), gets the AUTH password once
+ * (secret.c) and runs the server (server.c).
  *
  * Exit: 0; EX_USAGE for bad options, EX_CONFIG when the password cannot
- * be had, EX_UNAVAILABLE when it cannot listen; with --inetd, 0 when the
- * client ended with QUIT, else EX_PROTOCOL. (msmtp's msmtpd uses 3 and 1.)
+ * be had or when msmtpd would serve off loopback as an open relay or
+ * with a cleartext password (exposure.h), EX_UNAVAILABLE when it cannot
+ * listen; with --inetd, 0 when the client ended with QUIT, else
+ * EX_PROTOCOL. (msmtp's msmtpd uses 3 and 1.)
  *
  * Privileges: msmtpd needs none and drops none. Run it as the user whose
  * msmtp configuration and spool the mail should go to (for port 25, e.g.
@@ -24,6 +27,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "msmtpd/exposure.h"
 #include "msmtpd/log.h"
 #include "msmtpd/opts.h"
 #include "msmtpd/secret.h"
@@ -113,6 +117,12 @@ int main(int argc, char **argv)
 			fputs(opts_usage(), stdout);
 		opts_free(&o);
 		return EX_OK;
+	}
+	if ((rc = exposure_check(&o, &errstr)) != EX_OK) {
+		fprintf(stderr, "msmtpd: %s\n", errstr);
+		free(errstr);
+		opts_free(&o);
+		return rc;
 	}
 	log_open(&log, o.log, &warning);
 	if (warning != NULL) {

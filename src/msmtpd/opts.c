@@ -16,7 +16,7 @@
 enum {
 	OPT_VERSION = 256, OPT_HELP, OPT_INETD, OPT_INTERFACE, OPT_PORT,
 	OPT_LOG, OPT_COMMAND, OPT_AUTH, OPT_MAX_SESSIONS, OPT_TIMEOUT,
-	OPT_MAX_SIZE
+	OPT_MAX_SIZE, OPT_ALLOW_OPEN_RELAY, OPT_ALLOW_CLEARTEXT_AUTH
 };
 
 static const struct option longopts[] = {
@@ -31,6 +31,9 @@ static const struct option longopts[] = {
 	{ "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
+	{ "allow-open-relay", no_argument, NULL, OPT_ALLOW_OPEN_RELAY },
+	{ "allow-cleartext-auth", no_argument, NULL,
+	    OPT_ALLOW_CLEARTEXT_AUTH },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -53,9 +56,13 @@ const char *opts_usage(void)
 "                               the password is the first line passwordeval\n"
 "                               prints, else it is asked on the terminal\n"
 "  --max-sessions=number        at most this many sessions (default 16)\n"
-"  --timeout=seconds            close idle sessions (default 300, 0 = never)\n"
+"  --timeout=seconds            close sessions whose client takes longer to\n"
+"                               send a line (default 300, 0 = never)\n"
 "  --max-size=bytes             largest mail accepted (default 67108864,\n"
-"                               0 = no limit)\n";
+"                               0 = no limit)\n"
+"  --allow-open-relay           serve off loopback without --auth\n"
+"  --allow-cleartext-auth       serve --auth off loopback (no TLS: the\n"
+"                               password crosses the network in clear)\n";
 }
 
 /* number - a decimal argument within [min, max]. */
@@ -122,6 +129,8 @@ static int one_option(struct opts *o, int c, const char *arg, char **errstr)
 	case OPT_VERSION: o->version = 1; break;
 	case OPT_HELP: o->help = 1; break;
 	case OPT_INETD: o->inetd = 1; break;
+	case OPT_ALLOW_OPEN_RELAY: o->allow_open_relay = 1; break;
+	case OPT_ALLOW_CLEARTEXT_AUTH: o->allow_cleartext_auth = 1; break;
 	case OPT_INTERFACE: return set_interface(o, arg, errstr);
 	case OPT_PORT:
 		if ((rc = number("port", arg, 1, 65535, &v, errstr)) == EX_OK)

@@ -4,8 +4,9 @@
  *   --version, --help, --inetd, --interface=IP (127.0.0.1), --port=N
  *   (25), --log=none|syslog|FILE (none), --command=CMD (BINDIR/msmtp
  *   -f %F --), --auth=USER[,PASSWORDEVAL]; and, new here,
- *   --max-sessions=N (16), --timeout=SECONDS (300; 0 = none) and
- *   --max-size=BYTES (the SIZE announced, 64 MiB; 0 = none).
+ *   --max-sessions=N (16), --timeout=SECONDS (300; 0 = none),
+ *   --max-size=BYTES (the SIZE announced, 64 MiB; 0 = none), and
+ *   --allow-open-relay, --allow-cleartext-auth (exposure.h).
  *
  * Ownership: opts_parse() fills a caller-owned struct opts whose strings
  * it allocates; opts_free() releases them. Errors: EX_USAGE with *errstr
@@ -38,6 +39,8 @@ struct opts {
 	unsigned		 max_sessions;
 	unsigned		 timeout;	/* seconds, 0: none */
 	unsigned long long	 max_size;	/* 0: none */
+	int			 allow_open_relay;
+	int			 allow_cleartext_auth;
 };
 
 int opts_parse(int argc, char **argv, struct opts *o, char **errstr);

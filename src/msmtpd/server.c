@@ -221,6 +221,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
 	struct conn *c = s->data;
 	unsigned ms = c->srv->conf->timeout * 1000;
+	unsigned long lines;
 
 	if (n == 0 || c->closing)
 		return;
@@ -236,9 +237,12 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 			conn_close(c);
 		return;		/* lingering: what comes is dropped */
 	}
-	if (ms > 0)
-		uv_timer_start(&c->idle, on_idle, ms, 0);
+	lines = session_lines(c->sess);
 	session_input(c->sess, buf->base, (size_t)n);
+	/* A deadline for each line, not a silence between bytes: a client
+	 * that drips a byte at a time is cut off all the same. */
+	if (ms > 0 && session_lines(c->sess) != lines)
+		uv_timer_start(&c->idle, on_idle, ms, 0);
 	after_session(c);
 }
 

@@ -11,8 +11,11 @@
  *   - beyond max_sessions, a connection gets 421 and is closed;
  *   - after a failed AUTH anywhere, every AUTH verdict in any session
  *     waits AUTH_DELAY_MS, for AUTH_PENALTY_MS after the last failure;
- *   - a session idle for timeout seconds gets 421 and is closed (the
- *     clock stops while the session waits for the command);
+ *   - a session whose client has not completed a line (a command, or
+ *     a line of the mail) for timeout seconds gets 421 and is closed:
+ *     a deadline per line, so bytes dripped one by one do not hold a
+ *     session slot (the clock stops while the session waits for the
+ *     command);
  *   - a closed session is shut down for writing first and drained for a
  *     moment, so that a client pipelining after QUIT still reads 221;
  *   - SIGTERM or SIGINT: stop listening, end every session with 421 (a

@@ -49,6 +49,7 @@ struct session {
 	struct buf		 in;		/* input not yet used */
 	size_t			 pos;		/* used so far in this round */
 	int			 skipping;	/* the rest of an overlong line */
+	unsigned long		 lines;		/* whole lines in */
 	unsigned		 errors;
 	int			 quit;
 	int			 esmtp;
@@ -310,6 +311,19 @@ static void end_of_data(struct session *s)
 	}
 }
 
+/* count_lf - the line ends in p: the lines of the mail taken. */
+static unsigned long count_lf(const char *p, size_t len)
+{
+	const char *end = p + len, *nl;
+	unsigned long n = 0;
+
+	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		n++;
+		p = nl + 1;
+	}
+	return n;
+}
+
 /* data_step - decode some of the mail; the bytes used. */
 static size_t data_step(struct session *s, const char *p, size_t len)
 {
@@ -317,6 +331,7 @@ static size_t data_step(struct session *s, const char *p, size_t len)
 
 	buf_reset(&s->chunk);
 	n = data_decode(&s->dec, p, len, &s->chunk);
+	s->lines += count_lf(p, n);
 	if (s->dec.flags != 0)
 		abort_mail(s);
 	else if (s->chunk.len > 0 && s->mail_running)
@@ -733,11 +748,13 @@ static size_t step(struct session *s, const char *p, size_t len)
 	if (s->skipping) {
 		used = cmd_skip(p, len, &done);
 		s->skipping = !done;
+		s->lines += done;
 		return used;
 	}
 	st = cmd_line(p, len, CMD_LINE_MAX, &linelen, &used);
 	if (st == LINE_MORE)
 		return 0;
+	s->lines++;
 	if (st == LINE_TOO_LONG && p[used - 1] != '\n')
 		s->skipping = 1;
 	line(s, st, p, linelen);
@@ -806,6 +823,11 @@ void session_resume(struct session *s)
 		return;
 	flush_pending(s);
 	process(s);
+}
+
+unsigned long session_lines(const struct session *s)
+{
+	return s->lines;
 }
 
 void session_timeout(struct session *s)

@@ -102,6 +102,11 @@ int session_wants_input(const struct session *s);
 void session_mail_done(struct session *s, const struct pipe_result *r);
 /* session_resume - the wait asked for is over. */
 void session_resume(struct session *s);
+/* session_lines - how many whole lines (commands, lines of a mail) the
+ * session has taken: the server's deadline for the client's next line
+ * starts again only when this grows, so a client that sends a line a
+ * byte at a time cannot hold a session for ever. */
+unsigned long session_lines(const struct session *s);
 /* session_timeout - the client was idle too long: 421 and close. */
 void session_timeout(struct session *s);
 /* session_eof - the client is gone (or its connection failed). */

@@ -217,13 +217,18 @@ static int claim_next(struct spool *sp, struct spool_step *st, time_t now,
 	if (st->next[0] == '\0')
 		return EX_OK;
 	rc = claim_in(sp, now, NULL, st->due, st->next, &st->mail, errstr);
-	if (rc == EX_NOINPUT) {
-		st->next[0] = '\0';
-		return EX_OK;
-	}
 	if (rc == EX_OK)
 		rc = spool_body_prefetch(sp, st->reader, st->next,
 		    st->mail.size, &st->body, errstr);
+	if (rc == EX_DATAERR) {		/* held in this transaction */
+		spool_mail_free(&st->mail);
+		st->damaged = *errstr;
+		*errstr = NULL;
+	}
+	if (rc == EX_NOINPUT || rc == EX_DATAERR) {
+		st->next[0] = '\0';
+		return EX_OK;
+	}
 	return rc;
 }
 
@@ -234,6 +239,8 @@ static void step_unload(struct spool_step *st)
 	spool_body_close(st->body);
 	st->body = NULL;
 	st->next[0] = '\0';
+	free(st->damaged);	/* its hold is rolled back too */
+	st->damaged = NULL;
 }
 
 static int claims_any(const struct spool_step *steps, size_t n)
@@ -255,6 +262,7 @@ int spool_record_claim(struct spool *sp, struct spool_step *steps,
 	for (i = 0; i < n; i++) {
 		memset(&steps[i].mail, 0, sizeof(steps[i].mail));
 		steps[i].body = NULL;
+		steps[i].damaged = NULL;
 	}
 	rc = spool_exec_cached(sp, "BEGIN IMMEDIATE", errstr);
 	/* Every record first: each is the outcome of a finished attempt. */

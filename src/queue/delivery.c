@@ -11,9 +11,17 @@
  * spool_zero_freed()), so a sent mail cannot be read back from the
  * spool's files. Its row goes after the account's queue_keep_sent
  * (spool_prune_sent()).
+ *
+ * SECURITY: the rows read here may have been damaged (a disk error, a
+ * hand with sqlite3). Nothing read is trusted to be what was written:
+ * the sender and recipients must still be clean text, some recipient
+ * must be left, and the chunks must follow one another and add up to
+ * the mail's size. A mail that fails is held (spool_hold_damaged()),
+ * never sent in part or with other bytes, never marked sent.
  */
 #include "queue/spool_impl.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,12 +43,36 @@ struct spool_body {
 	size_t		 cap;
 	size_t		 off;
 	int		 seq;		/* of the current chunk */
+	long long	 size;		/* the row's; -1: not known */
+	long long	 total;		/* bytes read so far */
+	char		*damage;	/* why the bytes are damaged */
 	int		 done;
 	int		 rc;		/* the last read's sysexits code */
 };
 
+/* clean_text - a column that is a string as written: text (not a number
+ * or a blob that damage made of it), without a NUL inside (which would
+ * cut it short) and without control characters (a CR LF in an address
+ * would be a command of its own on the wire). */
+static int clean_text(sqlite3_stmt *st, int col)
+{
+	const unsigned char *s;
+	int n, i;
+
+	if (sqlite3_column_type(st, col) != SQLITE_TEXT)
+		return 0;
+	s = sqlite3_column_text(st, col);
+	n = sqlite3_column_bytes(st, col);
+	if (s == NULL)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
 static int load_row(struct spool *sp, const char *id, struct spool_mail *m,
-    char **errstr)
+    const char **damage, char **errstr)
 {
 	sqlite3_stmt *st;
 	int rc = EX_OK, err;
@@ -53,6 +85,9 @@ static int load_row(struct spool *sp, const char *id, struct spool_mail *m,
 	spool_bind_text(st, 1, id);
 	err = sqlite3_step(st);
 	if (err == SQLITE_ROW) {
+		/* First: reading a column as text converts its type. */
+		if (!clean_text(st, 2))
+			*damage = "its sender is not an address";
 		snprintf(m->id, sizeof(m->id), "%s", id);
 		m->account = spool_text(st, 0);
 		m->conffile = spool_text(st, 1);
@@ -63,6 +98,10 @@ static int load_row(struct spool *sp, const char *id, struct spool_mail *m,
 		m->created = (time_t)sqlite3_column_int64(st, 6);
 		m->first_attempt = (time_t)sqlite3_column_int64(st, 7);
 		m->uncertain = sqlite3_column_int(st, 8);
+		if (m->account == NULL)
+			m->account = xstrdup("");
+		if (m->size < 0)
+			*damage = "its size is negative";
 	} else if (err == SQLITE_DONE) {
 		*errstr = xasprintf("no mail %s in the spool", id);
 		rc = EX_NOINPUT;
@@ -73,7 +112,8 @@ static int load_row(struct spool *sp, const char *id, struct spool_mail *m,
 	return rc;
 }
 
-static int load_rcpts(struct spool *sp, struct spool_mail *m, char **errstr)
+static int load_rcpts(struct spool *sp, struct spool_mail *m,
+    const char **damage, char **errstr)
 {
 	sqlite3_stmt *st;
 	int rc = EX_OK, err;
@@ -86,26 +126,77 @@ static int load_rcpts(struct spool *sp, struct spool_mail *m, char **errstr)
 		return rc;
 	spool_bind_text(st, 1, m->id);
 	while ((err = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!clean_text(st, 1) || sqlite3_column_bytes(st, 1) == 0)
+			*damage = "a recipient is not an address";
 		m->rcpt_idx = xreallocarray(m->rcpt_idx, n + 1, sizeof(int));
 		m->rcpt_idx[n++] = sqlite3_column_int(st, 0);
-		strlist_take(&m->rcpts, spool_text(st, 1));
+		strlist_take(&m->rcpts, xstrdup((const char *)
+		    (sqlite3_column_text(st, 1) ? sqlite3_column_text(st, 1) :
+		    (const unsigned char *)"")));
 	}
 	if (err != SQLITE_DONE)
 		rc = spool_error(sp, err, "cannot read the recipients", errstr);
+	else if (n == 0)
+		*damage = "no recipient is left to send it to";
 	spool_release(st);
+	return rc;
+}
+
+/* hold_damaged - a mail that cannot be sent as stored waits for a human
+ * (--show, --delete), with the reason: if it waits, or is in flight
+ * under our lease, which ends. EX_NOINPUT if it was neither. */
+static int hold_damaged(struct spool *sp, const char *id, const char *why,
+    char **errstr)
+{
+	sqlite3_stmt *st;
+	int rc = EX_OK, err;
+
+	st = spool_cached(sp, "UPDATE mail SET state = 'held', reason = ?2, "
+	    "lease_owner = NULL, lease_from = NULL, lease_expiry = NULL "
+	    "WHERE id = ?1 AND (state IN ('queued', 'deferred', 'uncertain') "
+	    "OR (state = 'inflight' AND lease_owner = ?3))", &rc, errstr);
+	if (st == NULL)
+		return rc;
+	spool_bind_text(st, 1, id);
+	spool_bind_text(st, 2, why);
+	sqlite3_bind_text(st, 3, spool_my_owner(sp), -1, SQLITE_TRANSIENT);
+	if ((err = sqlite3_step(st)) != SQLITE_DONE)
+		rc = spool_error(sp, err, "cannot hold a damaged mail", errstr);
+	else if (sqlite3_changes(sp->db) == 0)
+		rc = EX_NOINPUT;
+	spool_release(st);
+	return rc;
+}
+
+int spool_hold_damaged(struct spool *sp, const char *id, const char *what,
+    char **errstr)
+{
+	char *why = xasprintf("the mail is damaged: %s", what);
+	int rc;
+
+	rc = hold_damaged(sp, id, why, errstr);
+	if (rc == EX_OK) {
+		*errstr = xasprintf("mail %s is damaged (%s): held; see "
+		    "msmtp-queue --show %s", id, what, id);
+		rc = EX_DATAERR;
+	}
+	free(why);
 	return rc;
 }
 
 int spool_load(struct spool *sp, const char *id, struct spool_mail *m,
     char **errstr)
 {
+	const char *damage = NULL;
 	int rc;
 
 	memset(m, 0, sizeof(*m));
 	strlist_init(&m->rcpts);
-	rc = load_row(sp, id, m, errstr);
-	if (rc == EX_OK)
-		rc = load_rcpts(sp, m, errstr);
+	rc = load_row(sp, id, m, &damage, errstr);
+	if (rc == EX_OK && damage == NULL)
+		rc = load_rcpts(sp, m, &damage, errstr);
+	if (rc == EX_OK && damage != NULL)
+		rc = spool_hold_damaged(sp, id, damage, errstr);
 	if (rc != EX_OK)
 		spool_mail_free(m);
 	return rc;
@@ -122,24 +213,86 @@ void spool_mail_free(struct spool_mail *m)
 	memset(m, 0, sizeof(*m));
 }
 
-int spool_body_open(struct spool *sp, const char *id,
-    struct spool_body **out, char **errstr)
+/* body_new - a reader of mail id, of size bytes (-1: not known). */
+static struct spool_body *body_new(struct spool *sp, const char *id,
+    long long size)
 {
 	struct spool_body *b = xcalloc(1, sizeof(*b));
 
-	(void)errstr;
 	b->sp = sp;
 	snprintf(b->id, sizeof(b->id), "%s", id);
 	b->seq = -1;
-	*out = b;
-	return EX_OK;
+	b->size = size;
+	return b;
 }
 
-/* next_chunk - step to the next chunk; 0 at the end, -1 on error. */
+/* stored_size - the size the mail's row says its bytes have. */
+static int stored_size(struct spool *sp, const char *id, long long *size,
+    char **errstr)
+{
+	sqlite3_stmt *st;
+	int rc = EX_OK, err;
+
+	/* A sent mail's bytes may be gone already: nothing to check. */
+	st = spool_cached(sp, "SELECT CASE WHEN state = 'sent' THEN -1 ELSE "
+	    "size END FROM mail WHERE id = ?", &rc, errstr);
+	if (st == NULL)
+		return rc;
+	spool_bind_text(st, 1, id);
+	err = sqlite3_step(st);
+	if (err == SQLITE_ROW) {
+		*size = sqlite3_column_int64(st, 0);
+	} else if (err == SQLITE_DONE) {
+		*errstr = xasprintf("no mail %s in the spool", id);
+		rc = EX_NOINPUT;
+	} else {
+		rc = spool_error(sp, err, "cannot read the mail", errstr);
+	}
+	spool_release(st);
+	return rc;
+}
+
+int spool_body_open(struct spool *sp, const char *id,
+    struct spool_body **out, char **errstr)
+{
+	long long size = -1;
+	int rc;
+
+	*out = NULL;
+	rc = stored_size(sp, id, &size, errstr);
+	if (rc == EX_OK)
+		*out = body_new(sp, id, size);
+	return rc;
+}
+
+/* body_damaged - the bytes are not what the mail's row says: -1, with
+ * b->rc EX_DATAERR and b->damage saying why. */
+static int body_damaged(struct spool_body *b, char **errstr,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int body_damaged(struct spool_body *b, char **errstr,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	free(b->damage);
+	va_start(ap, fmt);
+	if (vasprintf(&b->damage, fmt, ap) < 0)
+		b->damage = xstrdup("its bytes are damaged");
+	va_end(ap);
+	b->rc = EX_DATAERR;
+	*errstr = xasprintf("mail %s is damaged: %s", b->id, b->damage);
+	return -1;
+}
+
+/* next_chunk - step to the next chunk; 0 at the end, -1 on error. The
+ * chunks must follow one another from 0 and add up to the mail's size:
+ * a missing or renumbered chunk, or a size that disagrees, is damage,
+ * and the mail is never sent without those bytes or with others. */
 static int next_chunk(struct spool_body *b, char **errstr)
 {
 	sqlite3_stmt *st;
-	int err;
+	int err, seq;
 
 	st = spool_cached(b->sp, "SELECT seq, data FROM chunk WHERE "
 	    "mail_id = ?1 AND seq > ?2 ORDER BY seq LIMIT 1", &b->rc, errstr);
@@ -151,6 +304,9 @@ static int next_chunk(struct spool_body *b, char **errstr)
 	if (err == SQLITE_DONE) {
 		spool_release(st);
 		b->done = 1;
+		if (b->size >= 0 && b->total != b->size)
+			return body_damaged(b, errstr, "%lld of its %lld bytes "
+			    "are stored", b->total, b->size);
 		return 0;
 	}
 	if (err != SQLITE_ROW) {
@@ -158,8 +314,20 @@ static int next_chunk(struct spool_body *b, char **errstr)
 		spool_release(st);
 		return -1;
 	}
-	b->seq = sqlite3_column_int(st, 0);
+	seq = sqlite3_column_int(st, 0);
 	b->len = (size_t)sqlite3_column_bytes(st, 1);
+	if (seq != b->seq + 1) {
+		spool_release(st);
+		return body_damaged(b, errstr, "its part %d is missing",
+		    b->seq + 1);
+	}
+	b->seq = seq;
+	b->total += (long long)b->len;
+	if (b->size >= 0 && b->total > b->size) {
+		spool_release(st);
+		return body_damaged(b, errstr, "it has more bytes than its "
+		    "size, %lld", b->size);
+	}
 	if (b->len > b->cap) {
 		b->cap = b->len;
 		b->data = xrealloc(b->data, b->cap);
@@ -174,19 +342,24 @@ static int next_chunk(struct spool_body *b, char **errstr)
 int spool_body_prefetch(struct spool *sp, struct spool *reader,
     const char *id, long long size, struct spool_body **out, char **errstr)
 {
-	struct spool_body *b;
+	struct spool_body *b = body_new(sp, id, size);
 	int rc;
 
-	spool_body_open(sp, id, &b, errstr);
+	*out = NULL;
 	if (next_chunk(b, errstr) < 0) {
 		rc = b->rc;
+		if (rc == EX_DATAERR) {
+			free(*errstr);
+			*errstr = NULL;
+			rc = spool_hold_damaged(sp, id, b->damage, errstr);
+		}
 		spool_body_close(b);
 		return rc;
 	}
 	/* A mail in one chunk never touches reader: the loop's connection
 	 * would have to start a read transaction, and could wait for the
 	 * writer's commit in progress. */
-	b->done = (long long)b->len >= size;
+	b->done = b->total >= size;
 	b->sp = reader;
 	*out = b;
 	return EX_OK;
@@ -218,6 +391,7 @@ void spool_body_close(struct spool_body *b)
 	if (b == NULL)
 		return;
 	free(b->data);
+	free(b->damage);
 	free(b);
 }
 

@@ -133,17 +133,37 @@ struct spool_mail {
 	int		 uncertain;	/* it may have been sent already */
 };
 
+/*
+ * spool_load - the mail id, leased to us, for delivery. A mail that
+ * cannot be sent as stored -- no recipient left to send to, a sender or
+ * recipient that is no longer an address (not text, cut by a NUL, a
+ * control character in it), a negative size -- is damaged: it is held
+ * with the reason (in the caller's transaction, if any) and EX_DATAERR
+ * returned, *errstr saying so.
+ */
 int spool_load(struct spool *sp, const char *id, struct spool_mail *m,
+    char **errstr);
+/* spool_hold_damaged - hold the mail id, damaged as what says, if it
+ * waits or is leased to us, and return EX_DATAERR with *errstr saying
+ * so; EX_NOINPUT (no message) if it does neither, or the spool's
+ * error. */
+int spool_hold_damaged(struct spool *sp, const char *id, const char *what,
     char **errstr);
 void spool_mail_free(struct spool_mail *m);
 
-/* The mail's bytes, read in order; spool_body_read fits smtp_read_fn. */
+/* The mail's bytes, read in order; spool_body_read fits smtp_read_fn.
+ * The chunks must follow one another from 0 and add up to the mail's
+ * size: otherwise a read fails with EX_DATAERR ("mail ... is damaged"),
+ * before the bytes that would be wrong, so a damaged mail never goes
+ * out whole (its DATA is never ended). A sent mail's bytes, which may
+ * have been dropped, are read as they are. */
 int spool_body_open(struct spool *sp, const char *id,
     struct spool_body **out, char **errstr);
 /* spool_body_prefetch - spool_body_open() of a mail of size bytes
  * whose first chunk (most mails whole) is read now on sp, the rest later
  * on reader: a runner reads a claimed mail on the connection, and in the
- * thread, that claimed it. */
+ * thread, that claimed it. If that chunk shows damage, the mail is held
+ * (spool_hold_damaged()) and EX_DATAERR returned. */
 int spool_body_prefetch(struct spool *sp, struct spool *reader,
     const char *id, long long size, struct spool_body **out,
     char **errstr);
@@ -269,6 +289,9 @@ int spool_claim_due(struct spool *sp, time_t now, const char *id,
  * is set to "" when that mail could not be claimed (another runner has
  * it, or it is no longer waiting or due). mail and body are then the
  * caller's, to free with spool_mail_free() and spool_body_close().
+ * A next mail found damaged (spool_load(), spool_body_prefetch()) is
+ * held in the same transaction instead; next is then "" and damaged
+ * the message saying so, the caller's to free.
  * On failure nothing is recorded, given back or claimed.
  */
 struct spool_step {
@@ -280,6 +303,7 @@ struct spool_step {
 	struct spool			*reader;
 	struct spool_mail		 mail;		/* out: next, loaded */
 	struct spool_body		*body;		/* out */
+	char				*damaged;	/* out: held */
 };
 int spool_record_claim(struct spool *sp, struct spool_step *steps,
     size_t n, time_t now, char **errstr);

@@ -41,6 +41,22 @@ static char *remote_host(const struct spool_bounce *b)
 	return host;
 }
 
+/* quoted_read - the original's bytes for its quoted headers: those that
+ * can be read. A failed mail whose bytes were damaged since still owes
+ * its sender the notice (without them), and must not stop every later
+ * bounce pass. */
+static ssize_t quoted_read(void *body, char *buf, size_t len, char **errstr)
+{
+	ssize_t n = spool_body_read(body, buf, len, errstr);
+
+	if (n < 0) {
+		free(*errstr);
+		*errstr = NULL;
+		return 0;
+	}
+	return n;
+}
+
 /* compose - the notification for b, into out. */
 static int compose(struct spool *sp, const struct spool_bounce *b,
     struct pass *ps, struct buf *out, char **errstr)
@@ -70,7 +86,7 @@ static int compose(struct spool *sp, const struct spool_bounce *b,
 	    NULL;
 	bi.rcpts = r;
 	bi.nrcpts = b->nrcpts;
-	bi.read = spool_body_read;
+	bi.read = quoted_read;
 	rc = spool_body_open(sp, b->id, &body, errstr);
 	if (rc == EX_OK) {
 		bi.read_arg = body;

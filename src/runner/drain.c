@@ -13,6 +13,7 @@
 #include <sysexits.h>
 
 #include "client/passrule.h"
+#include "client/select.h"
 #include "util/xalloc.h"
 
 /* open_writer - the connection the commits run on, off the loop; if it
@@ -66,16 +67,22 @@ void drain_close(struct drain *d)
 /* snapshot_account - the account the mail was queued with, plus the
  * password its own configuration file gives it (the spool never stores
  * one), by the rule of client/passrule.h; *hint as password_configured()
- * gives it. */
+ * gives it. NULL and *damage saying why if the snapshot is not one that
+ * msmtp could have queued mail with (damaged, or lost). */
 static struct account *snapshot_account(const struct spool_waiting_mail *w,
-    const struct conf *conf, char **hint, char **errstr)
+    const struct conf *conf, char **hint, char **damage)
 {
 	struct account *acc;
+	char *err = NULL;
 
 	*hint = NULL;
 	acc = account_new(w->account[0] ? w->account : NULL);
 	acc->conffile = w->conffile ? xstrdup(w->conffile) : NULL;
-	if (conf_undump(w->settings, acc, errstr) != EX_OK) {
+	if (conf_undump(w->settings, acc, &err) != EX_OK ||
+	    account_check(acc, 0, &err) != EX_OK) {
+		*damage = xasprintf("its account settings are damaged (%s)",
+		    err);
+		free(err);
 		account_free(acc);
 		return NULL;
 	}
@@ -87,6 +94,7 @@ static void group_free(struct group *g)
 {
 	account_free(g->acc);
 	free(g->password_hint);
+	free(g->damage);
 	free(g->key);
 	strlist_free(&g->ids);
 	free(g);
@@ -106,7 +114,7 @@ static void free_groups(struct drain *d)
 /* find_group - the group of key, created (last, so that groups start
  * in the order of their oldest mail) on first use. */
 static struct group *find_group(struct drain *d, const char *key,
-    const struct spool_waiting_mail *w, char **errstr)
+    const struct spool_waiting_mail *w)
 {
 	struct group **gp, *g;
 
@@ -115,11 +123,7 @@ static struct group *find_group(struct drain *d, const char *key,
 			return *gp;
 	g = xcalloc(1, sizeof(*g));
 	g->acc = snapshot_account(w, d->o->conf, &g->password_hint,
-	    errstr);
-	if (g->acc == NULL) {
-		free(g);
-		return NULL;
-	}
+	    &g->damage);
 	g->d = d;
 	g->key = xstrdup(key);
 	strlist_init(&g->ids);
@@ -169,15 +173,32 @@ static void plan_mail(const struct spool_waiting_mail *w, void *arg)
 	key = xasprintf("%s\n%s\n%lld", w->account, w->conffile ?
 	    w->conffile : "", w->snapshot);
 	if (!broken(d, key, pl->now)) {
-		g = find_group(d, key, w, &pl->errstr);
-		if (g == NULL) {
-			pl->rc = EX_SOFTWARE;
-		} else {
-			strlist_add(&g->ids, w->id);
-			d->prog.total++;
-		}
+		g = find_group(d, key, w);
+		strlist_add(&g->ids, w->id);
+		d->prog.total += g->acc != NULL;
 	}
 	free(key);
+}
+
+/* hold_group - the mails of a damaged snapshot wait for a human. */
+static int hold_group(struct drain *d, struct group *g, char **errstr)
+{
+	char *msg = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < g->ids.n; i++) {
+		rc = spool_hold_damaged(d->sp, g->ids.v[i], g->damage, &msg);
+		if (rc == EX_DATAERR)
+			fprintf(stderr, "msmtp-queue: %s\n", msg);
+		free(msg);
+		msg = NULL;
+		if (rc != EX_DATAERR && rc != EX_NOINPUT) {
+			*errstr = xstrdup("cannot hold a damaged mail");
+			return rc;
+		}
+	}
+	return EX_OK;
 }
 
 /* prune_breakers - forget the breakers whose time is over, so that a
@@ -229,7 +250,11 @@ int drain_plan(struct drain *d, char **errstr)
 	}
 	free(pl.errstr);
 	for (g = d->groups; rc == EX_OK && g != NULL; g = g->next_group)
-		worker_start(g);
+		if (g->acc == NULL)
+			rc = hold_group(d, g, errstr);
+	for (g = d->groups; rc == EX_OK && g != NULL; g = g->next_group)
+		if (g->acc != NULL)
+			worker_start(g);
 	d->planning = 0;
 	if (d->workers == 0 && rc == EX_OK)
 		prune_sent(d);

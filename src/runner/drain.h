@@ -47,9 +47,11 @@ struct commit_job;
 struct group {
 	struct drain	*d;
 	struct account	*acc;		/* the snapshot, plus the password
-					   from its configuration file */
+					   from its configuration file;
+					   NULL: damaged, its mails are held */
 	char		*password_hint;	/* or NULL: why that file's
 					   password is not used */
+	char		*damage;	/* why acc is NULL */
 	char		*key;		/* account \n conffile \n snapshot */
 	struct strlist	 ids;		/* to try, in enqueue order */
 	size_t		 next;		/* the next of ids to claim */

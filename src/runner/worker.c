@@ -369,6 +369,11 @@ static void committed(struct commit_job *j, struct spool_step *st, int rc)
 		slot_free(j->rec);
 	}
 	ready_free(&j->given_back);
+	if (st->damaged != NULL) {	/* held, not claimed */
+		fprintf(stderr, "msmtp-queue: %s\n", st->damaged);
+		free(st->damaged);
+		st->damaged = NULL;
+	}
 	if (j->next[0] != '\0') {
 		w->claims--;
 		if (rc == EX_OK && st->next[0] != '\0') {
@@ -515,6 +520,8 @@ static void connect_session(struct worker *w)
 		done(w);	/* passwordeval failed: held */
 		return;
 	}
+	if (w->su.params.timeout <= 0)	/* nobody waits for a runner */
+		w->su.params.timeout = RUNNER_TIMEOUT;
 	w->s = smtp_session_new(w->g->d->loop, &w->su.params);
 	smtp_session_open(w->s, on_open, w);
 }

@@ -385,6 +385,8 @@ static void socks_send(struct conn *c)
 	err = uv_write(&c->socks_wreq, c->stream, &b, 1, on_socks_written);
 	if (err < 0)
 		fail(c, TERR_IO, "network write error: %s", uv_errstr(err));
+	else
+		restart_timer(c);	/* the proxy's answer, in time */
 }
 
 static void socks_begin(struct conn *c)
@@ -393,7 +395,6 @@ static void socks_begin(struct conn *c)
 	buf_reset(&c->socks_out);
 	socks5_greeting(&c->socks_out);
 	socks_send(c);
-	restart_timer(c);
 }
 
 /* socks_read - the proxy's replies, then the server's lines. */
@@ -468,7 +469,6 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	if (c->dead || n == 0)	/* 0: nothing this time (EAGAIN) */
 		return;
 	if (c->socks != SOCKS_OFF && (n > 0 || n == UV_EOF)) {
-		restart_timer(c);
 		socks_read(c, n);
 		return;
 	}
@@ -480,7 +480,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		fail(c, TERR_IO, "network read error: %s", uv_errstr((int)n));
 		return;
 	}
-	restart_timer(c);
+	/* No new deadline for bytes: a reply must come whole in time
+	 * (conn_reply_done()), however slowly it drips. */
 	if (n > 0)
 		quick_ack(c);
 	if (c->tls != NULL) {
@@ -774,6 +775,12 @@ void conn_wait(struct conn *c, int waiting)
 {
 	c->waiting = waiting;
 	restart_timer(c);
+}
+
+void conn_reply_done(struct conn *c)
+{
+	if (c->waiting && !c->writing)
+		restart_timer(c);
 }
 
 void conn_close(struct conn *c)

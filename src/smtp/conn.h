@@ -5,7 +5,13 @@
  * with the connect timeout applied to each (as msmtp does), then carries
  * lines in and bytes out. Every wait for the server is bounded by the
  * timeout: a connect, a write in flight, or a reply the owner said it is
- * waiting for (conn_wait()).
+ * waiting for (conn_wait()). The timeout is a deadline for the whole
+ * wait, not the silence allowed between two reads: a server that sends
+ * a byte a second cannot hold the client for ever. The owner starts the
+ * deadline of each reply it awaits: with conn_wait(), and with
+ * conn_reply_done() when one reply of several (pipelining) is complete.
+ * A write restarts it once it is done (the server's reply is awaited
+ * from then on), so sending a large mail is no reply wait.
  *
  * Events reach the owner through one callback:
  *   CONN_CONNECTED  the TCP connection is up
@@ -76,6 +82,9 @@ void conn_connect(struct conn *c, const char *host, int port,
 void conn_write(struct conn *c, const char *data, size_t len);
 /* conn_wait - whether the owner awaits the server: arms the timeout. */
 void conn_wait(struct conn *c, int waiting);
+/* conn_reply_done - a whole reply arrived: if the owner still waits (for
+ * the next reply of a pipelined group), that one gets a new deadline. */
+void conn_reply_done(struct conn *c);
 void conn_close(struct conn *c);
 /* conn_start_tls - run TLS over the connection; c takes t (see above). */
 struct tls;

@@ -874,6 +874,7 @@ static void on_line(struct smtp_session *s, const char *line, size_t len)
 	case REPLY_DONE:
 		/* on_reply may end in a callback that frees s: last act. */
 		s->reply_done = 1;
+		conn_reply_done(s->conn);
 		on_reply(s);
 		return;
 	}
@@ -1035,6 +1036,13 @@ void smtp_session_send(struct smtp_session *s, const struct smtp_mail *m,
 {
 	if (!begin_step(s, ST_READY, cb, arg))
 		return;
+	if (m->nrcpts == 0) {
+		/* Nothing would end such a transaction but a hang (a
+		 * pipelined DATA) or a crash: never started. */
+		smtp_classify(STAGE_MAIL, TERR_LOCAL, NULL, &s->result.outcome);
+		fail(s, "the mail has no recipients");
+		return;
+	}
 	begin_transaction(s, m);
 	enter_state(s, s->need_rset ? ST_RSET : ST_MAIL);
 }
@@ -1049,6 +1057,8 @@ int smtp_session_can_send_next(const struct smtp_session *s)
 void smtp_session_send_next(struct smtp_session *s,
     const struct smtp_mail *m, smtp_cb cb, void *arg)
 {
+	if (m->nrcpts == 0)
+		return;		/* forgotten: send() refuses it */
 	s->next = m;
 	s->next_cb = cb;
 	s->next_arg = arg;

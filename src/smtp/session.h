@@ -151,7 +151,10 @@ void smtp_session_send(struct smtp_session *s, const struct smtp_mail *m,
  * the first one ended with its final reply; if it failed or ended
  * before its dot instead, the session forgets m unsent (see
  * smtp_session_has_mail()) and m is the caller's again. m must stay
- * valid until its callback or until the session forgets it.
+ * valid until its callback or until the session forgets it. A mail
+ * without recipients is never piped (forgotten at once), and
+ * smtp_session_send() fails it without a command (CLASS_LOCAL), which
+ * ends the session.
  */
 int smtp_session_can_send_next(const struct smtp_session *s);
 void smtp_session_send_next(struct smtp_session *s,

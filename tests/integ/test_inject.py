@@ -182,33 +182,31 @@ def spool_then_poison(spool, port, column, value, extra=""):
 
 
 POISON = {
-    # the log names the account's from (the spooled settings)
-    "from": ("from", f"alice@example.org>\r\nRCPT TO:<{EVIL}",
-             rb"from=alice@example\.org recipients=bob@example\.net "),
-    "rcpt": ("rcpt", f"{BOB}>\r\nRCPT TO:<{EVIL}",
-             rb"recipients=bob@example\.net>\\x0d\\x0aRCPT TO:<evil@x\.example "),
+    "from": ("from", f"alice@example.org>\r\nRCPT TO:<{EVIL}", "sender"),
+    "rcpt": ("rcpt", f"{BOB}>\r\nRCPT TO:<{EVIL}", "recipient"),
 }
 
 
-@pytest.mark.parametrize("column,value,logged", POISON.values(),
+@pytest.mark.parametrize("column,value,what", POISON.values(),
                          ids=POISON.keys())
-def test_engine_refuses_spooled_line_break(spool, column, value, logged):
+def test_spooled_line_break_never_reaches_the_wire(spool, column, value,
+                                                   what):
+    """A line break written into the spool behind our back is caught when
+    the mail is loaded (the mail is damaged, held), before the engine's
+    own guard (test_engine_drive_refuses_line_break) would need to."""
     with RecordingServer(Script(extensions=["PIPELINING"])) as srv:
         log = spool_then_poison(spool, srv.port, column, value)
         q = spool.queue("--flush")
         raw = sessions(srv)
     assert_no_injection(raw)
-    assert all(b"MAIL FROM" not in r or column == "rcpt" for r in raw), raw
     assert all(b"DATA" not in r for r in raw), raw
     [mail] = spool.mails()
     assert mail["state"] == "held", (mail, show(q))
-    assert "line break" in (mail["reason"] or ""), mail
-    lines = log.read_bytes().split(b"\n")
-    assert lines[-1] == b"" and len(lines) == 2, lines   # one line
-    assert re.search(logged, lines[0]), lines[0]
-    assert b"exitcode=EX_SOFTWARE" in lines[0], lines[0]
-    assert b"errormsg='refusing to send an SMTP command with a line break" \
-        in lines[0], lines[0]
+    reason = mail["reason"] or ""
+    assert reason.startswith("the mail is damaged") and what in reason, mail
+    assert not any(line.startswith(b"RCPT TO")
+                   for line in log.read_bytes().split(b"\n")) \
+        if log.exists() else True
     listing = spool.listing()
     assert "\r" not in listing and "\\x0d\\x0a" in listing, listing
 

@@ -6,7 +6,10 @@
  *   engine-drive --host 127.0.0.1 --port N [--sessions S] [--mails M]
  *       [--size BYTES] [--from ADDR] [--rcpt ADDR]... [--refuse-every K]
  *       [--refuse-rcpt ADDR] [--barrier] [--pause-ms MS]
- *       [--timeout SECONDS] [--trace]
+ *       [--timeout SECONDS] [--trace] [--no-rcpts]
+ *
+ * With --no-rcpts every mail has no recipient at all, which the engine
+ * must refuse without a command (CLASS_LOCAL, ending the session).
  *
  * Every session is opened at once; each then sends its M mails one after
  * the other (with --barrier, only once every session is open, so that the
@@ -75,6 +78,7 @@ struct opts {
 	int		 pause_ms;
 	int		 timeout;
 	int		 trace;
+	int		 no_rcpts;
 };
 
 /* The generator of one mail: headers, then numbered lines. */
@@ -221,19 +225,21 @@ static void on_sent(struct smtp_session *s, const struct smtp_result *r,
 	for (k = 0; k < r->nrcpts && k < MAX_RCPTS; k++)
 		off += (size_t)snprintf(codes + off, sizeof(codes) - off,
 		    "%s%d", k ? "," : "", r->rcpts[k].code);
-	if (want_refusal)
+	if (d->o.no_rcpts)
+		good = r->outcome.cls == CLASS_LOCAL && r->errmsg != NULL;
+	else if (want_refusal)
 		good = r->outcome.cls == CLASS_PERM && r->errmsg == NULL &&
 		    r->nrcpts == 1 && r->rcpts[0].code / 100 == 5;
 	else
 		good = r->outcome.cls == CLASS_OK;
 	printf("mail s=%d m=%d %s code=%d rcpts=%s size=%llu ms=%.3f "
-	    "cls=%s%s%s\n", ss->idx, i, !good ? "FAIL" : want_refusal ?
-	    "refused" : "ok", r->reply_code, codes[0] ? codes : "-",
+	    "cls=%s%s%s\n", ss->idx, i, !good ? "FAIL" : d->o.no_rcpts ?
+	    "unsent" : want_refusal ? "refused" : "ok", r->reply_code, codes[0] ? codes : "-",
 	    r->mailsize, ms, smtp_class_name(r->outcome.cls),
 	    r->errmsg ? " err=" : "", r->errmsg ? r->errmsg : "");
 	if (!good)
 		d->failed++;
-	else if (want_refusal)
+	else if (want_refusal || d->o.no_rcpts)
 		d->refused++;
 	else {
 		d->ok++;
@@ -278,7 +284,7 @@ static void send_next(struct sess *ss)
 		ss->mail.nrcpts = 1;
 	} else {
 		ss->mail.rcpts = o->rcpts;
-		ss->mail.nrcpts = o->nrcpts;
+		ss->mail.nrcpts = o->no_rcpts ? 0 : o->nrcpts;
 	}
 	ss->mail.read = gen_read;
 	ss->mail.read_arg = &ss->gen;
@@ -348,7 +354,7 @@ static void usage(void)
 	fprintf(stderr, "usage: engine-drive --host H --port N [--sessions S] "
 	    "[--mails M] [--size BYTES] [--from A] [--rcpt B]... "
 	    "[--refuse-every K] [--refuse-rcpt C] [--barrier] [--pause-ms MS] "
-	    "[--timeout SECONDS] [--trace]\n");
+	    "[--timeout SECONDS] [--trace] [--no-rcpts]\n");
 	exit(2);
 }
 
@@ -380,6 +386,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "pause-ms", required_argument, NULL, 'P' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "trace", no_argument, NULL, 'T' },
+		{ "no-rcpts", no_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int c;
@@ -414,6 +421,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'P': o->pause_ms = (int)num(optarg, 0, 3600000); break;
 		case 't': o->timeout = (int)num(optarg, 0, 3600); break;
 		case 'T': o->trace = 1; break;
+		case 'N': o->no_rcpts = 1; break;
 		default: usage();
 		}
 	}

@@ -337,6 +337,95 @@ static void test_spool_refuses_foreign_database(void)
 	free(path);
 }
 
+/* Damage to a mail's rows, and where it shows: at load (its sender or
+ * recipients) or while its bytes are read. */
+static const struct {
+	const char	*sql;		/* %s: the mail's id */
+	int		 at_load;
+} damage_cases[] = {
+	{ "DELETE FROM rcpt WHERE mail_id = '%s'", 1 },
+	{ "UPDATE rcpt SET state = 'sent' WHERE mail_id = '%s'", 1 },
+	{ "UPDATE rcpt SET address = 'a@x' || char(13, 10) || 'RSET' "
+	    "WHERE mail_id = '%s' AND idx = 1", 1 },
+	{ "UPDATE rcpt SET address = '' WHERE mail_id = '%s'", 1 },
+	{ "UPDATE rcpt SET address = x'61006200' WHERE mail_id = '%s'", 1 },
+	{ "UPDATE mail SET envelope_from = 'me@exa' || char(0) || 'mple.org' "
+	    "WHERE id = '%s'", 1 },
+	{ "UPDATE mail SET envelope_from = x'6d65' WHERE id = '%s'", 1 },
+	{ "UPDATE mail SET size = -5 WHERE id = '%s'", 1 },
+	{ "DELETE FROM chunk WHERE mail_id = '%s' AND seq = 1", 0 },
+	{ "DELETE FROM chunk WHERE mail_id = '%s' AND seq = 0", 0 },
+	{ "UPDATE chunk SET seq = 5 WHERE mail_id = '%s' AND seq = 2", 0 },
+	{ "UPDATE mail SET size = size + 1 WHERE id = '%s'", 0 },
+	{ "UPDATE mail SET size = size - 1 WHERE id = '%s'", 0 },
+	{ "DELETE FROM chunk WHERE mail_id = '%s'", 0 },
+};
+
+/* state_of - the mail's state and reason, read behind the spool's back. */
+static void state_of(const char *path, const char *id, char *state,
+    char *reason, size_t len)
+{
+	sqlite3_stmt *st;
+	sqlite3 *db;
+
+	state[0] = reason[0] = '\0';
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_prepare_v2(db, "SELECT state, coalesce(reason, '') "
+	    "FROM mail WHERE id = ?", -1, &st, NULL) == SQLITE_OK);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(state, len, "%s", sqlite3_column_text(st, 0));
+		snprintf(reason, len, "%s", sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+static void test_spool_damaged_mail_is_held(void)
+{
+	char dir[64], id[SPOOL_ID_LEN + 1], *err, *sql, buf[65536];
+	char state[128], reason[128];
+	struct spool_body *b;
+	struct spool_mail m;
+	struct spool *sp;
+	sqlite3 *db;
+	ssize_t n;
+	size_t i;
+
+	for (i = 0; i < sizeof(damage_cases) / sizeof(damage_cases[0]); i++) {
+		err = NULL;
+		sp = spool_in_tmp(dir, sizeof(dir));
+		enqueue_one(sp, 300000, 1, id);		/* three chunks */
+		CHECK(sqlite3_open(spool_path(sp), &db) == SQLITE_OK);
+		sql = xasprintf(damage_cases[i].sql, id);
+		CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+		free(sql);
+		sqlite3_close(db);
+		if (damage_cases[i].at_load) {
+			CHECK_INT(spool_load(sp, id, &m, &err), EX_DATAERR);
+		} else {
+			CHECK_INT(spool_load(sp, id, &m, &err), EX_OK);
+			spool_mail_free(&m);
+			CHECK_INT(spool_body_open(sp, id, &b, &err), EX_OK);
+			while ((n = spool_body_read(b, buf, sizeof(buf),
+			    &err)) > 0)
+				continue;
+			CHECK_INT(n, -1);
+			spool_body_close(b);
+		}
+		CHECK(err != NULL && strstr(err, "damaged") != NULL);
+		free(err);
+		/* Held at load; a damaged body is held by the attempt's
+		 * record (CLASS_LOCAL), here still in flight. */
+		state_of(spool_path(sp), id, state, reason, sizeof(state));
+		CHECK_STR(state, damage_cases[i].at_load ? "held" :
+		    "inflight");
+		if (damage_cases[i].at_load)
+			CHECK(strstr(reason, "the mail is damaged") != NULL);
+		spool_close(sp);
+	}
+}
+
 UNIT_MAIN(
 	UNIT_CASE(test_backoff_table),
 	UNIT_CASE(test_backoff_lifetime),
@@ -346,5 +435,6 @@ UNIT_MAIN(
 	UNIT_CASE(test_spool_dead_owner_is_uncertain),
 	UNIT_CASE(test_spool_waiting_each_and_claim_due),
 	UNIT_CASE(test_spool_unclaim),
-	UNIT_CASE(test_spool_refuses_foreign_database)
+	UNIT_CASE(test_spool_refuses_foreign_database),
+	UNIT_CASE(test_spool_damaged_mail_is_held)
 )
