@@ -23,7 +23,7 @@ static const struct {
 	{ SPOOL_HOLD, "UPDATE mail SET state = 'held', reason = 'held by the "
 	    "user' WHERE state IN ('queued', 'deferred', 'uncertain')" },
 	{ SPOOL_RELEASE, "UPDATE mail SET state = 'queued', next_attempt = ?3, "
-	    "reason = NULL, uncertain = 0 WHERE state = 'held'" },
+	    "reason = NULL WHERE state = 'held'" },
 	{ SPOOL_RETRY, "UPDATE mail SET state = CASE state WHEN 'failed' THEN "
 	    "'queued' ELSE state END, next_attempt = ?3, reason = CASE state "
 	    "WHEN 'failed' THEN NULL ELSE reason END WHERE state IN "

@@ -247,6 +247,9 @@ class Soak:
         if d is None or d.proc.poll() is not None:
             return
         d.killed = True
+        with open(self.dir / "kills.log", "a") as f:
+            f.write(f"{time.time():.6f} SIGKILL daemon {d.n} pid "
+                    f"{d.proc.pid}\n")
         d.proc.send_signal(signal.SIGKILL)
         d.proc.wait(timeout=30)
         self.kills += 1
