@@ -15,7 +15,9 @@ The run, all on loopback, all bounded in time:
   - The daemon runs with queue_backoff_min 1, queue_backoff_max 4 and
     queue_lifetime 10^6, and is killed with SIGKILL every --kill-min to
     --kill-max seconds, except in the middle 40% of the run, so that one
-    incarnation lives long enough to show whether its RSS grows.
+    incarnation lives long enough to show whether its RSS grows; that one
+    is stopped with SIGTERM (it must exit 0), and prints its duplicate
+    window (MSMTP_QUEUE_STATS=1, src/runner/window.h) under load.
   - At the end the writers stop, the faults are turned off, the daemon
     gets --drain seconds to empty the queue and is stopped with SIGTERM
     (it must exit 0); held mails (AUTH or TLS refusals hold them, as a
@@ -181,8 +183,9 @@ class Soak:
         self.env = {"HOME": str(self.dir), "PATH": "/usr/bin:/bin",
                     "LC_ALL": "C", "TZ": "UTC"}
         self.incarnations = []
+        self.windows = []       # (daemon n, its window lines)
         self.daemon = None
-        self.kills = self.restarts = 0
+        self.kills = self.restarts = self.stops = 0
         self.problems = []
         self.server = self.writers = None
 
@@ -209,7 +212,8 @@ class Soak:
         errpath = self.dir / f"daemon-{n}.err"
         proc = subprocess.Popen(
             [self.queue, "-C", str(self.dir / "msmtprc"), "--queue-file",
-             self.qf, "--daemon"], env=self.env, stdin=subprocess.DEVNULL,
+             self.qf, "--daemon"], stdin=subprocess.DEVNULL,
+            env=dict(self.env, MSMTP_QUEUE_STATS="1"),
             stdout=open(self.dir / f"daemon-{n}.out", "w"),
             stderr=open(errpath, "w"))
         self.daemon = Incarnation(n, proc, errpath)
@@ -242,6 +246,28 @@ class Soak:
         self.daemon = None
         return True
 
+    def stop_daemon(self):
+        """SIGTERM: the daemon must finish its transactions and exit 0
+        within 30 s; its duplicate window (window.h) is kept."""
+        d = self.daemon
+        d.killed = True      # a status other than 0 is noted below
+        self.stops += 1
+        d.proc.send_signal(signal.SIGTERM)
+        try:
+            d.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.problems.append(f"daemon {d.n} ignored SIGTERM for 30 s")
+            d.proc.kill()
+            d.proc.wait()
+        d.status = d.proc.returncode
+        if d.status != 0:
+            self.problems.append(f"daemon {d.n} exited {d.status} after "
+                                 f"SIGTERM; see {d.errpath}")
+        lines = [ln for ln in d.errpath.read_text(errors="replace")
+                 .splitlines() if "window" in ln]
+        self.windows.append((d.n, d.life(), lines))
+        self.daemon = None
+
     def kill_daemon(self):
         d = self.daemon
         if d is None or d.proc.poll() is not None:
@@ -264,6 +290,7 @@ class Soak:
         quiet = (t0 + 0.3 * a.seconds, t0 + 0.7 * a.seconds)
         next_kill = t0 + self.rng.uniform(a.kill_min, a.kill_max)
         restart_at = None
+        in_quiet = False
         while time.monotonic() < end:
             now = time.monotonic()
             if self.daemon is not None:
@@ -275,7 +302,11 @@ class Soak:
                 self.start_daemon()
                 self.restarts += 1
                 restart_at = None
-            if now >= next_kill and not quiet[0] <= now < quiet[1]:
+            if in_quiet and now >= quiet[1] and self.daemon is not None:
+                self.stop_daemon()      # the long one: SIGTERM, under load
+                restart_at = now
+            in_quiet = quiet[0] <= now < quiet[1]
+            if now >= next_kill and not in_quiet:
                 self.kill_daemon()
                 restart_at = now + self.rng.uniform(0, 1.5)
                 next_kill = now + self.rng.uniform(a.kill_min, a.kill_max)
@@ -330,20 +361,7 @@ class Soak:
                 break
             time.sleep(0.25)
         left = self.waiting()
-        d = self.daemon
-        d.proc.send_signal(signal.SIGTERM)
-        try:
-            d.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.problems.append(f"daemon {d.n} ignored SIGTERM for 30 s")
-            d.killed = True
-            d.proc.kill()
-            d.proc.wait()
-        if d.proc.returncode != 0 and not d.killed:
-            self.problems.append(f"daemon {d.n} exited {d.proc.returncode} "
-                                 f"after SIGTERM; see {d.errpath}")
-        d.status = d.proc.returncode
-        self.daemon = None
+        self.stop_daemon()
         base = [self.queue, "-C", str(self.dir / "msmtprc"), "--queue-file",
                 self.qf]
         with open(self.dir / "flush.err", "w") as err:
@@ -439,6 +457,7 @@ class Soak:
         rows = [("faults injected", sum(stats["injected"].values())),
                 ("server sessions", stats["sessions"]),
                 ("kills (SIGKILL)", self.kills),
+                ("stops (SIGTERM, each must exit 0)", self.stops),
                 ("restarts", self.restarts),
                 ("waiting when the daemon stopped", left),
                 (f"final --flush runs (last exit {flush_rc})", flushes)]
@@ -446,6 +465,10 @@ class Soak:
         rows += rss_lines
         for k, v in rows:
             print(f"  {k:48} {v}")
+        for n, life, lines in self.windows:
+            for ln in lines:
+                print(f"  daemon {n} ({life:.0f} s): "
+                      f"{ln.replace('msmtp-queue: ', '')}")
         inj = stats["injected"]
         print("  faults: " + ", ".join(f"{k} {inj[k]}" for k in sorted(inj)))
         failed = False
