@@ -53,7 +53,8 @@ between a quarter and a third of it (after warm-up), within
             [--fault-rate 0.03] [--seed N]
 
 Prints the counts; exits 1 when a check fails. Everything stays in --dir
-(writers' and server's records, the spool, each daemon's stderr).
+(writers' and server's records, the spool, each daemon's stderr, the RSS
+samples in rss.csv, the kills' times in kills.log).
 """
 
 import argparse
@@ -450,6 +451,11 @@ class Soak:
             self.stop_server()
         finally:
             self.cleanup()
+        with open(self.dir / "rss.csv", "w") as f:
+            f.write("daemon,seconds,kB\n")
+            for inc in self.incarnations:
+                for t, kb in inc.samples:
+                    f.write(f"{inc.n},{t:.2f},{kb}\n")
         counts, bad = check(str(self.dir))
         stats = json.loads((self.dir / "server-stats.json").read_text())
         rss_lines, grew = self.rss_report()
