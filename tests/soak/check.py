@@ -40,9 +40,11 @@ def check(rundir):
     got = Counter()
     how = Counter()
     bounces = 0
+    bounced = set()         # the envelope senders that got a bounce
     for r in read_jsonl(os.path.join(rundir, "accepted.jsonl")):
         if r["from"] == "":
             bounces += 1
+            bounced.update(r["rcpt"])
             continue
         got[bare(r["mid"])] += 1
         how[r["how"]] += 1
@@ -93,6 +95,8 @@ def check(rundir):
             else:
                 bad["unmarked_duplicate"].append((mid, d, row[0]))
         elif state == "failed":
+            c["failed, uncertain or not"] += 1
+            c["failed, uncertain or not, bounced"] += w["from"] in bounced
             if unc:
                 pass
             elif d == 0:

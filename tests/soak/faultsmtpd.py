@@ -11,7 +11,10 @@ from the stage's list below:
   421        the greeting is 421, then the connection is closed
   4xx, 5xx   a temporary / permanent refusal of the command
   drop       the connection is closed instead of the reply (at DATA: after
-             the 354, in the middle of the mail's bytes)
+             the 354, in the middle of the mail's bytes); aborted, so a
+             reply still in the server's buffers is lost too, as in a
+             crash (the client must then count a mail the server took,
+             after the dot, as uncertain)
   stall      silence for --stall seconds (longer than the client's
              timeout), then the connection is closed
   garbage    STARTTLS is answered 220, then bytes that are no TLS record
