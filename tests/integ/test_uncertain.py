@@ -10,8 +10,6 @@ that nothing marked. Whether a mail may be out already does not change
 when the user holds and releases it.
 """
 
-import json
-
 import pytest
 
 from conftest import Script
