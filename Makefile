@@ -7,6 +7,8 @@
 #   make deps       apt-get what the build and the tests need (idempotent)
 #   make bench      speed and memory against Debian's msmtp, as ratios
 #   make fuzz       libFuzzer on every parser of untrusted input
+#   make soak       faults, kills and restarts for SOAK_SECONDS (600), then
+#                   the invariant check (not part of make check)
 #   make install    PREFIX, DESTDIR, SYSCONFDIR honoured
 
 PREFIX     ?= /usr/local
@@ -93,7 +95,7 @@ UNIT_SRC   := $(wildcard tests/unit/*_test.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all check check-build test-unit test-integ sanitize-check deps demo \
-        install clean check-deps fuzz bench help
+        install clean check-deps fuzz bench soak help
 all: $(PROGS)
 
 # The schema migrations, embedded in order (src/queue/migrations.h).
@@ -203,6 +205,13 @@ bench: deps all
 	$(PYTHON) bench/enqueue.py --build $(abspath $(BUILD))
 	$(PYTHON) bench/smtp_source_limit.py
 	$(PYTHON) bench/flush.py --build $(abspath $(BUILD))
+
+# The fault soak (tests/soak/soak.py): writers, a failing server, the
+# daemon killed -9 at random; its files stay in $(BUILD)/soak.
+SOAK_SECONDS ?= 600
+soak: all
+	$(PYTHON) tests/soak/soak.py --build $(abspath $(BUILD)) \
+	  --seconds $(SOAK_SECONDS)
 
 demo: deps all
 	@tests/demo.sh $(abspath $(BUILD))

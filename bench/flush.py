@@ -9,6 +9,15 @@ spool to Postfix's smtp-sink on 127.0.0.1, and Postfix's smtp-source -d
 over as many sessions: the ceiling, each --repeat (default 3) times in
 turns, keeping the best of each. Prints mails/s and the ratio.
 
+Then, for each session count, one more flush with MSMTP_QUEUE_STATS=1
+(src/runner/window.h): the duplicate window of its mails, from the
+server's final 250 to the commit that records the mail, and to the
+fdatasync() that makes that commit durable (median, p99, max, in ms),
+and that flush's mails/s, to compare with the best of the timed ones
+(the measurement should cost nothing visible).
+A runner killed within the first can send the mail again; a power loss
+within the second too.
+
 Then `msmtp-queue --list` over --list-mails (default 100,000) queued
 mails (target under 1 s), the peak RSS of flushing one --big-mb
 (default 100) MB mail (target under 16 MB), and Debian's msmtpq
@@ -22,6 +31,7 @@ flushed with its `msmtp-queue -r` through Debian's msmtp.
 
 import argparse
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -95,6 +105,34 @@ def flush_copy(queue, rc, template, tmp, sessions, env, deadline):
         f.unlink(missing_ok=True)
     copy_spool(template, qf, sessions)
     return flush(queue, str(rc), str(qf), env, deadline.left())
+
+
+WINDOW_RE = re.compile(r"window (\w+) n=(\d+) p50_us=(\d+) p99_us=(\d+) "
+                       r"max_us=(\d+)")
+
+
+def window_figures(queue, rc, template, tmp, sessions, env, deadline):
+    """({"commit": (n, p50, p99, max), "fdatasync": ...} in microseconds,
+    the flush's Result), from a flush of a copy of the template that
+    prints its window."""
+    deadline.check("measuring the duplicate window")
+    qf = tmp / f"window{sessions}.db"
+    for f in (qf, Path(f"{qf}-wal"), Path(f"{qf}-shm")):
+        f.unlink(missing_ok=True)
+    copy_spool(template, qf, sessions)
+    err = tmp / "window.err"
+    fd = os.open(err, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        r = spawn_timed([queue, "-C", str(rc), "--queue-file", str(qf),
+                         "--flush"], os.open(os.devnull, os.O_RDONLY),
+                        dict(env, MSMTP_QUEUE_STATS="1"), deadline.left(),
+                        stderr_fd=fd)
+    finally:
+        os.close(fd)
+    if not r.ok:
+        sys.exit(f"bench: msmtp-queue --flush failed: {r.describe()}")
+    return {m.group(1): tuple(int(x) for x in m.groups()[1:])
+            for m in WINDOW_RE.finditer(err.read_text())}, r
 
 
 def best_of(a, sessions, ours, limit):
@@ -253,6 +291,21 @@ def main():
         for sessions, rate in rates.items():
             print(f"target >= 60% of the limit at {sessions} session(s): "
                   f"{'met' if rate >= 0.6 * limits[sessions] else 'NOT met'}")
+        print("duplicate window, ms from the final 250 "
+              "(MSMTP_QUEUE_STATS=1):")
+        print(f"{'sessions':>8} {'mails':>6} {'to commit p50/p99/max':>24} "
+              f"{'to fdatasync p50/p99/max':>26} {'mails/s':>8}")
+        for sessions in rates:
+            w, r = window_figures(queue, rc, template, tmp, sessions, env,
+                                  deadline)
+            c, f = w.get("commit"), w.get("fdatasync")
+            if c is None or f is None:
+                print(f"{sessions:>8} (no figures: is window.c built in?)")
+                continue
+            print(f"{sessions:>8} {c[0]:>6} "
+                  f"{'/'.join(f'{x / 1000:.2f}' for x in c[1:]):>24} "
+                  f"{'/'.join(f'{x / 1000:.2f}' for x in f[1:]):>26} "
+                  f"{a.mails / r.wall:8.0f}", flush=True)
         if a.list_mails > 0:
             t = list_seconds(msmtp, queue, str(rc), tmp, env, a.list_mails,
                              deadline)

@@ -24,7 +24,7 @@ static const struct {
 	{ SPOOL_HOLD, "UPDATE mail SET state = 'held', reason = 'held by the "
 	    "user'", "state IN ('queued', 'deferred', 'uncertain')" },
 	{ SPOOL_RELEASE, "UPDATE mail SET state = 'queued', next_attempt = ?3, "
-	    "reason = NULL, uncertain = 0", "state = 'held'" },
+	    "reason = NULL", "state = 'held'" },
 	{ SPOOL_RETRY, "UPDATE mail SET state = CASE state WHEN 'failed' THEN "
 	    "'queued' ELSE state END, next_attempt = ?3, reason = CASE state "
 	    "WHEN 'failed' THEN NULL ELSE reason END", "state IN "

@@ -43,6 +43,8 @@ void drain_init(struct drain *d, uv_loop_t *loop, struct spool *sp,
 	d->work.data = d;
 	open_writer(d);
 	syncer_init(&d->sync, loop, d->wsp);
+	d->win = window_new();
+	d->sync.win = d->win;
 }
 
 static void on_commit(uv_idle_t *h)
@@ -302,6 +304,8 @@ static void drop_sent_bytes(struct drain *d)
 		spool_set_durable(sp, 0);
 	if (rc != EX_OK)
 		drain_fail(d, rc, err);
+	else
+		window_durable(d->win, window_now(d->win));
 }
 
 void group_worker_ended(struct group *g)
@@ -350,6 +354,9 @@ void drain_free(struct drain *d)
 	d->breakers = NULL;
 	free(d->errstr);
 	d->errstr = NULL;
+	window_print(d->win, stderr);
+	window_free(d->win);
+	d->win = NULL;
 }
 
 /* One pass of --flush or --run: SIGTERM and SIGINT let the sessions

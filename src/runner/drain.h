@@ -38,6 +38,7 @@
 #include "runner/progress.h"
 #include "runner/runner.h"
 #include "runner/syncer.h"
+#include "runner/window.h"
 
 struct drain;
 struct worker;
@@ -98,6 +99,9 @@ struct drain {
 	int			 batch_rc;
 	char			*batch_err;
 	struct syncer		 sync;		/* of wsp's commits */
+	struct window		*win;		/* NULL: not measured */
+	uint64_t		 batch_done_ns;	/* the batch's commit returned
+						   (window.h; 0: off) */
 	int			 stopping;	/* finish, then quit */
 	int			 planning;	/* in drain_plan() */
 	time_t			 earliest;	/* the next mail or breaker

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "queue/spool.h"
+#include "runner/window.h"
 
 void syncer_init(struct syncer *s, uv_loop_t *loop, const struct spool *sp)
 {
@@ -17,6 +18,7 @@ void syncer_init(struct syncer *s, uv_loop_t *loop, const struct spool *sp)
 	s->fd = -1;
 	s->failed = s->syncing = s->dirty = s->closing = 0;
 	s->began_ms = s->synced_ms = uv_now(loop);
+	s->win = NULL;
 	uv_timer_init(loop, &s->timer);
 	s->timer.data = s;
 	s->req.data = s;
@@ -33,10 +35,12 @@ static void on_synced(uv_fs_t *req)
 {
 	struct syncer *s = req->data;
 
-	if (req->result < 0)
+	if (req->result < 0) {
 		s->failed = 1;	/* SQLite's own fsync says why, next */
-	else
+	} else {
 		s->synced_ms = s->began_ms;
+		window_synced(s->win);
+	}
 	uv_fs_req_cleanup(req);
 	s->syncing = 0;
 	if (s->closing) {
@@ -52,6 +56,7 @@ static void start_sync(struct syncer *s)
 	s->dirty = 0;
 	s->began_ms = uv_now(s->loop);
 	s->syncing = 1;
+	window_sync_began(s->win);
 	if (uv_fs_fdatasync(s->loop, &s->req, s->fd, on_synced) != 0) {
 		s->syncing = 0;
 		s->failed = 1;

@@ -27,6 +27,7 @@
 #include <uv.h>
 
 struct spool;
+struct window;
 
 struct syncer {
 	uv_loop_t		*loop;
@@ -40,6 +41,8 @@ struct syncer {
 	int			 closing;
 	uint64_t		 began_ms;	/* of the last one started */
 	uint64_t		 synced_ms;	/* all before this is durable */
+	struct window		*win;		/* told of each fdatasync();
+						   NULL: none (window.h) */
 };
 
 void syncer_init(struct syncer *s, uv_loop_t *loop, const struct spool *sp);

@@ -45,6 +45,7 @@ struct slot {
 	struct smtp_mail	  mail;
 	struct spool_attempt	  a;
 	struct spool_rcpt_result *rr;
+	uint64_t		  reply_ns;	/* window.h; 0: off */
 };
 
 /* A mail claimed and loaded, not yet sent. */
@@ -366,6 +367,9 @@ static void committed(struct commit_job *j, struct spool_step *st, int rc)
 	if (j->rec != NULL) {
 		if (rc == EX_OK)
 			progress_attempt(&d->prog, w->g->acc, &j->rec->res);
+		if (rc == EX_OK && j->rec->res.state == MAIL_SENT)
+			window_committed(d->win, j->rec->reply_ns,
+			    d->batch_done_ns);
 		slot_free(j->rec);
 	}
 	ready_free(&j->given_back);
@@ -394,6 +398,7 @@ static void commit_work(uv_work_t *req)
 		spool_set_durable(d->wsp, 1);
 	d->batch_rc = spool_record_claim(d->wsp, d->steps, d->nsteps,
 	    time(NULL), &d->batch_err);
+	d->batch_done_ns = window_now(d->win);
 	if (d->batch_durable)
 		spool_set_durable(d->wsp, 0);
 }
@@ -423,6 +428,8 @@ static void commit_done(uv_work_t *req, int status)
 	d->committing = 0;
 	for (i = 0; i < n; i++)
 		committed(&batch[i], &steps[i], rc);
+	if (rc == EX_OK && (d->batch_durable || d->wsp == NULL))
+		window_durable(d->win, d->batch_done_ns);
 	free(batch);
 	free(steps);
 	if (d->nqueued > 0)
@@ -467,6 +474,7 @@ void worker_commit(struct drain *d)
 	    commit_done) != 0) {
 		d->batch_rc = spool_record_claim(d->sp, d->steps, d->nsteps,
 		    time(NULL), &d->batch_err);
+		d->batch_done_ns = window_now(d->win);
 		commit_done(&d->work, 0);
 	}
 }
@@ -477,6 +485,7 @@ static void on_sent(struct smtp_session *s, const struct smtp_result *r,
 	struct worker *w = arg;
 
 	(void)s;
+	w->cur->reply_ns = window_now(w->g->d->win);
 	deliver_keep(&w->cur->res.rep, r);
 	if (r->outcome.cls != CLASS_OK)
 		disconnect(w);

@@ -1,0 +1,48 @@
+"""A mail that may have reached the server keeps that mark (issue 17).
+
+The spool's `uncertain` flag says a mail may have been delivered already,
+so that its resend may be a duplicate (--list --json: possible_duplicate,
+the log: duplicate=possible). The soak (tests/soak) found it cleared by
+--release: a runner killed -9 between the server's 250 and its record left
+the mail uncertain; the next runner's attempt was held (AUTH refused);
+--release made it an ordinary queued mail, and its resend a duplicate
+that nothing marked. Whether a mail may be out already does not change
+when the user holds and releases it.
+"""
+
+import pytest
+
+from conftest import Script
+from test_spool import BOB, Spool, show, transactions
+
+
+@pytest.fixture
+def spool(confdir, tmp_path):
+    return Spool(confdir, tmp_path)
+
+
+def test_release_keeps_the_uncertain_mark(spool, server):
+    srv = server(Script(close_at="EOM"))
+    spool.rc(srv.port)
+    p = spool.msmtp("-odq", BOB)
+    assert p.returncode == 0, show(p)
+    spool.queue("--flush")          # closed after the dot: uncertain
+    (row,) = spool.mails()
+    assert (row["state"], row["uncertain"]) == ("uncertain", 1), row
+    for action in ("--hold", "--release"):
+        q = spool.queue(action, "ALL")
+        assert q.returncode == 0, show(q)
+    (row,) = spool.mails()
+    assert (row["state"], row["uncertain"]) == ("queued", 1), row
+    q = spool.queue("--list", "--json")
+    assert q.returncode == 0, show(q)
+    assert '"possible_duplicate":true' in q.stdout.decode().replace(" ", "")
+
+    srv.script.close_at = None
+    assert srv.wait_closed(10)
+    srv.reset()
+    q = spool.queue("--flush")
+    assert q.returncode == 0, show(q)
+    assert len(transactions(srv)) == 1
+    (row,) = spool.mails()
+    assert (row["state"], row["uncertain"]) == ("sent", 1), row
