@@ -27,6 +27,15 @@
 #include "client/engine.h"
 #include "queue/spool.h"
 
+/* The deadline for each reply (and connect, and write) of an attempt no
+ * one watches (the runner, msmtp -odb's background child) when the
+ * account sets no timeout: nobody is there to interrupt what a silent or
+ * dripping server holds. RFC 5321 4.5.3.2 asks clients to wait 5 minutes
+ * for most replies (10 for the one after the final dot: set timeout 600
+ * for a server that takes that long). msmtp's interactive delivery keeps
+ * msmtp's default. */
+#define ATTEMPT_UNATTENDED_TIMEOUT	300
+
 struct attempt_result {
 	enum spool_mail_state	 state;
 	time_t			 next_attempt;

@@ -296,19 +296,28 @@ static int detach(void)
  * in_background - deliver from a detached process; the caller returns.
  * The spool is opened afresh there (an SQLite connection must not cross
  * a fork) and the mail claimed under the new process's name; if a runner
- * was quicker, it is the runner's to send.
+ * was quicker, it is the runner's to send. No one waits for it, so it
+ * has the runner's deadline when the account sets none.
  */
 static void in_background(const char *path, const struct submission *sub,
     char id[SPOOL_ID_LEN + 1])
 {
+	struct submission bg;
+	struct account acc;
 	struct spool *sp;
 	char *errstr = NULL;
 
 	if (!detach())
 		return;
+	/* A shallow copy: nothing here frees the account's fields. */
+	acc = *sub->acc;
+	if (acc.timeout <= 0)
+		acc.timeout = ATTEMPT_UNATTENDED_TIMEOUT;
+	bg = *sub;
+	bg.acc = &acc;
 	if (spool_open(path, &sp, &errstr) == EX_OK) {
 		if (spool_claim(sp, time(NULL), NULL, id, &errstr) == EX_OK)
-			deliver_spooled(sp, sub, id);
+			deliver_spooled(sp, &bg, id);
 		spool_close(sp);
 	}
 	free(errstr);

@@ -28,13 +28,6 @@
 #include "client/conf.h"
 #include "queue/spool.h"
 
-/* The runner's deadline for each reply (and connect, and write) when the
- * account sets no timeout: no one is there to interrupt a runner that a
- * silent or dripping server holds. RFC 5321 4.5.3.2 asks clients to wait
- * 5 minutes for most replies (10 for the one after the final dot: set
- * timeout 600 for a server that takes that long). */
-#define RUNNER_TIMEOUT	300
-
 struct runner_opts {
 	const struct conf	*conf;		/* for passwords; may be empty */
 	const char		*account;	/* NULL: all accounts */

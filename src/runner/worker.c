@@ -22,6 +22,7 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "client/attempt.h"
 #include "client/engine.h"
 #include "runner/drain.h"
 #include "util/xalloc.h"
@@ -530,7 +531,7 @@ static void connect_session(struct worker *w)
 		return;
 	}
 	if (w->su.params.timeout <= 0)	/* nobody waits for a runner */
-		w->su.params.timeout = RUNNER_TIMEOUT;
+		w->su.params.timeout = ATTEMPT_UNATTENDED_TIMEOUT;
 	w->s = smtp_session_new(w->g->d->loop, &w->su.params);
 	smtp_session_open(w->s, on_open, w);
 }
