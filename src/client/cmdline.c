@@ -384,7 +384,8 @@ int cmdline_parse(struct cmdline *cl, int argc, char **argv, char **errstr)
 	int c, rc = EX_OK, serverinfo = 0, rmqs = 0;
 
 	*errstr = NULL;
-	optind = 1;
+	optind = 0;	/* glibc starts afresh: a process may parse several
+			   command lines (msmtp-queue --import-msmtpq) */
 	/* sendmail's convention: invoked as mailq, list the queue. */
 	if (argc > 0 && strcmp(basename_of(argv[0]), "mailq") == 0)
 		cl->mode = MODE_QUEUE_LIST;

@@ -36,6 +36,8 @@ struct mail {
 						   chose, for selection */
 	char			*msgid;		/* the Message-ID we add */
 	struct pretend_info	 pi;		/* what -P prints */
+	FILE			*in;		/* the mail: stdin, or an
+						   imported file */
 };
 
 static void mail_init(struct mail *m)
@@ -274,7 +276,7 @@ static int deliver(const struct cmdline *cl, struct mail *m,
 	job.rcpts = &m->rcpts;
 	job.headers = m->header_out.data;
 	job.headers_len = m->header_out.len;
-	job.body = stdin;
+	job.body = m->in;
 	job.debug = cl->debug;
 	rc = engine->deliver_now(&job, &rep);
 	if (rc != EX_OK)
@@ -303,9 +305,10 @@ static int without_spool(const struct cmdline *cl, struct mail *m, int rc,
 	return deliver(cl, m, "queue=unavailable", errstr);
 }
 
-/* spool_mail - the queue's way: stored durably, then delivered. */
+/* spool_mail - the queue's way: stored durably, then delivered; id (if
+ * not NULL) gets the queue id. */
 static int spool_mail(const struct cmdline *cl, struct mail *m,
-    char **errstr)
+    char *id, char **errstr)
 {
 	struct submission sub;
 	int rc, no_spool = 0;
@@ -315,11 +318,49 @@ static int spool_mail(const struct cmdline *cl, struct mail *m,
 	sub.rcpts = &m->rcpts;
 	sub.headers = m->header_out.data;
 	sub.headers_len = m->header_out.len;
-	sub.body = stdin;
+	sub.body = m->in;
+	sub.queued_id = id;
 	sub.message_id = m->msgid != NULL ? m->msgid : m->h.msgid;
 	sub.debug = cl->debug;
 	rc = submit(&sub, &no_spool, errstr);
 	return no_spool ? without_spool(cl, m, rc, errstr) : rc;
+}
+
+/* prepare - msmtp's steps before the mail is sent: the configuration,
+ * the header block, the account, the recipients, the envelope checked;
+ * -P's lines printed. */
+static int prepare(struct cmdline *cl, struct mail *m, char **errstr)
+{
+	int rc;
+
+	m->pi.sendmail_mode = 1;
+	m->pi.read_recipients = cl->read_recipients;
+	m->pi.cmdline_host = cl->host != NULL;
+	rc = load_config(cl, m, errstr);
+	if (cl->host == NULL)
+		m->pi.conf = &m->conf;
+	if (rc == EX_OK && needs_mail(cl))
+		rc = headers_read(m->in, cl->read_recipients ? HEADERS_RCPTS : 0,
+		    &m->h, errstr);
+	m->pi.read_envelope_from = cl->read_envelope_from;
+	m->pi.extracted_from = m->h.envelope_from;
+	if (rc == EX_OK) {
+		envelope_for_selection(cl, m);
+		rc = choose_account(cl, m, errstr);
+	}
+	if (rc == EX_OK)
+		rc = settle_account(cl, m, errstr);
+	if (rc == EX_OK)
+		m->pi.acc = m->acc;
+	if (rc == EX_OK)
+		rc = collect_recipients(cl, m, errstr);
+	if (cl->pretend)
+		pretend_print(stdout, &m->pi);
+	if (rc == EX_OK)
+		rc = expand_aliases(m, errstr);
+	if (rc == EX_OK)
+		rc = check_envelope(m, errstr);
+	return rc;
 }
 
 int sendmail_run(struct cmdline *cl, char **errstr)
@@ -328,41 +369,38 @@ int sendmail_run(struct cmdline *cl, char **errstr)
 	int rc;
 
 	mail_init(&m);
-	m.pi.sendmail_mode = 1;
-	m.pi.read_recipients = cl->read_recipients;
-	m.pi.cmdline_host = cl->host != NULL;
-	rc = load_config(cl, &m, errstr);
-	if (cl->host == NULL)
-		m.pi.conf = &m.conf;
-	if (rc == EX_OK && needs_mail(cl))
-		rc = headers_read(stdin, cl->read_recipients ? HEADERS_RCPTS : 0,
-		    &m.h, errstr);
-	m.pi.read_envelope_from = cl->read_envelope_from;
-	m.pi.extracted_from = m.h.envelope_from;
-	if (rc == EX_OK) {
-		envelope_for_selection(cl, &m);
-		rc = choose_account(cl, &m, errstr);
-	}
-	if (rc == EX_OK)
-		rc = settle_account(cl, &m, errstr);
-	if (rc == EX_OK)
-		m.pi.acc = m.acc;
-	if (rc == EX_OK)
-		rc = collect_recipients(cl, &m, errstr);
-	if (cl->pretend)
-		pretend_print(stdout, &m.pi);
-	if (rc == EX_OK)
-		rc = expand_aliases(&m, errstr);
-	if (rc == EX_OK)
-		rc = check_envelope(&m, errstr);
-	if (rc == EX_OK && cl->pretend) {
-		mail_free(&m);
-		return EX_OK;
-	}
-	if (rc == EX_OK) {
+	m.in = stdin;
+	rc = prepare(cl, &m, errstr);
+	if (rc == EX_OK && !cl->pretend) {
 		rewrite_headers(&m);
-		rc = m.acc->queue ? spool_mail(cl, &m, errstr) :
+		rc = m.acc->queue ? spool_mail(cl, &m, NULL, errstr) :
 		    deliver(cl, &m, NULL, errstr);
+	}
+	mail_free(&m);
+	return rc;
+}
+
+int sendmail_import(struct cmdline *cl, FILE *in, const char *queue_file,
+    char id[SPOOL_ID_LEN + 1], char **errstr)
+{
+	struct mail m;
+	int rc;
+
+	if (cl->mode != MODE_SENDMAIL || cl->pretend) {
+		*errstr = xstrdup("the arguments do not send a mail");
+		return EX_USAGE;
+	}
+	mail_init(&m);
+	m.in = in;
+	rc = prepare(cl, &m, errstr);
+	if (rc == EX_OK) {
+		if (queue_file != NULL) {
+			free(m.acc->queue_file);
+			m.acc->queue_file = xstrdup(queue_file);
+		}
+		m.acc->delivery_mode = DELIVER_QUEUE;
+		rewrite_headers(&m);
+		rc = spool_mail(cl, &m, id, errstr);
 	}
 	mail_free(&m);
 	return rc;

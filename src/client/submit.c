@@ -351,6 +351,8 @@ int submit(const struct submission *sub, int *no_spool, char **errstr)
 	rc = open_spool(sub, &path, &sp, no_spool, errstr);
 	if (rc == EX_OK) {
 		rc = enqueue(sp, path, sub, id, errstr);
+		if (rc == EX_OK && sub->queued_id != NULL)
+			memcpy(sub->queued_id, id, sizeof(id));
 		if (rc == EX_OK && sub->acc->delivery_mode ==
 		    DELIVER_INTERACTIVE)
 			rc = deliver_spooled(sp, sub, id);

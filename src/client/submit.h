@@ -36,6 +36,8 @@ struct submission {
 	FILE			*body;
 	const char		*message_id;	/* NULL if unknown */
 	int			 debug;
+	char			*queued_id;	/* NULL, or SPOOL_ID_LEN + 1
+						   bytes for the queue id */
 };
 
 int submit(const struct submission *sub, int *no_spool, char **errstr);

@@ -159,6 +159,19 @@ struct plan {
 	char		*errstr;
 };
 
+/* wanted - whether the pass is to try mail id (runner_opts.only). */
+static int wanted(const struct strlist *only, const char *id)
+{
+	size_t i;
+
+	if (only == NULL)
+		return 1;
+	for (i = 0; i < only->n; i++)
+		if (strcmp(only->v[i], id) == 0)
+			return 1;
+	return 0;
+}
+
 static void plan_mail(const struct spool_waiting_mail *w, void *arg)
 {
 	struct plan *pl = arg;
@@ -166,7 +179,7 @@ static void plan_mail(const struct spool_waiting_mail *w, void *arg)
 	struct group *g;
 	char *key;
 
-	if (pl->rc != EX_OK)
+	if (pl->rc != EX_OK || !wanted(d->o->only, w->id))
 		return;
 	if (!d->o->force && w->next_attempt > pl->now) {
 		later(d, w->next_attempt);

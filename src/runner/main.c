@@ -15,13 +15,18 @@
 #include "client/conf.h"
 #include "client/conffiles.h"
 #include "queue/spoolpath.h"
+#include "runner/msmtpq.h"
 #include "runner/runner.h"
 #include "runner/spools.h"
 #include "util/harden.h"
 #include "util/xalloc.h"
 
 enum command { CMD_NONE, CMD_FLUSH, CMD_RUN, CMD_DAEMON, CMD_LIST, CMD_SHOW, CMD_HOLD,
-    CMD_RELEASE, CMD_RETRY, CMD_DELETE, CMD_PURGE, CMD_VERSION, CMD_HELP };
+    CMD_RELEASE, CMD_RETRY, CMD_DELETE, CMD_PURGE, CMD_IMPORT, CMD_SEND,
+    CMD_VERSION, CMD_HELP };
+
+/* Long options without a letter (the letters r and R are msmtpq's). */
+enum { O_RMQS = 256, O_RAW, O_KEEP };
 
 struct args {
 	enum command	 cmd;
@@ -34,6 +39,7 @@ struct args {
 	int		 raw;
 	int		 yes;
 	int		 sent;
+	int		 keep;
 	struct strlist	 ids;
 };
 
@@ -52,7 +58,11 @@ static const char usage_text[] =
 "  --retry ID...    make mails due now (failed ones too)\n"
 "  --delete ID...   remove mails from the queue\n"
 "  --purge          remove every mail (asks; --yes when not on a terminal)\n"
-"  ID may be ALL.\n"
+"  --import-msmtpq [DIR]  move msmtpq's queue (default $MSMTPQ_Q,\n"
+"                   else ~/.msmtp.queue) into the spool (--keep: leave\n"
+"                   its files)\n"
+"  ID may be ALL. msmtpq's -r, -R ID, -p ID, -a and -h work too (see\n"
+"  msmtp-queue(1)).\n"
 "Options:\n"
 "  -C, --file=FILE  configuration file (as msmtp)\n"
 "  --queue-file=DB  this spool only (default: every spool the\n"
@@ -75,17 +85,19 @@ static const struct option opts[] = {
 	{ "retry", no_argument, NULL, CMD_RETRY },
 	{ "delete", no_argument, NULL, CMD_DELETE },
 	{ "purge", no_argument, NULL, CMD_PURGE },
+	{ "import-msmtpq", no_argument, NULL, CMD_IMPORT },
 	{ "version", no_argument, NULL, CMD_VERSION },
 	{ "help", no_argument, NULL, CMD_HELP },
 	{ "file", required_argument, NULL, 'C' },
 	{ "queue-file", required_argument, NULL, 'Q' },
 	{ "account", required_argument, NULL, 'a' },
-	{ "rmqs", required_argument, NULL, 'R' },
+	{ "rmqs", required_argument, NULL, O_RMQS },
 	{ "debug", no_argument, NULL, 'd' },
 	{ "json", no_argument, NULL, 'j' },
-	{ "raw", no_argument, NULL, 'r' },
+	{ "raw", no_argument, NULL, O_RAW },
 	{ "yes", no_argument, NULL, 'y' },
 	{ "sent", no_argument, NULL, 'S' },
+	{ "keep", no_argument, NULL, O_KEEP },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -93,6 +105,19 @@ static void replace(char **field, const char *value)
 {
 	free(*field);
 	*field = xstrdup(value);
+}
+
+/* msmtpq_option - msmtpq's queue options, mapped onto ours
+ * (msmtp-queue(1), "Coming from msmtpq"). */
+static int msmtpq_option(struct args *a, int c)
+{
+	switch (c) {
+	case 'r': a->cmd = CMD_FLUSH; return 1;
+	case 'R': a->cmd = CMD_SEND; return 1;
+	case 'p': a->cmd = CMD_DELETE; return 1;
+	case 'h': a->cmd = CMD_HELP; return 1;
+	}
+	return 0;
 }
 
 /* option - one option; 0 if getopt already reported it bad. */
@@ -106,27 +131,55 @@ static int option(struct args *a, int c)
 	case 'C': replace(&a->conffile, optarg); return 1;
 	case 'Q': replace(&a->queue_file, optarg); return 1;
 	case 'a': replace(&a->account, optarg); return 1;
-	case 'R': replace(&a->rmqs, optarg); return 1;
+	case O_RMQS: replace(&a->rmqs, optarg); return 1;
 	case 'd': a->debug = 1; return 1;
 	case 'j': a->json = 1; return 1;
-	case 'r': a->raw = 1; return 1;
+	case O_RAW: a->raw = 1; return 1;
 	case 'y': a->yes = 1; return 1;
 	case 'S': a->sent = 1; return 1;
+	case O_KEEP: a->keep = 1; return 1;
 	}
+	return msmtpq_option(a, c);
 	return 0;
 }
 
 static int takes_ids(enum command cmd)
 {
 	return cmd == CMD_SHOW || cmd == CMD_HOLD || cmd == CMD_RELEASE ||
-	    cmd == CMD_RETRY || cmd == CMD_DELETE;
+	    cmd == CMD_RETRY || cmd == CMD_DELETE || cmd == CMD_SEND;
+}
+
+/* msmtpq_purge_all - msmtpq's "-a" alone purges the queue; ours takes an
+ * account name, which a lone -a cannot have. */
+static int msmtpq_purge_all(int argc, char **argv)
+{
+	return argc == 2 && strcmp(argv[1], "-a") == 0;
+}
+
+/* check_import - --import-msmtpq takes one directory at most, and
+ * --keep goes with it only. */
+static int check_import(const struct args *a, char **errstr)
+{
+	if (a->keep && a->cmd != CMD_IMPORT) {
+		*errstr = xstrdup("--keep goes with --import-msmtpq only");
+		return EX_USAGE;
+	}
+	if (a->cmd == CMD_IMPORT && a->ids.n > 1) {
+		*errstr = xstrdup("--import-msmtpq takes one directory");
+		return EX_USAGE;
+	}
+	return EX_OK;
 }
 
 static int parse(int argc, char **argv, struct args *a, char **errstr)
 {
 	int c;
 
-	while ((c = getopt_long(argc, argv, "C:a:d", opts, NULL)) != -1)
+	if (msmtpq_purge_all(argc, argv)) {
+		a->cmd = CMD_PURGE;
+		return EX_OK;
+	}
+	while ((c = getopt_long(argc, argv, "C:a:dhrRp", opts, NULL)) != -1)
 		if (!option(a, c))
 			return EX_USAGE;
 	for (; optind < argc; optind++)
@@ -139,6 +192,8 @@ static int parse(int argc, char **argv, struct args *a, char **errstr)
 		*errstr = xstrdup("--sent goes with --list only");
 		return EX_USAGE;
 	}
+	if (a->cmd == CMD_IMPORT || a->keep)
+		return check_import(a, errstr);
 	if (takes_ids(a->cmd) != (a->ids.n > 0) ||
 	    (a->cmd == CMD_SHOW && a->ids.n != 1)) {
 		*errstr = xstrdup(takes_ids(a->cmd) ? "which mail? give an "
@@ -236,7 +291,9 @@ static int drain(const struct args *a, struct conf *conf,
 	o.conf = &lc.conf;
 	o.account = a->account;
 	o.rmqs = a->rmqs;
-	o.force = a->cmd == CMD_FLUSH;
+	o.force = a->cmd == CMD_FLUSH || a->cmd == CMD_SEND;
+	if (a->cmd == CMD_SEND && strcmp(a->ids.v[0], "ALL") != 0)
+		o.only = &a->ids;
 	o.debug = a->debug;
 	o.verbose = 1;
 	o.reload = reload_conf;
@@ -311,7 +368,21 @@ static int dispatch(const struct args *a, const struct spools *s,
 
 static int drains(enum command cmd)
 {
-	return cmd == CMD_FLUSH || cmd == CMD_RUN || cmd == CMD_DAEMON;
+	return cmd == CMD_FLUSH || cmd == CMD_RUN || cmd == CMD_DAEMON ||
+	    cmd == CMD_SEND;
+}
+
+/* import - --import-msmtpq (msmtpq.h). */
+static int import(const struct args *a, char **errstr)
+{
+	struct import_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.dir = a->ids.n > 0 ? a->ids.v[0] : NULL;
+	o.conffile = a->conffile;
+	o.queue_file = a->queue_file;
+	o.keep = a->keep;
+	return runner_import_msmtpq(&o, errstr);
 }
 
 /* spool_names - the spools to work over (queue/spoolpath.h); a name
@@ -378,6 +449,8 @@ static int run(const struct args *a, char **errstr)
 		if (a->queue_file != NULL)
 			rc = orc;
 	}
+	if (rc == EX_OK && a->cmd == CMD_SEND)	/* msmtpq's -R: due now */
+		rc = manage(a, &s, SPOOL_RETRY, errstr);
 	if (rc == EX_OK && drains(a->cmd))
 		rc = drain(a, &conf, &s, &paths, errstr);
 	else if (rc == EX_OK)
@@ -403,6 +476,8 @@ int main(int argc, char **argv)
 		printf("msmtp-queue version %s\n", VERSION);
 	else if (rc == EX_OK && a.cmd == CMD_HELP)
 		fputs(usage_text, stdout);
+	else if (rc == EX_OK && a.cmd == CMD_IMPORT)
+		rc = import(&a, &errstr);
 	else if (rc == EX_OK)
 		rc = run(&a, &errstr);
 	if (errstr != NULL)

@@ -31,6 +31,8 @@
 struct runner_opts {
 	const struct conf	*conf;		/* for passwords; may be empty */
 	const char		*account;	/* NULL: all accounts */
+	const struct strlist	*only;		/* NULL: all mails; else these
+						   ids (msmtpq's -R) */
 	int			 force;
 	int			 debug;
 	int			 verbose;	/* a line per mail on stdout */
