@@ -103,6 +103,11 @@ struct drain {
 	uint64_t		 batch_done_ns;	/* the batch's commit returned
 						   (window.h; 0: off) */
 	int			 stopping;	/* finish, then quit */
+	int			 flush;		/* this pass tries every
+						   waiting mail, as --flush,
+						   and forgets the breakers
+						   (the daemon's, when the
+						   network came up) */
 	int			 planning;	/* in drain_plan() */
 	time_t			 earliest;	/* the next mail or breaker
 						   due after this pass; 0:
@@ -118,6 +123,8 @@ void drain_init(struct drain *d, uv_loop_t *loop, struct spool *sp,
 /* drain_plan - read the spool and start the pass's sessions. */
 int drain_plan(struct drain *d, char **errstr);
 void drain_stop(struct drain *d);
+/* drain_forced - whether this pass ignores the mails' retry times. */
+int drain_forced(const struct drain *d);
 /* drain_close - close the drain's handle, so that the loop can end. */
 void drain_close(struct drain *d);
 /* drain_commit_later - run worker_commit() at the loop's next turn. */

@@ -211,6 +211,7 @@ static int daemons(const struct strlist *paths, const struct runner_opts *o,
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, &old);
 	fflush(NULL);
 	pids = xcalloc(paths->n, sizeof(*pids));
