@@ -126,15 +126,20 @@ static void on_settled(uv_timer_t *t)
 	const char *why = nw->why;
 
 	nw->why = NULL;
+	nw->last_up = uv_now(t->loop);
 	nw->up(nw->arg, why);
 }
 
 static void event(struct netwatch *nw, const char *why)
 {
+	uint64_t now = uv_now(nw->poll.loop), delay = NETWATCH_SETTLE_MS;
+
 	if (nw->why != NULL)
 		return;		/* part of the burst */
 	nw->why = why;
-	uv_timer_start(&nw->settle, on_settled, NETWATCH_SETTLE_MS, 0);
+	if (nw->last_up != 0 && nw->last_up + NETWATCH_GAP_MS > now + delay)
+		delay = nw->last_up + NETWATCH_GAP_MS - now;
+	uv_timer_start(&nw->settle, on_settled, delay, 0);
 }
 
 static void on_readable(uv_poll_t *p, int status, int events)

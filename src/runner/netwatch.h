@@ -18,8 +18,9 @@
  * A burst of such events (a link that comes up brings an address, then
  * routes; DHCP renews) makes one call of up(arg, why), NETWATCH_SETTLE_MS
  * after the first of them, why naming that first one (a static
- * string); events until then are part of that burst. What up() does
- * with it, and how often, is the caller's.
+ * string); events until then are part of that burst. A link that flaps
+ * gets no more than one call each NETWATCH_GAP_MS: a burst within that
+ * time of the last call is answered at its end, not lost.
  *
  * Messages are the kernel's, yet read defensively: every header and
  * attribute is bounds-checked (NLMSG_OK, RTA_OK) before it is read, and
@@ -35,9 +36,12 @@
 #ifndef RUNNER_NETWATCH_H
 #define RUNNER_NETWATCH_H
 
+#include <stdint.h>
+
 #include <uv.h>
 
 #define NETWATCH_SETTLE_MS	1000
+#define NETWATCH_GAP_MS		10000
 
 typedef void (*netwatch_fn)(void *arg, const char *why);
 
@@ -46,6 +50,8 @@ struct netwatch {
 	uv_timer_t	 settle;
 	int		 fd;		/* -1: not started */
 	const char	*why;		/* the burst's first event */
+	uint64_t	 last_up;	/* uv_now() of the last call; 0:
+					   none yet */
 	netwatch_fn	 up;
 	void		*arg;
 };

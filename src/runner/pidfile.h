@@ -11,7 +11,9 @@
  *   flock -n -E 99 "$spool.pid" true; [ $? = 99 ] &&
  *       kill -USR1 "$(cat "$spool.pid")"
  * and never signals a pid from an unlocked file (the process may be
- * another one by now).
+ * another one by now). The file is the user's to write: a hook running
+ * as root sends the signal as the spool's owner (setpriv, runuser), so
+ * that a pid planted in it reaches no one else's process.
  *
  * pidfile_claim() opens (creating it) and locks the file, and writes
  * this process's id. EX_TEMPFAIL when another daemon holds it (*errstr

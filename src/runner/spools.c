@@ -122,6 +122,7 @@ static void child(const char *path, const struct runner_opts *o,
 	char *errstr = NULL;
 	int rc;
 
+	signal(SIGUSR1, SIG_IGN);	/* not fatal before the loop has it */
 	sigprocmask(SIG_SETMASK, old, NULL);
 	rc = daemon_one(path, o, &errstr);
 	if (errstr != NULL)

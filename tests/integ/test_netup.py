@@ -182,6 +182,80 @@ def test_network_up_flushes_waiting_mail(spool, netns):
     assert err.count(b"the network came up") == 1, err
 
 
+@pytest.mark.timeout(90)
+def test_flapping_link_flushes_at_most_every_ten_seconds(spool, netns,
+                                                         tmp_path):
+    """Bursts right after a flush are answered once, at the end of the
+    gap (not lost), not each at once."""
+    spool.rc(2525, extra=BACKOFF)
+    log = tmp_path / "daemon.err"
+
+    def flushes():
+        return log.read_bytes().count(b"the network came up")
+
+    with open(log, "wb") as errf:
+        daemon = subprocess.Popen(
+            in_ns(netns, spool.queue_path, *spool.argv("--daemon")),
+            env=spool.env(), stdout=subprocess.DEVNULL, stderr=errf)
+    try:
+        poll(lambda: os.path.exists(str(spool.qf) + ".pid"), timeout=10,
+             what="the daemon to start")
+        bring_network_up(netns)
+        t0 = time.monotonic()
+        poll(lambda: flushes() == 1, timeout=5, what="the first flush")
+        for i in range(3):      # three more bursts, 1.5 s apart
+            deadline = time.monotonic() + 1.5
+            while time.monotonic() < deadline:
+                time.sleep(0.1)
+            ip(netns, "addr", "add", f"10.9.9.{i + 1}/24", "dev", "msq0")
+        assert time.monotonic() - t0 < 8
+        assert flushes() == 1
+        poll(lambda: flushes() == 2, timeout=10,
+             what="one flush for the later bursts, at the gap's end")
+        assert time.monotonic() - t0 > 9
+    finally:
+        rc, out, err = stop(daemon)
+    assert rc == 0, (rc, out, err)
+
+
+@pytest.mark.timeout(60)
+def test_sigusr1_reaches_each_spools_daemon(spool, tmp_path):
+    """Several spools: one child each, each holding its pid file; the
+    parent passes SIGUSR1 on."""
+    port = free_port()
+    q1, q2 = tmp_path / "q1" / "queue.db", tmp_path / "q2" / "queue.db"
+    spool.confdir.write(
+        "defaults\nauth off\ntls off\nhost 127.0.0.1\n"
+        f"port {port}\n{BACKOFF}\n"
+        f"account default\nfrom a@example.org\nqueue_file {q1}\n\n"
+        f"account other\nfrom o@example.org\nqueue_file {q2}\n",
+        path=spool.rcfile)
+    for account, q in (("default", q1), ("other", q2)):
+        p = spool.msmtp("-odq", "-a", account, "bob@example.org", qf=False,
+                        mail=b"Subject: s\n\nbody\n")
+        assert p.returncode == 0, show(p)
+    both = [Spool(spool.confdir, tmp_path) for _ in (q1, q2)]
+    for sp, q in zip(both, (q1, q2)):
+        sp.qf = q
+    daemon = subprocess.Popen(
+        [spool.queue_path, "-C", str(spool.rcfile), "--daemon"],
+        env=spool.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        for sp in both:
+            poll(lambda: tries(sp) >= 1, timeout=10,
+                 what="each spool's first, failed, attempt")
+        pids = {int(open(f"{q}.pid").read()) for q in (q1, q2)}
+        assert len(pids) == 2 and daemon.pid not in pids
+        with PortServer(port=port):
+            daemon.send_signal(signal.SIGUSR1)
+            for sp in both:
+                poll(lambda: states(sp) == ["sent"], timeout=5,
+                     what="each spool's mail to go on SIGUSR1")
+    finally:
+        rc, out, err = stop(daemon)
+    assert rc == 0, (rc, out, err)
+
+
 @pytest.mark.timeout(60)
 def test_sigusr1_flushes_waiting_mail(spool):
     port = free_port()
