@@ -42,82 +42,206 @@ static int is_loopback(unsigned int index)
 	return loop;
 }
 
-/* usable_address - a new address this machine can reach others from. */
-static int usable_address(const struct nlmsghdr *h)
+/* addr_key - the key of the address h is about: its interface and
+ * address (IFA_LOCAL, else IFA_ADDRESS); *usable: whether it can reach
+ * beyond this machine. 0 when h is malformed. */
+static int addr_key(const struct nlmsghdr *h, struct netwatch_key *k,
+    int *usable)
 {
 	const struct ifaddrmsg *ifa;
 	const struct rtattr *rta;
 	unsigned int flags;
-	int len;
+	int len, have_local = 0;
 
 	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*ifa)))
 		return 0;
 	ifa = NLMSG_DATA(h);
+	memset(k, 0, sizeof(*k));
+	k->kind = 'A';
+	k->family = ifa->ifa_family;
+	k->index = ifa->ifa_index;
 	flags = ifa->ifa_flags;
 	len = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*ifa)));
-	for (rta = IFA_RTA(ifa); RTA_OK(rta, len); rta = RTA_NEXT(rta, len))
-		if (rta->rta_type == IFA_FLAGS &&
-		    RTA_PAYLOAD(rta) >= sizeof(unsigned int))
+	for (rta = IFA_RTA(ifa); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+		size_t n = RTA_PAYLOAD(rta);
+
+		if (rta->rta_type == IFA_FLAGS && n >= sizeof(flags))
 			memcpy(&flags, RTA_DATA(rta), sizeof(flags));
-	if (ifa->ifa_scope >= RT_SCOPE_LINK)
-		return 0;	/* host or link: no way out */
-	if (flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED))
-		return 0;	/* a NEWADDR follows when DAD is done */
-	return !is_loopback(ifa->ifa_index);
+		if ((rta->rta_type == IFA_LOCAL ||
+		    (rta->rta_type == IFA_ADDRESS && !have_local)) &&
+		    n <= sizeof(k->addr)) {
+			memset(k->addr, 0, sizeof(k->addr));
+			memcpy(k->addr, RTA_DATA(rta), n);
+			have_local |= rta->rta_type == IFA_LOCAL;
+		}
+	}
+	/* Host or link scope: no way out. Tentative: a NEWADDR follows
+	 * when duplicate detection is done. */
+	*usable = ifa->ifa_scope < RT_SCOPE_LINK &&
+	    (flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)) == 0 &&
+	    !is_loopback(ifa->ifa_index);
+	return 1;
 }
 
-/* default_route - a new default route of the main table, not via lo. */
-static int default_route(const struct nlmsghdr *h)
+/* route_key - the key of the route h is about: its interface and
+ * gateway; *usable: whether it is a default route of the main table,
+ * not via lo. 0 when h is malformed. */
+static int route_key(const struct nlmsghdr *h, struct netwatch_key *k,
+    int *usable)
 {
 	const struct rtmsg *rtm;
 	const struct rtattr *rta;
-	unsigned int table, oif = 0;
+	unsigned int table;
 	int len;
 
 	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*rtm)))
 		return 0;
 	rtm = NLMSG_DATA(h);
+	memset(k, 0, sizeof(*k));
+	k->kind = 'R';
+	k->family = rtm->rtm_family;
 	table = rtm->rtm_table;
 	len = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*rtm)));
 	for (rta = RTM_RTA(rtm); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
-		if (RTA_PAYLOAD(rta) < sizeof(unsigned int))
-			continue;
-		if (rta->rta_type == RTA_TABLE)
+		size_t n = RTA_PAYLOAD(rta);
+
+		if (rta->rta_type == RTA_TABLE && n >= sizeof(table))
 			memcpy(&table, RTA_DATA(rta), sizeof(table));
-		else if (rta->rta_type == RTA_OIF)
-			memcpy(&oif, RTA_DATA(rta), sizeof(oif));
+		else if (rta->rta_type == RTA_OIF && n >= sizeof(k->index))
+			memcpy(&k->index, RTA_DATA(rta), sizeof(k->index));
+		else if (rta->rta_type == RTA_GATEWAY && n <= sizeof(k->addr))
+			memcpy(k->addr, RTA_DATA(rta), n);
 	}
-	if (rtm->rtm_dst_len != 0 || table != RT_TABLE_MAIN ||
-	    rtm->rtm_type != RTN_UNICAST)
-		return 0;
-	return !is_loopback(oif);
+	*usable = rtm->rtm_dst_len == 0 && table == RT_TABLE_MAIN &&
+	    rtm->rtm_type == RTN_UNICAST && !is_loopback(k->index);
+	return 1;
 }
 
-/* classify - why h says the network came up, or NULL. */
-static const char *classify(const struct nlmsghdr *h)
+static int same_key(const struct netwatch_key *a,
+    const struct netwatch_key *b)
 {
-	if (h->nlmsg_type == RTM_NEWADDR && usable_address(h))
-		return "a new address";
-	if (h->nlmsg_type == RTM_NEWROUTE && default_route(h))
-		return "a new default route";
+	return a->kind == b->kind && a->family == b->family &&
+	    a->index == b->index && memcmp(a->addr, b->addr,
+	    sizeof(a->addr)) == 0;
+}
+
+static int find(const struct netwatch *nw, const struct netwatch_key *k)
+{
+	size_t i;
+
+	for (i = 0; i < nw->nknown; i++)
+		if (same_key(&nw->known[i], k))
+			return (int)i;
+	return -1;
+}
+
+/* learn - whether k is new: not known yet (a full table forgets
+ * nothing, and so answers yes: a flush too many, never one too few). */
+static int learn(struct netwatch *nw, const struct netwatch_key *k)
+{
+	if (find(nw, k) >= 0)
+		return 0;	/* a refresh: DHCP, a router's advert */
+	if (nw->nknown < NETWATCH_KNOWN)
+		nw->known[nw->nknown++] = *k;
+	return 1;
+}
+
+static void forget(struct netwatch *nw, const struct netwatch_key *k)
+{
+	int i = find(nw, k);
+
+	if (i >= 0)
+		nw->known[i] = nw->known[--nw->nknown];
+}
+
+/* dump - ask the kernel for every address (type RTM_GETADDR) or route
+ * (RTM_GETROUTE), to learn what is there already; without the answer,
+ * the first refresh of each makes a flush too many, nothing worse. */
+static void dump(struct netwatch *nw, int type)
+{
+	struct {
+		struct nlmsghdr	h;
+		union {
+			struct ifaddrmsg	a;
+			struct rtmsg		r;
+		} u;
+	} req;
+	struct sockaddr_nl kernel;
+
+	memset(&req, 0, sizeof(req));
+	memset(&kernel, 0, sizeof(kernel));
+	kernel.nl_family = AF_NETLINK;
+	req.h.nlmsg_len = NLMSG_LENGTH(type == RTM_GETADDR ?
+	    sizeof(req.u.a) : sizeof(req.u.r));
+	req.h.nlmsg_type = (unsigned short)type;
+	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.h.nlmsg_seq = ++nw->seq;
+	nw->dumping = type;
+	if (sendto(nw->fd, &req, req.h.nlmsg_len, 0,
+	    (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+		nw->dumping = 0;
+}
+
+/* dump_next - a dump ended: the routes after the addresses. */
+static void dump_next(struct netwatch *nw)
+{
+	if (nw->dumping == RTM_GETADDR)
+		dump(nw, RTM_GETROUTE);
+	else
+		nw->dumping = 0;
+}
+
+/* note - take in message h; why it says the network came up, or NULL
+ * (so also for the replies to our own dumps, which only teach). */
+static const char *note(struct netwatch *nw, const struct nlmsghdr *h)
+{
+	struct netwatch_key k;
+	int usable, quiet;
+
+	quiet = nw->dumping != 0 && h->nlmsg_pid == nw->portid &&
+	    h->nlmsg_seq == nw->seq;
+	switch (h->nlmsg_type) {
+	case RTM_NEWADDR:
+		if (addr_key(h, &k, &usable) && usable && learn(nw, &k) &&
+		    !quiet)
+			return "a new address";
+		return NULL;
+	case RTM_NEWROUTE:
+		if (route_key(h, &k, &usable) && usable && learn(nw, &k) &&
+		    !quiet)
+			return "a new default route";
+		return NULL;
+	case RTM_DELADDR:
+		if (addr_key(h, &k, &usable))
+			forget(nw, &k);
+		return NULL;
+	case RTM_DELROUTE:
+		if (route_key(h, &k, &usable))
+			forget(nw, &k);
+		return NULL;
+	case NLMSG_DONE:
+	case NLMSG_ERROR:
+		if (quiet)
+			dump_next(nw);
+		return NULL;
+	}
 	return NULL;
 }
 
-/* scan - the first event of the datagram buf[0..len) that counts. */
-static const char *scan(const void *buf, size_t len)
+/* scan - take in the datagram buf[0..len); the first reason it gives
+ * that the network came up, or NULL. */
+static const char *scan(struct netwatch *nw, const void *buf, size_t len)
 {
 	const struct nlmsghdr *h = buf;
 	unsigned int left = (unsigned int)len;
-	const char *why;
+	const char *why = NULL, *one;
 
 	for (; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
-		if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR)
-			return NULL;
-		why = classify(h);
-		if (why != NULL)
-			return why;
+		one = note(nw, h);
+		if (why == NULL)
+			why = one;
 	}
-	return NULL;
+	return why;
 }
 
 static void on_settled(uv_timer_t *t)
@@ -162,14 +286,18 @@ static void on_readable(uv_poll_t *p, int status, int events)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == ENOBUFS) {
+			/* What we knew may be stale: learn it again. */
 			event(nw, "lost network events");
+			nw->nknown = 0;
+			if (nw->dumping == 0)
+				dump(nw, RTM_GETADDR);
 			continue;
 		}
 		if (n <= 0)
 			return;	/* EAGAIN: all read */
 		if (fromlen != sizeof(from) || from.nl_pid != 0)
 			continue;	/* not the kernel's */
-		why = scan(buf, (size_t)n);
+		why = scan(nw, buf, (size_t)n);
 		if (why != NULL)
 			event(nw, why);
 	}
@@ -179,6 +307,7 @@ int netwatch_start(struct netwatch *nw, uv_loop_t *loop, netwatch_fn up,
     void *arg, char **errstr)
 {
 	struct sockaddr_nl sa;
+	socklen_t len;
 	int err;
 
 	memset(nw, 0, sizeof(*nw));
@@ -210,6 +339,10 @@ int netwatch_start(struct netwatch *nw, uv_loop_t *loop, netwatch_fn up,
 		nw->fd = -1;
 		return EX_OSERR;
 	}
+	len = sizeof(sa);
+	if (getsockname(nw->fd, (struct sockaddr *)&sa, &len) == 0)
+		nw->portid = sa.nl_pid;
+	dump(nw, RTM_GETADDR);
 	nw->poll.data = nw;
 	uv_timer_init(loop, &nw->settle);
 	nw->settle.data = nw;

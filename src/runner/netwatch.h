@@ -13,7 +13,12 @@
  *   - an overrun of the socket (ENOBUFS): events were lost, one of them
  *     may have been such an event.
  * Everything else (lo's addresses and routes, link-local addresses,
- * deletions, other tables) is read and ignored.
+ * deletions, other tables) is read and ignored. So is a refresh: a DHCP
+ * client or a router's advert renews an address or route with another
+ * NEWADDR or NEWROUTE, so netwatch keeps the usable addresses and
+ * default routes it knows (asked of the kernel at the start, then
+ * followed), and only one it did not know counts; an address that went
+ * and comes back counts again.
  *
  * A burst of such events (a link that comes up brings an address, then
  * routes; DHCP renews) makes one call of up(arg, why), NETWATCH_SETTLE_MS
@@ -42,6 +47,16 @@
 
 #define NETWATCH_SETTLE_MS	1000
 #define NETWATCH_GAP_MS		10000
+#define NETWATCH_KNOWN		64	/* more: each counts as new */
+
+/* An address (kind 'A': interface, address) or default route ('R':
+ * interface, gateway) known to be there. */
+struct netwatch_key {
+	unsigned char	kind;
+	unsigned char	family;
+	unsigned char	addr[16];
+	int		index;
+};
 
 typedef void (*netwatch_fn)(void *arg, const char *why);
 
@@ -52,6 +67,11 @@ struct netwatch {
 	const char	*why;		/* the burst's first event */
 	uint64_t	 last_up;	/* uv_now() of the last call; 0:
 					   none yet */
+	struct netwatch_key known[NETWATCH_KNOWN];
+	size_t		 nknown;
+	unsigned int	 portid;	/* our socket's, for our dumps */
+	unsigned int	 seq;		/* of the dump asked for */
+	int		 dumping;	/* RTM_GETADDR, RTM_GETROUTE; 0 */
 	netwatch_fn	 up;
 	void		*arg;
 };

@@ -183,6 +183,42 @@ def test_network_up_flushes_waiting_mail(spool, netns):
 
 
 @pytest.mark.timeout(90)
+def test_refresh_is_not_new_but_a_return_is(spool, netns, tmp_path):
+    """An address and default route there before the daemon started, then
+    renewed (as DHCP and router adverts do), make no flush; the address
+    gone and back does."""
+    spool.rc(2525, extra=BACKOFF)
+    bring_network_up(netns)
+    log = tmp_path / "daemon.err"
+
+    def flushes():
+        return log.read_bytes().count(b"the network came up")
+
+    with open(log, "wb") as errf:
+        daemon = subprocess.Popen(
+            in_ns(netns, spool.queue_path, *spool.argv("--daemon")),
+            env=spool.env(), stdout=subprocess.DEVNULL, stderr=errf)
+    try:
+        poll(lambda: os.path.exists(str(spool.qf) + ".pid"), timeout=10,
+             what="the daemon to start")
+        ip(netns, "addr", "replace", "10.9.8.7/24", "dev", "msq0",
+           "valid_lft", "300", "preferred_lft", "300")
+        ip(netns, "route", "replace", "default", "via", "10.9.8.1",
+           "dev", "msq0")
+        deadline = time.monotonic() + 2.5
+        while time.monotonic() < deadline:
+            assert flushes() == 0, log.read_bytes()
+            time.sleep(0.1)
+        ip(netns, "addr", "del", "10.9.8.7/24", "dev", "msq0")
+        ip(netns, "addr", "add", "10.9.8.7/24", "dev", "msq0")
+        poll(lambda: flushes() == 1, timeout=5,
+             what="a flush for the address that came back")
+    finally:
+        rc, out, err = stop(daemon)
+    assert rc == 0, (rc, out, err)
+
+
+@pytest.mark.timeout(90)
 def test_flapping_link_flushes_at_most_every_ten_seconds(spool, netns,
                                                          tmp_path):
     """Bursts right after a flush are answered once, at the end of the
