@@ -28,8 +28,10 @@
  * time of the last call is answered at its end, not lost.
  *
  * Messages are the kernel's, yet read defensively: every header and
- * attribute is bounds-checked (NLMSG_OK, RTA_OK) before it is read, and
- * a malformed one ends the reading of that datagram.
+ * attribute is bounds-checked (NLMSG_OK, RTA_OK) before it is read; a
+ * message too short for its header is skipped, and a datagram's reading
+ * ends at the first header that does not fit in it. Only datagrams
+ * from the kernel (port id 0) are read.
  *
  * Ownership: the caller owns struct netwatch (in memory that outlives
  * the loop's closing of its handles). netwatch_start() fails (EX_OSERR,
