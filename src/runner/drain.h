@@ -10,7 +10,8 @@
  * mail is left. A group whose server could not be reached at all is
  * "down": its other mails are skipped without spending attempts (the
  * circuit breaker), and drain_plan() of a later pass of the same drain
- * (the daemon) skips the group until the breaker's time is over.
+ * (the daemon) skips the group until the breaker's time is over, unless
+ * that pass is a flush (drain.flush: the network came up).
  *
  * The sessions' spool writes are committed together (group commit),
  * each batch in libuv's thread pool on a second connection while the
