@@ -10,9 +10,19 @@
  * events during a pass only mark it dirty, and one more pass after it
  * finds nothing new, so this cannot loop.
  *
+ * When the network comes up (netwatch.h), or on SIGUSR1 (a hook's
+ * "flush now"), the next pass is a flush: every waiting mail is tried
+ * at once, whatever its retry time, and the breakers are forgotten --
+ * the server that could not be reached may well be reachable now. One
+ * asked for during a pass runs when that pass ends, never two at once.
+ *
  * SIGHUP rereads the configuration (the passwords) before the next
  * pass; SIGTERM and SIGINT let the sessions finish the transaction in
  * progress, then the daemon exits 0.
+ *
+ * While it runs, the daemon holds the spool's pid file (pidfile.h), so
+ * that a hook finds it; a second daemon for the same spool refuses to
+ * start.
  */
 #include <libgen.h>
 #include <signal.h>
@@ -22,6 +32,8 @@
 #include <sysexits.h>
 
 #include "runner/drain.h"
+#include "runner/netwatch.h"
+#include "runner/pidfile.h"
 #include "util/xalloc.h"
 
 /* Events come in bursts (WAL, then shm, then the checkpoint): one pass
@@ -34,11 +46,13 @@ struct daemon {
 	const struct runner_opts *o;
 	uv_timer_t		 timer;
 	uv_fs_event_t		 watch;
-	uv_signal_t		 hup, term, intr;
+	uv_signal_t		 hup, term, intr, usr1;
+	struct netwatch		 net;
 	char			*dbname;	/* the spool's file name */
 	int			 running;	/* a pass is on */
 	int			 dirty;		/* the spool changed since
 						   the pass began */
+	int			 flush;		/* the next pass is a flush */
 	int			 closing;
 };
 
@@ -52,6 +66,8 @@ static void shutdown_daemon(struct daemon *dm)
 	uv_close((uv_handle_t *)&dm->hup, NULL);
 	uv_close((uv_handle_t *)&dm->term, NULL);
 	uv_close((uv_handle_t *)&dm->intr, NULL);
+	uv_close((uv_handle_t *)&dm->usr1, NULL);
+	netwatch_close(&dm->net);
 	drain_close(&dm->d);
 }
 
@@ -67,6 +83,8 @@ static void on_timer(uv_timer_t *t)
 	}
 	dm->running = 1;
 	dm->dirty = 0;
+	dm->d.flush = dm->flush;
+	dm->flush = 0;
 	rc = drain_plan(&dm->d, &err);
 	if (rc != EX_OK)
 		drain_fail(&dm->d, rc, err);
@@ -103,6 +121,7 @@ static void pass_over(struct drain *d)
 	time_t now = time(NULL);
 
 	dm->running = 0;
+	d->flush = 0;
 	if (d->stopping || d->rc != EX_OK) {
 		shutdown_daemon(dm);
 		return;
@@ -129,6 +148,35 @@ static void on_change(uv_fs_event_t *h, const char *filename, int events,
 		dm->dirty = 1;
 	else
 		wake_in(dm, SETTLE_MS);
+}
+
+/* flush_now - make the next pass a flush, at once or after this one. */
+static void flush_now(struct daemon *dm, const char *why)
+{
+	if (dm->closing)
+		return;
+	fprintf(stderr, "msmtp-queue: %s: trying every waiting mail now\n",
+	    why);
+	dm->flush = 1;
+	if (dm->running)
+		dm->dirty = 1;
+	else
+		wake_in(dm, 0);
+}
+
+static void on_netup(void *arg, const char *why)
+{
+	struct daemon *dm = arg;
+	char *msg = xasprintf("the network came up (%s)", why);
+
+	flush_now(dm, msg);
+	free(msg);
+}
+
+static void on_usr1(uv_signal_t *h, int signum)
+{
+	(void)signum;
+	flush_now(h->data, "SIGUSR1");
 }
 
 static void on_hup(uv_signal_t *h, int signum)
@@ -183,7 +231,19 @@ static int watch_spool(struct daemon *dm, char **errstr)
 	return err != 0 ? EX_OSERR : EX_OK;
 }
 
-int runner_daemon(struct spool *sp, const struct runner_opts *o,
+/* watch_network - the daemon goes on without it where netlink is not
+ * to be had (a sandbox); the hooks' SIGUSR1 still works. */
+static void watch_network(struct daemon *dm)
+{
+	char *err = NULL;
+
+	if (netwatch_start(&dm->net, &dm->loop, on_netup, dm, &err) != EX_OK)
+		fprintf(stderr, "msmtp-queue: %s\n", err);
+	free(err);
+}
+
+/* serve - the daemon's loop, until SIGTERM or a spool error. */
+static int serve(struct spool *sp, const struct runner_opts *o,
     char **errstr)
 {
 	struct daemon dm;
@@ -203,6 +263,8 @@ int runner_daemon(struct spool *sp, const struct runner_opts *o,
 	start_signal(&dm, &dm.hup, on_hup, SIGHUP);
 	start_signal(&dm, &dm.term, on_term, SIGTERM);
 	start_signal(&dm, &dm.intr, on_term, SIGINT);
+	start_signal(&dm, &dm.usr1, on_usr1, SIGUSR1);
+	watch_network(&dm);
 	rc = watch_spool(&dm, errstr);
 	if (rc == EX_OK)
 		uv_timer_start(&dm.timer, on_timer, 0, 0);
@@ -218,5 +280,23 @@ int runner_daemon(struct spool *sp, const struct runner_opts *o,
 	}
 	drain_free(&dm.d);
 	free(dm.dbname);
+	return rc;
+}
+
+int runner_daemon(struct spool *sp, const struct runner_opts *o,
+    char **errstr)
+{
+	struct pidfile pid;
+	int rc;
+
+	/* A hook may signal us as soon as the pid file is there: "flush
+	 * now" must not be "terminate" (SIGUSR1's default) until serve()
+	 * catches it. */
+	signal(SIGUSR1, SIG_IGN);
+	rc = pidfile_claim(&pid, spool_path(sp), errstr);
+	if (rc != EX_OK)
+		return rc;
+	rc = serve(sp, o, errstr);
+	pidfile_release(&pid);
 	return rc;
 }

@@ -181,7 +181,7 @@ static void plan_mail(const struct spool_waiting_mail *w, void *arg)
 
 	if (pl->rc != EX_OK || !wanted(d->o->only, w->id))
 		return;
-	if (!d->o->force && w->next_attempt > pl->now) {
+	if (!drain_forced(d) && w->next_attempt > pl->now) {
 		later(d, w->next_attempt);
 		return;
 	}
@@ -216,15 +216,20 @@ static int hold_group(struct drain *d, struct group *g, char **errstr)
 	return EX_OK;
 }
 
+int drain_forced(const struct drain *d)
+{
+	return d->o->force || d->flush;
+}
+
 /* prune_breakers - forget the breakers whose time is over, so that a
  * daemon's list does not grow with every retry of an account that stays
- * down. */
-static void prune_breakers(struct drain *d, time_t now)
+ * down; all of them (all) when the network came up. */
+static void prune_breakers(struct drain *d, time_t now, int all)
 {
 	struct breaker **bp = &d->breakers, *b;
 
 	while ((b = *bp) != NULL) {
-		if (b->until > now) {
+		if (!all && b->until > now) {
 			bp = &b->next;
 			continue;
 		}
@@ -253,7 +258,7 @@ int drain_plan(struct drain *d, char **errstr)
 	int rc;
 
 	free_groups(d);
-	prune_breakers(d, pl.now);
+	prune_breakers(d, pl.now, d->flush);
 	progress_init(&d->prog, d->o->verbose);
 	d->earliest = 0;
 	d->planning = 1;
@@ -352,19 +357,12 @@ void drain_fail(struct drain *d, int rc, char *errstr)
 
 void drain_free(struct drain *d)
 {
-	struct breaker *b, *next;
-
 	free_groups(d);
 	free(d->queued);
 	d->queued = NULL;
 	spool_close(d->wsp);
 	d->wsp = NULL;
-	for (b = d->breakers; b != NULL; b = next) {
-		next = b->next;
-		free(b->key);
-		free(b);
-	}
-	d->breakers = NULL;
+	prune_breakers(d, 0, 1);
 	free(d->errstr);
 	d->errstr = NULL;
 	window_print(d->win, stderr);

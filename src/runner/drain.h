@@ -10,7 +10,8 @@
  * mail is left. A group whose server could not be reached at all is
  * "down": its other mails are skipped without spending attempts (the
  * circuit breaker), and drain_plan() of a later pass of the same drain
- * (the daemon) skips the group until the breaker's time is over.
+ * (the daemon) skips the group until the breaker's time is over, unless
+ * that pass is a flush (drain.flush: the network came up).
  *
  * The sessions' spool writes are committed together (group commit),
  * each batch in libuv's thread pool on a second connection while the
@@ -103,6 +104,11 @@ struct drain {
 	uint64_t		 batch_done_ns;	/* the batch's commit returned
 						   (window.h; 0: off) */
 	int			 stopping;	/* finish, then quit */
+	int			 flush;		/* this pass tries every
+						   waiting mail, as --flush,
+						   and forgets the breakers
+						   (the daemon's, when the
+						   network came up) */
 	int			 planning;	/* in drain_plan() */
 	time_t			 earliest;	/* the next mail or breaker
 						   due after this pass; 0:
@@ -118,6 +124,8 @@ void drain_init(struct drain *d, uv_loop_t *loop, struct spool *sp,
 /* drain_plan - read the spool and start the pass's sessions. */
 int drain_plan(struct drain *d, char **errstr);
 void drain_stop(struct drain *d);
+/* drain_forced - whether this pass ignores the mails' retry times. */
+int drain_forced(const struct drain *d);
 /* drain_close - close the drain's handle, so that the loop can end. */
 void drain_close(struct drain *d);
 /* drain_commit_later - run worker_commit() at the loop's next turn. */

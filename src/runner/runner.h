@@ -17,8 +17,10 @@
  * the spool fails.
  *
  * runner_daemon() (--daemon) runs such passes in the foreground as
- * mails become due or are spooled, rereads the configuration on SIGHUP
- * (o->reload) and returns EX_OK after SIGTERM or SIGINT.
+ * mails become due or are spooled, flushes when the network comes up
+ * or on SIGUSR1, rereads the configuration on SIGHUP (o->reload) and
+ * returns EX_OK after SIGTERM or SIGINT; it holds the spool's pid file
+ * (pidfile.h) meanwhile, EX_TEMPFAIL when another daemon does.
  *
  * runner_list() prints the queue, one block per mail, like mailq.
  */

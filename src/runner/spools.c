@@ -122,6 +122,7 @@ static void child(const char *path, const struct runner_opts *o,
 	char *errstr = NULL;
 	int rc;
 
+	signal(SIGUSR1, SIG_IGN);	/* not fatal before the loop has it */
 	sigprocmask(SIG_SETMASK, old, NULL);
 	rc = daemon_one(path, o, &errstr);
 	if (errstr != NULL)
@@ -211,6 +212,7 @@ static int daemons(const struct strlist *paths, const struct runner_opts *o,
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, &old);
 	fflush(NULL);
 	pids = xcalloc(paths->n, sizeof(*pids));

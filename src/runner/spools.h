@@ -13,8 +13,8 @@
  * spools_daemon() runs --daemon over the spools of paths: in this
  * process for one; for several, one child process each (a spool's
  * SQLite connection and libuv loop are its own), the parent passing
- * SIGHUP, SIGTERM and SIGINT on to them and returning when all have
- * ended, with the worst of their exit codes. A child whose spool cannot
+ * SIGHUP, SIGTERM, SIGINT and SIGUSR1 on to them and returning when all
+ * have ended, with the worst of their exit codes. A child whose spool cannot
  * be opened says why on stderr and ends; the others go on.
  *
  * spools_worse() combines two results: an error beats EX_TEMPFAIL,

@@ -453,7 +453,7 @@ static struct spool_step *batch_steps(struct drain *d)
 		if (j->given_back.mail.id[0] != '\0')
 			steps[i].unclaim = j->given_back.mail.id;
 		memcpy(steps[i].next, j->next, sizeof(steps[i].next));
-		steps[i].due = !d->o->force;
+		steps[i].due = !drain_forced(d);
 		steps[i].reader = d->sp;
 	}
 	return steps;
