@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "client/owed.h"
 #include "runner/drain.h"
 #include "util/xalloc.h"
 
@@ -90,7 +91,7 @@ static void queue_bounces(struct drain *d)
 	char *err = NULL;
 	int queued;
 
-	if (runner_bounces(d->sp, &queued, &err) != EX_OK) {
+	if (owed_bounces_queue(d->sp, &queued, &err) != EX_OK) {
 		fprintf(stderr, "msmtp-queue: %s\n", err ? err : "bounce failed");
 		free(err);
 	}

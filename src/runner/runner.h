@@ -52,9 +52,6 @@ struct runner_opts {
 
 int runner_drain(struct spool *sp, const struct runner_opts *o,
     char **errstr);
-/* runner_bounces - queue the notifications failed recipients owe their
- * senders (client/bounce.h); *queued says how many. */
-int runner_bounces(struct spool *sp, int *queued, char **errstr);
 int runner_daemon(struct spool *sp, const struct runner_opts *o,
     char **errstr);
 /* runner_list - the queue over the spools sps[0..nsp) like mailq, or as
