@@ -8,6 +8,7 @@
 #include <sys/random.h>
 #include <sysexits.h>
 
+#include "client/along.h"
 #include "queue/backoff.h"
 #include "util/xalloc.h"
 
@@ -223,8 +224,8 @@ int attempt_record(struct spool *sp, const struct account *acc,
 }
 
 int attempt_run(struct spool *sp, const char *id, const struct account *acc,
-    const struct engine_api *engine, int debug, struct attempt_result *res,
-    char **errstr)
+    const struct engine_api *engine, int debug, struct along *along,
+    struct attempt_result *res, char **errstr)
 {
 	struct spool_body *body;
 	struct deliver_job job;
@@ -237,6 +238,10 @@ int attempt_run(struct spool *sp, const char *id, const struct account *acc,
 	if (rc != EX_OK)
 		return rc;
 	attempt_job(res, acc, body, debug, &job);
+	if (along != NULL) {
+		along_init(along, sp, acc, &res->mail, engine, debug);
+		along_job(along, &job);
+	}
 	engine->deliver_now(&job, &res->rep);
 	spool_body_close(body);
 	return record(sp, acc, res, 1, errstr);

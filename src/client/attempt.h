@@ -41,9 +41,12 @@ struct attempt_result {
 	const struct engine_api	*engine;
 };
 
+/* along: if not NULL, the session then takes the account's due mail
+ * along (client/along.h). */
+struct along;
 int attempt_run(struct spool *sp, const char *id, const struct account *acc,
-    const struct engine_api *engine, int debug, struct attempt_result *res,
-    char **errstr);
+    const struct engine_api *engine, int debug, struct along *along,
+    struct attempt_result *res, char **errstr);
 
 /*
  * The steps of attempt_run(), for a caller that drives the engine's

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "client/along.h"
 #include "client/attempt.h"
 #include "client/bounce.h"
 #include "client/conf.h"
@@ -297,6 +298,7 @@ static int deliver_spooled(struct spool *sp, const struct submission *sub,
 {
 	const struct engine_api *engine;
 	struct attempt_result res;
+	struct along along;
 	char *errstr = NULL, *extra;
 	int rc;
 
@@ -306,7 +308,10 @@ static int deliver_spooled(struct spool *sp, const struct submission *sub,
 		free(errstr);
 		return EX_OK;
 	}
-	rc = attempt_run(sp, id, sub->acc, engine, sub->debug, &res, &errstr);
+	memset(&along, 0, sizeof(along));
+	rc = attempt_run(sp, id, sub->acc, engine, sub->debug, &along, &res,
+	    &errstr);
+	along_free(&along);
 	if (rc != EX_OK) {
 		/* The mail is spooled; a runner will find it. */
 		tell_waiting(errstr, id, 0);

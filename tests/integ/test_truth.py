@@ -258,3 +258,32 @@ def test_running_daemon_is_a_runner(spool):
     # Its pid is gone now: the file is stale.
     p = spool.msmtp(BOB, mail=MAIL)
     assert p.stderr.endswith(NO_RUNNER), show(p)
+
+
+# --------------------------------------------------------------------------
+# An interactive send takes the account's due mail along.
+
+def test_interactive_send_takes_due_mail_along(spool, server):
+    """Two mails queued while the server was away (-odq), one of another
+    account; then the user sends a mail that reaches the server: its
+    session carries the two due mails of the same account after it, and
+    each is recorded sent. The other account's mail waits."""
+    srv = server(Script())
+    spool.rc(srv.port)
+    first = MAIL.replace(b"Subject: the truth", b"Subject: queued 1")
+    second = MAIL.replace(b"Subject: the truth", b"Subject: queued 2")
+    for m in (first, second):
+        assert spool.msmtp("-odq", CAROL, mail=m).returncode == 0
+    assert spool.msmtp("-odq", "-a", "work", CAROL,
+                       mail=first).returncode == 0
+    p = spool.msmtp(BOB, mail=MAIL)
+    assert p.returncode == 0 and p.stderr == b"", show(p)
+    assert srv.wait_closed(10)
+    assert len(srv.sessions) == 1, "not one session"
+    txs = transactions(srv)
+    assert [t[1] for t in txs] == [[BOB], [CAROL], [CAROL]]
+    assert b"Subject: queued 1" in txs[1][2]
+    assert b"Subject: queued 2" in txs[2][2]
+    states = sorted((m["envelope_from"], m["state"]) for m in spool.mails())
+    assert states == [("alice@example.org", "sent")] * 3 + \
+        [("worker@work.example", "queued")]
