@@ -275,16 +275,18 @@ static int tell_user(const struct account *acc, const char *id,
 	return EX_OK;
 }
 
-/* queue_owed - the bounce a partial refusal owes, queued now: exit 0
- * promises the sender a notice, whether or not a runner ever runs. A
- * spool error is told and left to the runner's next pass. */
-static void queue_owed(struct spool *sp, const struct attempt_result *res)
+/* queue_owed - the bounces a partial refusal (or a mail taken along)
+ * owes, queued now: exit 0 promises the sender a notice, whether or not
+ * a runner ever runs. A spool error is told and left to the runner's
+ * next pass. */
+static void queue_owed(struct spool *sp, const struct attempt_result *res,
+    int taken)
 {
 	char *errstr = NULL;
 	int queued;
 
-	if (res->state == MAIL_SENT || res->state == MAIL_HELD ||
-	    attempt_exit_tells(res))
+	if (taken == 0 && (res->state == MAIL_SENT ||
+	    res->state == MAIL_HELD || attempt_exit_tells(res)))
 		return;
 	if (owed_bounces_queue(sp, &queued, &errstr) != EX_OK)
 		fprintf(stderr, "msmtp: %s\n", errstr ? errstr :
@@ -300,7 +302,7 @@ static int deliver_spooled(struct spool *sp, const struct submission *sub,
 	struct attempt_result res;
 	struct along along;
 	char *errstr = NULL, *extra;
-	int rc;
+	int rc, taken;
 
 	engine = engine_load(&errstr);
 	if (engine == NULL) {
@@ -311,6 +313,7 @@ static int deliver_spooled(struct spool *sp, const struct submission *sub,
 	memset(&along, 0, sizeof(along));
 	rc = attempt_run(sp, id, sub->acc, engine, sub->debug, &along, &res,
 	    &errstr);
+	taken = along.taken;
 	along_free(&along);
 	if (rc != EX_OK) {
 		/* The mail is spooled; a runner will find it. */
@@ -322,7 +325,7 @@ static int deliver_spooled(struct spool *sp, const struct submission *sub,
 	extra = queue_fields(id, &res);
 	report_log(sub->acc, sub->rcpts, &res.rep, extra);
 	free(extra);
-	queue_owed(sp, &res);
+	queue_owed(sp, &res, taken);
 	rc = tell_user(sub->acc, id, &res);
 	attempt_result_free(&res);
 	return rc;
