@@ -287,3 +287,18 @@ def test_interactive_send_takes_due_mail_along(spool, server):
     states = sorted((m["envelope_from"], m["state"]) for m in spool.mails())
     assert states == [("alice@example.org", "sent")] * 3 + \
         [("worker@work.example", "queued")]
+
+
+def test_taking_along_is_bounded(spool, server):
+    """The user's send carries at most 20 queued mails (client/along.h):
+    the rest wait for a runner."""
+    srv = server(Script())
+    spool.rc(srv.port)
+    for i in range(23):
+        assert spool.msmtp("-odq", CAROL, mail=MAIL).returncode == 0
+    p = spool.msmtp(BOB, mail=MAIL)
+    assert p.returncode == 0 and p.stderr == b"", show(p)
+    assert srv.wait_closed(10)
+    assert len(srv.sessions) == 1 and len(transactions(srv)) == 21
+    states = [m["state"] for m in spool.mails()]
+    assert states.count("sent") == 21 and states.count("queued") == 3
