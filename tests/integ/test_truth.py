@@ -17,7 +17,6 @@ for real where it is installed (test_callers.py's wrapper); a Mutt-like
 caller is only its exit code and stderr.
 """
 
-import email
 import os
 import signal
 import sqlite3
