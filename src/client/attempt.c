@@ -8,6 +8,7 @@
 #include <sys/random.h>
 #include <sysexits.h>
 
+#include "client/along.h"
 #include "queue/backoff.h"
 #include "util/xalloc.h"
 
@@ -136,6 +137,7 @@ static void build_attempt(struct attempt_result *res,
 	a->queued_as = res->state == MAIL_SENT ? rep->reply_text : NULL;
 	a->rcpts = rr;
 	a->nrcpts = res->mail.rcpts.n;
+	a->bounce = acc->queue_bounce;
 }
 
 int attempt_begin(struct spool *sp, const char *id,
@@ -181,22 +183,49 @@ struct spool_rcpt_result *attempt_classify(struct attempt_result *res,
 	return rr;
 }
 
-int attempt_record(struct spool *sp, const struct account *acc,
-    struct attempt_result *res, char **errstr)
+int attempt_anyone_got_it(const struct attempt_result *res)
+{
+	size_t i;
+
+	if (res->rep.outcome.stage != STAGE_EOM)
+		return 0;
+	for (i = 0; i < res->rep.nrcpts; i++)
+		if (res->rep.rcpts[i].cls == CLASS_OK)
+			return 1;
+	return 0;
+}
+
+int attempt_exit_tells(const struct attempt_result *res)
+{
+	return res->state == MAIL_FAILED && !attempt_anyone_got_it(res);
+}
+
+/* record - classify and record; told: the sender learns a failure
+ * from msmtp's exit code, and is owed no bounce for it. */
+static int record(struct spool *sp, const struct account *acc,
+    struct attempt_result *res, int told, char **errstr)
 {
 	struct spool_rcpt_result *rr;
 	struct spool_attempt a;
 	int rc;
 
 	rr = attempt_classify(res, acc, &a);
+	if (told && attempt_exit_tells(res))
+		a.bounce = 0;
 	rc = spool_record(sp, res->mail.id, &a, errstr);
 	free(rr);
 	return rc;
 }
 
+int attempt_record(struct spool *sp, const struct account *acc,
+    struct attempt_result *res, char **errstr)
+{
+	return record(sp, acc, res, 0, errstr);
+}
+
 int attempt_run(struct spool *sp, const char *id, const struct account *acc,
-    const struct engine_api *engine, int debug, struct attempt_result *res,
-    char **errstr)
+    const struct engine_api *engine, int debug, struct along *along,
+    struct attempt_result *res, char **errstr)
 {
 	struct spool_body *body;
 	struct deliver_job job;
@@ -209,9 +238,13 @@ int attempt_run(struct spool *sp, const char *id, const struct account *acc,
 	if (rc != EX_OK)
 		return rc;
 	attempt_job(res, acc, body, debug, &job);
+	if (along != NULL) {
+		along_init(along, sp, acc, &res->mail, engine, debug);
+		along_job(along, &job);
+	}
 	engine->deliver_now(&job, &res->rep);
 	spool_body_close(body);
-	return attempt_record(sp, acc, res, errstr);
+	return record(sp, acc, res, 1, errstr);
 }
 
 void attempt_result_free(struct attempt_result *res)

@@ -14,6 +14,10 @@
  *     connection died after the final dot, deferred while any recipient
  *     is, failed when none is left to try or its lifetime is over, and
  *     sent otherwise.
+ * A recipient failed for good owes its sender a bounce (queue_bounce),
+ * unless msmtp's exit code tells the failure (attempt_exit_tells():
+ * the mail failed and nobody got it): a partial refusal exits 0, so its
+ * refused recipients are bounced, as the runner's are.
  * The caller owns the result and frees it with attempt_result_free().
  * Returns a sysexits code for failures of the spool itself (the attempt
  * is then not recorded); the delivery's outcome is in the result.
@@ -46,9 +50,12 @@ struct attempt_result {
 	const struct engine_api	*engine;
 };
 
+/* along: if not NULL, the session then takes the account's due mail
+ * along (client/along.h). */
+struct along;
 int attempt_run(struct spool *sp, const char *id, const struct account *acc,
-    const struct engine_api *engine, int debug, struct attempt_result *res,
-    char **errstr);
+    const struct engine_api *engine, int debug, struct along *along,
+    struct attempt_result *res, char **errstr);
 
 /*
  * The steps of attempt_run(), for a caller that drives the engine's
@@ -78,6 +85,11 @@ int attempt_record(struct spool *sp, const struct account *acc,
 struct spool_rcpt_result *attempt_classify(struct attempt_result *res,
     const struct account *acc, struct spool_attempt *a);
 int attempt_reached(const struct deliver_report *rep);
+/* attempt_anyone_got_it - whether the server took the mail for at least
+ * one recipient; attempt_exit_tells - whether msmtp's exit code says the
+ * mail failed (it failed, and nobody got it). */
+int attempt_anyone_got_it(const struct attempt_result *res);
+int attempt_exit_tells(const struct attempt_result *res);
 void attempt_result_free(struct attempt_result *res);
 
 #endif

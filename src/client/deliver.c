@@ -32,6 +32,10 @@ struct run {
 	struct smtp_mail		 mail;
 	struct source			 src;
 	struct deliver_setup		 su;
+	const struct deliver_job	*more;		/* job->more()'s, in
+							   flight */
+	struct smtp_mail		 more_mail;
+	struct deliver_report		 more_rep;
 };
 
 static ssize_t source_read(void *arg, char *buf, size_t len, char **errstr)
@@ -114,6 +118,40 @@ static void keep_lmtp_refusals(struct run *run, const struct smtp_result *r)
 	}
 }
 
+static void on_more_sent(struct smtp_session *s,
+    const struct smtp_result *r, void *arg);
+
+/* send_more - the next mail job->more() gives, or goodbye. */
+static void send_more(struct run *run, struct smtp_session *s)
+{
+	const struct deliver_job *job = run->job;
+
+	run->more = job->more != NULL ? job->more(job->more_arg) : NULL;
+	if (run->more == NULL) {
+		smtp_session_quit(s, on_quit, run);
+		return;
+	}
+	deliver_report_init(&run->more_rep);
+	deliver_mail_init(run->more, &run->su, &run->more_mail);
+	smtp_session_send(s, &run->more_mail, on_more_sent, run);
+}
+
+static void on_more_sent(struct smtp_session *s, const struct smtp_result *r,
+    void *arg)
+{
+	struct run *run = arg;
+
+	deliver_keep(&run->more_rep, r);
+	run->job->more_done(run->job->more_arg, run->more, &run->more_rep);
+	deliver_report_free(&run->more_rep);
+	run->more = NULL;
+	if (r->outcome.cls != CLASS_OK) {
+		smtp_session_free(s);
+		return;
+	}
+	send_more(run, s);
+}
+
 static void on_sent(struct smtp_session *s, const struct smtp_result *r,
     void *arg)
 {
@@ -125,7 +163,7 @@ static void on_sent(struct smtp_session *s, const struct smtp_result *r,
 		smtp_session_free(s);
 		return;
 	}
-	smtp_session_quit(s, on_quit, run);
+	send_more(run, s);
 }
 
 /* keep_serverinfo - msmtp's --serverinfo text, for the caller. */

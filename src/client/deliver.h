@@ -30,6 +30,8 @@
 #include "smtp/session.h"
 #include "util/strlist.h"
 
+struct deliver_report;
+
 /* What deliver_now() does with the account's server. */
 enum deliver_kind {
 	DELIVER_KIND_MAIL = 0,		/* send the mail */
@@ -58,6 +60,16 @@ struct deliver_job {
 						   no password is found
 						   (the reason a queued
 						   mail is held with) */
+	/* A session whose mail went through may carry more of the same
+	 * account (msmtp taking due queued mail along, client/along.h):
+	 * more() gives the next job, or NULL to quit; each one's report
+	 * goes to more_done(), and is freed after it returns. A mail
+	 * that fails ends the session. */
+	const struct deliver_job *(*more)(void *arg);
+	void			(*more_done)(void *arg,
+				    const struct deliver_job *job,
+				    const struct deliver_report *rep);
+	void			*more_arg;
 };
 
 /* One recipient's answer, in the order of job->rcpts. */

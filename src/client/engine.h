@@ -18,7 +18,7 @@
 
 #include "client/deliver.h"
 
-#define ENGINE_ABI	7
+#define ENGINE_ABI	8
 
 struct engine_api {
 	int	abi;

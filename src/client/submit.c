@@ -11,10 +11,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "client/along.h"
 #include "client/attempt.h"
+#include "client/bounce.h"
 #include "client/conf.h"
 #include "client/engine.h"
+#include "client/owed.h"
 #include "client/report.h"
+#include "client/runners.h"
 #include "queue/spool.h"
 #include "queue/spoolpath.h"
 #include "util/buf.h"
@@ -116,18 +120,6 @@ static char *queue_fields(const char *id, const struct attempt_result *res)
 	    res->attempt, spool_mail_state_name(res->state), next);
 }
 
-static int anyone_got_it(const struct attempt_result *res)
-{
-	size_t i;
-
-	if (res->rep.outcome.stage != STAGE_EOM)
-		return 0;
-	for (i = 0; i < res->rep.nrcpts; i++)
-		if (res->rep.rcpts[i].cls == CLASS_OK)
-			return 1;
-	return 0;
-}
-
 /* tell_refusals - msmtp's lines for each recipient the server refused,
  * when the transaction itself went through (per-recipient delivery). */
 static void tell_refusals(const struct attempt_result *res)
@@ -179,7 +171,7 @@ static void tell_not_taken(const struct attempt_result *res)
 static void tell_refused(const struct account *acc,
     const struct attempt_result *res)
 {
-	if (anyone_got_it(res)) {
+	if (attempt_anyone_got_it(res)) {
 		tell_refusals(res);
 	} else if (res->rep.lmtp_partial) {
 		report_failure(acc, &res->rep);
@@ -189,22 +181,67 @@ static void tell_refused(const struct account *acc,
 	}
 }
 
-/* tell_user - what happened to the spooled mail, in a few lines. */
+/* What to do when nothing will retry a queued mail (client/runners.h). */
+#define NO_RUNNER	"no queue runner is active: run 'msmtp-queue " \
+			"--flush' when the network is back, or set one up " \
+			"(see msmtp-queue(1))"
+
+/*
+ * tell_waiting - the last line for a mail left waiting in the queue
+ * (why, NULL for no reason): when it will be retried, only if a runner
+ * will retry it (client/runners.h); otherwise how to get it sent.
+ */
+static void tell_waiting(const char *why, const char *id, time_t next)
+{
+	char when[32];
+	struct tm tm;
+
+	fprintf(stderr, "msmtp: %s%sthe mail is queued as %s", why ? why : "",
+	    why ? "; " : "", id);
+	if (runner_active() == NULL) {
+		fprintf(stderr, "; %s\n", NO_RUNNER);
+		return;
+	}
+	if (next == 0) {
+		fputc('\n', stderr);
+		return;
+	}
+	localtime_r(&next, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	fprintf(stderr, " and will be retried after %s\n", when);
+}
+
+/*
+ * tell_held - msmtp's own lines for a failure the user must fix, then
+ * that the mail is kept: exit with msmtp's code for the failure, so that
+ * a caller that shows errors only on a failed exit shows it, while one
+ * that ignores exit codes (cron) loses nothing.
+ */
+static int tell_held(const struct account *acc, const char *id,
+    const struct attempt_result *res)
+{
+	if (res->rep.errmsg != NULL)
+		report_failure(acc, &res->rep);
+	else if (!tell_server(res, "the server refused the account"))
+		fprintf(stderr, "msmtp: unknown error\n");
+	fprintf(stderr, "msmtp: the mail is held in the queue as %s: fix "
+	    "the account, then run 'msmtp-queue --release %s'\n", id, id);
+	return res->rep.exitcode != EX_OK ? res->rep.exitcode : EX_SOFTWARE;
+}
+
+/* tell_user - what happened to the spooled mail, in a few lines; the
+ * exit code (see msmtp(1), EXIT STATUS with a queue). */
 static int tell_user(const struct account *acc, const char *id,
     const struct attempt_result *res)
 {
 	const char *why = res->rep.errmsg;
-	char when[32];
-	struct tm tm;
 
-	localtime_r(&res->next_attempt, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 	switch (res->state) {
 	case MAIL_SENT:
 		return EX_OK;
 	case MAIL_DEFERRED:
 	case MAIL_UNCERTAIN:
-		if (why == NULL && anyone_got_it(res)) {
+		if (why == NULL && attempt_anyone_got_it(res)) {
 			tell_refusals(res);
 			why = "some recipients were refused for now";
 		} else if (why == NULL) {
@@ -213,17 +250,10 @@ static int tell_user(const struct account *acc, const char *id,
 		} else if (tell_server(res, why)) {
 			why = "the server refused for now";
 		}
-		fprintf(stderr, "msmtp: %s; the mail is queued as %s and will "
-		    "be retried after %s\n", why, id, when);
+		tell_waiting(why, id, res->next_attempt);
 		return EX_OK;
 	case MAIL_HELD:
-		if (!tell_server(res, why))
-			fprintf(stderr, "msmtp: %s\n", why ? why :
-			    "unknown error");
-		fprintf(stderr, "msmtp: the mail is held in the queue as %s: "
-		    "fix the account, then run 'msmtp-queue --release %s'\n",
-		    id, id);
-		return EX_OK;
+		return tell_held(acc, id, res);
 	default:
 		break;
 	}
@@ -233,7 +263,35 @@ static int tell_user(const struct account *acc, const char *id,
 		report_failure(acc, &res->rep);
 	fprintf(stderr, "msmtp: the mail stays in the queue as %s, marked "
 	    "failed\n", id);
-	return anyone_got_it(res) ? EX_OK : res->rep.exitcode;
+	if (attempt_exit_tells(res))
+		return res->rep.exitcode;
+	if (!acc->queue_bounce || !bounce_wanted(res->mail.envelope_from))
+		return EX_OK;
+	fprintf(stderr, "msmtp: the other recipients got it; the sender "
+	    "gets a delivery status notification for those refused");
+	if (runner_active() == NULL)
+		fprintf(stderr, ", queued; %s", NO_RUNNER);
+	fputc('\n', stderr);
+	return EX_OK;
+}
+
+/* queue_owed - the bounces a partial refusal (or a mail taken along)
+ * owes, queued now: exit 0 promises the sender a notice, whether or not
+ * a runner ever runs. A spool error is told and left to the runner's
+ * next pass. */
+static void queue_owed(struct spool *sp, const struct attempt_result *res,
+    int taken)
+{
+	char *errstr = NULL;
+	int queued;
+
+	if (taken == 0 && (res->state == MAIL_SENT ||
+	    res->state == MAIL_HELD || attempt_exit_tells(res)))
+		return;
+	if (owed_bounces_queue(sp, &queued, &errstr) != EX_OK)
+		fprintf(stderr, "msmtp: %s\n", errstr ? errstr :
+		    "cannot queue a bounce");
+	free(errstr);
 }
 
 /* deliver_spooled - one attempt now; msmtp's report and log line. */
@@ -242,21 +300,24 @@ static int deliver_spooled(struct spool *sp, const struct submission *sub,
 {
 	const struct engine_api *engine;
 	struct attempt_result res;
+	struct along along;
 	char *errstr = NULL, *extra;
-	int rc;
+	int rc, taken;
 
 	engine = engine_load(&errstr);
 	if (engine == NULL) {
-		fprintf(stderr, "msmtp: %s; the mail is queued as %s\n",
-		    errstr, id);
+		tell_waiting(errstr, id, 0);
 		free(errstr);
 		return EX_OK;
 	}
-	rc = attempt_run(sp, id, sub->acc, engine, sub->debug, &res, &errstr);
+	memset(&along, 0, sizeof(along));
+	rc = attempt_run(sp, id, sub->acc, engine, sub->debug, &along, &res,
+	    &errstr);
+	taken = along.taken;
+	along_free(&along);
 	if (rc != EX_OK) {
 		/* The mail is spooled; a runner will find it. */
-		fprintf(stderr, "msmtp: %s; the mail is queued as %s\n",
-		    errstr, id);
+		tell_waiting(errstr, id, 0);
 		free(errstr);
 		attempt_result_free(&res);
 		return EX_OK;
@@ -264,6 +325,7 @@ static int deliver_spooled(struct spool *sp, const struct submission *sub,
 	extra = queue_fields(id, &res);
 	report_log(sub->acc, sub->rcpts, &res.rep, extra);
 	free(extra);
+	queue_owed(sp, &res, taken);
 	rc = tell_user(sub->acc, id, &res);
 	attempt_result_free(&res);
 	return rc;

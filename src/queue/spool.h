@@ -322,6 +322,21 @@ int spool_drop_sent_bytes(struct spool *sp, char **errstr);
  * at the end of each pass. */
 int spool_prune_sent(struct spool *sp, time_t now, char **errstr);
 
+/* spool_held_each - fn for each held mail (of account, unless NULL):
+ * its id, its account snapshot (conf_dump()) and since, when it was
+ * last tried or else queued (queue/expire.c says why). The mails are
+ * read first, so fn may write; its error stops the walk. */
+typedef int (*spool_held_fn)(struct spool *sp, const char *id,
+    const char *settings, time_t since, void *arg, char **errstr);
+int spool_held_each(struct spool *sp, const char *account,
+    spool_held_fn fn, void *arg, char **errstr);
+/* spool_expire_held - the held mail id fails, its lifetime over; its
+ * recipients not sent owe their sender a bounce if bounce is set
+ * (spool_bounce_each()). A mail no longer held (released since) is left
+ * alone. */
+int spool_expire_held(struct spool *sp, const char *id, time_t now,
+    int bounce, char **errstr);
+
 /* One mail as a listing shows it; valid during the walk callback. */
 struct spool_entry {
 	char		 id[SPOOL_ID_LEN + 1];

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "client/owed.h"
 #include "runner/drain.h"
 #include "runner/netwatch.h"
 #include "runner/pidfile.h"
@@ -108,7 +109,7 @@ static void queue_bounces(struct drain *d)
 	char *err = NULL;
 	int queued;
 
-	if (runner_bounces(d->sp, &queued, &err) != EX_OK) {
+	if (owed_bounces_queue(d->sp, &queued, &err) != EX_OK) {
 		fprintf(stderr, "msmtp-queue: %s\n", err ? err : "bounce failed");
 		free(err);
 	}

@@ -262,7 +262,10 @@ int drain_plan(struct drain *d, char **errstr)
 	progress_init(&d->prog, d->o->verbose);
 	d->earliest = 0;
 	d->planning = 1;
-	rc = spool_waiting_each(d->sp, d->o->account, plan_mail, &pl, errstr);
+	rc = runner_expire_held(d->sp, d->o->account, errstr);
+	if (rc == EX_OK)
+		rc = spool_waiting_each(d->sp, d->o->account, plan_mail, &pl,
+		    errstr);
 	if (rc == EX_OK && pl.rc != EX_OK) {
 		rc = pl.rc;
 		*errstr = pl.errstr;

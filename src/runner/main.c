@@ -14,6 +14,7 @@
 
 #include "client/conf.h"
 #include "client/conffiles.h"
+#include "client/owed.h"
 #include "queue/spoolpath.h"
 #include "runner/msmtpq.h"
 #include "runner/runner.h"
@@ -255,7 +256,7 @@ static int drain_and_bounce(struct spool *sp, const struct runner_opts *o,
 	rc = runner_drain(sp, o, errstr);
 	if (rc != EX_OK && rc != EX_TEMPFAIL)
 		return rc;
-	brc = runner_bounces(sp, &queued, errstr);
+	brc = owed_bounces_queue(sp, &queued, errstr);
 	if (brc != EX_OK)
 		return brc;
 	return queued > 0 ? runner_drain(sp, o, errstr) : rc;

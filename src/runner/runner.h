@@ -49,9 +49,10 @@ struct runner_opts {
 
 int runner_drain(struct spool *sp, const struct runner_opts *o,
     char **errstr);
-/* runner_bounces - queue the notifications failed recipients owe their
- * senders (client/bounce.h); *queued says how many. */
-int runner_bounces(struct spool *sp, int *queued, char **errstr);
+/* runner_expire_held - fail the held mails (of account, unless NULL)
+ * whose queue_lifetime is over, owing their senders a bounce
+ * (queue_bounce); drain_plan() does it at the start of each pass. */
+int runner_expire_held(struct spool *sp, const char *account, char **errstr);
 int runner_daemon(struct spool *sp, const struct runner_opts *o,
     char **errstr);
 /* runner_list - the queue over the spools sps[0..nsp) like mailq, or as

@@ -349,7 +349,6 @@ static void done(struct worker *w)
 	spool_body_close(c->body);
 	c->body = NULL;
 	c->rr = attempt_classify(&c->res, g->acc, &c->a);
-	c->a.bounce = g->acc->queue_bounce;
 	if (!attempt_reached(&c->res.rep))
 		group_down(g, c->a.now);
 	w->failures = c->res.state == MAIL_SENT ? 0 : w->failures + 1;

@@ -238,7 +238,8 @@ def held_then_fixed(spool, srv, broken, fixed, tls=""):
     spool.confdir.write(head + account("default", srv.port, broken),
                         path=spool.rcfile)
     p = spool.msmtp(BOB, mail=MAIL)
-    assert p.returncode == 0, show(p)
+    # Held: msmtp's exit code for the fault (issue 18), the mail kept.
+    assert p.returncode not in (0, 75), show(p)
     assert HELD_RE.search(p.stderr), show(p)
     assert the_mail(spool)["state"] == "held"
     spool.confdir.write(head + account("default", srv.port, fixed),

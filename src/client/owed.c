@@ -1,6 +1,6 @@
 /*
- * bounces - the runner queues the delivery status notifications that
- * failed recipients owe their senders; see runner.h.
+ * owed - queue the delivery status notifications that failed recipients
+ * owe their senders; see owed.h.
  *
  * Each notification is an ordinary queued mail of the same account
  * (same snapshot), with the null envelope sender, so it is delivered,
@@ -9,7 +9,7 @@
  * reports (spool_envelope.bounce_of): a crash leaves either both or
  * neither.
  */
-#include "runner/runner.h"
+#include "client/owed.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +18,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "client/account.h"
 #include "client/bounce.h"
+#include "client/conf.h"
+#include "util/buf.h"
+#include "util/strlist.h"
 #include "util/xalloc.h"
 
 struct pass {
@@ -137,7 +141,7 @@ out:
 	return rc;
 }
 
-int runner_bounces(struct spool *sp, int *queued, char **errstr)
+int owed_bounces_queue(struct spool *sp, int *queued, char **errstr)
 {
 	struct pass ps;
 	int rc;
