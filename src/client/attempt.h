@@ -11,7 +11,8 @@
  *     otherwise it stays deferred;
  *   - the mail is held when the problem is ours to fix (configuration,
  *     credentials, certificate: CLASS_LOCAL), uncertain when the
- *     connection died after the final dot, deferred while any recipient
+ *     connection died after the final dot (held instead, with the
+ *     reason ATTEMPT_HELD_UNCERTAIN, under queue_uncertain hold), deferred while any recipient
  *     is, failed when none is left to try or its lifetime is over, and
  *     sent otherwise.
  * The caller owns the result and frees it with attempt_result_free().
@@ -27,11 +28,19 @@
 #include "client/engine.h"
 #include "queue/spool.h"
 
+/* Why a mail is held under queue_uncertain hold. */
+#define ATTEMPT_HELD_UNCERTAIN "the connection was lost after the mail " \
+	"was sent, so the server may have it: a resend may be a duplicate " \
+	"(queue_uncertain hold); release it to resend it, or delete it"
+
 struct attempt_result {
 	enum spool_mail_state	 state;
 	time_t			 next_attempt;
 	int			 attempt;	/* attempts that reached the
 						   server, this one included */
+	int			 expired;	/* failed: queue_lifetime over */
+	int			 held_uncertain;	/* held by queue_uncertain
+						   hold */
 	struct spool_mail	 mail;
 	struct deliver_report	 rep;
 	const struct engine_api	*engine;

@@ -217,6 +217,14 @@ static int tell_user(const struct account *acc, const char *id,
 		    "be retried after %s\n", why, id, when);
 		return EX_OK;
 	case MAIL_HELD:
+		if (res->held_uncertain) {
+			fprintf(stderr, "msmtp: %s\nmsmtp: the mail is held "
+			    "in the queue as %s: the server may have it "
+			    "already; run 'msmtp-queue --release %s' to send "
+			    "it again, or 'msmtp-queue --delete %s'\n",
+			    why ? why : "connection lost", id, id, id);
+			return EX_OK;
+		}
 		if (!tell_server(res, why))
 			fprintf(stderr, "msmtp: %s\n", why ? why :
 			    "unknown error");

@@ -196,6 +196,9 @@ struct spool_attempt {
 	const char			*cls;		/* smtp_class_name() */
 	const char			*reason;	/* held/failed/uncertain */
 	const char			*queued_as;
+	int				 uncertain;	/* the server may have
+							   it (also when held:
+							   queue_uncertain) */
 	const struct spool_rcpt_result	*rcpts;
 	size_t				 nrcpts;
 	int				 bounce;	/* recipients failing for
