@@ -14,6 +14,7 @@
 #include "client/attempt.h"
 #include "client/conf.h"
 #include "client/engine.h"
+#include "client/notify.h"
 #include "client/report.h"
 #include "queue/spool.h"
 #include "queue/spoolpath.h"
@@ -273,6 +274,7 @@ static int deliver_spooled(struct spool *sp, const struct submission *sub,
 	report_log(sub->acc, sub->rcpts, &res.rep, extra);
 	free(extra);
 	rc = tell_user(sub->acc, id, &res);
+	notify_attempt(sub->acc, &res);
 	attempt_result_free(&res);
 	return rc;
 }

@@ -317,6 +317,7 @@ void group_worker_ended(struct group *g)
 	if (d->workers != 0 || d->planning)
 		return;
 	drop_sent_bytes(d);
+	drain_tell_drained(d);
 	if (d->on_idle != NULL)
 		d->on_idle(d);
 }
@@ -354,6 +355,7 @@ void drain_free(struct drain *d)
 	d->breakers = NULL;
 	free(d->errstr);
 	d->errstr = NULL;
+	progress_free(&d->prog);
 	window_print(d->win, stderr);
 	window_free(d->win);
 	d->win = NULL;
