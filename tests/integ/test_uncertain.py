@@ -10,6 +10,8 @@ that nothing marked. Whether a mail may be out already does not change
 when the user holds and releases it.
 """
 
+import sqlite3
+
 import pytest
 
 from conftest import Script
@@ -90,3 +92,22 @@ def test_uncertain_resend_is_still_the_default(spool, server):
     assert p.returncode == 0, show(p)
     (row,) = spool.mails()
     assert row["state"] == "uncertain", row
+
+
+def test_uncertain_hold_holds_a_dead_deliverers_mail(spool, server):
+    """A mail left in flight by a process that died is taken back as
+    uncertain; under queue_uncertain hold it is held, not resent."""
+    srv = server(Script())
+    spool.rc(srv.port, "queue_uncertain hold\n")
+    p = spool.msmtp("-odq", BOB)
+    assert p.returncode == 0, show(p)
+    con = sqlite3.connect(str(spool.qf), timeout=10)
+    with con:      # leased by a process of another boot: dead
+        con.execute("UPDATE mail SET state = 'inflight', "
+                    "lease_owner = 'another-boot:1:1', lease_from = 0")
+    con.close()
+    q = spool.queue("--flush")
+    assert q.returncode == 0, show(q)
+    assert len(transactions(srv)) == 0
+    (row,) = spool.mails()
+    _held_uncertain(row)
