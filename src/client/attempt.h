@@ -12,9 +12,9 @@
  *   - the mail is held when the problem is ours to fix (configuration,
  *     credentials, certificate: CLASS_LOCAL), uncertain when the
  *     connection died after the final dot (held instead, with the
- *     reason ATTEMPT_HELD_UNCERTAIN, under queue_uncertain hold), deferred while any recipient
- *     is, failed when none is left to try or its lifetime is over, and
- *     sent otherwise.
+ *     reason ATTEMPT_HELD_UNCERTAIN, under queue_uncertain hold),
+ *     deferred while any recipient is, failed when none is left to
+ *     try or its lifetime is over (expired), and sent otherwise.
  * The caller owns the result and frees it with attempt_result_free().
  * Returns a sysexits code for failures of the spool itself (the attempt
  * is then not recorded); the delivery's outcome is in the result.
@@ -38,9 +38,9 @@ struct attempt_result {
 	time_t			 next_attempt;
 	int			 attempt;	/* attempts that reached the
 						   server, this one included */
-	int			 expired;	/* failed: queue_lifetime over */
-	int			 held_uncertain;	/* held by queue_uncertain
-						   hold */
+	int			 expired;	/* failed: lifetime over */
+	int			 held_uncertain;	/* queue_uncertain
+							   hold held it */
 	struct spool_mail	 mail;
 	struct deliver_report	 rep;
 	const struct engine_api	*engine;
