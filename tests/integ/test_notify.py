@@ -249,3 +249,22 @@ def test_a_hanging_command_is_killed_and_delivery_goes_on(spool, notified,
     while _alive(pid) and time.monotonic() < end:
         time.sleep(0.1)
     assert not _alive(pid), "the notify command outlived its timeout"
+
+
+def test_held_when_taken_back_from_a_dead_deliverer(spool, notified, server):
+    srv = server(Script())
+    _rc(spool, notified, srv.port, "queue_uncertain hold\n")
+    p = spool.msmtp("-odq", BOB)
+    assert p.returncode == 0, show(p)
+    con = sqlite3.connect(str(spool.qf), timeout=10)
+    with con:      # leased by a process of another boot: dead
+        con.execute("UPDATE mail SET state = 'inflight', "
+                    "lease_owner = 'another-boot:1:1', lease_from = 0")
+    con.close()
+    q = spool.queue("--flush")
+    assert q.returncode == 0, show(q)
+    (env,) = notified.wait("held")
+    (row,) = spool.mails()
+    assert env["MSMTP_QUEUE_ID"] == row["id"]
+    assert "duplicate" in env["MSMTP_REASON"]
+    assert len(transactions(srv)) == 0
