@@ -81,6 +81,7 @@ static const struct field fields[] = {
 	I(ACC_QUEUE_BOUNCE, queue_bounce),
 	S(ACC_RMQS, rmqs),
 	I(ACC_QUEUE_KEEP_SENT, queue_keep_sent),
+	S(ACC_QUEUE_NOTIFY, queue_notify),
 };
 
 #undef S

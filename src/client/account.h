@@ -37,7 +37,7 @@ enum acc_bit {
 	ACC_MAILDOMAIN, ACC_QUEUE, ACC_QUEUE_FILE, ACC_DELIVERY_MODE,
 	ACC_QUEUE_BACKOFF_MIN, ACC_QUEUE_BACKOFF_MAX, ACC_QUEUE_LIFETIME,
 	ACC_QUEUE_UNCERTAIN, ACC_QUEUE_MAX_CONNECTIONS, ACC_QUEUE_BOUNCE,
-	ACC_RMQS, ACC_QUEUE_KEEP_SENT,
+	ACC_RMQS, ACC_QUEUE_KEEP_SENT, ACC_QUEUE_NOTIFY,
 	ACC_NBITS
 };
 #define ACC_MASK(bit) ((uint64_t)1 << (bit))
@@ -114,6 +114,8 @@ struct account {
 	int		 queue_keep_sent;	/* seconds a sent mail's
 						   record is kept, default
 						   7 days */
+	char		*queue_notify;	/* run through /bin/sh when a mail
+					   needs the user (client/notify.h) */
 };
 
 /* When msmtp delivers a spooled mail (sendmail's -odi, -odb, -odq). */

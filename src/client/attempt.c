@@ -57,9 +57,12 @@ static enum spool_rcpt_state rcpt_state(const struct deliver_report *rep,
 	return RCPT_DEFERRED;
 }
 
-/* mail_state - the mail's state from its recipients' and the outcome. */
+/* mail_state - the mail's state from its recipients' and the outcome;
+ * an uncertain one is held when the account says so (queue_uncertain
+ * hold): the user decides whether a possible duplicate goes out. */
 static enum spool_mail_state mail_state(const struct deliver_report *rep,
-    const struct spool_rcpt_result *rr, size_t n, int expired)
+    const struct account *acc, const struct spool_rcpt_result *rr,
+    size_t n, int expired)
 {
 	int deferred = 0, failed = 0;
 	size_t i;
@@ -67,7 +70,8 @@ static enum spool_mail_state mail_state(const struct deliver_report *rep,
 	if (rep->outcome.cls == CLASS_LOCAL || n == 0)
 		return MAIL_HELD;	/* n == 0: nobody got it */
 	if (uncertain(rep))
-		return MAIL_UNCERTAIN;
+		return acc->queue_uncertain == UNCERTAIN_HOLD ? MAIL_HELD :
+		    MAIL_UNCERTAIN;
 	for (i = 0; i < n; i++) {
 		deferred |= rr[i].state == RCPT_DEFERRED;
 		failed |= rr[i].state == RCPT_FAILED;
@@ -119,8 +123,14 @@ static void build_attempt(struct attempt_result *res,
 	first = res->mail.first_attempt ? res->mail.first_attempt :
 	    (a->reached ? now : 0);
 	res->attempt = res->mail.attempts + a->reached;
-	res->state = mail_state(rep, rr, res->mail.rcpts.n,
+	res->state = mail_state(rep, acc, rr, res->mail.rcpts.n,
 	    backoff_expired(&policy, first, now));
+	/* failed with recipients still deferred: only its lifetime ends
+	 * that */
+	for (i = 0; i < res->mail.rcpts.n; i++)
+		res->expired |= res->state == MAIL_FAILED &&
+		    rr[i].state == RCPT_DEFERRED;
+	res->held_uncertain = res->state == MAIL_HELD && uncertain(rep);
 	/* No jitter is drawn (a system call) for a mail that is done; a
 	 * sent mail's record is pruned after queue_keep_sent (see
 	 * spool_prune_sent()). */
@@ -133,8 +143,10 @@ static void build_attempt(struct attempt_result *res,
 	a->enh = rep->outcome.enh;
 	a->text = rep->reply_text;
 	a->cls = smtp_class_name(rep->outcome.cls);
-	a->reason = res->state == MAIL_SENT ? NULL : rep->errmsg;
+	a->reason = res->state == MAIL_SENT ? NULL : res->held_uncertain ?
+	    ATTEMPT_HELD_UNCERTAIN : rep->errmsg;
 	a->queued_as = res->state == MAIL_SENT ? rep->reply_text : NULL;
+	a->uncertain = res->held_uncertain;
 	a->rcpts = rr;
 	a->nrcpts = res->mail.rcpts.n;
 	a->bounce = acc->queue_bounce;

@@ -11,9 +11,10 @@
  *     otherwise it stays deferred;
  *   - the mail is held when the problem is ours to fix (configuration,
  *     credentials, certificate: CLASS_LOCAL), uncertain when the
- *     connection died after the final dot, deferred while any recipient
- *     is, failed when none is left to try or its lifetime is over, and
- *     sent otherwise.
+ *     connection died after the final dot (held instead, with the
+ *     reason ATTEMPT_HELD_UNCERTAIN, under queue_uncertain hold),
+ *     deferred while any recipient is, failed when none is left to
+ *     try or its lifetime is over (expired), and sent otherwise.
  * A recipient failed for good owes its sender a bounce (queue_bounce),
  * unless msmtp's exit code tells the failure (attempt_exit_tells():
  * the mail failed and nobody got it): a partial refusal exits 0, so its
@@ -40,11 +41,19 @@
  * msmtp's default. */
 #define ATTEMPT_UNATTENDED_TIMEOUT	300
 
+/* Why a mail is held under queue_uncertain hold. */
+#define ATTEMPT_HELD_UNCERTAIN "the connection was lost after the mail " \
+	"was sent, so the server may have it: a resend may be a duplicate " \
+	"(queue_uncertain hold); release it to resend it, or delete it"
+
 struct attempt_result {
 	enum spool_mail_state	 state;
 	time_t			 next_attempt;
 	int			 attempt;	/* attempts that reached the
 						   server, this one included */
+	int			 expired;	/* failed: lifetime over */
+	int			 held_uncertain;	/* queue_uncertain
+							   hold held it */
 	struct spool_mail	 mail;
 	struct deliver_report	 rep;
 	const struct engine_api	*engine;

@@ -240,6 +240,7 @@ static const struct cmd cmds[] = {
 	TEXT("rmqs", rmqs, ACC_RMQS, F_LINE),
 	INT("queue_keep_sent", queue_keep_sent, ACC_QUEUE_KEEP_SENT, 0,
 	    INT_MAX, F_REQ),
+	TEXT("queue_notify", queue_notify, ACC_QUEUE_NOTIFY, 0),
 };
 
 #undef OFF

@@ -17,6 +17,7 @@
 #include "client/conf.h"
 #include "client/engine.h"
 #include "client/owed.h"
+#include "client/notify.h"
 #include "client/report.h"
 #include "client/runners.h"
 #include "queue/spool.h"
@@ -253,6 +254,14 @@ static int tell_user(const struct account *acc, const char *id,
 		tell_waiting(why, id, res->next_attempt);
 		return EX_OK;
 	case MAIL_HELD:
+		if (res->held_uncertain) {
+			fprintf(stderr, "msmtp: %s\nmsmtp: the mail is held "
+			    "in the queue as %s: the server may have it "
+			    "already; run 'msmtp-queue --release %s' to send "
+			    "it again, or 'msmtp-queue --delete %s'\n",
+			    why ? why : "connection lost", id, id, id);
+			return EX_OK;
+		}
 		return tell_held(acc, id, res);
 	default:
 		break;
@@ -327,6 +336,7 @@ static int deliver_spooled(struct spool *sp, const struct submission *sub,
 	free(extra);
 	queue_owed(sp, &res, taken);
 	rc = tell_user(sub->acc, id, &res);
+	notify_attempt(sub->acc, &res);
 	attempt_result_free(&res);
 	return rc;
 }

@@ -368,7 +368,8 @@ static int each_waiting(struct spool *sp, const char *account,
 	int rc = EX_OK, err;
 
 	st = spool_prepare(sp, "SELECT id, account, conffile, "
-	    "coalesce(snapshot, 0), next_attempt FROM mail WHERE " WAITING
+	    "coalesce(snapshot, 0), next_attempt, state = 'uncertain' "
+	    "FROM mail WHERE " WAITING
 	    " AND (?1 IS NULL OR account = ?1) ORDER BY created, id", &rc,
 	    errstr);
 	if (st == NULL)
@@ -387,6 +388,7 @@ static int each_waiting(struct spool *sp, const char *account,
 		w.conffile = (const char *)sqlite3_column_text(st, 2);
 		w.settings = settings;
 		w.next_attempt = (time_t)sqlite3_column_int64(st, 4);
+		w.uncertain = sqlite3_column_int(st, 5);
 		if (w.account == NULL)
 			w.account = "";
 		fn(&w, arg);
@@ -395,6 +397,27 @@ static int each_waiting(struct spool *sp, const char *account,
 		rc = spool_error(sp, err, "cannot read the spool", errstr);
 	sqlite3_finalize(st);
 	free(settings);
+	return rc;
+}
+
+int spool_hold_uncertain(struct spool *sp, const char *id, const char *why,
+    char **errstr)
+{
+	sqlite3_stmt *st;
+	int rc = EX_OK, err;
+
+	st = spool_cached(sp, "UPDATE mail SET state = 'held', reason = ?2 "
+	    "WHERE id = ?1 AND state = 'uncertain'", &rc, errstr);
+	if (st == NULL)
+		return rc;
+	spool_bind_text(st, 1, id);
+	spool_bind_text(st, 2, why);
+	if ((err = sqlite3_step(st)) != SQLITE_DONE)
+		rc = spool_error(sp, err, "cannot hold an uncertain mail",
+		    errstr);
+	else if (sqlite3_changes(sp->db) == 0)
+		rc = EX_NOINPUT;
+	spool_release(st);
 	return rc;
 }
 

@@ -465,7 +465,7 @@ static int record_mail(struct spool *sp, const char *id,
 	spool_bind_text(st, 9, a->reason);
 	spool_bind_text(st, 10, a->queued_as);
 	spool_bind_text(st, 11, id);
-	sqlite3_bind_int(st, 12, a->state == MAIL_UNCERTAIN);
+	sqlite3_bind_int(st, 12, a->state == MAIL_UNCERTAIN || a->uncertain);
 	err = sqlite3_step(st);
 	if (err != SQLITE_DONE)
 		rc = spool_error(sp, err, "cannot record the attempt", errstr);

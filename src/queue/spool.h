@@ -196,6 +196,9 @@ struct spool_attempt {
 	const char			*cls;		/* smtp_class_name() */
 	const char			*reason;	/* held/failed/uncertain */
 	const char			*queued_as;
+	int				 uncertain;	/* the server may have
+							   it (also when held:
+							   queue_uncertain) */
 	const struct spool_rcpt_result	*rcpts;
 	size_t				 nrcpts;
 	int				 bounce;	/* recipients failing for
@@ -262,6 +265,8 @@ struct spool_waiting_mail {
 	const char	*settings;
 	long long	 snapshot;	/* equal settings, equal numbers */
 	time_t		 next_attempt;
+	int		 uncertain;	/* in state uncertain: its outcome is
+					   unknown and no one has decided */
 };
 typedef void (*spool_waiting_fn)(const struct spool_waiting_mail *w,
     void *arg);
@@ -269,6 +274,11 @@ typedef void (*spool_waiting_fn)(const struct spool_waiting_mail *w,
  * next attempt time, oldest first. */
 int spool_waiting_each(struct spool *sp, const char *account,
     spool_waiting_fn fn, void *arg, char **errstr);
+/* spool_hold_uncertain - hold the mail id, with the reason why, if it
+ * is still in state uncertain (queue_uncertain hold: a mail taken back
+ * from a deliverer that died); EX_NOINPUT if it is not. */
+int spool_hold_uncertain(struct spool *sp, const char *id, const char *why,
+    char **errstr);
 /* spool_claim_due - spool_claim() of the mail id, only if it is due at
  * now: a runner that planned its work a moment ago does not take a mail
  * that another runner has tried (and deferred) since. EX_NOINPUT: it is

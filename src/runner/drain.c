@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "client/notify.h"
 #include "client/passrule.h"
 #include "client/select.h"
 #include "util/xalloc.h"
@@ -99,6 +100,7 @@ static void group_free(struct group *g)
 	free(g->damage);
 	free(g->key);
 	strlist_free(&g->ids);
+	strlist_free(&g->to_hold);
 	free(g);
 }
 
@@ -129,6 +131,7 @@ static struct group *find_group(struct drain *d, const char *key,
 	g->d = d;
 	g->key = xstrdup(key);
 	strlist_init(&g->ids);
+	strlist_init(&g->to_hold);
 	*gp = g;
 	return g;
 }
@@ -189,8 +192,13 @@ static void plan_mail(const struct spool_waiting_mail *w, void *arg)
 	    w->conffile : "", w->snapshot);
 	if (!broken(d, key, pl->now)) {
 		g = find_group(d, key, w);
-		strlist_add(&g->ids, w->id);
-		d->prog.total += g->acc != NULL;
+		if (w->uncertain && g->acc != NULL &&
+		    g->acc->queue_uncertain == UNCERTAIN_HOLD) {
+			strlist_add(&g->to_hold, w->id);
+		} else {
+			strlist_add(&g->ids, w->id);
+			d->prog.total += g->acc != NULL;
+		}
 	}
 	free(key);
 }
@@ -219,6 +227,37 @@ static int hold_group(struct drain *d, struct group *g, char **errstr)
 int drain_forced(const struct drain *d)
 {
 	return d->o->force || d->flush;
+}
+
+/* hold_uncertain - the group's mails taken back from a deliverer that
+ * died wait for the user under queue_uncertain hold, as an uncertain
+ * attempt's would (client/attempt.h); queue_notify hears it once. */
+static int hold_uncertain(struct drain *d, struct group *g, char **errstr)
+{
+	struct notify_event ev;
+	size_t i, held = 0;
+	int rc;
+
+	for (i = 0; i < g->to_hold.n; i++) {
+		rc = spool_hold_uncertain(d->sp, g->to_hold.v[i],
+		    ATTEMPT_HELD_UNCERTAIN, errstr);
+		if (rc == EX_NOINPUT)
+			continue;
+		if (rc != EX_OK)
+			return rc;
+		if (held++ == 0) {
+			memset(&ev, 0, sizeof(ev));
+			ev.event = "held";
+			ev.id = g->to_hold.v[i];
+			ev.account = g->acc->id ? g->acc->id : "";
+			ev.reason = ATTEMPT_HELD_UNCERTAIN;
+			notify_run(g->acc->queue_notify, &ev);
+		}
+		if (d->o->verbose)
+			printf("%s held: %s\n", g->to_hold.v[i],
+			    ATTEMPT_HELD_UNCERTAIN);
+	}
+	return EX_OK;
 }
 
 /* prune_breakers - forget the breakers whose time is over, so that a
@@ -276,7 +315,10 @@ int drain_plan(struct drain *d, char **errstr)
 		if (g->acc == NULL)
 			rc = hold_group(d, g, errstr);
 	for (g = d->groups; rc == EX_OK && g != NULL; g = g->next_group)
-		if (g->acc != NULL)
+		if (g->acc != NULL && g->to_hold.n > 0)
+			rc = hold_uncertain(d, g, errstr);
+	for (g = d->groups; rc == EX_OK && g != NULL; g = g->next_group)
+		if (g->acc != NULL && g->ids.n > 0)
 			worker_start(g);
 	d->planning = 0;
 	if (d->workers == 0 && rc == EX_OK)
@@ -338,6 +380,7 @@ void group_worker_ended(struct group *g)
 	if (d->workers != 0 || d->planning)
 		return;
 	drop_sent_bytes(d);
+	drain_tell_drained(d);
 	if (d->on_idle != NULL)
 		d->on_idle(d);
 }
@@ -368,6 +411,7 @@ void drain_free(struct drain *d)
 	prune_breakers(d, 0, 1);
 	free(d->errstr);
 	d->errstr = NULL;
+	progress_free(&d->prog);
 	window_print(d->win, stderr);
 	window_free(d->win);
 	d->win = NULL;

@@ -56,6 +56,8 @@ struct group {
 	char		*damage;	/* why acc is NULL */
 	char		*key;		/* account \n conffile \n snapshot */
 	struct strlist	 ids;		/* to try, in enqueue order */
+	struct strlist	 to_hold;	/* uncertain under queue_uncertain
+					   hold: held, not tried */
 	size_t		 next;		/* the next of ids to claim */
 	int		 sessions;	/* workers alive */
 	int		 opened;	/* one logged in: more may start */
@@ -132,6 +134,10 @@ void drain_close(struct drain *d);
 void drain_commit_later(struct drain *d);
 /* drain_fail - keep the first spool error and stop the pass. */
 void drain_fail(struct drain *d, int rc, char *errstr);
+/* drain_tell_drained - when the pass that just ended sent mail and none
+ * waits now, the "drained" event (client/notify.h): once per
+ * queue_notify command, naming the accounts that sent (drained.c). */
+void drain_tell_drained(struct drain *d);
 /* drain_free - everything a drain holds; the pass must be over. */
 void drain_free(struct drain *d);
 

@@ -149,3 +149,11 @@ int runner_list(struct spool *const *sps, size_t nsp, const char *account,
 		    t.mails == 1 ? "" : "s");
 	return EX_OK;
 }
+
+void runner_print_entry(const struct spool_entry *e, void *arg)
+{
+	struct totals t = { 0, 0, NULL };
+
+	(void)arg;
+	print_entry(e, &t);
+}

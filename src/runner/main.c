@@ -22,9 +22,9 @@
 #include "util/harden.h"
 #include "util/xalloc.h"
 
-enum command { CMD_NONE, CMD_FLUSH, CMD_RUN, CMD_DAEMON, CMD_LIST, CMD_SHOW, CMD_HOLD,
-    CMD_RELEASE, CMD_RETRY, CMD_DELETE, CMD_PURGE, CMD_IMPORT, CMD_SEND,
-    CMD_VERSION, CMD_HELP };
+enum command { CMD_NONE, CMD_FLUSH, CMD_RUN, CMD_DAEMON, CMD_LIST, CMD_SHOW,
+    CMD_STATUS, CMD_HOLD, CMD_RELEASE, CMD_RETRY, CMD_DELETE, CMD_PURGE,
+    CMD_IMPORT, CMD_SEND, CMD_VERSION, CMD_HELP };
 
 /* Long options without a letter (the letters r and R are msmtpq's). */
 enum { O_RMQS = 256, O_RAW, O_KEEP };
@@ -53,7 +53,10 @@ static const char usage_text[] =
 "                   become due (SIGHUP: reread the configuration)\n"
 "  --list           show what is queued, and why (--json for scripts;\n"
 "                   --sent: the sent mails still on record instead)\n"
-"  --show ID        one mail's record and headers (--raw: its bytes)\n"
+"  --show ID        one mail's record and headers (--raw: its bytes;\n"
+"                   --json: the record as JSON, as when not on a terminal)\n"
+"  --status         the queue in one line (exit 0: empty, 75: some mail\n"
+"                   waits, 69: a mail is held or failed)\n"
 "  --hold ID...     keep mails from delivery until released\n"
 "  --release ID...  queue held mails again\n"
 "  --retry ID...    make mails due now (failed ones too)\n"
@@ -81,6 +84,7 @@ static const struct option opts[] = {
 	{ "daemon", no_argument, NULL, CMD_DAEMON },
 	{ "list", no_argument, NULL, CMD_LIST },
 	{ "show", no_argument, NULL, CMD_SHOW },
+	{ "status", no_argument, NULL, CMD_STATUS },
 	{ "hold", no_argument, NULL, CMD_HOLD },
 	{ "release", no_argument, NULL, CMD_RELEASE },
 	{ "retry", no_argument, NULL, CMD_RETRY },
@@ -329,7 +333,8 @@ static int show(const struct args *a, const struct spools *s,
 	for (i = 0; i < s->n; i++) {
 		rc = holds(s->sp[i], id, errstr);
 		if (rc == EX_OK)
-			return runner_show(s->sp[i], id, a->raw, errstr);
+			return runner_show(s->sp[i], id, a->raw, !a->json &&
+			    isatty(STDOUT_FILENO), errstr);
 		if (rc != EX_NOINPUT)
 			return rc;
 	}
@@ -352,6 +357,8 @@ static int dispatch(const struct args *a, const struct spools *s,
 		    errstr);
 	case CMD_SHOW:
 		return show(a, s, errstr);
+	case CMD_STATUS:
+		return runner_status(s->sp, s->n, a->account, errstr);
 	case CMD_HOLD:
 		return manage(a, s, SPOOL_HOLD, errstr);
 	case CMD_RELEASE:

@@ -110,6 +110,13 @@ static void put_block(const struct buf *block)
 	buf_free(&shown);
 }
 
+/* count_entry - print the entry as --list does, and count it. */
+static void count_entry(const struct spool_entry *e, void *arg)
+{
+	runner_print_entry(e, NULL);
+	(*(int *)arg)++;
+}
+
 /* show_headers - the mail's header block, as stored (escaped), or with
  * raw the whole mail as it is. */
 static int show_headers(struct spool *sp, const char *id, int raw,
@@ -146,12 +153,34 @@ static int show_headers(struct spool *sp, const char *id, int raw,
 	return n < 0 ? EX_IOERR : EX_OK;
 }
 
-int runner_show(struct spool *sp, const char *id, int raw, char **errstr)
+/* show_entry - the mail as --list prints it; EX_NOINPUT if none. */
+static int show_entry(struct spool *sp, const char *id, char **errstr)
+{
+	int found = 0, rc;
+
+	rc = spool_walk(sp, id, NULL, count_entry, &found, errstr);
+	if (rc == EX_OK && found == 0) {
+		*errstr = xasprintf("no mail %s in the queue", id);
+		return EX_NOINPUT;
+	}
+	return rc;
+}
+
+int runner_show(struct spool *sp, const char *id, int raw, int readable,
+    char **errstr)
 {
 	char *json = NULL;
 	int rc;
 
-	if (!raw) {
+	if (!raw && readable) {
+		rc = show_entry(sp, id, errstr);
+		if (rc == EX_OK)
+			putchar('\n');
+		if (rc == EX_OK)
+			rc = runner_show_settings(sp, id, errstr);
+		if (rc != EX_OK)
+			return rc;
+	} else if (!raw) {
 		rc = spool_json(sp, id, NULL, &json, errstr);
 		if (rc != EX_OK)
 			return rc;

@@ -5,9 +5,11 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "client/notify.h"
 #include "client/report.h"
 #include "util/xalloc.h"
 
@@ -15,6 +17,7 @@
 
 void progress_init(struct progress *p, int verbose)
 {
+	progress_free(p);
 	*p = (struct progress){ 0 };
 	p->verbose = verbose;
 	p->tty = isatty(STDOUT_FILENO);
@@ -41,6 +44,30 @@ static char *log_fields(const struct attempt_result *res)
 	return xasprintf("queueid=%s attempt=%d outcome=%s%s%s", res->mail.id,
 	    res->attempt, spool_mail_state_name(res->state),
 	    res->mail.uncertain ? " duplicate=possible" : "", next);
+}
+
+/* notify - the attempt's event, unless this pass raised it already for
+ * the account (see progress.h). */
+static void notify(struct progress *p, const struct account *acc,
+    const struct attempt_result *res)
+{
+	const char *event = notify_attempt_event(res);
+	char *key;
+	size_t i;
+
+	if (event == NULL || res->mail.envelope_from == NULL ||
+	    res->mail.envelope_from[0] == '\0' || acc->queue_notify == NULL ||
+	    acc->queue_notify[0] == '\0')
+		return;
+	key = xasprintf("%s\n%s\n%s", acc->id ? acc->id : "", event,
+	    acc->queue_notify);
+	for (i = 0; i < p->notified.n; i++)
+		if (strcmp(p->notified.v[i], key) == 0) {
+			free(key);
+			return;
+		}
+	strlist_take(&p->notified, key);
+	notify_attempt(acc, res);
 }
 
 static void count(struct progress *p, enum spool_mail_state state)
@@ -80,6 +107,7 @@ void progress_attempt(struct progress *p, const struct account *acc,
 
 	report_log(acc, &res->mail.rcpts, &res->rep, fields);
 	free(fields);
+	notify(p, acc, res);
 	count(p, res->state);
 	if (!p->verbose)
 		return;
@@ -93,6 +121,11 @@ void progress_attempt(struct progress *p, const struct account *acc,
 	}
 	if (p->done == p->total || now_ms() - p->shown_ms >= REDRAW_MS)
 		draw(p);
+}
+
+void progress_free(struct progress *p)
+{
+	strlist_free(&p->notified);
 }
 
 void progress_end(struct progress *p)

@@ -8,6 +8,13 @@
  * most ten times a second so that a fast flush is not slowed by it;
  * otherwise (scripts, cron) one plain line per mail: "ID state[: why]".
  * progress_end() finishes the terminal line.
+ *
+ * Each attempt that leaves its mail held, failed, uncertain or expired
+ * runs the account's queue_notify (client/notify.h), once per account,
+ * event and command in a pass: a wrong password holds every mail of
+ * the account, and the user needs to hear it once (MSMTP_QUEUE_ID names
+ * the first; --status counts them all). progress_free() frees what
+ * that remembers; progress_init() starts a new pass.
  */
 #ifndef RUNNER_PROGRESS_H
 #define RUNNER_PROGRESS_H
@@ -16,6 +23,7 @@
 #include <stdint.h>
 
 #include "client/attempt.h"
+#include "util/strlist.h"
 
 struct progress {
 	int		 tty;		/* stdout is a terminal */
@@ -28,11 +36,13 @@ struct progress {
 	size_t		 held;
 	uint64_t	 shown_ms;	/* when the line was last drawn */
 	int		 drawn;		/* a line is on the terminal */
+	struct strlist	 notified;	/* account \n event \n command */
 };
 
 void progress_init(struct progress *p, int verbose);
 void progress_attempt(struct progress *p, const struct account *acc,
     const struct attempt_result *res);
 void progress_end(struct progress *p);
+void progress_free(struct progress *p);
 
 #endif

@@ -27,6 +27,8 @@
 #ifndef RUNNER_RUNNER_H
 #define RUNNER_RUNNER_H
 
+#include <sysexits.h>
+
 #include "client/conf.h"
 #include "queue/spool.h"
 
@@ -76,9 +78,22 @@ int runner_renew(struct spool *sp, enum spool_action action, const char *id,
 /* runner_purge - delete every mail, after a yes on a terminal or --yes. */
 int runner_purge(struct spool *const *sps, size_t nsp, const char *account,
     int yes, char **errstr);
-/* runner_show - one mail's record (JSON), the settings it will be sent
- * with (runner_show_settings()) and headers, or its raw bytes. */
-int runner_show(struct spool *sp, const char *id, int raw, char **errstr);
+/* runner_print_entry - one mail as --list prints it (a spool_walk_fn;
+ * arg unused). */
+void runner_print_entry(const struct spool_entry *e, void *arg);
+/* runner_show - one mail's record (JSON; readable: as --list prints
+ * it), the settings it will be sent with (runner_show_settings()) and
+ * headers, or its raw bytes. */
+int runner_show(struct spool *sp, const char *id, int raw, int readable,
+    char **errstr);
+/* runner_status - one line for status bars and scripts over the spools
+ * sps[0..nsp) (status.c): "empty", or "3 waiting (next try 14:05), 1
+ * held, 2 failed". EX_OK: empty (nothing but sent mail); EX_TEMPFAIL:
+ * some mail waits and none needs the user; RUNNER_ATTENTION: a mail is
+ * held or failed, and waits for the user. */
+#define RUNNER_ATTENTION	EX_UNAVAILABLE
+int runner_status(struct spool *const *sps, size_t nsp, const char *account,
+    char **errstr);
 /* runner_show_settings - the settings mail id will be sent with, as
  * msmtprc lines, and where its password will come from (masked). */
 int runner_show_settings(struct spool *sp, const char *id, char **errstr);

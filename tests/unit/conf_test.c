@@ -346,6 +346,8 @@ static const struct set_case set_cases[] = {
 	    ACC_QUEUE_KEEP_SENT),
 	BAD("queue_keep_sent", "-1",
 	    "invalid argument -1 for command queue_keep_sent"),
+	OKS("queue_notify", "notify-send \"$MSMTP_REASON\"", queue_notify,
+	    "notify-send \"$MSMTP_REASON\"", ACC_QUEUE_NOTIFY),
 	BAD("queue_lifetime", "0",
 	    "invalid argument 0 for command queue_lifetime"),
 	BAD("bogus_cmd", "x", "unknown command bogus_cmd"),
@@ -399,6 +401,27 @@ static void test_dump_keep_sent(void)
 	    strstr(out.data, "queue_keep_sent \"0\"\n") != NULL);
 	CHECK_INT(conf_undump(out.data, b, &err), EX_OK);
 	CHECK_INT(b->queue_keep_sent, 0);
+	buf_free(&out);
+	free(err);
+	account_free(a);
+	account_free(b);
+}
+
+/* A snapshot keeps queue_notify as written, quotes and all, so that the
+ * runner runs the command msmtp would have run. */
+static void test_dump_notify(void)
+{
+	struct account *a = account_new("t"), *b = account_new("t");
+	const char *cmd = "notify-send \"msmtp: $MSMTP_QUEUE_EVENT\" "
+	    "\"$MSMTP_REASON\"";
+	char *err = NULL;
+	struct buf out;
+
+	a->queue_notify = strdup(cmd);
+	buf_init(&out);
+	conf_dump(a, &out);
+	CHECK_INT(conf_undump(out.data, b, &err), EX_OK);
+	CHECK(b->queue_notify != NULL && strcmp(b->queue_notify, cmd) == 0);
 	buf_free(&out);
 	free(err);
 	account_free(a);
@@ -897,6 +920,7 @@ UNIT_MAIN(
 	UNIT_CASE(test_set_table),
 	UNIT_CASE(test_set_noop_and_null),
 	UNIT_CASE(test_dump_keep_sent),
+	UNIT_CASE(test_dump_notify),
 	UNIT_CASE(test_parse_lines),
 	UNIT_CASE(test_parse_errors),
 	UNIT_CASE(test_implicit_default),

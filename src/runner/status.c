@@ -1,0 +1,99 @@
+/*
+ * status - msmtp-queue --status: the queue in one line, for status bars
+ * and scripts; see runner.h.
+ *
+ * A mail waits when a runner will try it by itself (queued, deferred,
+ * uncertain under queue_uncertain resend, or in flight now); it needs
+ * the user when held or failed: nothing happens to it until they
+ * release, retry or delete it. Sent mails still on record are not
+ * counted.
+ */
+#include "runner/runner.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+struct status {
+	int	 waiting;
+	int	 held;
+	int	 failed;
+	time_t	 next;		/* the earliest try of a waiting mail; 0:
+				   none planned (in flight) */
+};
+
+static void count(const struct spool_entry *e, void *arg)
+{
+	struct status *s = arg;
+
+	if (strcmp(e->state, "held") == 0) {
+		s->held++;
+	} else if (strcmp(e->state, "failed") == 0) {
+		s->failed++;
+	} else if (strcmp(e->state, "sent") != 0) {
+		s->waiting++;
+		if (strcmp(e->state, "inflight") != 0 &&
+		    (s->next == 0 || e->next_attempt < s->next))
+			s->next = e->next_attempt;
+	}
+}
+
+/* next_try - " (next try 14:05)", the day too when it is not within a
+ * day; " (due now)" when it is due. */
+static void next_try(time_t next, time_t now, char *buf, size_t len)
+{
+	char when[32];
+	struct tm tm;
+
+	if (next == 0) {
+		buf[0] = '\0';
+		return;
+	}
+	if (next <= now) {
+		snprintf(buf, len, " (due now)");
+		return;
+	}
+	localtime_r(&next, &tm);
+	strftime(when, sizeof(when), next - now < 86400 ? "%H:%M" :
+	    "%Y-%m-%d %H:%M", &tm);
+	snprintf(buf, len, " (next try %s)", when);
+}
+
+static void print_status(const struct status *s)
+{
+	char next[64];
+
+	if (s->waiting == 0 && s->held == 0 && s->failed == 0) {
+		printf("empty\n");
+		return;
+	}
+	if (s->waiting > 0) {
+		next_try(s->next, time(NULL), next, sizeof(next));
+		printf("%d waiting%s", s->waiting, next);
+	} else {
+		printf("nothing waiting");
+	}
+	if (s->held > 0)
+		printf(", %d held", s->held);
+	if (s->failed > 0)
+		printf(", %d failed", s->failed);
+	putchar('\n');
+}
+
+int runner_status(struct spool *const *sps, size_t nsp, const char *account,
+    char **errstr)
+{
+	struct status s = { 0, 0, 0, 0 };
+	size_t i;
+	int rc;
+
+	for (i = 0; i < nsp; i++) {
+		rc = spool_walk(sps[i], NULL, account, count, &s, errstr);
+		if (rc != EX_OK)
+			return rc;
+	}
+	print_status(&s);
+	if (s.held > 0 || s.failed > 0)
+		return RUNNER_ATTENTION;
+	return s.waiting > 0 ? EX_TEMPFAIL : EX_OK;
+}
