@@ -215,6 +215,8 @@ static int tell_user(const struct account *acc, const char *id,
 		}
 		fprintf(stderr, "msmtp: %s; the mail is queued as %s and will "
 		    "be retried after %s\n", why, id, when);
+		if (res->state == MAIL_UNCERTAIN)
+			fprintf(stderr, "msmtp: %s\n", UNCERTAIN_NOTE);
 		return EX_OK;
 	case MAIL_HELD:
 		if (!tell_server(res, why))

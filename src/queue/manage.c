@@ -29,7 +29,10 @@ static const struct {
 	    "'queued' ELSE state END, next_attempt = ?3, reason = CASE state "
 	    "WHEN 'failed' THEN NULL ELSE reason END", "state IN "
 	    "('queued', 'deferred', 'uncertain', 'failed')" },
-	{ SPOOL_DELETE, "DELETE FROM mail", "state <> 'inflight'" },
+	/* ALL leaves the records of sent mails, which go by themselves
+	 * (queue_keep_sent): it deletes, and counts, the mails that wait. */
+	{ SPOOL_DELETE, "DELETE FROM mail", "state <> 'inflight' AND "
+	    "(?1 IS NOT NULL OR state <> 'sent')" },
 };
 
 /* retry_rcpts - a retried failed mail tries its failed recipients too. */
@@ -261,6 +264,7 @@ static const char json_sql[] =
 	"json_insert(m, '$.spool', ?4) END)) FROM (SELECT json_object("
 	"'id', id, 'created', created, 'size', size, 'account', account, "
 	"'envelope_from', envelope_from, 'message_id', message_id, "
+	"'subject', subject, "
 	"'state', state, 'attempts', attempts, 'next_attempt', next_attempt, "
 	"'last_attempt', last_attempt, 'last_code', last_code, "
 	"'last_enhanced', last_enh, 'last_reply', last_text, "

@@ -170,6 +170,10 @@ int spool_body_prefetch(struct spool *sp, struct spool *reader,
 ssize_t spool_body_read(void *body, char *buf, size_t len, char **errstr);
 void spool_body_close(struct spool_body *b);
 
+/* What every program says of an uncertain mail. */
+#define UNCERTAIN_NOTE	"the connection was lost after the mail's data " \
+	"went out: the server may have it, so a duplicate is possible"
+
 enum spool_rcpt_state { RCPT_PENDING, RCPT_SENT, RCPT_DEFERRED,
     RCPT_FAILED };
 enum spool_mail_state { MAIL_QUEUED, MAIL_INFLIGHT, MAIL_DEFERRED,
@@ -334,8 +338,10 @@ struct spool_entry {
 	time_t		 next_attempt;
 	char		*last_text;
 	char		*reason;
+	char		*subject;	/* NULL: none known */
 	struct strlist	 rcpts;
 	struct strlist	 rcpt_states;
+	struct strlist	 rcpt_texts;	/* each one's last reply, "" if none */
 };
 
 typedef void (*spool_walk_fn)(const struct spool_entry *e, void *arg);

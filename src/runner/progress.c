@@ -84,10 +84,12 @@ void progress_attempt(struct progress *p, const struct account *acc,
 	if (!p->verbose)
 		return;
 	if (!p->tty) {
-		printf("%s %s%s%s\n", res->mail.id,
+		printf("%s %s%s%s%s%s\n", res->mail.id,
 		    spool_mail_state_name(res->state),
 		    res->rep.errmsg ? ": " : "",
-		    res->rep.errmsg ? res->rep.errmsg : "");
+		    res->rep.errmsg ? res->rep.errmsg : "",
+		    res->state == MAIL_UNCERTAIN ? "; " : "",
+		    res->state == MAIL_UNCERTAIN ? UNCERTAIN_NOTE : "");
 		fflush(stdout);	/* a daemon's reader sees each at once */
 		return;
 	}

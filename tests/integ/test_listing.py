@@ -1,0 +1,128 @@
+"""Queue output a person can read (issue 18): msmtp-queue --list and the
+small things around it.
+
+Mails are spooled with our msmtp, delivered to a RecordingServer on
+127.0.0.1, and the listing read as a person would.
+"""
+
+import os
+import re
+
+from conftest import Script, free_port
+from test_spool import BOB, CAROL, Spool, run_prog, show
+
+import pytest
+
+ID_RE = re.compile(r"^([0-9A-Z]{12})  ", re.M)
+
+
+@pytest.fixture
+def spool(confdir, tmp_path):
+    return Spool(confdir, tmp_path)
+
+
+def listing(spool, **env):
+    p = run_prog(spool.queue_path, "msmtp-queue", spool.argv("--list"),
+                 env=spool.env(**env))
+    assert p.returncode == 0, show(p)
+    return p.stdout.decode()
+
+
+def test_failed_recipient_shows_its_reply(spool, server):
+    srv = server(Script(replies={"RCPT": {BOB: "550 5.1.1 no such user"}}))
+    spool.rc(srv.port)
+    p = spool.msmtp(BOB, CAROL)
+    assert p.returncode == 0, show(p)
+    assert srv.wait_closed(10)
+    out = listing(spool)
+    assert re.search(r"failed +bob@example\.net: 550 5\.1\.1 no such user",
+                     out), out
+    # The one that got it shows no reply line of its own.
+    assert re.search(r"sent +carol@example\.net\n", out), out
+
+
+def test_failed_and_held_mails_show_no_next(spool, server):
+    srv = server(Script(replies={"RCPT": {BOB: "550 5.1.1 no such user"}}))
+    spool.rc(srv.port)
+    assert spool.msmtp(BOB).returncode != 0
+    assert srv.wait_closed(10)
+    out = listing(spool)
+    assert " failed " in out and "attempts 1: " in out, out
+    assert "next" not in out, out
+    (mid,) = ID_RE.findall(out)
+    spool.queue("--retry", mid)
+    assert spool.queue("--hold", mid).returncode == 0
+    out = listing(spool)
+    assert " held " in out and "next" not in out, out
+
+
+def test_subject_column_with_columns(spool):
+    spool.rc(free_port())
+    mail = (b"From: alice@example.org\nTo: bob@example.net\n"
+            b"Subject: Quarterly \xc3\xa9t\xc3\xa9 report\n"
+            b" folded\x1b[31m part and a long tail of words\n\nbody\n")
+    p = spool.msmtp("-odq", BOB, mail=mail)
+    assert p.returncode == 0, show(p)
+    # Not a terminal, no COLUMNS: no Subject, lines scripts can read.
+    plain = listing(spool)
+    assert "Quarterly" not in plain, plain
+    wide = listing(spool, COLUMNS="200")
+    head = wide.splitlines()[0]
+    assert head.endswith("Quarterly \u00e9t\u00e9 report folded\\x1b[31m "
+                         "part and a long tail of words"), head
+    narrow = listing(spool, COLUMNS="90")
+    head = narrow.splitlines()[0]
+    assert len(head) <= 90 and head.endswith("..."), head
+    assert "Quarterly" in head, head
+    # Too narrow for a useful Subject: none at all.
+    tiny = listing(spool, COLUMNS="40")
+    assert "Quarterly" not in tiny, tiny
+
+
+def test_subject_cut_keeps_utf8_whole(spool):
+    spool.rc(free_port())
+    mail = ("Subject: " + "\u00e9" * 150 + "\n\nbody\n").encode()
+    assert spool.msmtp("-odq", BOB, mail=mail).returncode == 0
+    for cols in range(85, 125):
+        head = listing(spool, COLUMNS=str(cols)).splitlines()[0]
+        assert len(head) <= cols, (cols, head)
+        assert "\u00e9\u00e9" in head, (cols, head)
+
+
+def test_uncertain_says_duplicate_possible(spool, server):
+    srv = server(Script(close_at="EOM"))
+    spool.rc(srv.port)
+    p = spool.msmtp(BOB)
+    assert p.returncode == 0, show(p)
+    assert b"duplicate" in p.stderr, show(p)
+    assert srv.wait_closed(10)
+    out = listing(spool)
+    assert " uncertain " in out and "duplicate is possible" in out, out
+
+
+def test_delete_all_counts_only_waiting_mails(spool, server):
+    srv = server(Script())
+    spool.rc(srv.port)
+    assert spool.msmtp(BOB).returncode == 0
+    assert srv.wait_closed(10)
+    spool.rc(free_port())
+    assert spool.msmtp("-odq", BOB).returncode == 0
+    q = spool.queue("--delete", "ALL")
+    assert q.returncode == 0, show(q)
+    assert q.stdout == b"1 mail deleted.\n", show(q)
+    assert "bob@example.net" in spool.queue("--list", "--sent").stdout.decode()
+
+
+@pytest.mark.parametrize("action", ["--hold", "--release", "--retry",
+                                    "--delete"])
+def test_unknown_id_exit_code_consistent(spool, action):
+    spool.rc(free_port())
+    assert spool.msmtp("-odq", BOB).returncode == 0
+    (mid,) = ID_RE.findall(listing(spool))
+    if action == "--release":
+        assert spool.queue("--hold", mid).returncode == 0
+    q = spool.queue(action, mid, "NOSUCHMAIL00")
+    assert q.returncode == 66, show(q)
+    assert q.stderr.count(b"NOSUCHMAIL00") == 1, show(q)
+    assert b"NOSUCHMAIL00: no such mail" in q.stderr, show(q)
+    assert re.search(rb"^1 mail ", q.stdout, re.M), show(q)
