@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "util/buf.h"
+#include "util/duration.h"
 #include "util/harden.h"
 #include "util/homedir.h"
 #include "util/escape.h"
@@ -58,6 +59,7 @@ enum kind {
 #define F_REQ	0x1	/* an empty argument is an error */
 #define F_HOME	0x2	/* a file name: a leading '~' is $HOME */
 #define F_OFF	0x4	/* K_INT: "off" means 0 */
+#define F_DUR	0x10	/* K_INT: a duration, "5m" (util/duration.h) */
 #define F_LINE	0x8	/* goes on an SMTP command or header line: no CR
 			   or LF, which would start another one there */
 
@@ -227,11 +229,11 @@ static const struct cmd cmds[] = {
 	WORD("delivery_mode", delivery_mode, ACC_DELIVERY_MODE, w_delivery,
 	    F_REQ),
 	INT("queue_backoff_min", queue_backoff_min, ACC_QUEUE_BACKOFF_MIN, 1,
-	    INT_MAX, F_REQ),
+	    INT_MAX, F_REQ | F_DUR),
 	INT("queue_backoff_max", queue_backoff_max, ACC_QUEUE_BACKOFF_MAX, 1,
-	    INT_MAX, F_REQ),
+	    INT_MAX, F_REQ | F_DUR),
 	INT("queue_lifetime", queue_lifetime, ACC_QUEUE_LIFETIME, 1, INT_MAX,
-	    F_REQ),
+	    F_REQ | F_DUR),
 	WORD("queue_uncertain", queue_uncertain, ACC_QUEUE_UNCERTAIN,
 	    w_uncertain, F_REQ),
 	INT("queue_max_connections", queue_max_connections,
@@ -239,7 +241,7 @@ static const struct cmd cmds[] = {
 	WORD("queue_bounce", queue_bounce, ACC_QUEUE_BOUNCE, w_bool, 0),
 	TEXT("rmqs", rmqs, ACC_RMQS, F_LINE),
 	INT("queue_keep_sent", queue_keep_sent, ACC_QUEUE_KEEP_SENT, 0,
-	    INT_MAX, F_REQ),
+	    INT_MAX, F_REQ | F_DUR),
 };
 
 #undef OFF
@@ -446,7 +448,8 @@ static int apply(struct account *a, const struct cmd *c, const char *arg)
 	case K_INT:
 		if (*arg != '\0' && !((c->flags & F_OFF) &&
 		    strcmp(arg, "off") == 0) &&
-		    parse_int(arg, c->min, c->max, &n) != 0)
+		    ((c->flags & F_DUR) ? duration_parse(arg, c->min, c->max,
+		    &n) : parse_int(arg, c->min, c->max, &n)) != 0)
 			return -1;
 		set_int(a, c, n);
 		return 0;
@@ -509,8 +512,10 @@ int conf_set(struct account *a, const char *cmd, const char *arg,
 	}
 	if (apply(a, c, arg) != 0) {
 		shown = escape_str(arg);
-		*errstr = xasprintf("invalid argument %s for command %s",
-		    shown, cmd);
+		*errstr = (c->flags & F_DUR) ? xasprintf("invalid duration "
+		    "%s for command %s (" DURATION_EXAMPLES ")", shown, cmd) :
+		    xasprintf("invalid argument %s for command %s", shown,
+		    cmd);
 		free(shown);
 		return EX_CONFIG;
 	}
@@ -823,6 +828,20 @@ static int parse_stream(struct parser *p, FILE *fp, char **errstr)
 	return rc;
 }
 
+/* check_backoff - an account whose longest wait is shorter than its
+ * first is refused, with both values: which one is wrong is the user's
+ * call. */
+static int check_backoff(const char *file, const struct account *a,
+    char **errstr)
+{
+	if (a->queue_backoff_max >= a->queue_backoff_min)
+		return EX_OK;
+	*errstr = xasprintf("%s: account %s: queue_backoff_max (%d seconds) "
+	    "is less than queue_backoff_min (%d seconds)", file, a->id,
+	    a->queue_backoff_max, a->queue_backoff_min);
+	return EX_CONFIG;
+}
+
 /*
  * read_file - parse one file, appending its accounts to out. If it cannot
  * be opened, returns EX_IOERR with *open_errno set and *errstr untouched.
@@ -847,6 +866,8 @@ static int read_file(const char *file, int check, uid_t euid,
 	p.file = file;
 	p.defaults = account_new(NULL);
 	rc = parse_stream(&p, fp, errstr);
+	for (i = 0; rc == EX_OK && i < p.accs.nacc; i++)
+		rc = check_backoff(file, p.accs.acc[i], errstr);
 	if (rc == EX_OK && check && p.has_secret && euid != 0)
 		rc = check_secret(file, fp, euid, errstr);
 	fclose(fp);

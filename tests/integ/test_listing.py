@@ -126,3 +126,26 @@ def test_unknown_id_exit_code_consistent(spool, action):
     assert q.stderr.count(b"NOSUCHMAIL00") == 1, show(q)
     assert b"NOSUCHMAIL00: no such mail" in q.stderr, show(q)
     assert re.search(rb"^1 mail ", q.stdout, re.M), show(q)
+
+
+def test_backoff_max_below_min_refused_at_load(spool):
+    spool.rc(free_port(), extra="queue_backoff_min 2h\n"
+             "queue_backoff_max 30m\n")
+    for p in (spool.msmtp("-odq", BOB), spool.msmtp("-odq", "-a", "work",
+                                                    BOB)):
+        assert p.returncode == 78, show(p)
+        assert (b"queue_backoff_max (1800 seconds) is less than "
+                b"queue_backoff_min (7200 seconds)") in p.stderr, show(p)
+
+
+def test_durations_take_units(spool):
+    spool.rc(free_port(), extra="queue_backoff_min 30s\n"
+             "queue_backoff_max 2h\nqueue_lifetime 7d\n"
+             "queue_keep_sent 1d\n")
+    p = spool.msmtp("-odq", BOB)
+    assert p.returncode == 0, show(p)
+    spool.rc(free_port(), extra="queue_lifetime 2w\n")
+    p = spool.msmtp("-odq", BOB)
+    assert p.returncode == 78, show(p)
+    assert (b"invalid duration 2w for command queue_lifetime "
+            b"(e.g. 30s, 5m, 2h, 7d)") in p.stderr, show(p)
