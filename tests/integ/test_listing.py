@@ -5,8 +5,8 @@ Mails are spooled with our msmtp, delivered to a RecordingServer on
 127.0.0.1, and the listing read as a person would.
 """
 
-import os
 import re
+import subprocess
 
 from conftest import Script, free_port
 from test_spool import BOB, CAROL, Spool, run_prog, show
@@ -149,3 +149,31 @@ def test_durations_take_units(spool):
     assert p.returncode == 78, show(p)
     assert (b"invalid duration 2w for command queue_lifetime "
             b"(e.g. 30s, 5m, 2h, 7d)") in p.stderr, show(p)
+
+
+def run_in(cwd, path, argv0, args, mail=None, env=None):
+    """One of our programs run in the directory cwd."""
+    return subprocess.run([argv0, *[str(a) for a in args]], executable=path,
+                          input=mail, capture_output=True, env=env, cwd=cwd,
+                          timeout=30)
+
+
+def test_queue_file_tilde_is_home(spool, tmp_path):
+    spool.rc(free_port())
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    home = spool.confdir.home
+    p = run_in(cwd, spool.msmtp_path, "msmtp", ["-C", spool.rcfile, "-odq",
+               "--queue-file=~/via-msmtp.db", BOB], mail=b"Subject: x\n\n",
+               env=spool.env())
+    assert p.returncode == 0, show(p)
+    assert (home / "via-msmtp.db").exists()
+    q = run_in(cwd, spool.queue_path, "msmtp-queue",
+               ["--queue-file=~/via-queue.db", "--list"], env=spool.env())
+    assert q.returncode == 0, show(q)
+    assert (home / "via-queue.db").exists()
+    assert not (cwd / "~").exists(), "a directory named ~ was made"
+    q = run_in(cwd, spool.queue_path, "msmtp-queue",
+               ["--queue-file=~nobody/q.db", "--list"], env=spool.env())
+    assert q.returncode != 0 and b"give the full path" in q.stderr, show(q)
+    assert not (cwd / "~nobody").exists()
