@@ -55,6 +55,8 @@ struct group {
 	char		*damage;	/* why acc is NULL */
 	char		*key;		/* account \n conffile \n snapshot */
 	struct strlist	 ids;		/* to try, in enqueue order */
+	struct strlist	 untried;	/* claimed, then given back
+					   unsent because it went down */
 	size_t		 next;		/* the next of ids to claim */
 	int		 sessions;	/* workers alive */
 	int		 opened;	/* one logged in: more may start */

@@ -106,3 +106,20 @@ void progress_end(struct progress *p)
 	}
 	fflush(stdout);
 }
+
+void progress_untried(struct progress *p, const char *account,
+    const struct strlist *ids)
+{
+	size_t i;
+
+	if (!p->verbose || ids->n == 0)
+		return;
+	progress_end(p);
+	printf("account %s: the server could not be reached; %zu other "
+	    "mail%s not tried:", account[0] ? account : "(command line)",
+	    ids->n, ids->n == 1 ? "" : "s");
+	for (i = 0; i < ids->n; i++)
+		printf(" %s", ids->v[i]);
+	putchar('\n');
+	fflush(stdout);
+}

@@ -177,3 +177,25 @@ def test_queue_file_tilde_is_home(spool, tmp_path):
                ["--queue-file=~nobody/q.db", "--list"], env=spool.env())
     assert q.returncode != 0 and b"give the full path" in q.stderr, show(q)
     assert not (cwd / "~nobody").exists()
+
+
+def test_offline_flush_names_every_untried_mail(spool):
+    spool.rc(free_port())
+    for account in ("default", "default", "default", "work", "work"):
+        p = spool.msmtp("-odq", "-a", account, BOB)
+        assert p.returncode == 0, show(p)
+    ids = ID_RE.findall(listing(spool))
+    q = spool.queue("--flush")
+    assert q.returncode == 75, show(q)
+    out = q.stdout.decode()
+    tried = re.findall(r"^([0-9A-Z]{12}) deferred: cannot connect", out,
+                       re.M)
+    assert len(tried) == 2, out           # one per account
+    m = {a: line for a, line in re.findall(
+        r"^account (\w+): (the server could not be reached.*)$", out, re.M)}
+    assert set(m) == {"default", "work"}, out
+    assert "2 other mails not tried" in m["default"], out
+    assert "1 other mail not tried" in m["work"], out
+    untried = set(re.findall(r"[0-9A-Z]{12}", " ".join(m.values())))
+    assert untried | set(tried) == set(ids), out
+    assert not untried & set(tried), out
