@@ -77,8 +77,13 @@ void progress_attempt(struct progress *p, const struct account *acc,
     const struct attempt_result *res)
 {
 	char *fields = log_fields(res);
+	struct account sender = *acc;
 
-	report_log(acc, &res->mail.rcpts, &res->rep, fields);
+	/* from= is the sender the mail went with: a bounce's is the null
+	 * sender (logged "from=", as msmtp logs -f ''), not the account's
+	 * address. The copy only borrows acc's strings. */
+	sender.from = res->mail.envelope_from;
+	report_log(&sender, &res->mail.rcpts, &res->rep, fields);
 	free(fields);
 	count(p, res->state);
 	if (!p->verbose)

@@ -199,3 +199,28 @@ def test_offline_flush_names_every_untried_mail(spool):
     untried = set(re.findall(r"[0-9A-Z]{12}", " ".join(m.values())))
     assert untried | set(tried) == set(ids), out
     assert not untried & set(tried), out
+
+
+def test_log_names_refused_recipients_and_bounce_null_sender(spool, server,
+                                                             tmp_path):
+    log = tmp_path / "msmtp.log"
+    srv = server(Script(replies={"RCPT": {BOB: "550 5.1.1 no such user"}}))
+    spool.rc(srv.port, extra=f"logfile {log}\nlogfile_time_format none\n")
+    p = spool.msmtp("-odq", BOB, CAROL)
+    assert p.returncode == 0, show(p)
+    q = spool.queue("--flush")
+    assert q.returncode == 0, show(q)
+    assert srv.wait_closed(10)
+    lines = log.read_text().splitlines()
+    assert len(lines) == 2, lines
+    first, bounce = lines
+    # msmtp's fields first, as msmtp writes them, then ours.
+    assert first.startswith("host=127.0.0.1 tls=off auth=off "
+                            "from=alice@example.org recipients="
+                            "bob@example.net,carol@example.net mailsize="), \
+        first
+    assert (" exitcode=EX_OK refused=bob@example.net refusedmsg='550 "
+            "5.1.1 no such user' queueid=") in first, first
+    assert bounce.startswith("host=127.0.0.1 tls=off auth=off from= "
+                             "recipients=alice@example.org mailsize="), bounce
+    assert "refused=" not in bounce, bounce
