@@ -181,6 +181,10 @@ static void print_attempts(const struct spool_entry *e)
 	    strcmp(e->state, "held") != 0)
 		printf(", next %s", when);
 	fputs(": ", stdout);
+	/* A failed mail without a reason had recipients refused one by
+	 * one (shown above); its last reply may be the others' 250. */
+	if (e->reason == NULL && strcmp(e->state, "failed") == 0)
+		fputs("recipients refused for good; last reply: ", stdout);
 	put_escaped(e->reason ? e->reason : e->last_text);
 	putchar('\n');
 }
