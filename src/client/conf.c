@@ -602,11 +602,33 @@ static struct account *new_account(const struct parser *p, const char *id)
 	return a;
 }
 
+/* note_default_of - "account default : parent", parent its only one
+ * (else NULL), makes "default" another name of parent. */
+static void note_default_of(struct conf *c, const char *name,
+    const char *parent)
+{
+	if (strcmp(name, "default") != 0)
+		return;
+	free(c->default_of);
+	c->default_of = parent ? xstrdup(parent) : NULL;
+}
+
+/* take_default_of - from's idea of "default", if it defines one. */
+static void take_default_of(struct conf *to, struct conf *from)
+{
+	if (conf_find(from, "default") == NULL)
+		return;
+	free(to->default_of);
+	to->default_of = from->default_of;
+	from->default_of = NULL;
+}
+
 /* start_account - "account NAME [: PARENT,...]". */
 static int start_account(struct parser *p, char *arg, char **errstr)
 {
-	char *colon = strchr(arg, ':'), *name, *list, *item;
+	char *colon = strchr(arg, ':'), *name, *list, *item, *last = NULL;
 	struct account *a, *parent;
+	int nparents = 0;
 
 	if (colon != NULL)
 		*colon = '\0';
@@ -634,7 +656,10 @@ static int start_account(struct parser *p, char *arg, char **errstr)
 			    "account %s not (yet) defined", list);
 		}
 		account_merge(a, parent);
+		last = list;
+		nparents++;
 	}
+	note_default_of(&p->accs, name, nparents == 1 ? last : NULL);
 	acc_add(&p->accs, a);
 	p->cur = a;
 	p->in_defaults = 0;
@@ -873,6 +898,9 @@ static int read_file(const char *file, int check, uid_t euid,
 	fclose(fp);
 	wipe(iobuf, sizeof(iobuf));
 	account_free(p.defaults);
+	if (rc == EX_OK)
+		take_default_of(out, &p.accs);
+	free(p.accs.default_of);
 	for (i = 0; i < p.accs.nacc; i++) {
 		if (rc == EX_OK)
 			acc_add(out, p.accs.acc[i]);
@@ -912,6 +940,8 @@ static int load_user(const char *file, int required, uid_t euid,
 			c->acc[n++] = c->acc[i];
 	}
 	c->nacc = n;
+	take_default_of(c, &user);
+	free(user.default_of);
 	for (i = 0; i < user.nacc; i++)
 		acc_add(c, user.acc[i]);
 	free(user.acc);
@@ -955,6 +985,7 @@ void conf_free(struct conf *c)
 	free(c->sysfile_error);
 	free(c->userfile);
 	free(c->userfile_error);
+	free(c->default_of);
 	conf_init(c);
 }
 

@@ -72,8 +72,8 @@ static void read_entry(sqlite3_stmt *st, struct spool_entry *e)
 #define WALK_SQL(which) "SELECT id, created, size, account, " \
 	"envelope_from, state, attempts, next_attempt, last_text, reason, " \
 	"subject " \
-	"FROM mail WHERE (?1 IS NULL OR id = ?1) AND (?2 IS NULL OR " \
-	"account = ?2) AND " which " ORDER BY created, id"
+	"FROM mail WHERE (?1 IS NULL OR id = ?1) AND " \
+	"account_is(account, ?2) AND " which " ORDER BY created, id"
 
 /* walk - the mails the statement sql (WALK_SQL) selects. */
 static int walk(struct spool *sp, const char *sql, const char *id,

@@ -78,6 +78,13 @@ void spool_batch(struct spool *sp);
  * fsynced (synchronous=FULL) or not (NORMAL). */
 void spool_set_durable(struct spool *sp, int durable);
 const char *spool_path(const struct spool *sp);
+/* spool_account_alias - name and other are one account (msmtprc's
+ * "account default : provider", whose mails are spooled as "default"):
+ * from now on, a filter by account (the account argument of the
+ * functions below) naming either selects the mails of both. NULL: no
+ * alias. */
+void spool_account_alias(struct spool *sp, const char *name,
+    const char *other);
 /* spool_wal_open - a new descriptor of the spool's write-ahead log, for
  * fdatasync(): the commits made without an fsync of their own are
  * durable once an fdatasync() that began after them has returned. The

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "util/buf.h"
+#include "util/escape.h"
 #include "util/xalloc.h"
 
 /* line_end - the end of the line at p (its '\n', or end). */
@@ -54,7 +55,7 @@ static size_t cut_utf8(const char *s, size_t len, size_t max)
 char *subject_of(const char *data, size_t len)
 {
 	const char *p = data, *end = data + len, *eol;
-	struct buf v;
+	struct buf v, shown;
 	char *out;
 	int in_subject = 0, found = 0;
 
@@ -80,8 +81,13 @@ char *subject_of(const char *data, size_t len)
 		buf_free(&v);
 		return NULL;
 	}
-	out = xstrndup(v.data ? v.data : "", cut_utf8(v.data ? v.data : "",
-	    v.len, SUBJECT_MAX));
+	/* Stored as valid UTF-8 text, its controls escaped: the spool's
+	 * TEXT stays readable by any SQLite client, JSON included. */
+	buf_init(&shown);
+	escape_text(&shown, v.data ? v.data : "", v.len, 0);
+	out = xstrndup(shown.data ? shown.data : "", cut_utf8(shown.data ?
+	    shown.data : "", shown.len, SUBJECT_MAX));
+	buf_free(&shown);
 	buf_free(&v);
 	return out;
 }

@@ -22,8 +22,11 @@ static void open_writer(struct drain *d)
 {
 	char *err = NULL;
 
-	if (spool_open(spool_path(d->sp), &d->wsp, &err) == EX_OK)
+	if (spool_open(spool_path(d->sp), &d->wsp, &err) == EX_OK) {
 		spool_batch(d->wsp);
+		spool_account_alias(d->wsp, d->o->account,
+		    d->o->account_alias);
+	}
 	else
 		d->wsp = NULL;
 	free(err);

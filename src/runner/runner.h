@@ -38,6 +38,8 @@
 struct runner_opts {
 	const struct conf	*conf;		/* for passwords; may be empty */
 	const char		*account;	/* NULL: all accounts */
+	const char		*account_alias;	/* its other name ("default"
+						   : provider), or NULL */
 	int			 force;
 	int			 debug;
 	int			 verbose;	/* a line per mail on stdout */

@@ -9,7 +9,7 @@ import re
 import subprocess
 
 from conftest import Script, free_port
-from test_spool import BOB, CAROL, Spool, run_prog, show
+from test_spool import BOB, CAROL, Spool, run_prog, show, transactions
 
 import pytest
 
@@ -224,3 +224,45 @@ def test_log_names_refused_recipients_and_bounce_null_sender(spool, server,
     assert bounce.startswith("host=127.0.0.1 tls=off auth=off from= "
                              "recipients=alice@example.org mailsize="), bounce
     assert "refused=" not in bounce, bounce
+
+
+ALIAS_RC = """\
+defaults
+auth off
+tls off
+host 127.0.0.1
+port {port}
+
+account provider
+from alice@example.org
+
+account default : provider
+
+account other
+from olga@example.org
+"""
+
+
+def test_default_inherited_account_filtered_by_either_name(spool, server):
+    srv = server(Script())
+    spool.port = srv.port
+    spool.confdir.write(ALIAS_RC.format(port=free_port()), path=spool.rcfile)
+    for args in ([], ["-a", "provider"], ["-a", "other"]):
+        p = spool.msmtp("-odq", *args, BOB)
+        assert p.returncode == 0, show(p)
+    mine = ID_RE.findall(listing(spool))[:2]
+    for name in ("provider", "default"):
+        p = spool.queue("--list", f"--account={name}")
+        assert p.returncode == 0, show(p)
+        assert ID_RE.findall(p.stdout.decode()) == mine, (name, show(p))
+    q = spool.queue("--hold", "ALL", "--account=provider")
+    assert q.returncode == 0 and q.stdout == b"2 mails held.\n", show(q)
+    # Released, the mails take their accounts as the file now says.
+    spool.confdir.write(ALIAS_RC.format(port=srv.port), path=spool.rcfile)
+    q = spool.queue("--release", "ALL", "--account=default")
+    assert q.returncode == 0 and b"2 mails released." in q.stdout, show(q)
+    q = spool.queue("--flush", "--account=default")
+    assert q.returncode == 0, show(q)
+    assert srv.wait_closed(10)
+    assert len(transactions(srv)) == 2, show(q)
+    assert [m["state"] for m in spool.mails()] == ["sent", "sent", "queued"]
