@@ -225,7 +225,8 @@ static const struct cmd cmds[] = {
 	    w_bool, 0),
 	/* this project */
 	WORD("queue", queue, ACC_QUEUE, w_bool, 0),
-	STR("queue_file", queue_file, ACC_QUEUE_FILE, F_HOME),
+	/* "~" is spoolpath_expand()'s, like the other spool names. */
+	STR("queue_file", queue_file, ACC_QUEUE_FILE, 0),
 	WORD("delivery_mode", delivery_mode, ACC_DELIVERY_MODE, w_delivery,
 	    F_REQ),
 	INT("queue_backoff_min", queue_backoff_min, ACC_QUEUE_BACKOFF_MIN, 1,

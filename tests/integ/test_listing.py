@@ -177,6 +177,10 @@ def test_queue_file_tilde_is_home(spool, tmp_path):
                ["--queue-file=~nobody/q.db", "--list"], env=spool.env())
     assert q.returncode != 0 and b"give the full path" in q.stderr, show(q)
     assert not (cwd / "~nobody").exists()
+    p = run_in(cwd, spool.msmtp_path, "msmtp", ["-C", spool.rcfile, "-odq",
+               "--queue-file=~nobody/q.db", BOB], mail=b"Subject: x\n\n",
+               env=spool.env())
+    assert p.returncode != 0 and b"give the full path" in p.stderr, show(p)
 
 
 def test_offline_flush_names_every_untried_mail(spool):
