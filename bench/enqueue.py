@@ -340,11 +340,11 @@ BEGIN;
 CREATE TEMP TABLE seed AS SELECT * FROM mail LIMIT 1;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n})
 INSERT INTO mail (id, created, account, conffile, snapshot, envelope_from,
-    message_id, size, state, attempts, tries, next_attempt)
+    message_id, size, state, attempts, tries, next_attempt, subject)
 SELECT printf('B%011d', i), s.created - {n} + i, s.account, s.conffile,
     s.snapshot, s.envelope_from, printf('<bench.%d@example.org>', i), s.size,
     CASE WHEN i % 10 = 0 THEN 'deferred' ELSE 'queued' END,
-    0, 0, s.next_attempt
+    0, 0, s.next_attempt, s.subject
 FROM n, seed AS s;
 INSERT INTO rcpt (mail_id, idx, address)
     SELECT m.id, r.idx, r.address FROM mail AS m, rcpt AS r, seed AS s

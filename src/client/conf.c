@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "util/buf.h"
+#include "util/duration.h"
 #include "util/harden.h"
 #include "util/homedir.h"
 #include "util/escape.h"
@@ -58,6 +59,7 @@ enum kind {
 #define F_REQ	0x1	/* an empty argument is an error */
 #define F_HOME	0x2	/* a file name: a leading '~' is $HOME */
 #define F_OFF	0x4	/* K_INT: "off" means 0 */
+#define F_DUR	0x10	/* K_INT: a duration, "5m" (util/duration.h) */
 #define F_LINE	0x8	/* goes on an SMTP command or header line: no CR
 			   or LF, which would start another one there */
 
@@ -223,15 +225,16 @@ static const struct cmd cmds[] = {
 	    w_bool, 0),
 	/* this project */
 	WORD("queue", queue, ACC_QUEUE, w_bool, 0),
-	STR("queue_file", queue_file, ACC_QUEUE_FILE, F_HOME),
+	/* "~" is spoolpath_expand()'s, like the other spool names. */
+	STR("queue_file", queue_file, ACC_QUEUE_FILE, 0),
 	WORD("delivery_mode", delivery_mode, ACC_DELIVERY_MODE, w_delivery,
 	    F_REQ),
 	INT("queue_backoff_min", queue_backoff_min, ACC_QUEUE_BACKOFF_MIN, 1,
-	    INT_MAX, F_REQ),
+	    INT_MAX, F_REQ | F_DUR),
 	INT("queue_backoff_max", queue_backoff_max, ACC_QUEUE_BACKOFF_MAX, 1,
-	    INT_MAX, F_REQ),
+	    INT_MAX, F_REQ | F_DUR),
 	INT("queue_lifetime", queue_lifetime, ACC_QUEUE_LIFETIME, 1, INT_MAX,
-	    F_REQ),
+	    F_REQ | F_DUR),
 	WORD("queue_uncertain", queue_uncertain, ACC_QUEUE_UNCERTAIN,
 	    w_uncertain, F_REQ),
 	INT("queue_max_connections", queue_max_connections,
@@ -239,7 +242,7 @@ static const struct cmd cmds[] = {
 	WORD("queue_bounce", queue_bounce, ACC_QUEUE_BOUNCE, w_bool, 0),
 	TEXT("rmqs", rmqs, ACC_RMQS, F_LINE),
 	INT("queue_keep_sent", queue_keep_sent, ACC_QUEUE_KEEP_SENT, 0,
-	    INT_MAX, F_REQ),
+	    INT_MAX, F_REQ | F_DUR),
 	TEXT("queue_notify", queue_notify, ACC_QUEUE_NOTIFY, 0),
 };
 
@@ -447,7 +450,8 @@ static int apply(struct account *a, const struct cmd *c, const char *arg)
 	case K_INT:
 		if (*arg != '\0' && !((c->flags & F_OFF) &&
 		    strcmp(arg, "off") == 0) &&
-		    parse_int(arg, c->min, c->max, &n) != 0)
+		    ((c->flags & F_DUR) ? duration_parse(arg, c->min, c->max,
+		    &n) : parse_int(arg, c->min, c->max, &n)) != 0)
 			return -1;
 		set_int(a, c, n);
 		return 0;
@@ -510,8 +514,10 @@ int conf_set(struct account *a, const char *cmd, const char *arg,
 	}
 	if (apply(a, c, arg) != 0) {
 		shown = escape_str(arg);
-		*errstr = xasprintf("invalid argument %s for command %s",
-		    shown, cmd);
+		*errstr = (c->flags & F_DUR) ? xasprintf("invalid duration "
+		    "%s for command %s (" DURATION_EXAMPLES ")", shown, cmd) :
+		    xasprintf("invalid argument %s for command %s", shown,
+		    cmd);
 		free(shown);
 		return EX_CONFIG;
 	}
@@ -598,11 +604,33 @@ static struct account *new_account(const struct parser *p, const char *id)
 	return a;
 }
 
+/* note_default_of - "account default : parent", parent its only one
+ * (else NULL), makes "default" another name of parent. */
+static void note_default_of(struct conf *c, const char *name,
+    const char *parent)
+{
+	if (strcmp(name, "default") != 0)
+		return;
+	free(c->default_of);
+	c->default_of = parent ? xstrdup(parent) : NULL;
+}
+
+/* take_default_of - from's idea of "default", if it defines one. */
+static void take_default_of(struct conf *to, struct conf *from)
+{
+	if (conf_find(from, "default") == NULL)
+		return;
+	free(to->default_of);
+	to->default_of = from->default_of;
+	from->default_of = NULL;
+}
+
 /* start_account - "account NAME [: PARENT,...]". */
 static int start_account(struct parser *p, char *arg, char **errstr)
 {
-	char *colon = strchr(arg, ':'), *name, *list, *item;
+	char *colon = strchr(arg, ':'), *name, *list, *item, *last = NULL;
 	struct account *a, *parent;
+	int nparents = 0;
 
 	if (colon != NULL)
 		*colon = '\0';
@@ -630,7 +658,10 @@ static int start_account(struct parser *p, char *arg, char **errstr)
 			    "account %s not (yet) defined", list);
 		}
 		account_merge(a, parent);
+		last = list;
+		nparents++;
 	}
+	note_default_of(&p->accs, name, nparents == 1 ? last : NULL);
 	acc_add(&p->accs, a);
 	p->cur = a;
 	p->in_defaults = 0;
@@ -824,6 +855,20 @@ static int parse_stream(struct parser *p, FILE *fp, char **errstr)
 	return rc;
 }
 
+/* check_backoff - an account whose longest wait is shorter than its
+ * first is refused, with both values: which one is wrong is the user's
+ * call. */
+static int check_backoff(const char *file, const struct account *a,
+    char **errstr)
+{
+	if (a->queue_backoff_max >= a->queue_backoff_min)
+		return EX_OK;
+	*errstr = xasprintf("%s: account %s: queue_backoff_max (%d seconds) "
+	    "is less than queue_backoff_min (%d seconds)", file, a->id,
+	    a->queue_backoff_max, a->queue_backoff_min);
+	return EX_CONFIG;
+}
+
 /*
  * read_file - parse one file, appending its accounts to out. If it cannot
  * be opened, returns EX_IOERR with *open_errno set and *errstr untouched.
@@ -848,11 +893,16 @@ static int read_file(const char *file, int check, uid_t euid,
 	p.file = file;
 	p.defaults = account_new(NULL);
 	rc = parse_stream(&p, fp, errstr);
+	for (i = 0; rc == EX_OK && i < p.accs.nacc; i++)
+		rc = check_backoff(file, p.accs.acc[i], errstr);
 	if (rc == EX_OK && check && p.has_secret && euid != 0)
 		rc = check_secret(file, fp, euid, errstr);
 	fclose(fp);
 	wipe(iobuf, sizeof(iobuf));
 	account_free(p.defaults);
+	if (rc == EX_OK)
+		take_default_of(out, &p.accs);
+	free(p.accs.default_of);
 	for (i = 0; i < p.accs.nacc; i++) {
 		if (rc == EX_OK)
 			acc_add(out, p.accs.acc[i]);
@@ -892,6 +942,8 @@ static int load_user(const char *file, int required, uid_t euid,
 			c->acc[n++] = c->acc[i];
 	}
 	c->nacc = n;
+	take_default_of(c, &user);
+	free(user.default_of);
 	for (i = 0; i < user.nacc; i++)
 		acc_add(c, user.acc[i]);
 	free(user.acc);
@@ -935,6 +987,7 @@ void conf_free(struct conf *c)
 	free(c->sysfile_error);
 	free(c->userfile);
 	free(c->userfile_error);
+	free(c->default_of);
 	conf_init(c);
 }
 

@@ -75,6 +75,9 @@ struct conf {
 	char		 *userfile;	/* name tried, NULL if none */
 	int		  userfile_loaded;
 	char		 *userfile_error;	/* strerror if ignored, or NULL */
+	/* "account default : X" (one parent): X, which "default" is
+	 * another name of, for msmtp-queue --account; NULL if none. */
+	char		 *default_of;
 };
 
 /*

@@ -81,6 +81,13 @@ char *logline_format(const struct logline_info *li)
 		buf_puts(&b, "' ");
 	}
 	buf_printf(&b, "exitcode=%s", sysexit_name(li->exitcode));
+	for (i = 0; li->refused != NULL && i < li->refused->n; i++) {
+		buf_puts(&b, " refused=");
+		put_field(&b, li->refused->v[i]);
+		buf_puts(&b, " refusedmsg='");
+		put_sanitized(&b, li->refused_msgs->v[i]);
+		buf_putc(&b, '\'');
+	}
 	return buf_steal(&b);
 }
 

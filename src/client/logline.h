@@ -41,6 +41,12 @@ struct logline_info {
 	const char		*smtpmsg;
 	const char		*errormsg;	/* NULL on success */
 	int			 exitcode;
+	/* Not msmtp's (it never delivers to some recipients only): the
+	 * recipients refused while others got the mail, and the server's
+	 * reply to each, written after msmtp's fields as
+	 * "refused=ADDR refusedmsg='REPLY'" pairs. NULL: none. */
+	const struct strlist	*refused;
+	const struct strlist	*refused_msgs;
 };
 
 char *logline_format(const struct logline_info *li);

@@ -78,9 +78,29 @@ void report_not_sent(const struct account *acc)
 	free(origin);
 }
 
+/* add_refused - the recipients the server refused, with its reply to
+ * each, for a mail that others got (msmtp has no such case). */
+static void add_refused(const struct strlist *rcpts,
+    const struct deliver_report *rep, struct strlist *refused,
+    struct strlist *msgs)
+{
+	const struct deliver_rcpt *r;
+	size_t i;
+
+	for (i = 0; i < rep->nrcpts && rcpts != NULL && i < rcpts->n; i++) {
+		r = &rep->rcpts[i];
+		if (r->code == 0 || r->cls == CLASS_OK)
+			continue;
+		strlist_add(refused, rcpts->v[i]);
+		strlist_take(msgs, r->text ? xstrdup(r->text) :
+		    xasprintf("%d", r->code));
+	}
+}
+
 void report_log(const struct account *acc, const struct strlist *rcpts,
     const struct deliver_report *rep, const char *extra)
 {
+	struct strlist refused, msgs;
 	struct logline_info li;
 	char *line, *full;
 
@@ -100,10 +120,18 @@ void report_log(const struct account *acc, const struct strlist *rcpts,
 	li.smtpmsg = rep->reply_text;
 	li.errormsg = rep->sent ? NULL : rep->errmsg;
 	li.exitcode = rep->exitcode;
+	strlist_init(&refused);
+	strlist_init(&msgs);
+	if (rep->sent)
+		add_refused(rcpts, rep, &refused, &msgs);
+	li.refused = &refused;
+	li.refused_msgs = &msgs;
 	line = logline_format(&li);
 	full = extra ? xasprintf("%s %s", line, extra) : xstrdup(line);
 	logline_write(acc, full, !rep->sent);
 	free(full);
 	free(line);
+	strlist_free(&refused);
+	strlist_free(&msgs);
 }
 

@@ -252,6 +252,8 @@ static int tell_user(const struct account *acc, const char *id,
 			why = "the server refused for now";
 		}
 		tell_waiting(why, id, res->next_attempt);
+		if (res->state == MAIL_UNCERTAIN)
+			fprintf(stderr, "msmtp: %s\n", UNCERTAIN_NOTE);
 		return EX_OK;
 	case MAIL_HELD:
 		if (res->held_uncertain) {

@@ -79,7 +79,7 @@ static int pick_oldest(struct spool *sp, time_t now, const char *account,
 	int rc = EX_OK, err;
 
 	st = spool_cached(sp, "SELECT id FROM mail WHERE " WAITING " AND "
-	    "next_attempt <= ?1 AND (?2 IS NULL OR account = ?2) "
+	    "next_attempt <= ?1 AND account_is(account, ?2) "
 	    "ORDER BY created, id LIMIT 1", &rc, errstr);
 	if (st == NULL)
 		return rc;
@@ -113,8 +113,8 @@ static int lease(struct spool *sp, const char *id, time_t now,
 	st = spool_cached(sp, "UPDATE mail SET state = 'inflight', "
 	    "lease_from = state, lease_owner = ?5, reason = CASE WHEN "
 	    "state = 'uncertain' THEN reason END WHERE id = ?1 AND " WAITING
-	    " AND (NOT ?4 OR next_attempt <= ?2) AND (?3 IS NULL OR "
-	    "account = ?3)", &rc, errstr);
+	    " AND (NOT ?4 OR next_attempt <= ?2) AND "
+	    "account_is(account, ?3)", &rc, errstr);
 	if (st == NULL)
 		return rc;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -297,7 +297,7 @@ static int select_waiting(struct spool *sp, const char *account,
 	int rc = EX_OK, err;
 
 	st = spool_prepare(sp, "SELECT id FROM mail WHERE " WAITING " AND "
-	    "(?1 IS NULL OR account = ?1) ORDER BY created, id", &rc, errstr);
+	    "account_is(account, ?1) ORDER BY created, id", &rc, errstr);
 	if (st == NULL)
 		return rc;
 	if (account != NULL)
@@ -370,7 +370,7 @@ static int each_waiting(struct spool *sp, const char *account,
 	st = spool_prepare(sp, "SELECT id, account, conffile, "
 	    "coalesce(snapshot, 0), next_attempt, state = 'uncertain' "
 	    "FROM mail WHERE " WAITING
-	    " AND (?1 IS NULL OR account = ?1) ORDER BY created, id", &rc,
+	    " AND account_is(account, ?1) ORDER BY created, id", &rc,
 	    errstr);
 	if (st == NULL)
 		return rc;

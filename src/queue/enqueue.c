@@ -16,6 +16,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "queue/subject.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 
@@ -28,6 +29,7 @@ struct spool_writer {
 	struct buf	 pending;
 	int		 seq;
 	long long	 size;
+	char		*subject;	/* of the first chunk's headers */
 };
 
 /*
@@ -217,6 +219,8 @@ static int flush_chunk(struct spool_writer *w, char **errstr)
 
 	if (w->pending.len == 0)
 		return EX_OK;
+	if (w->seq == 0)
+		w->subject = subject_of(w->pending.data, w->pending.len);
 	sqlite3_reset(w->chunk);
 	spool_bind_text(w->chunk, 1, w->id);
 	sqlite3_bind_int(w->chunk, 2, w->seq++);
@@ -250,18 +254,21 @@ int spool_enqueue_write(struct spool_writer *w, const char *data,
 	return EX_OK;
 }
 
-/* set_size - the final size, once every byte is stored. */
+/* set_size - the final size, once every byte is stored, and the
+ * Subject found in the first chunk. */
 static int set_size(struct spool_writer *w, char **errstr)
 {
 	sqlite3_stmt *st;
 	int rc = EX_OK, err;
 
-	st = spool_prepare(w->sp, "UPDATE mail SET size = ? WHERE id = ?",
+	st = spool_prepare(w->sp, "UPDATE mail SET size = ?, subject = ? "
+	    "WHERE id = ?",
 	    &rc, errstr);
 	if (st == NULL)
 		return rc;
 	sqlite3_bind_int64(st, 1, w->size);
-	spool_bind_text(st, 2, w->id);
+	spool_bind_text(st, 2, w->subject);
+	spool_bind_text(st, 3, w->id);
 	err = sqlite3_step(st);
 	if (err != SQLITE_DONE)
 		rc = spool_error(w->sp, err, "cannot store the mail", errstr);
@@ -294,5 +301,6 @@ void spool_enqueue_abort(struct spool_writer *w)
 	sqlite3_finalize(w->chunk);
 	spool_rollback(w->sp);
 	buf_free(&w->pending);
+	free(w->subject);
 	free(w);
 }

@@ -46,7 +46,7 @@ static int collect(struct spool *sp, const char *account, struct held **head,
 	st = spool_prepare(sp, "SELECT m.id, coalesce(s.settings, ''), "
 	    "max(m.created, coalesce(m.last_attempt, 0)) FROM mail m "
 	    "LEFT JOIN snapshot s ON s.id = m.snapshot WHERE m.state = 'held' "
-	    "AND (?1 IS NULL OR m.account = ?1) ORDER BY m.created, m.id",
+	    "AND account_is(m.account, ?1) ORDER BY m.created, m.id",
 	    &rc, errstr);
 	if (st == NULL)
 		return rc;

@@ -17,9 +17,20 @@ static void free_entry(struct spool_entry *e)
 	free(e->state);
 	free(e->last_text);
 	free(e->reason);
+	free(e->subject);
 	strlist_free(&e->rcpts);
 	strlist_free(&e->rcpt_states);
+	strlist_free(&e->rcpt_texts);
 	memset(e, 0, sizeof(*e));
+}
+
+/* reply_of - a recipient's last reply (the text holds its code), or
+ * "". */
+static char *reply_of(sqlite3_stmt *st)
+{
+	char *text = spool_text(st, 2);
+
+	return text ? text : xstrdup("");
 }
 
 /* entry_rcpts - every recipient of the entry with its state. */
@@ -33,6 +44,7 @@ static int entry_rcpts(struct spool *sp, sqlite3_stmt *st,
 	while ((err = sqlite3_step(st)) == SQLITE_ROW) {
 		strlist_take(&e->rcpts, spool_text(st, 0));
 		strlist_take(&e->rcpt_states, spool_text(st, 1));
+		strlist_take(&e->rcpt_texts, reply_of(st));
 	}
 	if (err != SQLITE_DONE)
 		return spool_error(sp, err, "cannot read the spool", errstr);
@@ -51,14 +63,17 @@ static void read_entry(sqlite3_stmt *st, struct spool_entry *e)
 	e->next_attempt = (time_t)sqlite3_column_int64(st, 7);
 	e->last_text = spool_text(st, 8);
 	e->reason = spool_text(st, 9);
+	e->subject = spool_text(st, 10);
 	strlist_init(&e->rcpts);
 	strlist_init(&e->rcpt_states);
+	strlist_init(&e->rcpt_texts);
 }
 
 #define WALK_SQL(which) "SELECT id, created, size, account, " \
-	"envelope_from, state, attempts, next_attempt, last_text, reason " \
-	"FROM mail WHERE (?1 IS NULL OR id = ?1) AND (?2 IS NULL OR " \
-	"account = ?2) AND " which " ORDER BY created, id"
+	"envelope_from, state, attempts, next_attempt, last_text, reason, " \
+	"subject " \
+	"FROM mail WHERE (?1 IS NULL OR id = ?1) AND " \
+	"account_is(account, ?2) AND " which " ORDER BY created, id"
 
 /* walk - the mails the statement sql (WALK_SQL) selects. */
 static int walk(struct spool *sp, const char *sql, const char *id,
@@ -73,7 +88,8 @@ static int walk(struct spool *sp, const char *sql, const char *id,
 		return rc;
 	spool_bind_text(st, 1, id);
 	spool_bind_text(st, 2, account);
-	rst = spool_prepare(sp, "SELECT address, state FROM rcpt WHERE "
+	rst = spool_prepare(sp, "SELECT address, state, last_text FROM rcpt "
+	    "WHERE "
 	    "mail_id = ? ORDER BY idx", &rc, errstr);
 	while (rst != NULL && (err = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&e, 0, sizeof(e));

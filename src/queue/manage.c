@@ -29,7 +29,10 @@ static const struct {
 	    "'queued' ELSE state END, next_attempt = ?3, reason = CASE state "
 	    "WHEN 'failed' THEN NULL ELSE reason END", "state IN "
 	    "('queued', 'deferred', 'uncertain', 'failed')" },
-	{ SPOOL_DELETE, "DELETE FROM mail", "state <> 'inflight'" },
+	/* ALL leaves the records of sent mails, which go by themselves
+	 * (queue_keep_sent): it deletes, and counts, the mails that wait. */
+	{ SPOOL_DELETE, "DELETE FROM mail", "state <> 'inflight' AND "
+	    "(?1 IS NOT NULL OR state <> 'sent')" },
 };
 
 /* retry_rcpts - a retried failed mail tries its failed recipients too. */
@@ -41,7 +44,7 @@ static int retry_rcpts(struct spool *sp, const char *id, const char *account,
 
 	st = spool_prepare(sp, "UPDATE rcpt SET state = 'pending' WHERE "
 	    "state = 'failed' AND mail_id IN (SELECT id FROM mail WHERE "
-	    "(?1 IS NULL OR id = ?1) AND (?2 IS NULL OR account = ?2) AND "
+	    "(?1 IS NULL OR id = ?1) AND account_is(account, ?2) AND "
 	    "state IN ('queued', 'deferred', 'uncertain', 'failed'))", &rc,
 	    errstr);
 	if (st == NULL)
@@ -63,7 +66,7 @@ static int apply(struct spool *sp, enum spool_action action, const char *id,
 	int rc = EX_OK, err;
 
 	sql = xasprintf("%s WHERE %s AND (?1 IS NULL OR id = ?1) AND "
-	    "(?2 IS NULL OR account = ?2)", actions[action].sql,
+	    "account_is(account, ?2)", actions[action].sql,
 	    actions[action].where);
 	st = spool_prepare(sp, sql, &rc, errstr);
 	free(sql);
@@ -136,7 +139,7 @@ int spool_targets(struct spool *sp, enum spool_action action, const char *id,
 	sql = xasprintf("SELECT m.id, m.account, m.conffile, coalesce("
 	    "s.settings, '') FROM mail AS m LEFT JOIN snapshot AS s ON s.id = "
 	    "m.snapshot WHERE %s AND (?1 IS NULL OR m.id = ?1) AND "
-	    "(?2 IS NULL OR m.account = ?2) ORDER BY m.created, m.id",
+	    "account_is(m.account, ?2) ORDER BY m.created, m.id",
 	    actions[action].where);
 	st = spool_prepare(sp, sql, &rc, errstr);
 	free(sql);
@@ -261,6 +264,7 @@ static const char json_sql[] =
 	"json_insert(m, '$.spool', ?4) END)) FROM (SELECT json_object("
 	"'id', id, 'created', created, 'size', size, 'account', account, "
 	"'envelope_from', envelope_from, 'message_id', message_id, "
+	"'subject', subject, "
 	"'state', state, 'attempts', attempts, 'next_attempt', next_attempt, "
 	"'last_attempt', last_attempt, 'last_code', last_code, "
 	"'last_enhanced', last_enh, 'last_reply', last_text, "
@@ -271,7 +275,7 @@ static const char json_sql[] =
 	"address, 'state', state, 'code', last_code, 'enhanced', last_enh, "
 	"'reply', last_text)) FROM (SELECT * FROM rcpt WHERE mail_id = "
 	"mail.id ORDER BY idx))) AS m FROM mail "
-	"WHERE (?1 IS NULL OR id = ?1) AND (?2 IS NULL OR account = ?2) "
+	"WHERE (?1 IS NULL OR id = ?1) AND account_is(account, ?2) "
 	"AND (?1 IS NOT NULL OR (state = 'sent') = ?3) ORDER BY created, id)";
 
 /* json_of - json_sql's result; sent: ?3, label: ?4. */

@@ -231,6 +231,9 @@ static int configure(struct spool *sp, char **errstr)
 	sp->wal_max_frames = WAL_MAX_FRAMES;
 	sqlite3_wal_hook(sp->db, truncate_wal, sp);
 	sqlite3_busy_timeout(sp->db, SPOOL_BUSY_MS);
+	rc = spool_register_account_is(sp, errstr);
+	if (rc != EX_OK)
+		return rc;
 	/* Before anything writes (journal_mode is persistent): another
 	 * application's database is refused untouched, whatever its
 	 * user_version says. */
@@ -315,6 +318,7 @@ void spool_close(struct spool *sp)
 		    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	}
 	sqlite3_close(sp->db);
+	spool_account_alias(sp, NULL, NULL);
 	free(sp->path);
 	free(sp);
 }

@@ -78,6 +78,13 @@ void spool_batch(struct spool *sp);
  * fsynced (synchronous=FULL) or not (NORMAL). */
 void spool_set_durable(struct spool *sp, int durable);
 const char *spool_path(const struct spool *sp);
+/* spool_account_alias - name and other are one account (msmtprc's
+ * "account default : provider", whose mails are spooled as "default"):
+ * from now on, a filter by account (the account argument of the
+ * functions below) naming either selects the mails of both. NULL: no
+ * alias. */
+void spool_account_alias(struct spool *sp, const char *name,
+    const char *other);
 /* spool_wal_open - a new descriptor of the spool's write-ahead log, for
  * fdatasync(): the commits made without an fsync of their own are
  * durable once an fdatasync() that began after them has returned. The
@@ -169,6 +176,10 @@ int spool_body_prefetch(struct spool *sp, struct spool *reader,
     char **errstr);
 ssize_t spool_body_read(void *body, char *buf, size_t len, char **errstr);
 void spool_body_close(struct spool_body *b);
+
+/* What every program says of an uncertain mail. */
+#define UNCERTAIN_NOTE	"the connection was lost after the mail's data " \
+	"went out: the server may have it, so a duplicate is possible"
 
 enum spool_rcpt_state { RCPT_PENDING, RCPT_SENT, RCPT_DEFERRED,
     RCPT_FAILED };
@@ -359,8 +370,10 @@ struct spool_entry {
 	time_t		 next_attempt;
 	char		*last_text;
 	char		*reason;
+	char		*subject;	/* NULL: none known */
 	struct strlist	 rcpts;
 	struct strlist	 rcpt_states;
+	struct strlist	 rcpt_texts;	/* each one's last reply, "" if none */
 };
 
 typedef void (*spool_walk_fn)(const struct spool_entry *e, void *arg);

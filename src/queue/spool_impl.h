@@ -17,7 +17,13 @@ struct spool {
 	int			 wal_max_frames; /* see truncate_wal() */
 	char			 owner[SPOOL_OWNER_LEN]; /* spool_owner(), */
 	pid_t			 owner_pid;	/* for this pid */
+	char			*alias[2];	/* one account, two names
+						   (alias.c) */
 };
+
+/* spool_register_account_is - the SQL function account_is(account,
+ * filter) of every account filter (alias.c); EX_OK or the error. */
+int spool_register_account_is(struct spool *sp, char **errstr);
 
 /* spool_make_private - create the spool's directory (0700) and database
  * (0600) if missing, and check them and the -wal, -shm and -journal

@@ -43,14 +43,36 @@ static int user_name(struct buf *b, char **errstr)
 	return EX_OK;
 }
 
+/* add_home - a leading "~" or "~/" as the home directory, as msmtp
+ * does for its files; "~user" is refused rather than taken for a
+ * directory of that name. p is moved past what was used. */
+static int add_home(struct buf *b, const char **p, char **errstr)
+{
+	char *home;
+
+	if ((*p)[0] != '~')
+		return EX_OK;
+	if ((*p)[1] != '\0' && (*p)[1] != '/') {
+		*errstr = xasprintf("%s: only ~ and ~/ are expanded in the "
+		    "spool's name: give the full path", *p);
+		return EX_NOUSER;
+	}
+	home = homedir();
+	buf_puts(b, home);
+	free(home);
+	(*p)++;
+	return EX_OK;
+}
+
 int spoolpath_expand(const char *name, char **out, char **errstr)
 {
 	struct buf b;
-	const char *p;
-	int rc = EX_OK;
+	const char *p = name;
+	int rc;
 
 	buf_init(&b);
-	for (p = name; *p != '\0' && rc == EX_OK; p++) {
+	rc = add_home(&b, &p, errstr);
+	for (; *p != '\0' && rc == EX_OK; p++) {
 		if (p[0] != '%' || (p[1] != 'U' && p[1] != 'u' &&
 		    p[1] != '%')) {
 			buf_putc(&b, *p);

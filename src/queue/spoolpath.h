@@ -22,6 +22,10 @@
  * the password database, so a program started without HOME (cron)
  * finds the same spool as its user does.
  *
+ * A leading "~" or "~/" in any of these names is the home directory (so
+ * --queue-file=~/q.db, which no shell expands, is not taken as a
+ * directory named "~"); "~user" is refused with EX_NOUSER.
+ *
  * Patterns: in every one of these names %U is the user's login name and
  * %u the user id (the password database's entry of the real user), %%
  * a '%'; any other '%' stays as it is. A system-wide msmtprc can so give

@@ -23,8 +23,11 @@ static void open_writer(struct drain *d)
 {
 	char *err = NULL;
 
-	if (spool_open(spool_path(d->sp), &d->wsp, &err) == EX_OK)
+	if (spool_open(spool_path(d->sp), &d->wsp, &err) == EX_OK) {
 		spool_batch(d->wsp);
+		spool_account_alias(d->wsp, d->o->account,
+		    d->o->account_alias);
+	}
 	else
 		d->wsp = NULL;
 	free(err);
@@ -101,6 +104,7 @@ static void group_free(struct group *g)
 	free(g->key);
 	strlist_free(&g->ids);
 	strlist_free(&g->to_hold);
+	strlist_free(&g->untried);
 	free(g);
 }
 
@@ -132,6 +136,7 @@ static struct group *find_group(struct drain *d, const char *key,
 	g->key = xstrdup(key);
 	strlist_init(&g->ids);
 	strlist_init(&g->to_hold);
+	strlist_init(&g->untried);
 	*gp = g;
 	return g;
 }
@@ -371,6 +376,27 @@ static void drop_sent_bytes(struct drain *d)
 		window_durable(d->win, window_now(d->win));
 }
 
+/* tell_untried - for each group whose server could not be reached,
+ * the mails it did not try: never claimed, or given back unsent. */
+static void tell_untried(struct drain *d)
+{
+	struct strlist ids;
+	struct group *g;
+	size_t i;
+
+	for (g = d->groups; g != NULL; g = g->next_group) {
+		if (!g->down || g->acc == NULL)
+			continue;
+		strlist_init(&ids);
+		for (i = 0; i < g->untried.n; i++)
+			strlist_add(&ids, g->untried.v[i]);
+		for (i = g->next; i < g->ids.n; i++)
+			strlist_add(&ids, g->ids.v[i]);
+		progress_untried(&d->prog, g->acc->id, &ids);
+		strlist_free(&ids);
+	}
+}
+
 void group_worker_ended(struct group *g)
 {
 	struct drain *d = g->d;
@@ -379,6 +405,7 @@ void group_worker_ended(struct group *g)
 	d->workers--;
 	if (d->workers != 0 || d->planning)
 		return;
+	tell_untried(d);
 	drop_sent_bytes(d);
 	drain_tell_drained(d);
 	if (d->on_idle != NULL)

@@ -58,6 +58,8 @@ struct group {
 	struct strlist	 ids;		/* to try, in enqueue order */
 	struct strlist	 to_hold;	/* uncertain under queue_uncertain
 					   hold: held, not tried */
+	struct strlist	 untried;	/* claimed, then given back
+					   unsent because it went down */
 	size_t		 next;		/* the next of ids to claim */
 	int		 sessions;	/* workers alive */
 	int		 opened;	/* one logged in: more may start */

@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util/buf.h"
 #include "util/escape.h"
@@ -20,7 +22,80 @@ struct totals {
 	int		 mails;
 	long long	 bytes;
 	const char	*spool;		/* the one being listed */
+	int		 width;		/* the terminal's; 0: no Subject */
 };
+
+/* A Subject narrower than this is not worth its column. */
+#define SUBJECT_MIN	10
+
+/*
+ * terminal_width - the width of the terminal stdout is, else $COLUMNS,
+ * else 0 (a pipe or a file: no Subject column, so scripts that read the
+ * listing see the same lines wherever they run).
+ */
+static int terminal_width(void)
+{
+	struct winsize ws;
+	const char *cols;
+	char *end;
+	long n;
+
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws)
+	    == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	cols = getenv("COLUMNS");
+	if (cols == NULL || *cols == '\0')
+		return 0;
+	n = strtol(cols, &end, 10);
+	return *end == '\0' && n > 0 && n < 10000 ? (int)n : 0;
+}
+
+/* columns - how many columns s takes: its UTF-8 characters (escaped
+ * text, so no control character; wide characters count as one). */
+static size_t columns(const char *s, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++)
+		n += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return n;
+}
+
+/* fit - the length of the longest start of s that takes at most max
+ * columns, not cutting a UTF-8 sequence. */
+static size_t fit(const char *s, size_t len, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		if (((unsigned char)s[i] & 0xc0) != 0x80 && n++ == max)
+			return i;
+	}
+	return len;
+}
+
+/* add_subject - the Subject, escaped, in what is left of the line's
+ * width, cut with "..." when it does not fit. */
+static void add_subject(struct buf *line, const char *subject, int width)
+{
+	size_t used = columns(line->data, line->len), room, len;
+	char *shown;
+
+	if (subject == NULL || width <= 0 || (size_t)width < used + 2 +
+	    SUBJECT_MIN)
+		return;
+	room = (size_t)width - used - 2;
+	shown = escape_str(subject);
+	len = strlen(shown);
+	buf_puts(line, "  ");
+	if (columns(shown, len) <= room) {
+		buf_append(line, shown, len);
+	} else {
+		buf_append(line, shown, fit(shown, len, room - 3));
+		buf_puts(line, "...");
+	}
+	free(shown);
+}
 
 /* age - "3m", "2h", "4d": how long ago t was. */
 static void age(time_t t, time_t now, char *buf, size_t len)
@@ -46,34 +121,83 @@ static void put_escaped(const char *s)
 	free(shown);
 }
 
-static void print_entry(const struct spool_entry *e, void *arg)
+/* print_head - the mail's first line: id, state, age, size, account,
+ * sender, and the Subject where the terminal has room. */
+static void print_head(const struct spool_entry *e, int width)
 {
-	struct totals *t = arg;
-	char when[32] = "", ago[32];
-	struct tm tm;
-	size_t i;
+	struct buf line;
+	char ago[32], *from;
 
 	age(e->created, time(NULL), ago, sizeof(ago));
+	from = escape_str(e->envelope_from);
+	buf_init(&line);
+	buf_printf(&line, "%s  %-9s %5s %8lld  %s  <%s>", e->id, e->state,
+	    ago, e->size, e->account[0] ? e->account : "(command line)",
+	    from);
+	add_subject(&line, e->subject, width);
+	printf("%s\n", line.data);
+	buf_free(&line);
+	free(from);
+}
+
+/* print_rcpts - each recipient with its state and, unless it was sent,
+ * the server's last reply about it. */
+static void print_rcpts(const struct spool_entry *e)
+{
+	const char *reply;
+	size_t i;
+
+	for (i = 0; i < e->rcpts.n; i++) {
+		printf("    %-8s ", e->rcpt_states.v[i]);
+		put_escaped(e->rcpts.v[i]);
+		reply = i < e->rcpt_texts.n ? e->rcpt_texts.v[i] : "";
+		if (*reply != '\0' && strcmp(e->rcpt_states.v[i], "sent")
+		    != 0) {
+			fputs(": ", stdout);
+			put_escaped(reply);
+		}
+		putchar('\n');
+	}
+}
+
+/* print_attempts - how many attempts, what comes next, and why. A failed
+ * or held mail has no next attempt: it waits for the user. A sent mail's
+ * next_attempt is when its record goes. */
+static void print_attempts(const struct spool_entry *e)
+{
+	char when[32] = "";
+	struct tm tm;
+
+	if (e->attempts == 0 && e->reason == NULL && e->last_text == NULL)
+		return;
 	if (e->next_attempt > 0) {
 		localtime_r(&e->next_attempt, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 	}
-	printf("%s  %-9s %5s %8lld  %s  <", e->id, e->state, ago,
-	    e->size, e->account[0] ? e->account : "(command line)");
-	put_escaped(e->envelope_from);
-	printf(">\n");
-	for (i = 0; i < e->rcpts.n; i++) {
-		printf("    %-8s ", e->rcpt_states.v[i]);
-		put_escaped(e->rcpts.v[i]);
-		putchar('\n');
-	}
-	/* A sent mail's next_attempt is when its record goes. */
-	if (e->attempts > 0 || e->reason != NULL || e->last_text != NULL) {
-		printf("    attempts %d, %s %s: ", e->attempts,
-		    strcmp(e->state, "sent") == 0 ? "kept until" : "next", when);
-		put_escaped(e->reason ? e->reason : e->last_text);
-		putchar('\n');
-	}
+	printf("    attempts %d", e->attempts);
+	if (strcmp(e->state, "sent") == 0)
+		printf(", kept until %s", when);
+	else if (strcmp(e->state, "failed") != 0 &&
+	    strcmp(e->state, "held") != 0)
+		printf(", next %s", when);
+	fputs(": ", stdout);
+	/* A failed mail without a reason had recipients refused one by
+	 * one (shown above); its last reply may be the others' 250. */
+	if (e->reason == NULL && strcmp(e->state, "failed") == 0)
+		fputs("recipients refused for good; last reply: ", stdout);
+	put_escaped(e->reason ? e->reason : e->last_text);
+	putchar('\n');
+}
+
+static void print_entry(const struct spool_entry *e, void *arg)
+{
+	struct totals *t = arg;
+
+	print_head(e, t->width);
+	print_rcpts(e);
+	print_attempts(e);
+	if (strcmp(e->state, "uncertain") == 0)
+		printf("    %s\n", UNCERTAIN_NOTE);
 	t->mails++;
 	t->bytes += e->size;
 }
@@ -126,7 +250,7 @@ static int list_json(struct spool *const *sps, size_t nsp,
 int runner_list(struct spool *const *sps, size_t nsp, const char *account,
     int json, int sent, char **errstr)
 {
-	struct totals t = { 0, 0, NULL };
+	struct totals t = { 0, 0, NULL, terminal_width() };
 	spool_walk_fn fn;
 	size_t i;
 	int rc = EX_OK;
@@ -152,7 +276,7 @@ int runner_list(struct spool *const *sps, size_t nsp, const char *account,
 
 void runner_print_entry(const struct spool_entry *e, void *arg)
 {
-	struct totals t = { 0, 0, NULL };
+	struct totals t = { 0, 0, NULL, 0 };
 
 	(void)arg;
 	print_entry(e, &t);

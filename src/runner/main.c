@@ -215,6 +215,20 @@ static int load_conf(const struct args *a, struct conf *conf, char **errstr)
 	return conf_read(a->conffile, conf, errstr);
 }
 
+/* conf_alias_only - the configuration, read only to know an account's
+ * other name (account_alias()) for a command given its spool: one that
+ * cannot be read leaves conf empty, as the command does not need it. */
+static void conf_alias_only(const struct args *a, struct conf *conf)
+{
+	char *err = NULL;
+
+	if (load_conf(a, conf, &err) != EX_OK) {
+		conf_free(conf);
+		conf_init(conf);
+	}
+	free(err);
+}
+
 /* The daemon's configuration, reread on SIGHUP. */
 struct live_conf {
 	const struct args	*a;
@@ -282,11 +296,25 @@ static int drain_each(const struct spools *s, const struct runner_opts *o,
 	return rc;
 }
 
+/* account_alias - the other name of the account --account names, when
+ * "account default : provider" makes two names of one account (its
+ * mails are spooled as "default"), or NULL. */
+static const char *account_alias(const struct conf *conf,
+    const char *account)
+{
+	if (account == NULL || conf->default_of == NULL)
+		return NULL;
+	if (strcmp(account, "default") == 0)
+		return conf->default_of;
+	return strcmp(account, conf->default_of) == 0 ? "default" : NULL;
+}
+
 static int drain(const struct args *a, struct conf *conf,
     const struct spools *s, const struct strlist *paths, char **errstr)
 {
 	struct runner_opts o;
 	struct live_conf lc;
+	char *alias;
 	int rc;
 
 	lc.a = a;
@@ -295,6 +323,10 @@ static int drain(const struct args *a, struct conf *conf,
 	memset(&o, 0, sizeof(o));
 	o.conf = &lc.conf;
 	o.account = a->account;
+	/* A copy: a reload (SIGHUP) frees the configuration's. */
+	alias = account_alias(&lc.conf, a->account) ? xstrdup(
+	    account_alias(&lc.conf, a->account)) : NULL;
+	o.account_alias = alias;
 	o.rmqs = a->rmqs;
 	o.force = a->cmd == CMD_FLUSH || a->cmd == CMD_SEND;
 	if (a->cmd == CMD_SEND && strcmp(a->ids.v[0], "ALL") != 0)
@@ -306,6 +338,7 @@ static int drain(const struct args *a, struct conf *conf,
 	rc = a->cmd == CMD_DAEMON ? spools_daemon(paths, &o, errstr) :
 	    drain_each(s, &o, errstr);
 	conf_free(&lc.conf);
+	free(alias);
 	return rc;
 }
 
@@ -443,6 +476,7 @@ static int run(const struct args *a, char **errstr)
 	struct strlist paths;
 	struct spools s;
 	struct conf conf;
+	size_t i;
 	int rc = EX_OK, orc = EX_OK;
 
 	conf_init(&conf);
@@ -450,6 +484,8 @@ static int run(const struct args *a, char **errstr)
 	memset(&s, 0, sizeof(s));
 	if (a->queue_file == NULL || drains(a->cmd))
 		rc = load_conf(a, &conf, errstr);
+	else if (a->account != NULL)
+		conf_alias_only(a, &conf);
 	if (rc == EX_OK)
 		rc = spool_names(a, &conf, &paths, errstr);
 	if (rc == EX_OK && a->cmd != CMD_DAEMON) {
@@ -457,6 +493,9 @@ static int run(const struct args *a, char **errstr)
 		if (a->queue_file != NULL)
 			rc = orc;
 	}
+	for (i = 0; i < s.n; i++)
+		spool_account_alias(s.sp[i], a->account,
+		    account_alias(&conf, a->account));
 	if (rc == EX_OK && a->cmd == CMD_SEND)	/* msmtpq's -R: due now */
 		rc = manage(a, &s, SPOOL_RETRY, errstr);
 	if (rc == EX_OK && drains(a->cmd))

@@ -35,12 +35,41 @@ static int manage_one(struct spool *sp, enum spool_action action,
 	return rc;
 }
 
+/* note_state - the state of the mail walked (spool_walk()). */
+static void note_state(const struct spool_entry *e, void *arg)
+{
+	snprintf(arg, 16, "%s", e->state);
+}
+
+/* tell_unchanged - why the mail id was not changed: there is no such
+ * mail (in any spool), or it is in a state the action does not apply
+ * to. */
+static void tell_unchanged(struct spool *const *sps, size_t nsp,
+    const char *id)
+{
+	char state[16] = "", *err = NULL;
+	size_t j;
+
+	for (j = 0; state[0] == '\0' && j < nsp; j++) {
+		if (spool_walk(sps[j], id, NULL, note_state, state, &err) !=
+		    EX_OK) {
+			free(err);
+			err = NULL;
+		}
+	}
+	if (state[0] == '\0')
+		fprintf(stderr, "msmtp-queue: %s: no such mail\n", id);
+	else
+		fprintf(stderr, "msmtp-queue: %s: the mail is %s, which this "
+		    "does not apply to\n", id, state);
+}
+
 int runner_manage(struct spool *const *sps, size_t nsp,
     enum spool_action action, const struct strlist *ids,
     const char *account, char **errstr)
 {
 	size_t i, j;
-	int rc = EX_OK, count, found, one, seen, total = 0;
+	int rc = EX_OK, count, found, one, seen, total = 0, missed = 0;
 
 	for (i = 0; rc == EX_OK && i < ids->n; i++) {
 		const char *id = strcmp(ids->v[i], "ALL") == 0 ? NULL :
@@ -53,15 +82,16 @@ int runner_manage(struct spool *const *sps, size_t nsp,
 			count += rc == EX_OK ? one : 0;
 			found += rc == EX_OK ? seen : 0;
 		}
-		if (rc == EX_OK && found == 0 && id != NULL)
-			fprintf(stderr, "msmtp-queue: %s: no such mail, or "
-			    "not in a state that allows this\n", id);
+		if (rc == EX_OK && found == 0 && id != NULL) {
+			tell_unchanged(sps, nsp, id);
+			missed = 1;
+		}
 		total += count;
 	}
 	if (rc == EX_OK)
 		printf("%d mail%s %s.\n", total, total == 1 ? "" : "s",
 		    action_names[action]);
-	if (rc == EX_OK && total == 0)
+	if (rc == EX_OK && (total == 0 || missed))
 		rc = EX_NOINPUT;
 	return rc;
 }

@@ -104,18 +104,25 @@ void progress_attempt(struct progress *p, const struct account *acc,
     const struct attempt_result *res)
 {
 	char *fields = log_fields(res);
+	struct account sender = *acc;
 
-	report_log(acc, &res->mail.rcpts, &res->rep, fields);
+	/* from= is the sender the mail went with: a bounce's is the null
+	 * sender (logged "from=", as msmtp logs -f ''), not the account's
+	 * address. The copy only borrows acc's strings. */
+	sender.from = res->mail.envelope_from;
+	report_log(&sender, &res->mail.rcpts, &res->rep, fields);
 	free(fields);
 	notify(p, acc, res);
 	count(p, res->state);
 	if (!p->verbose)
 		return;
 	if (!p->tty) {
-		printf("%s %s%s%s\n", res->mail.id,
+		printf("%s %s%s%s%s%s\n", res->mail.id,
 		    spool_mail_state_name(res->state),
 		    res->rep.errmsg ? ": " : "",
-		    res->rep.errmsg ? res->rep.errmsg : "");
+		    res->rep.errmsg ? res->rep.errmsg : "",
+		    res->state == MAIL_UNCERTAIN ? "; " : "",
+		    res->state == MAIL_UNCERTAIN ? UNCERTAIN_NOTE : "");
 		fflush(stdout);	/* a daemon's reader sees each at once */
 		return;
 	}
@@ -135,5 +142,22 @@ void progress_end(struct progress *p)
 		putchar('\n');
 		p->drawn = 0;
 	}
+	fflush(stdout);
+}
+
+void progress_untried(struct progress *p, const char *account,
+    const struct strlist *ids)
+{
+	size_t i;
+
+	if (!p->verbose || ids->n == 0)
+		return;
+	progress_end(p);
+	printf("account %s: the server could not be reached; %zu other "
+	    "mail%s not tried:", account[0] ? account : "(command line)",
+	    ids->n, ids->n == 1 ? "" : "s");
+	for (i = 0; i < ids->n; i++)
+		printf(" %s", ids->v[i]);
+	putchar('\n');
 	fflush(stdout);
 }

@@ -7,7 +7,9 @@
  * line that is rewritten ("n of N, s sent, d deferred, f failed"), at
  * most ten times a second so that a fast flush is not slowed by it;
  * otherwise (scripts, cron) one plain line per mail: "ID state[: why]".
- * progress_end() finishes the terminal line.
+ * progress_end() finishes the terminal line. When an account's server
+ * cannot be reached, its other mails are skipped (the circuit breaker):
+ * progress_untried() says which.
  *
  * Each attempt that leaves its mail held, failed, uncertain or expired
  * runs the account's queue_notify (client/notify.h), once per account,
@@ -44,5 +46,10 @@ void progress_attempt(struct progress *p, const struct account *acc,
     const struct attempt_result *res);
 void progress_end(struct progress *p);
 void progress_free(struct progress *p);
+/* progress_untried - one line for an account whose server could not be
+ * reached: how many of its mails were not tried, and their ids (none:
+ * nothing said). The terminal's line is finished first. */
+void progress_untried(struct progress *p, const char *account,
+    const struct strlist *ids);
 
 #endif

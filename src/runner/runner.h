@@ -37,6 +37,8 @@ struct runner_opts {
 	const char		*account;	/* NULL: all accounts */
 	const struct strlist	*only;		/* NULL: all mails; else these
 						   ids (msmtpq's -R) */
+	const char		*account_alias;	/* its other name ("default"
+						   : provider), or NULL */
 	int			 force;
 	int			 debug;
 	int			 verbose;	/* a line per mail on stdout */
@@ -65,7 +67,10 @@ int runner_list(struct spool *const *sps, size_t nsp, const char *account,
     int json, int sent, char **errstr);
 /* runner_manage - an action on each id ("ALL": every mail) in whichever
  * of the spools holds it; says how many changed; EX_NOINPUT when none
- * did. --release and --retry go through runner_renew(). */
+ * did, or when an id named changed nothing (a line says why: no such
+ * mail, or its state), whatever the action, so that a script learns
+ * that not all it asked was done. --release and --retry go through
+ * runner_renew(). */
 int runner_manage(struct spool *const *sps, size_t nsp,
     enum spool_action action, const struct strlist *ids,
     const char *account, char **errstr);

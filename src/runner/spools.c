@@ -110,6 +110,7 @@ static int daemon_one(const char *path, const struct runner_opts *o,
 	rc = spool_open(path, &sp, errstr);
 	if (rc != EX_OK)
 		return rc;
+	spool_account_alias(sp, o->account, o->account_alias);
 	rc = runner_daemon(sp, o, errstr);
 	spool_close(sp);
 	return rc;

@@ -372,6 +372,8 @@ static void committed(struct commit_job *j, struct spool_step *st, int rc)
 			    d->batch_done_ns);
 		slot_free(j->rec);
 	}
+	if (rc == EX_OK && w->g->down && j->given_back.mail.id[0] != '\0')
+		strlist_add(&w->g->untried, j->given_back.mail.id);
 	ready_free(&j->given_back);
 	if (st->damaged != NULL) {	/* held, not claimed */
 		fprintf(stderr, "msmtp-queue: %s\n", st->damaged);

@@ -1220,6 +1220,7 @@ def downgrade_to_schema_4(path):
         "WHERE s.id = mail.snapshot);"
         "ALTER TABLE mail DROP COLUMN snapshot;"
         "DROP TABLE snapshot;"
+        "ALTER TABLE mail DROP COLUMN subject;"
         "PRAGMA user_version = 4;")
     con.close()
 
@@ -1237,7 +1238,7 @@ def test_schema_4_spool_migrates_and_delivers(spool, server):
     assert [(m["id"], m["settings"]) for m in spool.mails()] == want
     con = connect(spool.qf)
     try:
-        assert con.execute("PRAGMA user_version").fetchone()[0] == 6
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 7
         # The two mails of "work" share one snapshot.
         assert con.execute("SELECT count(*) FROM snapshot").fetchone() == (2,)
     finally:
