@@ -249,7 +249,8 @@ test-make:
 # What a distribution's package holds. Units and hooks are whatever
 # dist/ has: dist/systemd/user/*.service|*.timer, one directory of hooks
 # per network manager (dist/hooks/nm, ifupdown, networkd), and the
-# files directly in dist/hooks/ (helpers the hooks share) in LIBEXECDIR.
+# files directly in dist/hooks/ (helpers the hooks share) in LIBEXECDIR;
+# README* and *.md files are documentation, not installed.
 # @BINDIR@, @LIBEXECDIR@ and @SYSCONFDIR@ in them become the installed
 # paths.
 HOOKDIR_nm       := $(SYSCONFDIR)/NetworkManager/dispatcher.d
@@ -276,6 +277,7 @@ install: all
 	@set -e; for f in $(HOOKS); do \
 	  [ -f $$f ] || continue; \
 	  case $$f in \
+	  *.md|*/README*) continue ;; \
 	  dist/hooks/nm/*) d=$(HOOKDIR_nm) ;; \
 	  dist/hooks/ifupdown/*) d=$(HOOKDIR_ifupdown) ;; \
 	  dist/hooks/networkd/*) d=$(HOOKDIR_networkd) ;; \

@@ -227,6 +227,7 @@ def test_units_and_hooks_from_dist(tmp_path):
         "dist/hooks/ifupdown/msmtp-queue": HOOK,
         "dist/hooks/networkd/msmtp-queue": HOOK,
         "dist/hooks/msmtp-queue-netup": HOOK,
+        "dist/hooks/README.md": "not a hook\n",
     }
     for name, text in files.items():
         (src / name).parent.mkdir(parents=True, exist_ok=True)
@@ -246,6 +247,8 @@ def test_units_and_hooks_from_dist(tmp_path):
                  "usr/lib/msmtp/msmtp-queue-netup"):
         assert (dest / path).read_text() == hook, path
         assert mode(dest / path) == 0o755, path
+    assert sorted(os.listdir(dest / "usr/lib/msmtp")) == [
+        "msmtp-engine.so", "msmtp-queue-netup"]
 
 
 def test_real_dist_files_installed(dest):
