@@ -175,7 +175,15 @@ check-deps:
 test-unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
 
+# Some tests run our programs as nobody (setpriv): as root, the build must
+# be where others can read it, which a tree cloned into /root is not.
 test-integ: $(PROGS) $(BUILD)/engine-drive
+	@if [ "$$(id -u)" = 0 ] && command -v setpriv >/dev/null && \
+	    ! setpriv --reuid="$$(id -u nobody)" --regid="$$(id -g nobody)" \
+	      --clear-groups test -r $(abspath $(BUILD))/msmtp-engine.so; then \
+	  echo "test-integ: user nobody cannot read $(abspath $(BUILD)), and some" \
+	    "tests run programs as nobody: build in a directory others can" \
+	    "read (e.g. /usr/local/src, not /root)" >&2; exit 1; fi
 	MSMTP_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integ
 
 check-build:
