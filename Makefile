@@ -9,13 +9,26 @@
 #   make fuzz       libFuzzer on every parser of untrusted input
 #   make soak       faults, kills and restarts for SOAK_SECONDS (600), then
 #                   the invariant check (not part of make check)
-#   make install    PREFIX, DESTDIR, SYSCONFDIR honoured
+#   make install    programs, engine, man pages, sample, units, hooks;
+#                   PREFIX, DESTDIR, SYSCONFDIR honoured
+#   make install-mta  also sendmail (sbin, /usr/lib) and mailq links
+#
+# check, demo, bench and fuzz run deps first and build in a sub-make:
+# the pkg-config checks below run when a make parses this file, so on a
+# fresh machine they must wait until deps has installed the packages.
 
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/msmtp
 SYSCONFDIR ?= /etc
 LIBEXECDIR ?= $(PREFIX)/lib/msmtp
+SYSTEMDUSERUNITDIR ?= $(PREFIX)/lib/systemd/user
+# The engine is also looked for at this path from the executable's
+# directory, so that an installed tree works wherever it is unpacked
+# (a DESTDIR, a relocated PREFIX) and not only at LIBEXECDIR.
+LIBEXECDIR_REL := $(shell realpath -m --relative-to=$(BINDIR) $(LIBEXECDIR))
 VERSION    := 0.1.0
 PLATFORM   := $(shell $(CC) -dumpmachine 2>/dev/null)
 
@@ -30,7 +43,10 @@ deb_gnutls  := libgnutls28-dev
 deb_libgsasl := libgsasl-dev
 deb_libuv   := libuv1-dev
 
-ifeq ($(filter deps clean help,$(MAKECMDGOALS)),)
+# Goals that need no library: they either run before deps or call a
+# sub-make (which does the checks) after it.
+NOPKG_GOALS := deps clean check demo bench fuzz check-deps
+ifneq ($(or $(filter-out $(NOPKG_GOALS),$(MAKECMDGOALS)),$(if $(MAKECMDGOALS),,all)),)
   ifeq ($(shell command -v pkg-config 2>/dev/null),)
     $(error pkg-config not found: run 'make deps' or apt-get install pkg-config)
   endif
@@ -59,6 +75,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(if $(WERROR),-Werror) \
            $(if $(SANITIZE),$(SAN_CFLAGS)) \
            -Isrc -DVERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
            -DBINDIR='"$(BINDIR)"' -DLIBEXECDIR='"$(LIBEXECDIR)"' -fPIC \
+           -DLIBEXECDIR_REL='"$(LIBEXECDIR_REL)"' \
            -DPLATFORM='"$(PLATFORM)"' $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(if $(SANITIZE),$(SAN_LDFLAGS)) $(LDFLAGS)
 
@@ -95,7 +112,8 @@ UNIT_SRC   := $(wildcard tests/unit/*_test.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all check check-build test-unit test-integ sanitize-check deps demo \
-        install clean check-deps fuzz bench soak help
+        install install-mta clean check-deps fuzz fuzz-run bench bench-run \
+        soak test-make
 all: $(PROGS)
 
 # The schema migrations, embedded in order (src/queue/migrations.h).
@@ -157,14 +175,22 @@ check-deps:
 test-unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
 
+# Some tests run our programs as nobody (setpriv): as root, the build must
+# be where others can read it, which a tree cloned into /root is not.
 test-integ: $(PROGS) $(BUILD)/engine-drive
+	@if [ "$$(id -u)" = 0 ] && command -v setpriv >/dev/null && \
+	    ! setpriv --reuid="$$(id -u nobody)" --regid="$$(id -g nobody)" \
+	      --clear-groups test -r $(abspath $(BUILD))/msmtp-engine.so; then \
+	  echo "test-integ: user nobody cannot read $(abspath $(BUILD)), and some" \
+	    "tests run programs as nobody: build in a directory others can" \
+	    "read (e.g. /usr/local/src, not /root)" >&2; exit 1; fi
 	MSMTP_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integ
 
 check-build:
 	$(MAKE) WERROR=1 all $(UNIT_BINS)
 
 # The whole suite, then the whole suite again under the sanitizers.
-check: deps check-deps
+check: deps check-deps test-make
 	$(MAKE) WERROR=1 test-unit test-integ
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  $(MAKE) BUILD=build-asan SANITIZE=1 WERROR=1 test-unit test-integ
@@ -179,7 +205,10 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -DVERSION='"$(VERSION)"' \
 	-fsanitize=fuzzer,address,undefined
 FUZZ_SRC := $(UTIL_SRC) $(SMTP_SRC) $(filter-out src/client/engine_so.c,$(CLIENT_SRC)) $(QUEUE_SRC)
 
-fuzz: deps $(FUZZ_TARGETS:%=build-fuzz/%)
+fuzz: deps
+	$(MAKE) fuzz-run
+
+fuzz-run: $(FUZZ_TARGETS:%=build-fuzz/%)
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p build-fuzz/corpus-$$t; \
 	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
@@ -200,7 +229,10 @@ deps:
 	@tests/postfix-setup.sh
 
 # Speed and memory side by side with Debian's msmtp, reported as ratios.
-bench: deps all
+bench: deps
+	$(MAKE) bench-run
+
+bench-run: all
 	$(PYTHON) bench/send_1000.py --ours $(abspath $(BUILD))/msmtp
 	$(PYTHON) bench/enqueue.py --build $(abspath $(BUILD))
 	$(PYTHON) bench/smtp_source_limit.py
@@ -213,14 +245,67 @@ soak: all
 	$(PYTHON) tests/soak/soak.py --build $(abspath $(BUILD)) \
 	  --seconds $(SOAK_SECONDS)
 
-demo: deps all
+demo: deps
+	$(MAKE) all
 	@tests/demo.sh $(abspath $(BUILD))
 
+# The first commands on a fresh machine must not need the libraries
+# before deps has installed them (tests/make_fresh.sh).
+test-make:
+	@tests/make_fresh.sh
+
+# What a distribution's package holds. Units and hooks are whatever
+# dist/ has: dist/systemd/user/*.service|*.timer, one directory of hooks
+# per network manager (dist/hooks/nm, ifupdown, networkd), and the
+# files directly in dist/hooks/ (helpers the hooks share) in LIBEXECDIR;
+# README* and *.md files are documentation, not installed.
+# @BINDIR@, @LIBEXECDIR@ and @SYSCONFDIR@ in them become the installed
+# paths.
+HOOKDIR_nm       := $(SYSCONFDIR)/NetworkManager/dispatcher.d
+HOOKDIR_ifupdown := $(SYSCONFDIR)/network/if-up.d
+HOOKDIR_networkd := $(SYSCONFDIR)/networkd-dispatcher/routable.d
+UNITS := $(wildcard dist/systemd/user/*.service dist/systemd/user/*.timer)
+HOOKS := $(wildcard dist/hooks/* dist/hooks/nm/* dist/hooks/ifupdown/* \
+                    dist/hooks/networkd/*)
+SUBST := sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' \
+             -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
+
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) \
+	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)
 	install -m 755 $(filter-out %.so,$(PROGS)) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(BUILD)/msmtp-engine.so $(DESTDIR)$(LIBEXECDIR)/
-	for m in man/*.1; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(MANDIR)/man1/; done; true
+	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 msmtprc.sample $(DESTDIR)$(DOCDIR)/
+	@set -e; for f in $(UNITS); do \
+	  d=$(DESTDIR)$(SYSTEMDUSERUNITDIR); install -d $$d; \
+	  echo "install $$f $$d"; $(SUBST) $$f > $$d/$${f##*/}; \
+	  chmod 644 $$d/$${f##*/}; \
+	done
+	@set -e; for f in $(HOOKS); do \
+	  [ -f $$f ] || continue; \
+	  case $$f in \
+	  *.md|*/README*) continue ;; \
+	  dist/hooks/nm/*) d=$(HOOKDIR_nm) ;; \
+	  dist/hooks/ifupdown/*) d=$(HOOKDIR_ifupdown) ;; \
+	  dist/hooks/networkd/*) d=$(HOOKDIR_networkd) ;; \
+	  *) d=$(LIBEXECDIR) ;; \
+	  esac; \
+	  install -d $(DESTDIR)$$d; echo "install $$f $(DESTDIR)$$d"; \
+	  $(SUBST) $$f > $(DESTDIR)$$d/$${f##*/}; \
+	  chmod 755 $(DESTDIR)$$d/$${f##*/}; \
+	done
+
+# The links of a distribution's MTA package (Postfix's, msmtp-mta's):
+# sendmail in sbin and in /usr/lib, and mailq, which msmtp reads as
+# "list the queue" (src/client/cmdline.c). Relative, so that they also
+# work inside DESTDIR.
+relpath = $(shell realpath -m --relative-to=$(dir $(2)) $(1))
+install-mta: install
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)/usr/lib
+	ln -sfn $(call relpath,$(BINDIR)/msmtp,$(SBINDIR)/sendmail) $(DESTDIR)$(SBINDIR)/sendmail
+	ln -sfn $(call relpath,$(SBINDIR)/sendmail,/usr/lib/sendmail) $(DESTDIR)/usr/lib/sendmail
+	ln -sfn msmtp $(DESTDIR)$(BINDIR)/mailq
 
 clean:
 	rm -rf build build-asan build-fuzz

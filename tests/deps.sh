@@ -4,10 +4,13 @@
 # update' only when something has to be installed.
 set -eu
 
-PKGS="make gcc pkg-config libsqlite3-dev libgnutls28-dev libgsasl-dev
-libuv1-dev msmtp python3 python3-aiosmtpd python3-pytest
+PKGS="make gcc pkg-config libsqlite3-dev zlib1g-dev libgnutls28-dev
+libgsasl-dev libuv1-dev msmtp python3 python3-aiosmtpd python3-pytest
 python3-pytest-timeout swaks gnutls-bin clang libclang-rt-14-dev cron
 mutt git-email libmailtools-perl sqlite3 strace time"
+# zlib1g-dev: msmtp links SQLite statically, and 'pkg-config --static
+# sqlite3' asks for -lz, which libsqlite3-dev does not pull in (a bare
+# Debian 12 has no libz.so).
 # mutt, git-email (+ libmailtools-perl, its Mail::Address) are real
 # callers run by tests/integ/test_callers.py; neither pulls in an MTA.
 # bsd-mailx is not here: it depends on default-mta, i.e. exim4.

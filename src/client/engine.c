@@ -15,12 +15,18 @@
 #define LIBEXECDIR "/usr/local/lib/msmtp"
 #endif
 
+/* LIBEXECDIR as seen from BINDIR (the Makefile computes it). */
+#ifndef LIBEXECDIR_REL
+#define LIBEXECDIR_REL "../lib/msmtp"
+#endif
+
 #define ENGINE_NAME "msmtp-engine.so"
 
-/* beside_executable - ENGINE_NAME in the running program's directory. */
-static char *beside_executable(void)
+/* from_executable - ENGINE_NAME at REL from the running program's
+ * directory, if readable there; NULL otherwise. */
+static char *from_executable(const char *rel)
 {
-	char exe[PATH_MAX], *slash;
+	char exe[PATH_MAX], *slash, *path;
 	ssize_t n;
 
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -31,19 +37,33 @@ static char *beside_executable(void)
 	if (slash == NULL)
 		return NULL;
 	*slash = '\0';
-	return xasprintf("%s/%s", exe, ENGINE_NAME);
+	path = xasprintf("%s/%s/%s", exe, rel, ENGINE_NAME);
+	if (access(path, R_OK) == 0)
+		return path;
+	free(path);
+	return NULL;
+}
+
+/* engine_path - beside the executable (the build tree), else where the
+ * installation put it relative to the executable (so an installed tree
+ * works wherever it was unpacked, DESTDIR included), else LIBEXECDIR. */
+static char *engine_path(void)
+{
+	char *path = from_executable(".");
+
+	if (path == NULL)
+		path = from_executable(LIBEXECDIR_REL);
+	if (path == NULL)
+		path = xstrdup(LIBEXECDIR "/" ENGINE_NAME);
+	return path;
 }
 
 const struct engine_api *engine_load(char **errstr)
 {
 	const struct engine_api *api;
-	char *path = beside_executable();
+	char *path = engine_path();
 	void *handle;
 
-	if (path == NULL || access(path, R_OK) != 0) {
-		free(path);
-		path = xstrdup(LIBEXECDIR "/" ENGINE_NAME);
-	}
 	handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (handle == NULL) {
 		*errstr = xasprintf("cannot load the delivery engine: %s",

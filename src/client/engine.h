@@ -5,8 +5,10 @@
  * them costs about 2 ms at every process start. The front end spools
  * mail without them, so the engine lives in a shared object,
  * msmtp-engine.so, that engine_load() dlopen()s on first use: next to
- * the running executable if present (the build tree), else in
- * LIBEXECDIR. msmtp-queue links the engine directly instead.
+ * the running executable if present (the build tree), else at
+ * LIBEXECDIR's place relative to the executable's directory (an
+ * installed tree, wherever unpacked), else in LIBEXECDIR. msmtp-queue
+ * links the engine directly instead.
  *
  * The object exports one symbol, msmtp_engine, a table of entry points
  * stamped with ENGINE_ABI so a stale object is refused rather than
