@@ -165,19 +165,21 @@ class Machine:
         assert len(read_spool(self.spool(name), with_data=False)) == 1
 
     def leftovers(self, keep=()):
-        """PIDs of processes of the test's users, or running something
-        from the test's directory (the hooks)."""
+        """PIDs of the processes this test started: those that name the
+        test's directory in their arguments (the hooks) or environment
+        (HOME: msmtp-queue as a user). Not by uid: another run of this
+        file may use the same users at the same time."""
         mark = str(self.root).encode()
         out = []
         for d in Path("/proc").iterdir():
             if not d.name.isdigit() or int(d.name) in keep:
                 continue
             try:
-                uid = d.stat().st_uid
-                cmd = (d / "cmdline").read_bytes()
+                seen = ((d / "cmdline").read_bytes() +
+                        (d / "environ").read_bytes())
             except OSError:
                 continue
-            if uid in USERS.values() or mark in cmd:
+            if mark in seen:
                 out.append(int(d.name))
         return out
 
