@@ -19,7 +19,6 @@ setpriv(1) and run-parts(8); skipped otherwise.
 """
 
 import os
-import pwd
 import shutil
 import signal
 import subprocess
@@ -439,7 +438,7 @@ def test_running_daemon_is_woken(machine_at, port_server):
         pytest.skip("msmtp-queue --daemon does not take SIGUSR1 yet")
     port = free_port()
     m = machine_at(port)
-    d_user, f_user = "hookusr1", "hookusr2"
+    d_user = "hookusr1"
     # Where the daemon keeps its pid: beside its spool (SPOOL.pid), or
     # in $XDG_RUNTIME_DIR.
     pidfiles = [Path(f"{m.spool(d_user)}.pid"),
