@@ -13,8 +13,8 @@ The users exist only in a private mount namespace (unshare -m, with a
 passwd and a group file of the test's bound over the real ones), where
 every hook runs, so the machine's own users are never touched. Homes,
 /run/user directories and the hooks' lock live in a directory of the
-test: the hooks are copied there, their paths rewritten by dist/setpaths
-(the rule make install uses) and RUNDIR=. Needs root, unshare(1),
+test: the hooks are installed there as make install writes them
+(distfiles.py), with RUNDIR= set to the test's run/. Needs root, unshare(1),
 setpriv(1) and run-parts(8); skipped otherwise.
 """
 
@@ -29,11 +29,11 @@ from pathlib import Path
 import pytest
 
 from conftest import Script, free_port
+from distfiles import DIST, installed_text
 from test_spool import (BOB, _build, poll, port_server,  # noqa: F401
                         read_spool, show, transactions)
 
 ROOT = os.geteuid() == 0
-DIST = Path(__file__).resolve().parents[2] / "dist"
 HOOKS = DIST / "hooks"
 
 pytestmark = pytest.mark.skipif(
@@ -129,10 +129,7 @@ class Machine:
         """src with its paths set to this machine's, mode 0755 root."""
         directory.mkdir(exist_ok=True)
         os.chmod(directory, 0o755)
-        with open(src, "rb") as f:
-            text = subprocess.run(
-                [DIST / "setpaths", os.path.dirname(self.queue), self.lib],
-                stdin=f, capture_output=True, check=True).stdout.decode()
+        text = installed_text(src, os.path.dirname(self.queue), self.lib)
         if RUNDIR_LINE in text:
             text = text.replace(RUNDIR_LINE, f"RUNDIR={self.root}/run\n")
         dst = directory / src.name

@@ -3,8 +3,8 @@
 systemd is not PID 1 here, so the units are checked offline with
 `systemd-analyze --user verify`, which needs XDG_RUNTIME_DIR to name an
 existing directory and the ExecStart binary to exist: each unit is
-rewritten with dist/setpaths (the rule make install uses) to name the
-build's msmtp-queue. Any warning (an unknown key, a bad value) fails
+written as make install writes it (distfiles.py), with @BINDIR@ the
+build directory. Any warning (an unknown key, a bad value) fails
 the test, as does a unit that does not run what it should.
 """
 
@@ -12,13 +12,12 @@ import configparser
 import os
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
+from distfiles import DIST, installed_text
 from test_spool import _build
 
-DIST = Path(__file__).resolve().parents[2] / "dist"
 UNITS = DIST / "systemd" / "user"
 
 pytestmark = pytest.mark.skipif(not shutil.which("systemd-analyze"),
@@ -31,12 +30,9 @@ def units(tmp_path):
     _, queue = _build()
     out = {}
     for unit in sorted(UNITS.iterdir()):
-        with open(unit, "rb") as src:
-            text = subprocess.run(
-                [DIST / "setpaths", os.path.dirname(queue), "/nonexistent"],
-                stdin=src, capture_output=True, check=True).stdout
         out[unit.name] = tmp_path / unit.name
-        out[unit.name].write_bytes(text)
+        out[unit.name].write_text(installed_text(
+            unit, os.path.dirname(queue), "/nonexistent"))
     return out
 
 
