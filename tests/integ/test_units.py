@@ -80,6 +80,7 @@ def test_daemon_service_runs_the_daemon(units):
     _, queue = _build()
     unit = read_unit(units["msmtp-queue.service"])
     assert unit["Service"]["ExecStart"] == f"{queue} --daemon"
+    assert unit["Service"]["ExecReload"] == "/bin/kill -HUP $MAINPID"
     assert unit["Install"]["WantedBy"] == "default.target"
 
 
