@@ -2,8 +2,8 @@
  * runners - whether anything will run this user's queue without them.
  *
  * msmtp promises "will be retried" only when something will retry: a
- * running `msmtp-queue --daemon` (its pid file, $XDG_RUNTIME_DIR/
- * msmtp-queue.pid, naming a live msmtp-queue process), an enabled
+ * running `msmtp-queue --daemon` serving the mail's spool (its pid file,
+ * queue/pidfile.h, is locked), an enabled
  * systemd user unit (a msmtp-queue*.service or *.timer link in a
  * *.wants directory of $XDG_CONFIG_HOME/systemd/user, or of
  * SYSCONFDIR/systemd/user for every user), or an installed network hook
@@ -20,6 +20,6 @@
 #ifndef CLIENT_RUNNERS_H
 #define CLIENT_RUNNERS_H
 
-const char *runner_active(void);
+const char *runner_active(const char *spool);
 
 #endif

@@ -192,14 +192,15 @@ static void tell_refused(const struct account *acc,
  * (why, NULL for no reason): when it will be retried, only if a runner
  * will retry it (client/runners.h); otherwise how to get it sent.
  */
-static void tell_waiting(const char *why, const char *id, time_t next)
+static void tell_waiting(const char *spool, const char *why, const char *id,
+    time_t next)
 {
 	char when[32];
 	struct tm tm;
 
 	fprintf(stderr, "msmtp: %s%sthe mail is queued as %s", why ? why : "",
 	    why ? "; " : "", id);
-	if (runner_active() == NULL) {
+	if (runner_active(spool) == NULL) {
 		fprintf(stderr, "; %s\n", NO_RUNNER);
 		return;
 	}
@@ -232,8 +233,8 @@ static int tell_held(const struct account *acc, const char *id,
 
 /* tell_user - what happened to the spooled mail, in a few lines; the
  * exit code (see msmtp(1), EXIT STATUS with a queue). */
-static int tell_user(const struct account *acc, const char *id,
-    const struct attempt_result *res)
+static int tell_user(const struct account *acc, const char *spool,
+    const char *id, const struct attempt_result *res)
 {
 	const char *why = res->rep.errmsg;
 
@@ -251,7 +252,7 @@ static int tell_user(const struct account *acc, const char *id,
 		} else if (tell_server(res, why)) {
 			why = "the server refused for now";
 		}
-		tell_waiting(why, id, res->next_attempt);
+		tell_waiting(spool, why, id, res->next_attempt);
 		if (res->state == MAIL_UNCERTAIN)
 			fprintf(stderr, "msmtp: %s\n", UNCERTAIN_NOTE);
 		return EX_OK;
@@ -280,7 +281,7 @@ static int tell_user(const struct account *acc, const char *id,
 		return EX_OK;
 	fprintf(stderr, "msmtp: the other recipients got it; the sender "
 	    "gets a delivery status notification for those refused");
-	if (runner_active() == NULL)
+	if (runner_active(spool) == NULL)
 		fprintf(stderr, ", queued; %s", NO_RUNNER);
 	fputc('\n', stderr);
 	return EX_OK;
@@ -317,7 +318,7 @@ static int deliver_spooled(struct spool *sp, const struct submission *sub,
 
 	engine = engine_load(&errstr);
 	if (engine == NULL) {
-		tell_waiting(errstr, id, 0);
+		tell_waiting(spool_path(sp), errstr, id, 0);
 		free(errstr);
 		return EX_OK;
 	}
@@ -328,7 +329,7 @@ static int deliver_spooled(struct spool *sp, const struct submission *sub,
 	along_free(&along);
 	if (rc != EX_OK) {
 		/* The mail is spooled; a runner will find it. */
-		tell_waiting(errstr, id, 0);
+		tell_waiting(spool_path(sp), errstr, id, 0);
 		free(errstr);
 		attempt_result_free(&res);
 		return EX_OK;
@@ -337,7 +338,7 @@ static int deliver_spooled(struct spool *sp, const struct submission *sub,
 	report_log(sub->acc, sub->rcpts, &res.rep, extra);
 	free(extra);
 	queue_owed(sp, &res, taken);
-	rc = tell_user(sub->acc, id, &res);
+	rc = tell_user(sub->acc, spool_path(sp), id, &res);
 	notify_attempt(sub->acc, &res);
 	attempt_result_free(&res);
 	return rc;

@@ -34,7 +34,7 @@
 #include "client/owed.h"
 #include "runner/drain.h"
 #include "runner/netwatch.h"
-#include "runner/pidfile.h"
+#include "queue/pidfile.h"
 #include "util/xalloc.h"
 
 /* Events come in bursts (WAL, then shm, then the checkpoint): one pass

@@ -436,10 +436,8 @@ def test_running_daemon_is_woken(machine_at, port_server):
     port = free_port()
     m = machine_at(port)
     d_user = "hookusr1"
-    # Where the daemon keeps its pid: beside its spool (SPOOL.pid), or
-    # in $XDG_RUNTIME_DIR.
-    pidfiles = [Path(f"{m.spool(d_user)}.pid"),
-                m.runtime(USERS[d_user]) / "msmtp-queue.pid"]
+    # Where the daemon keeps its pid: beside its spool (queue/pidfile.h).
+    pidfiles = [Path(f"{m.spool(d_user)}.pid")]
     daemon = subprocess.Popen(
         ["unshare", "-m", "sh", "-c", NAMESPACE, str(m.root), "env", "-i",
          *[f"{k}={v}" for k, v in m.user_env(d_user).items()],

@@ -18,6 +18,7 @@ caller is only its exit code and stderr.
 """
 
 import os
+from pathlib import Path
 import signal
 import sqlite3
 import subprocess
@@ -229,20 +230,21 @@ def test_no_runner_says_how_to_send(spool):
 
 
 def test_running_daemon_is_a_runner(spool):
-    """A pid file naming a live msmtp-queue is a daemon; one naming a
-    dead process, or another program, is not."""
-    pidfile = spool.confdir.root / "run" / "msmtp-queue.pid"
-    pidfile.write_text("%d\n" % os.getpid())        # python, not ours
+    """A daemon serving the spool (its pid file locked, queue/pidfile.h)
+    is a runner; a pid file left unlocked (a daemon that died) is not."""
+    pidfile = Path(f"{spool.qf}.pid")
+    pidfile.parent.mkdir(parents=True, exist_ok=True)
+    pidfile.write_text("%d\n" % os.getpid())        # stale: not locked
     assert offline(spool).stderr.endswith(NO_RUNNER)
+    pidfile.unlink()
     spool.rc(free_port())
     daemon = spool.popen(spool.queue_path, "msmtp-queue",
                          spool.argv("--daemon"), stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
     try:
-        poll(lambda: os.path.exists(f"/proc/{daemon.pid}/comm") and
-             open(f"/proc/{daemon.pid}/comm").read() == "msmtp-queue\n",
-             what="the daemon to exec")
-        pidfile.write_text("%d\n" % daemon.pid)
+        poll(lambda: pidfile.exists() and
+             pidfile.read_text() == "%d\n" % daemon.pid,
+             what="the daemon's pid file")
         p = spool.msmtp(BOB, mail=MAIL)
         assert p.returncode == 0, show(p)
         assert b"and will be retried after " in p.stderr, show(p)
@@ -254,7 +256,6 @@ def test_running_daemon_is_a_runner(spool):
             if daemon.poll() is None:
                 daemon.kill()
                 daemon.wait()
-    # Its pid is gone now: the file is stale.
     p = spool.msmtp(BOB, mail=MAIL)
     assert p.stderr.endswith(NO_RUNNER), show(p)
 

@@ -1,6 +1,8 @@
 /*
  * pidfile - the file that says which process serves a spool as its
- * daemon; internal to src/runner.
+ * daemon: msmtp-queue --daemon holds it, msmtp asks it whether anything
+ * will retry a queued mail (client/runners.h), and the network hooks
+ * use it to wake the daemon.
  *
  * It is the spool's path plus ".pid" (the default spool's:
  * ~/.local/state/msmtp/queue.db.pid), mode 0600, holding the daemon's
@@ -21,8 +23,10 @@
  * then the caller's. pidfile_release() removes and closes it; pf must
  * have been claimed.
  */
-#ifndef RUNNER_PIDFILE_H
-#define RUNNER_PIDFILE_H
+#ifndef QUEUE_PIDFILE_H
+#define QUEUE_PIDFILE_H
+
+#define PIDFILE_WAIT_MS	200
 
 struct pidfile {
 	char	*path;
@@ -31,5 +35,6 @@ struct pidfile {
 
 int pidfile_claim(struct pidfile *pf, const char *spool, char **errstr);
 void pidfile_release(struct pidfile *pf);
+int pidfile_served(const char *spool);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * pidfile - which process serves a spool; see pidfile.h.
  */
-#include "runner/pidfile.h"
+#include "queue/pidfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +11,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/xalloc.h"
@@ -39,6 +40,20 @@ static int same_file(int fd, const char *path)
 	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+/* lock_soon - an exclusive lock on fd within PIDFILE_WAIT_MS: whoever
+ * holds it that briefly is asking pidfile_served(), not serving. */
+static int lock_soon(int fd)
+{
+	const struct timespec tick = { 0, 10 * 1000 * 1000 };
+	int waited;
+
+	for (waited = 0; flock(fd, LOCK_EX | LOCK_NB) != 0; waited += 10)
+		if (errno != EWOULDBLOCK || waited >= PIDFILE_WAIT_MS ||
+		    nanosleep(&tick, NULL) != 0)
+			return 0;
+	return 1;
+}
+
 /* lock_file - open and lock path: the descriptor, or -1 (and errno);
  * when another process holds the lock, *held is its pid (as text, the
  * caller's) and -1 is returned. */
@@ -52,7 +67,7 @@ static int lock_file(const char *path, char **held)
 		    0600);
 		if (fd < 0)
 			return -1;
-		if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (!lock_soon(fd)) {
 			e = errno;
 			if (e == EWOULDBLOCK)
 				*held = holder(fd);
@@ -117,4 +132,19 @@ void pidfile_release(struct pidfile *pf)
 	free(pf->path);
 	pf->path = NULL;
 	pf->fd = -1;
+}
+
+int pidfile_served(const char *spool)
+{
+	char *path = xasprintf("%s.pid", spool);
+	int fd, served = 0;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	free(path);
+	if (fd < 0)
+		return 0;
+	if (flock(fd, LOCK_SH | LOCK_NB) != 0)
+		served = errno == EWOULDBLOCK;
+	close(fd);
+	return served;
 }
