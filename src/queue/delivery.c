@@ -285,6 +285,35 @@ static int body_damaged(struct spool_body *b, char **errstr,
 	return -1;
 }
 
+/*
+ * chunk_is_ours - whether the row the chunk index led to is this mail's
+ * part seq: 1, 0 if not, -1 on error. A damaged index can point at
+ * another mail's row, and SQLite reads the indexed columns from the
+ * index itself; a lookup by rowid reads the table, so it tells.
+ */
+static int chunk_is_ours(struct spool_body *b, sqlite3_int64 rowid, int seq,
+    char **errstr)
+{
+	sqlite3_stmt *st;
+	int err, ours;
+
+	st = spool_cached(b->sp, "SELECT mail_id = ?2 AND seq = ?3 FROM "
+	    "chunk WHERE rowid = ?1", &b->rc, errstr);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, rowid);
+	sqlite3_bind_text(st, 2, b->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, seq);
+	err = sqlite3_step(st);
+	ours = err == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+	if (err != SQLITE_ROW && err != SQLITE_DONE) {
+		b->rc = spool_error(b->sp, err, "cannot read the mail", errstr);
+		ours = -1;
+	}
+	spool_release(st);
+	return ours;
+}
+
 /* next_chunk - step to the next chunk; 0 at the end, -1 on error. The
  * chunks must follow one another from 0 and add up to the mail's size:
  * a missing or renumbered chunk, or a size that disagrees, is damage,
@@ -294,7 +323,7 @@ static int next_chunk(struct spool_body *b, char **errstr)
 	sqlite3_stmt *st;
 	int err, seq;
 
-	st = spool_cached(b->sp, "SELECT seq, data FROM chunk WHERE "
+	st = spool_cached(b->sp, "SELECT seq, data, rowid FROM chunk WHERE "
 	    "mail_id = ?1 AND seq > ?2 ORDER BY seq LIMIT 1", &b->rc, errstr);
 	if (st == NULL)
 		return -1;
@@ -320,6 +349,15 @@ static int next_chunk(struct spool_body *b, char **errstr)
 		spool_release(st);
 		return body_damaged(b, errstr, "its part %d is missing",
 		    b->seq + 1);
+	}
+	switch (chunk_is_ours(b, sqlite3_column_int64(st, 2), seq, errstr)) {
+	case 0:
+		spool_release(st);
+		return body_damaged(b, errstr, "the spool's index gives it "
+		    "another mail's part %d", seq);
+	case -1:
+		spool_release(st);
+		return -1;
 	}
 	b->seq = seq;
 	b->total += (long long)b->len;

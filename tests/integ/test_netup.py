@@ -81,7 +81,10 @@ def stop(pr):
 
 
 def in_ns(ns, *argv):
-    return ["ip", "netns", "exec", ns, *[str(a) for a in argv]]
+    # nsenter enters only the network namespace: `ip netns exec` also
+    # remounts /sys, which fails where / is not a mount point (a chroot).
+    return ["nsenter", f"--net=/run/netns/{ns}",
+            *[str(a) for a in argv]]
 
 
 def ip(ns, *args):
