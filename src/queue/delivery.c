@@ -50,6 +50,36 @@ struct spool_body {
 	int		 rc;		/* the last read's sysexits code */
 };
 
+/*
+ * row_is - whether the row at rowid is the one an index lookup was for:
+ * sql reads it by rowid (?1) and compares it with id (?2) and seq (?3,
+ * where it names one); 1, 0 if not, -1 on error (*rc, *errstr). A
+ * damaged index can point at another row, and SQLite reads the indexed
+ * columns from the index itself; a lookup by rowid reads the table.
+ */
+static int row_is(struct spool *sp, const char *sql, sqlite3_int64 rowid,
+    const char *id, int seq, int *rc, char **errstr)
+{
+	sqlite3_stmt *st;
+	int err, same;
+
+	st = spool_cached(sp, sql, rc, errstr);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, rowid);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	if (sqlite3_bind_parameter_count(st) >= 3)
+		sqlite3_bind_int(st, 3, seq);
+	err = sqlite3_step(st);
+	same = err == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+	if (err != SQLITE_ROW && err != SQLITE_DONE) {
+		*rc = spool_error(sp, err, "cannot read the mail", errstr);
+		same = -1;
+	}
+	spool_release(st);
+	return same;
+}
+
 /* clean_text - a column that is a string as written: text (not a number
  * or a blob that damage made of it), without a NUL inside (which would
  * cut it short) and without control characters (a CR LF in an address
@@ -79,7 +109,7 @@ static int load_row(struct spool *sp, const char *id, struct spool_mail *m,
 
 	st = spool_cached(sp, "SELECT account, conffile, envelope_from, "
 	    "message_id, size, attempts, created, coalesce(first_attempt, 0), "
-	    "uncertain FROM mail WHERE id = ?", &rc, errstr);
+	    "uncertain, rowid FROM mail WHERE id = ?", &rc, errstr);
 	if (st == NULL)
 		return rc;
 	spool_bind_text(st, 1, id);
@@ -102,6 +132,14 @@ static int load_row(struct spool *sp, const char *id, struct spool_mail *m,
 			m->account = xstrdup("");
 		if (m->size < 0)
 			*damage = "its size is negative";
+		switch (row_is(sp, "SELECT id = ?2 FROM mail WHERE rowid = ?1",
+		    sqlite3_column_int64(st, 9), id, 0, &rc, errstr)) {
+		case 0:
+			*damage = "the spool's index gives it another mail's row";
+			break;
+		case -1:
+			break;
+		}
 	} else if (err == SQLITE_DONE) {
 		*errstr = xasprintf("no mail %s in the spool", id);
 		rc = EX_NOINPUT;
@@ -285,35 +323,6 @@ static int body_damaged(struct spool_body *b, char **errstr,
 	return -1;
 }
 
-/*
- * chunk_is_ours - whether the row the chunk index led to is this mail's
- * part seq: 1, 0 if not, -1 on error. A damaged index can point at
- * another mail's row, and SQLite reads the indexed columns from the
- * index itself; a lookup by rowid reads the table, so it tells.
- */
-static int chunk_is_ours(struct spool_body *b, sqlite3_int64 rowid, int seq,
-    char **errstr)
-{
-	sqlite3_stmt *st;
-	int err, ours;
-
-	st = spool_cached(b->sp, "SELECT mail_id = ?2 AND seq = ?3 FROM "
-	    "chunk WHERE rowid = ?1", &b->rc, errstr);
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, rowid);
-	sqlite3_bind_text(st, 2, b->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, seq);
-	err = sqlite3_step(st);
-	ours = err == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
-	if (err != SQLITE_ROW && err != SQLITE_DONE) {
-		b->rc = spool_error(b->sp, err, "cannot read the mail", errstr);
-		ours = -1;
-	}
-	spool_release(st);
-	return ours;
-}
-
 /* next_chunk - step to the next chunk; 0 at the end, -1 on error. The
  * chunks must follow one another from 0 and add up to the mail's size:
  * a missing or renumbered chunk, or a size that disagrees, is damage,
@@ -350,7 +359,9 @@ static int next_chunk(struct spool_body *b, char **errstr)
 		return body_damaged(b, errstr, "its part %d is missing",
 		    b->seq + 1);
 	}
-	switch (chunk_is_ours(b, sqlite3_column_int64(st, 2), seq, errstr)) {
+	switch (row_is(b->sp, "SELECT mail_id = ?2 AND seq = ?3 FROM chunk "
+	    "WHERE rowid = ?1", sqlite3_column_int64(st, 2), b->id, seq,
+	    &b->rc, errstr)) {
 	case 0:
 		spool_release(st);
 		return body_damaged(b, errstr, "the spool's index gives it "

@@ -570,12 +570,13 @@ def test_random_damage_never_crashes_hangs_or_fakes_sent(spool, server,
 
 
 @pytest.mark.timeout(120)
-def test_damaged_chunk_index_sends_no_other_mails_bytes(spool, server,
-                                                        tmp_path):
+def test_damaged_index_sends_no_other_mails_bytes(spool, server, tmp_path):
     """Found by the random test (seed 355688756, trial 21): three flips
-    left the chunk index pointing one mail's part at another mail's row,
-    and the mail went out with the other's bytes and was marked sent.
-    The reader now checks each row it is led to (delivery.c)."""
+    left an index (the chunks', or the mails' own, depending on where the
+    template's rows fall) pointing one mail at another mail's row, and
+    the mail went out with the other's bytes and was marked sent. The
+    loader now checks by rowid each mail and chunk row an index led it to
+    (delivery.c, row_is())."""
     lane = Lane(spool, server, tmp_path / "lane")
     what, bad = lane.trial(random.Random("355688756/21"))
     assert not bad, f"{what}:\n  " + "\n  ".join(bad)
