@@ -330,13 +330,14 @@ def commands(queue, msmtp, args, show_id):
     return before, after
 
 
-def run_batch(cmds, env):
-    """Run each command under the time limit: {name: (exit, stderr)},
-    exit 124 for one that had to be killed."""
+def run_batch(cmds, env, cwd):
+    """Run each command under the time limit, in cwd (a damaged snapshot
+    can name a relative log file): {name: (exit, stderr)}, exit 124 for
+    one that had to be killed."""
     results = {}
     for name, argv in cmds:
         try:
-            p = subprocess.run([str(a) for a in argv], env=env,
+            p = subprocess.run([str(a) for a in argv], env=env, cwd=cwd,
                                stdin=subprocess.DEVNULL,
                                stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, timeout=CMD_TIMEOUT)
@@ -522,7 +523,7 @@ class Lane:
             what = damage_rows(self.qf, rng, sorted(self.ids))
         self.srv.reset()
         self.plain.reset()
-        bad = batch_problems(run_batch(self.before, self.env))
+        bad = batch_problems(run_batch(self.before, self.env, self.qf.parent))
         if not (self.srv.wait_closed(10) and self.plain.wait_closed(10)):
             bad.append("a session was left open")
         fake = sent_not_received(sent_rows(self.qf),
@@ -530,7 +531,7 @@ class Lane:
                                  self.ids)
         if fake:
             bad.append(f"marked sent, never received: {fake}")
-        bad += batch_problems(run_batch(self.after, self.env))
+        bad += batch_problems(run_batch(self.after, self.env, self.qf.parent))
         return what, bad
 
 
