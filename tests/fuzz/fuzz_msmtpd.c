@@ -16,6 +16,9 @@
 #include "../../src/msmtpd/exitmap.c"
 #include "../../src/msmtpd/mailbox.c"
 #include "../../src/msmtpd/session.c"
+#include "../../src/msmtpd/session_auth.c"
+#include "../../src/msmtpd/session_cmds.c"
+#include "../../src/msmtpd/session_mail.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -15,6 +15,9 @@
 #include "../../src/msmtpd/mailbox.c"
 #include "../../src/msmtpd/opts.c"
 #include "../../src/msmtpd/session.c"
+#include "../../src/msmtpd/session_auth.c"
+#include "../../src/msmtpd/session_cmds.c"
+#include "../../src/msmtpd/session_mail.c"
 #include "unit.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
