@@ -1,7 +1,7 @@
 /*
  * auth - SMTP AUTH (RFC 4954): choosing a SASL method and producing the
- * client's side of the exchange. The session (session.c) sends and reads;
- * this module only decides what to say.
+ * client's side of the exchange. The session (session_auth.c) sends and
+ * reads; this module only decides what to say.
  *
  * Methods: every method GNU SASL offers (SCRAM-SHA-256(-PLUS),
  * SCRAM-SHA-1(-PLUS), PLAIN, LOGIN, CRAM-MD5, DIGEST-MD5, GSSAPI,
