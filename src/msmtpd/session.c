@@ -10,7 +10,7 @@
  *
  * SECURITY: commands are parsed by cmd.c and the mail decoded by data.c,
  * both bounded; what the client says reaches a log line or a reply only
- * after sess_printable() (or cmd.c's address check) made it printable
+ * after msd_printable() (or cmd.c's address check) made it printable
  * ASCII.
  */
 #include "msmtpd/session.h"
@@ -29,8 +29,8 @@
 
 static void process(struct session *s);
 
-/* sess_printable - bytes from the client, fit for a log line or a reply. */
-void sess_printable(struct buf *out, const char *s, size_t len)
+/* msd_printable - bytes from the client, fit for a log line or a reply. */
+void msd_printable(struct buf *out, const char *s, size_t len)
 {
 	size_t i;
 
@@ -42,8 +42,8 @@ void sess_printable(struct buf *out, const char *s, size_t len)
 	}
 }
 
-/* sess_reply - one reply line (CRLF added) to the client. */
-void sess_reply(struct session *s, const char *fmt, ...)
+/* msd_reply - one reply line (CRLF added) to the client. */
+void msd_reply(struct session *s, const char *fmt, ...)
 {
 	struct buf b;
 	va_list ap;
@@ -57,8 +57,8 @@ void sess_reply(struct session *s, const char *fmt, ...)
 	buf_free(&b);
 }
 
-/* sess_log - one log line, the client named first. */
-void sess_log(struct session *s, const char *fmt, ...)
+/* msd_log - one log line, the client named first. */
+void msd_log(struct session *s, const char *fmt, ...)
 {
 	struct buf b;
 	va_list ap;
@@ -72,8 +72,8 @@ void sess_log(struct session *s, const char *fmt, ...)
 	buf_free(&b);
 }
 
-/* sess_abort_mail - give up the mail in progress, if the command still runs. */
-void sess_abort_mail(struct session *s)
+/* msd_abort_mail - give up the mail in progress, if the command still runs. */
+void msd_abort_mail(struct session *s)
 {
 	if (s->mail_running && s->state == ST_DATA) {
 		s->mail_running = 0;
@@ -81,40 +81,40 @@ void sess_abort_mail(struct session *s)
 	}
 }
 
-/* sess_close - no more input is looked at; the server closes. */
-void sess_close(struct session *s)
+/* msd_close - no more input is looked at; the server closes. */
+void msd_close(struct session *s)
 {
-	sess_abort_mail(s);
+	msd_abort_mail(s);
 	s->state = ST_CLOSED;
 	s->h->close(s->h->arg);
 }
 
-/* sess_ready_state - where a session without a transaction is. */
-enum state sess_ready_state(const struct session *s)
+/* msd_ready_state - where a session without a transaction is. */
+enum state msd_ready_state(const struct session *s)
 {
 	return s->helo[0] != '\0' ? ST_READY : ST_GREET;
 }
 
-/* sess_reset_transaction - forget the envelope and the mail. */
-void sess_reset_transaction(struct session *s)
+/* msd_reset_transaction - forget the envelope and the mail. */
+void msd_reset_transaction(struct session *s)
 {
 	s->from[0] = '\0';
 	strlist_free(&s->rcpts);
 	s->have_result = 0;
 	data_init(&s->dec, s->conf->max_size);
-	s->state = sess_ready_state(s);
+	s->state = msd_ready_state(s);
 }
 
-/* sess_error - a protocol error reply; too many of them end the session. */
-void sess_error(struct session *s, const char *text)
+/* msd_error - a protocol error reply; too many of them end the session. */
+void msd_error(struct session *s, const char *text)
 {
-	sess_reply(s, "%s", text);
+	msd_reply(s, "%s", text);
 	if (++s->errors < s->conf->max_errors)
 		return;
-	sess_log(s, "too many errors, session closed");
-	sess_reply(s, "421 4.7.0 %s Too many errors, closing connection",
+	msd_log(s, "too many errors, session closed");
+	msd_reply(s, "421 4.7.0 %s Too many errors, closing connection",
 	    s->conf->hostname);
-	sess_close(s);
+	msd_close(s);
 }
 
 struct session *session_new(const struct session_conf *conf,
@@ -129,7 +129,7 @@ struct session *session_new(const struct session_conf *conf,
 	buf_init(&s->chunk);
 	buf_init(&s->pending);
 	strlist_init(&s->rcpts);
-	sess_reset_transaction(s);
+	msd_reset_transaction(s);
 	return s;
 }
 
@@ -150,7 +150,7 @@ void session_free(struct session *s)
 
 void session_start(struct session *s)
 {
-	sess_reply(s, "220 %s ESMTP msmtpd", s->conf->hostname);
+	msd_reply(s, "220 %s ESMTP msmtpd", s->conf->hostname);
 }
 
 int session_quit(const struct session *s)
@@ -171,30 +171,30 @@ static void line(struct session *s, enum cmd_line_status st,
 	struct cmd c;
 
 	if (st != LINE_OK && s->state == ST_AUTH) {
-		s->state = sess_ready_state(s);	/* the exchange is over */
+		s->state = msd_ready_state(s);	/* the exchange is over */
 		wipe_free(s->login_user);
 		s->login_user = NULL;
 	}
 	switch (st) {
 	case LINE_TOO_LONG:
-		sess_error(s, "500 5.5.2 Line too long");
+		msd_error(s, "500 5.5.2 Line too long");
 		return;
 	case LINE_BARE_LF:
-		sess_error(s, "500 5.5.2 Bare LF received; lines must end with "
+		msd_error(s, "500 5.5.2 Bare LF received; lines must end with "
 		    "CRLF");
 		return;
 	case LINE_NUL:
-		sess_error(s, "500 5.5.2 NUL byte received");
+		msd_error(s, "500 5.5.2 NUL byte received");
 		return;
 	default:
 		break;
 	}
 	if (s->state == ST_AUTH) {
-		sess_auth_line(s, p, len);
+		msd_auth_line(s, p, len);
 		return;
 	}
 	cmd_parse(p, len, &c);
-	sess_command(s, &c);
+	msd_command(s, &c);
 }
 
 /* step - use some of the input; 0 when it must wait for more. */
@@ -205,7 +205,7 @@ static size_t step(struct session *s, const char *p, size_t len)
 	int done;
 
 	if (s->state == ST_DATA)
-		return sess_data_step(s, p, len);
+		return msd_data_step(s, p, len);
 	if (s->skipping) {
 		used = cmd_skip(p, len, &done);
 		s->skipping = !done;
@@ -264,16 +264,16 @@ void session_mail_done(struct session *s, const struct pipe_result *r)
 		s->result = *r;		/* the reply waits for the final dot */
 		s->have_result = 1;
 	} else if (s->state == ST_WAIT_RESULT) {
-		sess_finish(s, r);
+		msd_finish(s, r);
 		process(s);
 	} else {
 		struct buf b;
 
 		buf_init(&b);
 		exitmap_reply(r, &b);
-		sess_log_transaction(s, b.data, r);	/* the client is gone */
+		msd_log_transaction(s, b.data, r);	/* the client is gone */
 		buf_free(&b);
-		sess_reset_transaction(s);
+		msd_reset_transaction(s);
 		s->state = ST_CLOSED;
 	}
 }
@@ -282,7 +282,7 @@ void session_resume(struct session *s)
 {
 	if (s->state != ST_WAIT_AUTH)
 		return;
-	sess_flush_pending(s);
+	msd_flush_pending(s);
 	process(s);
 }
 
@@ -295,11 +295,11 @@ void session_timeout(struct session *s)
 {
 	if (s->state == ST_CLOSED || s->state == ST_WAIT_RESULT)
 		return;
-	sess_log(s, "idle timeout%s, session closed",
+	msd_log(s, "idle timeout%s, session closed",
 	    s->state == ST_DATA ? " during DATA (mail discarded)" : "");
-	sess_reply(s, "421 4.4.2 %s Error: timeout exceeded",
+	msd_reply(s, "421 4.4.2 %s Error: timeout exceeded",
 	    s->conf->hostname);
-	sess_close(s);
+	msd_close(s);
 }
 
 void session_eof(struct session *s)
@@ -307,8 +307,8 @@ void session_eof(struct session *s)
 	if (s->state == ST_CLOSED)
 		return;
 	if (s->state == ST_DATA) {
-		sess_log(s, "connection lost during DATA (mail discarded)");
-		sess_abort_mail(s);
+		msd_log(s, "connection lost during DATA (mail discarded)");
+		msd_abort_mail(s);
 	}
 	s->state = ST_CLOSED;
 }
@@ -321,6 +321,6 @@ void session_shutdown(struct session *s)
 		s->shutdown = 1;
 		return;
 	}
-	sess_reply(s, "421 4.3.2 %s Service shutting down", s->conf->hostname);
-	sess_close(s);
+	msd_reply(s, "421 4.3.2 %s Service shutting down", s->conf->hostname);
+	msd_close(s);
 }

@@ -27,14 +27,14 @@ static int same(const char *a, size_t alen, const char *b)
 	return d == 0;
 }
 
-/* sess_flush_pending - send the held back AUTH verdict. */
-void sess_flush_pending(struct session *s)
+/* msd_flush_pending - send the held back AUTH verdict. */
+void msd_flush_pending(struct session *s)
 {
 	s->h->reply(s->h->arg, s->pending.data, s->pending.len);
 	buf_reset(&s->pending);
-	s->state = sess_ready_state(s);
+	s->state = msd_ready_state(s);
 	if (s->close_after_pending)
-		sess_close(s);
+		msd_close(s);
 }
 
 /* verdict - the end of an AUTH exchange, answered now or after the
@@ -46,17 +46,17 @@ static void verdict(struct session *s, int ok, const char *user,
 	unsigned ms;
 
 	buf_init(&who);
-	sess_printable(&who, user, userlen);
+	msd_printable(&who, user, userlen);
 	buf_reset(&s->pending);
 	if (ok) {
 		s->user = xstrndup(user, userlen);
 		buf_puts(&s->pending,
 		    "235 2.7.0 Authentication successful\r\n");
-		sess_log(s, "authenticated user %s", who.data);
+		msd_log(s, "authenticated user %s", who.data);
 	} else {
 		buf_puts(&s->pending, "535 5.7.8 Authentication credentials "
 		    "invalid\r\n");
-		sess_log(s, "authentication failed for user %s", who.data);
+		msd_log(s, "authentication failed for user %s", who.data);
 		if (++s->auth_failures >= AUTH_FAILURES_MAX) {
 			buf_printf(&s->pending, "421 4.7.0 %s Too many "
 			    "authentication failures\r\n", s->conf->hostname);
@@ -69,7 +69,7 @@ static void verdict(struct session *s, int ok, const char *user,
 		s->state = ST_WAIT_AUTH;
 		s->h->wait(s->h->arg, ms);
 	} else {
-		sess_flush_pending(s);
+		msd_flush_pending(s);
 	}
 }
 
@@ -84,8 +84,8 @@ static int decode_resp(struct session *s, const char *resp, size_t len,
 	}
 	if (cmd_b64decode(resp, len, out, outmax, outlen) == 0)
 		return 0;
-	s->state = sess_ready_state(s);
-	sess_error(s, "501 5.5.2 Cannot decode response");
+	s->state = msd_ready_state(s);
+	msd_error(s, "501 5.5.2 Cannot decode response");
 	return -1;
 }
 
@@ -119,7 +119,7 @@ static void auth_login(struct session *s, const char *resp, size_t len)
 		    xstrndup(dec, n);
 		s->auth_step = AUTH_LOGIN_PASS;
 		s->state = ST_AUTH;
-		sess_reply(s, "334 UGFzc3dvcmQ6");
+		msd_reply(s, "334 UGFzc3dvcmQ6");
 	} else {
 		verdict(s, memchr(dec, '\0', n) == NULL &&
 		    (same(s->login_user, strlen(s->login_user),
@@ -131,12 +131,12 @@ static void auth_login(struct session *s, const char *resp, size_t len)
 	explicit_bzero(dec, sizeof(dec));
 }
 
-/* sess_auth_line - the client's line in an AUTH exchange. */
-void sess_auth_line(struct session *s, const char *line, size_t len)
+/* msd_auth_line - the client's line in an AUTH exchange. */
+void msd_auth_line(struct session *s, const char *line, size_t len)
 {
 	if (len == 1 && line[0] == '*') {
-		s->state = sess_ready_state(s);
-		sess_error(s, "501 5.7.0 Authentication cancelled");
+		s->state = msd_ready_state(s);
+		msd_error(s, "501 5.7.0 Authentication cancelled");
 	} else if (s->auth_step == AUTH_PLAIN_RESP) {
 		auth_plain(s, line, len);
 	} else {
@@ -144,30 +144,30 @@ void sess_auth_line(struct session *s, const char *line, size_t len)
 	}
 }
 
-void sess_do_auth(struct session *s, const struct cmd *c)
+void msd_do_auth(struct session *s, const struct cmd *c)
 {
 	if (s->conf->auth_user == NULL) {
-		sess_error(s, "503 5.5.1 Authentication not enabled");
+		msd_error(s, "503 5.5.1 Authentication not enabled");
 		return;
 	}
-	if (sess_need_helo(s))
+	if (msd_need_helo(s))
 		return;
 	if (s->user != NULL) {
-		sess_error(s, "503 5.5.1 Already authenticated");
+		msd_error(s, "503 5.5.1 Already authenticated");
 	} else if (s->state == ST_MAIL) {
-		sess_error(s, "503 5.5.1 AUTH not allowed during a mail "
+		msd_error(s, "503 5.5.1 AUTH not allowed during a mail "
 		    "transaction");
 	} else if (c->err != CMD_OK) {
-		sess_syntax_error(s, c);
+		msd_syntax_error(s, c);
 	} else if (c->mech == MECH_OTHER) {
-		sess_error(s, "504 5.5.4 Unrecognized authentication type");
+		msd_error(s, "504 5.5.4 Unrecognized authentication type");
 	} else if (c->mech == MECH_PLAIN) {
 		s->auth_step = AUTH_PLAIN_RESP;
 		if (c->resp != NULL)
 			auth_plain(s, c->resp, c->resplen);
 		else {
 			s->state = ST_AUTH;
-			sess_reply(s, "334 ");
+			msd_reply(s, "334 ");
 		}
 	} else {
 		s->auth_step = AUTH_LOGIN_USER;
@@ -175,7 +175,7 @@ void sess_do_auth(struct session *s, const struct cmd *c)
 			auth_login(s, c->resp, c->resplen);
 		else {
 			s->state = ST_AUTH;
-			sess_reply(s, "334 VXNlcm5hbWU6");
+			msd_reply(s, "334 VXNlcm5hbWU6");
 		}
 	}
 }

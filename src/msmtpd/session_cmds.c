@@ -13,12 +13,12 @@
 #include "util/buf.h"
 #include "util/strlist.h"
 
-/* sess_need_helo - refuse a command that needs EHLO/HELO first; 1 if so. */
-int sess_need_helo(struct session *s)
+/* msd_need_helo - refuse a command that needs EHLO/HELO first; 1 if so. */
+int msd_need_helo(struct session *s)
 {
 	if (s->state != ST_GREET)
 		return 0;
-	sess_error(s, "503 5.5.1 Send EHLO or HELO first");
+	msd_error(s, "503 5.5.1 Send EHLO or HELO first");
 	return 1;
 }
 
@@ -27,16 +27,16 @@ static void do_helo(struct session *s, const struct cmd *c)
 	struct buf b;
 
 	if (c->err != CMD_OK) {
-		sess_error(s, c->verb == CMD_EHLO ?
+		msd_error(s, c->verb == CMD_EHLO ?
 		    "501 5.5.4 Syntax: EHLO hostname" :
 		    "501 5.5.4 Syntax: HELO hostname");
 		return;
 	}
 	cmd_helo_name(c->arg, c->arglen, s->helo, sizeof(s->helo));
 	s->esmtp = c->verb == CMD_EHLO;
-	sess_reset_transaction(s);
+	msd_reset_transaction(s);
 	if (!s->esmtp) {
-		sess_reply(s, "250 %s", s->conf->hostname);
+		msd_reply(s, "250 %s", s->conf->hostname);
 		return;
 	}
 	buf_init(&b);
@@ -53,26 +53,26 @@ static void do_helo(struct session *s, const struct cmd *c)
 	buf_free(&b);
 }
 
-/* sess_syntax_error - the reply for c->err. */
-void sess_syntax_error(struct session *s, const struct cmd *c)
+/* msd_syntax_error - the reply for c->err. */
+void msd_syntax_error(struct session *s, const struct cmd *c)
 {
 	switch (c->err) {
 	case CMD_EADDR:
-		sess_error(s, c->verb == CMD_MAIL ?
+		msd_error(s, c->verb == CMD_MAIL ?
 		    "501 5.1.7 Bad sender address syntax" :
 		    "501 5.1.3 Bad recipient address syntax");
 		break;
 	case CMD_EPARAM:
-		sess_error(s, "555 5.5.4 Unsupported parameter");
+		msd_error(s, "555 5.5.4 Unsupported parameter");
 		break;
 	case CMD_ESIZE:
-		sess_error(s, "501 5.5.4 Bad SIZE parameter");
+		msd_error(s, "501 5.5.4 Bad SIZE parameter");
 		break;
 	case CMD_EARG:
-		sess_error(s, "501 5.5.4 Syntax error: no parameters allowed");
+		msd_error(s, "501 5.5.4 Syntax error: no parameters allowed");
 		break;
 	default:
-		sess_error(s, c->verb == CMD_MAIL ?
+		msd_error(s, c->verb == CMD_MAIL ?
 		    "501 5.5.4 Syntax: MAIL FROM:<address>" :
 		    c->verb == CMD_RCPT ?
 		    "501 5.5.4 Syntax: RCPT TO:<address>" :
@@ -83,42 +83,42 @@ void sess_syntax_error(struct session *s, const struct cmd *c)
 
 static void do_mail(struct session *s, const struct cmd *c)
 {
-	if (sess_need_helo(s))
+	if (msd_need_helo(s))
 		return;
 	if (s->state == ST_MAIL) {
-		sess_error(s, "503 5.5.1 Nested MAIL command");
+		msd_error(s, "503 5.5.1 Nested MAIL command");
 	} else if (s->conf->auth_user != NULL && s->user == NULL) {
-		sess_error(s, "530 5.7.0 Authentication required");
+		msd_error(s, "530 5.7.0 Authentication required");
 	} else if (c->err != CMD_OK) {
-		sess_syntax_error(s, c);
+		msd_syntax_error(s, c);
 	} else if (c->has_size && s->conf->max_size > 0 &&
 	    c->size > s->conf->max_size) {
-		sess_reply(s, "552 5.3.4 Message size exceeds fixed maximum "
+		msd_reply(s, "552 5.3.4 Message size exceeds fixed maximum "
 		    "message size");
 	} else {
 		memcpy(s->from, c->addr, sizeof(s->from));
 		s->state = ST_MAIL;
-		sess_reply(s, "250 2.1.0 Ok");
+		msd_reply(s, "250 2.1.0 Ok");
 	}
 }
 
 static void do_rcpt(struct session *s, const struct cmd *c)
 {
-	if (sess_need_helo(s))
+	if (msd_need_helo(s))
 		return;
 	if (s->state != ST_MAIL)
-		sess_error(s, "503 5.5.1 Need MAIL before RCPT");
+		msd_error(s, "503 5.5.1 Need MAIL before RCPT");
 	else if (c->err != CMD_OK)
-		sess_syntax_error(s, c);
+		msd_syntax_error(s, c);
 	else if (s->rcpts.n >= s->conf->max_rcpts)
-		sess_reply(s, "452 4.5.3 Too many recipients");
+		msd_reply(s, "452 4.5.3 Too many recipients");
 	else {
 		strlist_add(&s->rcpts, c->addr);
-		sess_reply(s, "250 2.1.5 Ok");
+		msd_reply(s, "250 2.1.5 Ok");
 	}
 }
 
-void sess_command(struct session *s, const struct cmd *c)
+void msd_command(struct session *s, const struct cmd *c)
 {
 	switch (c->verb) {
 	case CMD_EHLO:
@@ -132,44 +132,44 @@ void sess_command(struct session *s, const struct cmd *c)
 		do_rcpt(s, c);
 		break;
 	case CMD_DATA:
-		sess_do_data(s, c);
+		msd_do_data(s, c);
 		break;
 	case CMD_AUTH:
-		sess_do_auth(s, c);
+		msd_do_auth(s, c);
 		break;
 	case CMD_RSET:
 		if (c->err != CMD_OK) {
-			sess_syntax_error(s, c);
+			msd_syntax_error(s, c);
 			break;
 		}
-		sess_reset_transaction(s);
-		sess_reply(s, "250 2.0.0 Ok");
+		msd_reset_transaction(s);
+		msd_reply(s, "250 2.0.0 Ok");
 		break;
 	case CMD_NOOP:
-		sess_reply(s, "250 2.0.0 Ok");
+		msd_reply(s, "250 2.0.0 Ok");
 		break;
 	case CMD_QUIT:
 		if (c->err != CMD_OK) {
-			sess_syntax_error(s, c);
+			msd_syntax_error(s, c);
 			break;
 		}
 		s->quit = 1;
-		sess_reply(s, "221 2.0.0 Bye");
-		sess_close(s);
+		msd_reply(s, "221 2.0.0 Bye");
+		msd_close(s);
 		break;
 	case CMD_HELP:
-		sess_reply(s, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA "
+		msd_reply(s, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA "
 		    "RSET NOOP QUIT%s", s->conf->auth_user ? " AUTH" : "");
 		break;
 	case CMD_VRFY:
 	case CMD_EXPN:
-		sess_error(s, "502 5.5.1 VRFY and EXPN are not supported");
+		msd_error(s, "502 5.5.1 VRFY and EXPN are not supported");
 		break;
 	case CMD_STARTTLS:
-		sess_error(s, "502 5.5.1 STARTTLS is not supported");
+		msd_error(s, "502 5.5.1 STARTTLS is not supported");
 		break;
 	default:
-		sess_error(s, "500 5.5.2 Command not recognized");
+		msd_error(s, "500 5.5.2 Command not recognized");
 		break;
 	}
 }

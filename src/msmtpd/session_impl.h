@@ -12,7 +12,7 @@
  * Contract: every function here takes the session, may reply to the
  * client and change s->state, and frees nothing it was not given to own.
  * None of them calls back into the session's public API. Text from the
- * client reaches a reply or a log line only through sess_printable() (or
+ * client reaches a reply or a log line only through msd_printable() (or
  * cmd.c's address check).
  */
 #ifndef MSMTPD_SESSION_IMPL_H
@@ -80,57 +80,57 @@ struct session {
 
 /* session.c: the helpers every part uses */
 
-/* sess_printable - bytes from the client, fit for a log line or a reply. */
-void sess_printable(struct buf *out, const char *s, size_t len);
-/* sess_reply - one reply line (CRLF added) to the client. */
-void sess_reply(struct session *s, const char *fmt, ...)
+/* msd_printable - bytes from the client, fit for a log line or a reply. */
+void msd_printable(struct buf *out, const char *s, size_t len);
+/* msd_reply - one reply line (CRLF added) to the client. */
+void msd_reply(struct session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* sess_log - one log line, the client named first. */
-void sess_log(struct session *s, const char *fmt, ...)
+/* msd_log - one log line, the client named first. */
+void msd_log(struct session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* sess_abort_mail - give up the mail in progress, if the command still
+/* msd_abort_mail - give up the mail in progress, if the command still
  * runs. */
-void sess_abort_mail(struct session *s);
-/* sess_close - no more input is looked at; the server closes. */
-void sess_close(struct session *s);
-/* sess_ready_state - where a session without a transaction is. */
-enum state sess_ready_state(const struct session *s);
-/* sess_reset_transaction - forget the envelope and the mail. */
-void sess_reset_transaction(struct session *s);
-/* sess_error - a protocol error reply; too many of them end the session
- * (sess_close()). */
-void sess_error(struct session *s, const char *text);
+void msd_abort_mail(struct session *s);
+/* msd_close - no more input is looked at; the server closes. */
+void msd_close(struct session *s);
+/* msd_ready_state - where a session without a transaction is. */
+enum state msd_ready_state(const struct session *s);
+/* msd_reset_transaction - forget the envelope and the mail. */
+void msd_reset_transaction(struct session *s);
+/* msd_error - a protocol error reply; too many of them end the session
+ * (msd_close()). */
+void msd_error(struct session *s, const char *text);
 
 /* session_cmds.c: the command dispatch */
 
-/* sess_command - act on one parsed command line. */
-void sess_command(struct session *s, const struct cmd *c);
-/* sess_need_helo - refuse a command that needs EHLO/HELO first; 1 if so. */
-int sess_need_helo(struct session *s);
-/* sess_syntax_error - the reply for c->err. */
-void sess_syntax_error(struct session *s, const struct cmd *c);
+/* msd_command - act on one parsed command line. */
+void msd_command(struct session *s, const struct cmd *c);
+/* msd_need_helo - refuse a command that needs EHLO/HELO first; 1 if so. */
+int msd_need_helo(struct session *s);
+/* msd_syntax_error - the reply for c->err. */
+void msd_syntax_error(struct session *s, const struct cmd *c);
 
 /* session_mail.c: DATA and the transaction's end */
 
-/* sess_do_data - the DATA command: start the command, then ST_DATA. */
-void sess_do_data(struct session *s, const struct cmd *c);
-/* sess_data_step - decode some of the mail; the bytes used. */
-size_t sess_data_step(struct session *s, const char *p, size_t len);
-/* sess_finish - the reply for the command's verdict; the transaction
+/* msd_do_data - the DATA command: start the command, then ST_DATA. */
+void msd_do_data(struct session *s, const struct cmd *c);
+/* msd_data_step - decode some of the mail; the bytes used. */
+size_t msd_data_step(struct session *s, const char *p, size_t len);
+/* msd_finish - the reply for the command's verdict; the transaction
  * ends. */
-void sess_finish(struct session *s, const struct pipe_result *r);
-/* sess_log_transaction - the one log line of a transaction (r may be
+void msd_finish(struct session *s, const struct pipe_result *r);
+/* msd_log_transaction - the one log line of a transaction (r may be
  * NULL: the mail was refused before the command ended). */
-void sess_log_transaction(struct session *s, const char *replytext,
+void msd_log_transaction(struct session *s, const char *replytext,
     const struct pipe_result *r);
 
 /* session_auth.c: the AUTH exchange */
 
-/* sess_do_auth - the AUTH command. */
-void sess_do_auth(struct session *s, const struct cmd *c);
-/* sess_auth_line - the client's line in an AUTH exchange (ST_AUTH). */
-void sess_auth_line(struct session *s, const char *line, size_t len);
-/* sess_flush_pending - send the held back AUTH verdict. */
-void sess_flush_pending(struct session *s);
+/* msd_do_auth - the AUTH command. */
+void msd_do_auth(struct session *s, const struct cmd *c);
+/* msd_auth_line - the client's line in an AUTH exchange (ST_AUTH). */
+void msd_auth_line(struct session *s, const char *line, size_t len);
+/* msd_flush_pending - send the held back AUTH verdict. */
+void msd_flush_pending(struct session *s);
 
 #endif

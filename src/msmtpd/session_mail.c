@@ -32,8 +32,8 @@ void session_received(struct buf *out, const char *helo, const char *peer,
 	    !esmtp ? "SMTP" : authenticated ? "ESMTPA" : "ESMTP", date);
 }
 
-/* sess_log_transaction - the one log line of a transaction. */
-void sess_log_transaction(struct session *s, const char *replytext,
+/* msd_log_transaction - the one log line of a transaction. */
+void msd_log_transaction(struct session *s, const char *replytext,
     const struct pipe_result *r)
 {
 	struct buf b;
@@ -43,7 +43,7 @@ void sess_log_transaction(struct session *s, const char *replytext,
 	buf_printf(&b, "helo=%s", s->helo);
 	if (s->user != NULL) {
 		buf_puts(&b, " user=");
-		sess_printable(&b, s->user, strlen(s->user));
+		msd_printable(&b, s->user, strlen(s->user));
 	}
 	buf_printf(&b, " from=<%s> recipients=", s->from);
 	for (i = 0; i < s->rcpts.n; i++)
@@ -54,27 +54,27 @@ void sess_log_transaction(struct session *s, const char *replytext,
 		    r->code <= EX__MAX ? sysexit_name(r->code) : r->code == 0 ?
 		    "EX_OK" : "other");
 	buf_printf(&b, " smtpstatus=%.3s smtpmsg='", replytext);
-	sess_printable(&b, replytext, strlen(replytext));
+	msd_printable(&b, replytext, strlen(replytext));
 	buf_putc(&b, '\'');
-	sess_log(s, "%s", b.data);
+	msd_log(s, "%s", b.data);
 	buf_free(&b);
 }
 
-/* sess_finish - the reply for the command's verdict; the transaction ends. */
-void sess_finish(struct session *s, const struct pipe_result *r)
+/* msd_finish - the reply for the command's verdict; the transaction ends. */
+void msd_finish(struct session *s, const struct pipe_result *r)
 {
 	struct buf b;
 
 	buf_init(&b);
 	exitmap_reply(r, &b);
-	sess_reply(s, "%s", b.data);
-	sess_log_transaction(s, b.data, r);
+	msd_reply(s, "%s", b.data);
+	msd_log_transaction(s, b.data, r);
 	buf_free(&b);
-	sess_reset_transaction(s);
+	msd_reset_transaction(s);
 	if (s->shutdown) {
-		sess_reply(s, "421 4.3.2 %s Service shutting down",
+		msd_reply(s, "421 4.3.2 %s Service shutting down",
 		    s->conf->hostname);
-		sess_close(s);
+		msd_close(s);
 	}
 }
 
@@ -91,9 +91,9 @@ static void refuse_mail(struct session *s)
 	else
 		text = "554 5.6.0 Message contains a bare LF; lines must end "
 		    "with CRLF";
-	sess_reply(s, "%s", text);
-	sess_log_transaction(s, text, NULL);
-	sess_reset_transaction(s);
+	msd_reply(s, "%s", text);
+	msd_log_transaction(s, text, NULL);
+	msd_reset_transaction(s);
 }
 
 static void end_of_data(struct session *s)
@@ -105,7 +105,7 @@ static void end_of_data(struct session *s)
 	} else if (s->have_result) {
 		r = s->result;
 		r.incomplete = 1;
-		sess_finish(s, &r);
+		msd_finish(s, &r);
 	} else {
 		s->state = ST_WAIT_RESULT;
 		s->h->mail_end(s->h->arg);
@@ -125,8 +125,8 @@ static unsigned long count_lf(const char *p, size_t len)
 	return n;
 }
 
-/* sess_data_step - decode some of the mail; the bytes used. */
-size_t sess_data_step(struct session *s, const char *p, size_t len)
+/* msd_data_step - decode some of the mail; the bytes used. */
+size_t msd_data_step(struct session *s, const char *p, size_t len)
 {
 	size_t n;
 
@@ -134,7 +134,7 @@ size_t sess_data_step(struct session *s, const char *p, size_t len)
 	n = data_decode(&s->dec, p, len, &s->chunk);
 	s->lines += count_lf(p, n);
 	if (s->dec.flags != 0)
-		sess_abort_mail(s);
+		msd_abort_mail(s);
 	else if (s->chunk.len > 0 && s->mail_running)
 		s->h->mail_data(s->h->arg, s->chunk.data, s->chunk.len);
 	if (s->dec.done)
@@ -142,37 +142,37 @@ size_t sess_data_step(struct session *s, const char *p, size_t len)
 	return n;
 }
 
-void sess_do_data(struct session *s, const struct cmd *c)
+void msd_do_data(struct session *s, const struct cmd *c)
 {
 	struct pipe_result res;
 	struct buf b;
 	time_t now;
 
-	if (sess_need_helo(s))
+	if (msd_need_helo(s))
 		return;
 	if (c->err != CMD_OK) {
-		sess_syntax_error(s, c);
+		msd_syntax_error(s, c);
 		return;
 	}
 	if (s->state != ST_MAIL) {
-		sess_error(s, "503 5.5.1 Need MAIL before DATA");
+		msd_error(s, "503 5.5.1 Need MAIL before DATA");
 		return;
 	}
 	if (s->rcpts.n == 0) {
-		sess_error(s, "554 5.5.1 No valid recipients");
+		msd_error(s, "554 5.5.1 No valid recipients");
 		return;
 	}
 	memset(&res, 0, sizeof(res));
 	errline_init(&res.err);
 	if (s->h->mail_start(s->h->arg, s->from, &s->rcpts, &res) != 0) {
-		sess_finish(s, &res);
+		msd_finish(s, &res);
 		return;
 	}
 	s->mail_running = 1;
 	s->have_result = 0;
 	data_init(&s->dec, s->conf->max_size);
 	s->state = ST_DATA;
-	sess_reply(s, "354 End data with <CR><LF>.<CR><LF>");
+	msd_reply(s, "354 End data with <CR><LF>.<CR><LF>");
 	now = s->h->now != NULL ? s->h->now(s->h->arg) : time(NULL);
 	buf_init(&b);
 	session_received(&b, s->helo, s->peer, s->conf->hostname, s->esmtp,

@@ -5,7 +5,7 @@
  * the accessors), its results and failures, and the dispatch: on_reply()
  * maps (state, reply) to the handler of that stage, on_conn_event() the
  * transport's events. The command of each state is sent by
- * smtp_sess_enter_state() (session_cmd.c); opening, AUTH, the transaction and
+ * sess_enter_state() (session_cmd.c); opening, AUTH, the transaction and
  * the body have their own files (session_impl.h lists them). A reply in a
  * state that expects none fails the session: nothing unexpected is
  * silently taken as success.
@@ -31,7 +31,7 @@
 #include "smtp/conn.h"
 #include "util/xalloc.h"
 
-enum smtp_stage smtp_sess_stage_of(enum state st)
+enum smtp_stage sess_stage_of(enum state st)
 {
 	switch (st) {
 	case ST_NEW:
@@ -73,7 +73,7 @@ enum smtp_stage smtp_sess_stage_of(enum state st)
 	return STAGE_QUIT;
 }
 
-void smtp_sess_result_free(struct smtp_result *r)
+void sess_result_free(struct smtp_result *r)
 {
 	size_t i;
 
@@ -85,15 +85,14 @@ void smtp_sess_result_free(struct smtp_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* smtp_sess_clear_result - forget the previous step's result. */
-void smtp_sess_clear_result(struct smtp_session *s)
+/* sess_clear_result - forget the previous step's result. */
+void sess_clear_result(struct smtp_session *s)
 {
-	smtp_sess_result_free(&s->result);
+	sess_result_free(&s->result);
 }
 
-/* smtp_sess_finish - report the step's result; must be the caller's
- * last act. */
-void smtp_sess_finish(struct smtp_session *s)
+/* sess_finish - report the step's result; must be the caller's last act. */
+void sess_finish(struct smtp_session *s)
 {
 	smtp_cb cb = s->cb;
 
@@ -104,16 +103,15 @@ void smtp_sess_finish(struct smtp_session *s)
 		s->unreported = 1;
 }
 
-/* smtp_sess_keep_reply - remember the current reply as the step's last
- * reply. */
-void smtp_sess_keep_reply(struct smtp_session *s)
+/* sess_keep_reply - remember the current reply as the step's last reply. */
+void sess_keep_reply(struct smtp_session *s)
 {
 	free(s->result.reply_text);
 	s->result.reply_code = s->reply.code;
 	s->result.reply_text = xstrdup(s->reply.text.data);
 }
 
-void smtp_sess_close_conn(struct smtp_session *s)
+void sess_close_conn(struct smtp_session *s)
 {
 	if (s->conn != NULL) {
 		conn_close(s->conn);
@@ -121,7 +119,7 @@ void smtp_sess_close_conn(struct smtp_session *s)
 	}
 }
 
-void smtp_sess_fail(struct smtp_session *s, const char *fmt, ...)
+void sess_fail(struct smtp_session *s, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -130,38 +128,38 @@ void smtp_sess_fail(struct smtp_session *s, const char *fmt, ...)
 	if (vasprintf(&s->result.errmsg, fmt, ap) < 0)
 		s->result.errmsg = NULL;
 	va_end(ap);
-	smtp_sess_close_conn(s);
+	sess_close_conn(s);
 	s->state = ST_FAILED;
 	s->next = NULL;		/* never started: the caller's again */
-	smtp_sess_finish(s);
+	sess_finish(s);
 }
 
-/* smtp_sess_fail_terr - a failure below SMTP replies, with its message. */
-void smtp_sess_fail_terr(struct smtp_session *s, enum smtp_terr terr,
+/* sess_fail_terr - a failure below SMTP replies, with its message. */
+void sess_fail_terr(struct smtp_session *s, enum smtp_terr terr,
     const char *msg)
 {
-	smtp_classify(smtp_sess_stage_of(s->state), terr, NULL, &s->result.outcome);
-	smtp_sess_fail(s, "%s", msg);
+	smtp_classify(sess_stage_of(s->state), terr, NULL, &s->result.outcome);
+	sess_fail(s, "%s", msg);
 }
 
-/* smtp_sess_fail_polite - fail, but say QUIT first, as msmtp does when the
+/* sess_fail_polite - fail, but say QUIT first, as msmtp does when the
  * server lacks what the account needs; the outcome is stage's terr. */
-void smtp_sess_fail_polite(struct smtp_session *s, enum smtp_stage stage,
+void sess_fail_polite(struct smtp_session *s, enum smtp_stage stage,
     enum smtp_terr terr, const char *msg)
 {
 	smtp_classify(stage, terr, NULL, &s->result.outcome);
 	free(s->result.errmsg);
 	s->result.errmsg = xstrdup(msg);
-	smtp_sess_enter_state(s, ST_QUIT_FAIL);
+	sess_enter_state(s, ST_QUIT_FAIL);
 }
 
-/* smtp_sess_end_after_quit - QUIT was answered, or the server hung up: the end
- * (st: ST_CLOSED, or ST_FAILED after smtp_sess_fail_polite()). */
-void smtp_sess_end_after_quit(struct smtp_session *s, enum state st)
+/* sess_end_after_quit - QUIT was answered, or the server hung up: the end
+ * (st: ST_CLOSED, or ST_FAILED after sess_fail_polite()). */
+void sess_end_after_quit(struct smtp_session *s, enum state st)
 {
-	smtp_sess_close_conn(s);
+	sess_close_conn(s);
 	s->state = st;
-	smtp_sess_finish(s);
+	sess_finish(s);
 }
 
 /* on_etrn_reply - msmtp's words for each kind of refusal. */
@@ -169,19 +167,19 @@ static void on_etrn_reply(struct smtp_session *s)
 {
 	int c = s->reply.code;
 
-	smtp_sess_keep_reply(s);
+	sess_keep_reply(s);
 	smtp_classify(STAGE_ETRN, TERR_NONE, &s->reply, &s->result.outcome);
 	if (s->result.outcome.cls == CLASS_OK) {
 		s->state = ST_READY;
 		conn_wait(s->conn, 0);
-		smtp_sess_finish(s);
+		sess_finish(s);
 	} else if (c == 458 || c == 459) {
-		smtp_sess_fail(s, "the server is unable to fulfill the request");
+		sess_fail(s, "the server is unable to fulfill the request");
 	} else if (c == 500 || c == 501) {
-		smtp_sess_fail(s, "invalid argument for Remote Message Queue "
+		sess_fail(s, "invalid argument for Remote Message Queue "
 		    "Starting");
 	} else {
-		smtp_sess_fail(s, "command %s failed", "ETRN");
+		sess_fail(s, "command %s failed", "ETRN");
 	}
 }
 
@@ -189,69 +187,69 @@ static void on_reply(struct smtp_session *s)
 {
 	switch (s->state) {
 	case ST_GREETING:
-		smtp_sess_on_greeting(s);
+		sess_on_greeting(s);
 		return;
 	case ST_STARTTLS:
-		smtp_sess_on_starttls_reply(s);
+		sess_on_starttls_reply(s);
 		return;
 	case ST_AUTH:
-		smtp_sess_on_auth_reply(s);
+		sess_on_auth_reply(s);
 		return;
 	case ST_ETRN:
 		on_etrn_reply(s);
 		return;
 	case ST_QUIT_FAIL:
-		smtp_sess_end_after_quit(s, ST_FAILED);
+		sess_end_after_quit(s, ST_FAILED);
 		return;
 	case ST_EHLO:
 	case ST_HELO:
-		smtp_sess_on_helo_reply(s);
+		sess_on_helo_reply(s);
 		return;
 	case ST_RSET:
 		if (s->reply.code != 250) {
-			smtp_sess_fail_reply(s, "the server does not accept RSET");
+			sess_fail_reply(s, "the server does not accept RSET");
 			return;
 		}
 		s->need_rset = 0;
-		smtp_sess_enter_state(s, ST_MAIL);
+		sess_enter_state(s, ST_MAIL);
 		return;
 	case ST_MAIL:
 		if (smtp_reply_class(&s->reply) != 2) {
-			smtp_sess_fail_reply(s, "envelope from address %s not "
+			sess_fail_reply(s, "envelope from address %s not "
 			    "accepted by the server", s->mail->from);
 			return;
 		}
 		s->state = ST_RCPT;
 		if (!s->pipelined)
-			smtp_sess_enter_state(s, ST_RCPT);
+			sess_enter_state(s, ST_RCPT);
 		return;
 	case ST_RCPT:
-		smtp_sess_on_rcpt_reply(s);
+		sess_on_rcpt_reply(s);
 		return;
 	case ST_DATA:
-		smtp_sess_on_data_reply(s);
+		sess_on_data_reply(s);
 		return;
 	case ST_EOM:
-		smtp_sess_on_eom_reply(s);
+		sess_on_eom_reply(s);
 		return;
 	case ST_QUIT:
-		smtp_sess_keep_reply(s);
-		smtp_sess_end_after_quit(s, ST_CLOSED);
+		sess_keep_reply(s);
+		sess_end_after_quit(s, ST_CLOSED);
 		return;
 	case ST_BODY:
-		smtp_sess_fail_reply(s, "the server did not accept the mail");
+		sess_fail_reply(s, "the server did not accept the mail");
 		return;
 	case ST_READY:
 		/* Unasked for, between steps (421 before an idle timeout):
 		 * the session is over, and no mail is to blame, whatever
 		 * the code. */
-		smtp_sess_keep_reply(s);
+		sess_keep_reply(s);
 		smtp_classify(STAGE_RSET, TERR_CLOSED, &s->reply,
 		    &s->result.outcome);
-		smtp_sess_fail(s, "the server sent an unexpected reply");
+		sess_fail(s, "the server sent an unexpected reply");
 		return;
 	default:
-		smtp_sess_fail_reply(s, "the server sent an unexpected reply");
+		sess_fail_reply(s, "the server sent an unexpected reply");
 		return;
 	}
 }
@@ -268,7 +266,7 @@ static void on_line(struct smtp_session *s, const char *line, size_t len)
 	case REPLY_MORE:
 		return;
 	case REPLY_BAD:
-		smtp_sess_fail_terr(s, TERR_BADREPLY,
+		sess_fail_terr(s, TERR_BADREPLY,
 		    "the server sent an invalid reply");
 		return;
 	case REPLY_DONE:
@@ -289,8 +287,8 @@ static void on_conn_event(struct conn *c, enum conn_event ev,
 	if (s->state == ST_READY && s->cb == NULL &&
 	    (ev == CONN_LINE || ev == CONN_ERROR))
 		/* Idle: what comes now belongs to no step; the last step's
-		 * result must not pass for its result (smtp_sess_begin_step). */
-		smtp_sess_clear_result(s);
+		 * result must not pass for its result (sess_begin_step). */
+		sess_clear_result(s);
 	switch (ev) {
 	case CONN_CONNECTED:
 		conn_wait(s->conn, 1);
@@ -303,23 +301,23 @@ static void on_conn_event(struct conn *c, enum conn_event ev,
 		s->state = ST_GREETING;
 		return;
 	case CONN_TLS_READY:
-		smtp_sess_on_tls_ready(s);
+		sess_on_tls_ready(s);
 		return;
 	case CONN_LINE:
 		on_line(s, line, len);
 		return;
 	case CONN_WRITTEN:
 		if (s->state == ST_BODY)
-			smtp_sess_pump_body(s);
+			sess_pump_body(s);
 		return;
 	case CONN_ERROR:
 		if (s->state == ST_QUIT_FAIL || s->state == ST_QUIT) {
 			/* The server hung up after QUIT: that is fine. */
-			smtp_sess_end_after_quit(s, s->state == ST_QUIT ? ST_CLOSED :
+			sess_end_after_quit(s, s->state == ST_QUIT ? ST_CLOSED :
 			    ST_FAILED);
 			return;
 		}
-		smtp_sess_fail_terr(s, conn_terr(c), conn_errmsg(c));
+		sess_fail_terr(s, conn_terr(c), conn_errmsg(c));
 		return;
 	}
 }
@@ -346,8 +344,8 @@ struct smtp_session *smtp_session_new(uv_loop_t *loop,
 	return s;
 }
 
-/* smtp_sess_begin_step - start a step with its callback and a fresh result. */
-int smtp_sess_begin_step(struct smtp_session *s, enum state want, smtp_cb cb,
+/* sess_begin_step - start a step with its callback and a fresh result. */
+int sess_begin_step(struct smtp_session *s, enum state want, smtp_cb cb,
     void *arg)
 {
 	if (s->unreported) {
@@ -357,18 +355,18 @@ int smtp_sess_begin_step(struct smtp_session *s, enum state want, smtp_cb cb,
 		s->unreported = 0;
 		s->cb = cb;
 		s->cb_arg = arg;
-		smtp_sess_finish(s);
+		sess_finish(s);
 		return 0;
 	}
-	smtp_sess_clear_result(s);
+	sess_clear_result(s);
 	s->cb = cb;
 	s->cb_arg = arg;
 	if (s->state == want)
 		return 1;
-	smtp_classify(smtp_sess_stage_of(s->state), TERR_SOFTWARE, NULL,
+	smtp_classify(sess_stage_of(s->state), TERR_SOFTWARE, NULL,
 	    &s->result.outcome);
 	s->result.errmsg = xstrdup("the SMTP session is not ready");
-	smtp_sess_finish(s);
+	sess_finish(s);
 	return 0;
 }
 
@@ -377,13 +375,13 @@ void smtp_session_open(struct smtp_session *s, smtp_cb cb, void *arg)
 	enum smtp_terr terr = TERR_TLS;
 	char *err = NULL;
 
-	if (!smtp_sess_begin_step(s, ST_NEW, cb, arg))
+	if (!sess_begin_step(s, ST_NEW, cb, arg))
 		return;
 	s->state = ST_CONNECT;
 	/* The TLS files are read before connecting, as msmtp does. */
 	if (s->p.tls && tls_new(&s->p.tls_params, &s->tls, &terr, &err) < 0) {
 		smtp_classify(STAGE_TLS, terr, NULL, &s->result.outcome);
-		smtp_sess_fail(s, "%s", err);
+		sess_fail(s, "%s", err);
 		free(err);
 		return;
 	}
@@ -394,33 +392,33 @@ void smtp_session_open(struct smtp_session *s, smtp_cb cb, void *arg)
 
 void smtp_session_quit(struct smtp_session *s, smtp_cb cb, void *arg)
 {
-	if (!smtp_sess_begin_step(s, ST_READY, cb, arg))
+	if (!sess_begin_step(s, ST_READY, cb, arg))
 		return;
-	smtp_sess_enter_state(s, ST_QUIT);
+	sess_enter_state(s, ST_QUIT);
 }
 
 void smtp_session_etrn(struct smtp_session *s, const char *arg, smtp_cb cb,
     void *cbarg)
 {
-	if (!smtp_sess_begin_step(s, ST_READY, cb, cbarg))
+	if (!sess_begin_step(s, ST_READY, cb, cbarg))
 		return;
 	if (!(s->caps.flags & CAP_ETRN)) {
-		smtp_sess_fail_polite(s, STAGE_ETRN, TERR_UNSUPPORTED,
+		sess_fail_polite(s, STAGE_ETRN, TERR_UNSUPPORTED,
 		    "the server does not support Remote Message Queue "
 		    "Starting");
 		return;
 	}
 	free(s->etrn_arg);
 	s->etrn_arg = xstrdup(arg);
-	smtp_sess_enter_state(s, ST_ETRN);
+	sess_enter_state(s, ST_ETRN);
 }
 
 void smtp_session_free(struct smtp_session *s)
 {
 	if (s == NULL)
 		return;
-	smtp_sess_close_conn(s);
-	smtp_sess_clear_result(s);
+	sess_close_conn(s);
+	sess_clear_result(s);
 	smtp_caps_free(&s->caps);
 	smtp_reply_free(&s->reply);
 	buf_free(&s->out);

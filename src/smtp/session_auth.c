@@ -14,15 +14,15 @@
 /* auth_send - send the line auth.c made, masked in the trace. */
 static void auth_send(struct smtp_session *s, struct buf *line)
 {
-	smtp_sess_send_masked(s, line, &s->shown);
+	sess_send_masked(s, line, &s->shown);
 	explicit_bzero(line->data, line->len);
 	buf_free(line);
 	buf_reset(&s->shown);
-	smtp_sess_flush_out(s);
+	sess_flush_out(s);
 }
 
-/* smtp_sess_start_auth - choose the method and send AUTH. */
-void smtp_sess_start_auth(struct smtp_session *s)
+/* sess_start_auth - choose the method and send AUTH. */
+void sess_start_auth(struct smtp_session *s)
 {
 	struct smtp_auth_link link;
 	enum smtp_terr terr = TERR_AUTH;
@@ -30,7 +30,7 @@ void smtp_sess_start_auth(struct smtp_session *s)
 	char *err = NULL;
 
 	if (!(s->caps.flags & CAP_AUTH)) {
-		smtp_sess_fail_polite(s, STAGE_AUTH, TERR_UNSUPPORTED,
+		sess_fail_polite(s, STAGE_AUTH, TERR_UNSUPPORTED,
 		    "the server does not support authentication");
 		return;
 	}
@@ -45,14 +45,14 @@ void smtp_sess_start_auth(struct smtp_session *s)
 		buf_free(&line);
 		smtp_classify(STAGE_AUTH, err && s->auth ? TERR_SOFTWARE :
 		    terr, NULL, &s->result.outcome);
-		smtp_sess_fail(s, "%s", err ? err : "authentication failed");
+		sess_fail(s, "%s", err ? err : "authentication failed");
 		free(err);
 		return;
 	}
 	auth_send(s, &line);
 }
 
-void smtp_sess_on_auth_reply(struct smtp_session *s)
+void sess_on_auth_reply(struct smtp_session *s)
 {
 	const char *text;
 	struct buf line;
@@ -72,18 +72,18 @@ void smtp_sess_on_auth_reply(struct smtp_session *s)
 		s->authenticated = 1;
 		smtp_auth_free(s->auth);
 		s->auth = NULL;
-		smtp_sess_open_done(s);
+		sess_open_done(s);
 		break;
 	case AUTH_REFUSED:
 		buf_free(&line);
-		smtp_sess_fail_reply(s, "authentication failed (method %s)",
+		sess_fail_reply(s, "authentication failed (method %s)",
 		    smtp_auth_method(s->auth));
 		break;
 	case AUTH_ERROR:
 		buf_free(&line);
 		smtp_classify(STAGE_AUTH, TERR_SOFTWARE, NULL,
 		    &s->result.outcome);
-		smtp_sess_fail(s, "%s", err ? err : "authentication failed");
+		sess_fail(s, "%s", err ? err : "authentication failed");
 		break;
 	}
 	free(err);

@@ -31,10 +31,10 @@ static void trace_body(struct smtp_session *s)
 	buf_consume(&s->trace_carry, (size_t)(p - s->trace_carry.data));
 }
 
-/* smtp_sess_pump_body - encode and send the next chunk of the mail, or
- * the end. A mail shorter than a chunk goes out with its final dot in one write:
+/* sess_pump_body - encode and send the next chunk of the mail, or the end. A
+ * mail shorter than a chunk goes out with its final dot in one write:
  * one segment, and one wakeup of the server, per mail. */
-void smtp_sess_pump_body(struct smtp_session *s)
+void sess_pump_body(struct smtp_session *s)
 {
 	char *errstr = NULL;
 	ssize_t n;
@@ -45,7 +45,7 @@ void smtp_sess_pump_body(struct smtp_session *s)
 		if (n < 0) {
 			smtp_classify(STAGE_BODY, TERR_LOCAL, NULL,
 			    &s->result.outcome);
-			smtp_sess_fail(s, "%s",
+			sess_fail(s, "%s",
 			    errstr ? errstr : "cannot read the mail");
 			free(errstr);
 			return;
@@ -56,8 +56,8 @@ void smtp_sess_pump_body(struct smtp_session *s)
 			s->result.mailsize = s->ds.mailsize;
 			s->state = ST_EOM;
 			s->eom_next = 0;
-			smtp_sess_put_next_cmds(s);
-			smtp_sess_flush_out(s);
+			sess_put_next_cmds(s);
+			sess_flush_out(s);
 			return;
 		}
 		dotstuff_encode(&s->ds, s->chunk, (size_t)n, &s->out);

@@ -6,7 +6,7 @@
  *
  * SECURITY: no command line holding a CR, LF or NUL is ever written
  * (line_breaks()): such a line would reach the server as more than one
- * command, so it is taken back and the step fails in smtp_sess_flush_out().
+ * command, so it is taken back and the step fails in sess_flush_out().
  */
 #include "smtp/session_impl.h"
 
@@ -21,7 +21,7 @@
  * on holds a CR, LF or NUL (an envelope address, EHLO name or ETRN
  * argument that did). Such a line would reach the server as more than
  * one command, so it is taken back, neither traced nor written, and
- * smtp_sess_flush_out() fails the step instead of writing.
+ * sess_flush_out() fails the step instead of writing.
  */
 static int line_breaks(struct smtp_session *s, size_t start)
 {
@@ -33,7 +33,7 @@ static int line_breaks(struct smtp_session *s, size_t start)
 	return 1;
 }
 
-void smtp_sess_send_line(struct smtp_session *s, const char *fmt, ...)
+void sess_send_line(struct smtp_session *s, const char *fmt, ...)
 {
 	size_t start = s->out.len;
 	va_list ap;
@@ -49,8 +49,8 @@ void smtp_sess_send_line(struct smtp_session *s, const char *fmt, ...)
 	buf_append(&s->out, "\r\n", 2);
 }
 
-/* smtp_sess_send_masked - write line, but trace shown (credentials hidden). */
-void smtp_sess_send_masked(struct smtp_session *s, const struct buf *line,
+/* sess_send_masked - write line, but trace shown (credentials hidden). */
+void sess_send_masked(struct smtp_session *s, const struct buf *line,
     const struct buf *shown)
 {
 	size_t start = s->out.len;
@@ -63,17 +63,17 @@ void smtp_sess_send_masked(struct smtp_session *s, const struct buf *line,
 	buf_append(&s->out, "\r\n", 2);
 }
 
-/* smtp_sess_flush_out - send what smtp_sess_send_line() collected, as
- * one write; or, if a line was refused, nothing, and the step fails (EX_SOFTWARE,
+/* sess_flush_out - send what sess_send_line() collected, as one write;
+ * or, if a line was refused, nothing, and the step fails (EX_SOFTWARE,
  * held by the queue: retrying would send the same line). */
-void smtp_sess_flush_out(struct smtp_session *s)
+void sess_flush_out(struct smtp_session *s)
 {
 	if (s->bad_line) {
 		s->bad_line = 0;
 		buf_reset(&s->out);
-		smtp_classify(smtp_sess_stage_of(s->state), TERR_SOFTWARE, NULL,
+		smtp_classify(sess_stage_of(s->state), TERR_SOFTWARE, NULL,
 		    &s->result.outcome);
-		smtp_sess_fail(s, "refusing to send an SMTP command with a line "
+		sess_fail(s, "refusing to send an SMTP command with a line "
 		    "break (CR, LF or NUL) in an address or argument");
 		return;
 	}
@@ -86,7 +86,7 @@ void smtp_sess_flush_out(struct smtp_session *s)
 static void add_rcpt_cmd(struct smtp_session *s, const struct smtp_mail *m,
     size_t i)
 {
-	smtp_sess_send_line(s, "RCPT TO:<%s>%s", m->rcpts[i],
+	sess_send_line(s, "RCPT TO:<%s>%s", m->rcpts[i],
 	    m->rcpt_params ? m->rcpt_params : "");
 }
 
@@ -96,21 +96,21 @@ static void put_mail_cmds(struct smtp_session *s, const struct smtp_mail *m)
 {
 	size_t i;
 
-	smtp_sess_send_line(s, "MAIL FROM:<%s>%s", m->from,
+	sess_send_line(s, "MAIL FROM:<%s>%s", m->from,
 	    m->mail_params ? m->mail_params : "");
 	s->pipelined = (s->caps.flags & CAP_PIPELINING) != 0;
 	if (!s->pipelined)
 		return;
 	for (i = 0; i < m->nrcpts; i++)
 		add_rcpt_cmd(s, m, i);
-	smtp_sess_send_line(s, "DATA");
+	sess_send_line(s, "DATA");
 }
 
-/* smtp_sess_put_next_cmds - the next transaction's commands behind the
- * final dot (RFC 2920 lets mail data open a group of commands). A next mail with a
+/* sess_put_next_cmds - the next transaction's commands behind the final dot
+ * (RFC 2920 lets mail data open a group of commands). A next mail with a
  * refused line is forgotten, none of its lines written: sent on its own
  * later, it fails then, and the mail before it is not harmed. */
-void smtp_sess_put_next_cmds(struct smtp_session *s)
+void sess_put_next_cmds(struct smtp_session *s)
 {
 	size_t start = s->out.len;
 
@@ -125,19 +125,19 @@ void smtp_sess_put_next_cmds(struct smtp_session *s)
 	}
 }
 
-void smtp_sess_enter_state(struct smtp_session *s, enum state st)
+void sess_enter_state(struct smtp_session *s, enum state st)
 {
 	s->state = st;
 	switch (st) {
 	case ST_EHLO:
-		smtp_sess_send_line(s, "%s %s", s->p.lmtp ? "LHLO" : "EHLO",
+		sess_send_line(s, "%s %s", s->p.lmtp ? "LHLO" : "EHLO",
 		    s->helo_domain);
 		break;
 	case ST_HELO:
-		smtp_sess_send_line(s, "HELO %s", s->helo_domain);
+		sess_send_line(s, "HELO %s", s->helo_domain);
 		break;
 	case ST_RSET:
-		smtp_sess_send_line(s, "RSET");
+		sess_send_line(s, "RSET");
 		break;
 	case ST_MAIL:
 		put_mail_cmds(s, s->mail);
@@ -146,20 +146,20 @@ void smtp_sess_enter_state(struct smtp_session *s, enum state st)
 		add_rcpt_cmd(s, s->mail, s->rcpt_next);
 		break;
 	case ST_DATA:
-		smtp_sess_send_line(s, "DATA");
+		sess_send_line(s, "DATA");
 		break;
 	case ST_STARTTLS:
-		smtp_sess_send_line(s, "STARTTLS");
+		sess_send_line(s, "STARTTLS");
 		break;
 	case ST_ETRN:
-		smtp_sess_send_line(s, "ETRN %s", s->etrn_arg);
+		sess_send_line(s, "ETRN %s", s->etrn_arg);
 		break;
 	case ST_QUIT:
 	case ST_QUIT_FAIL:
-		smtp_sess_send_line(s, "QUIT");
+		sess_send_line(s, "QUIT");
 		break;
 	default:
 		return;
 	}
-	smtp_sess_flush_out(s);
+	sess_flush_out(s);
 }

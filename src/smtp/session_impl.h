@@ -11,10 +11,10 @@
  * mail pumped through the dot-stuffer).
  *
  * Contract: every function here works on a session in the state the
- * dispatch (on_reply() in session.c) put it in. Any function that
- * can end a step (smtp_sess_fail*, smtp_sess_finish,
- * smtp_sess_end_after_quit and everything that may call them, which is
- * nearly all of the smtp_sess_on_* handlers) may run the step's callback, which may free the session: a
+ * dispatch (on_reply() in session.c) put it in. Any function
+ * that can end a step (sess_fail*, sess_finish, sess_end_after_quit and
+ * everything that may call them, which is nearly all of the sess_on_*
+ * handlers) may run the step's callback, which may free the session: a
  * caller must not touch s after such a call. Strings given to the
  * session (errmsg, reply_text) are the session's and freed by it.
  */
@@ -91,81 +91,79 @@ struct smtp_session {
 
 /* ---- session.c: results and failure ---- */
 
-enum smtp_stage smtp_sess_stage_of(enum state st);
-void smtp_sess_result_free(struct smtp_result *r);
-/* smtp_sess_clear_result - forget the previous step's result. */
-void smtp_sess_clear_result(struct smtp_session *s);
-/* smtp_sess_finish - report the step's result; must be the caller's
- * last act. */
-void smtp_sess_finish(struct smtp_session *s);
-/* smtp_sess_keep_reply - remember the current reply as the step's last
- * reply. */
-void smtp_sess_keep_reply(struct smtp_session *s);
-void smtp_sess_close_conn(struct smtp_session *s);
-/* smtp_sess_fail - end the session with errmsg; the outcome is already set. */
-void smtp_sess_fail(struct smtp_session *s, const char *fmt, ...)
+enum smtp_stage sess_stage_of(enum state st);
+void sess_result_free(struct smtp_result *r);
+/* sess_clear_result - forget the previous step's result. */
+void sess_clear_result(struct smtp_session *s);
+/* sess_finish - report the step's result; must be the caller's last act. */
+void sess_finish(struct smtp_session *s);
+/* sess_keep_reply - remember the current reply as the step's last reply. */
+void sess_keep_reply(struct smtp_session *s);
+void sess_close_conn(struct smtp_session *s);
+/* sess_fail - end the session with errmsg; the outcome is already set. */
+void sess_fail(struct smtp_session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* smtp_sess_fail_reply - the server refused at this state's stage. */
-#define smtp_sess_fail_reply(s, ...) do {					\
-	smtp_sess_keep_reply(s);						\
-	smtp_classify(smtp_sess_stage_of((s)->state), TERR_NONE, &(s)->reply, \
+/* sess_fail_reply - the server refused at this state's stage. */
+#define sess_fail_reply(s, ...) do {					\
+	sess_keep_reply(s);						\
+	smtp_classify(sess_stage_of((s)->state), TERR_NONE, &(s)->reply, \
 	    &(s)->result.outcome);					\
-	smtp_sess_fail((s), __VA_ARGS__);					\
+	sess_fail((s), __VA_ARGS__);					\
 } while (0)
 
-/* smtp_sess_fail_terr - a failure below SMTP replies, with its message. */
-void smtp_sess_fail_terr(struct smtp_session *s, enum smtp_terr terr,
+/* sess_fail_terr - a failure below SMTP replies, with its message. */
+void sess_fail_terr(struct smtp_session *s, enum smtp_terr terr,
     const char *msg);
-/* smtp_sess_fail_polite - fail, but say QUIT first (msmtp does when the server
+/* sess_fail_polite - fail, but say QUIT first (msmtp does when the server
  * lacks what the account needs); the outcome is stage's terr. */
-void smtp_sess_fail_polite(struct smtp_session *s, enum smtp_stage stage,
+void sess_fail_polite(struct smtp_session *s, enum smtp_stage stage,
     enum smtp_terr terr, const char *msg);
-/* smtp_sess_end_after_quit - QUIT was answered, or the server hung up. */
-void smtp_sess_end_after_quit(struct smtp_session *s, enum state st);
-/* smtp_sess_begin_step - start a step with its callback and a fresh result, if
+/* sess_end_after_quit - QUIT was answered, or the server hung up. */
+void sess_end_after_quit(struct smtp_session *s, enum state st);
+/* sess_begin_step - start a step with its callback and a fresh result, if
  * the session is in state want; else report (the idle failure, or "not
  * ready") and return 0. */
-int smtp_sess_begin_step(struct smtp_session *s, enum state want, smtp_cb cb,
+int sess_begin_step(struct smtp_session *s, enum state want, smtp_cb cb,
     void *arg);
 
 /* ---- session_cmd.c: the command writer ---- */
 
-/* smtp_sess_send_line - put one command line, traced, into s->out; a line
+/* sess_send_line - put one command line, traced, into s->out; a line
  * with a CR, LF or NUL is taken back and marks s->bad_line instead. */
-void smtp_sess_send_line(struct smtp_session *s, const char *fmt, ...)
+void sess_send_line(struct smtp_session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* smtp_sess_send_masked - the same for line, traced as shown (AUTH). */
-void smtp_sess_send_masked(struct smtp_session *s, const struct buf *line,
+/* sess_send_masked - the same for line, traced as shown (AUTH). */
+void sess_send_masked(struct smtp_session *s, const struct buf *line,
     const struct buf *shown);
-/* smtp_sess_flush_out - write s->out as one write and wait for replies; after
+/* sess_flush_out - write s->out as one write and wait for replies; after
  * a refused line, write nothing and fail the step (EX_SOFTWARE). */
-void smtp_sess_flush_out(struct smtp_session *s);
-/* smtp_sess_put_next_cmds - the piped next mail's commands behind the dot; a
+void sess_flush_out(struct smtp_session *s);
+/* sess_put_next_cmds - the piped next mail's commands behind the dot; a
  * next mail with a refused line is forgotten, none of it written. */
-void smtp_sess_put_next_cmds(struct smtp_session *s);
-/* smtp_sess_enter_state - set the state and send its command, if it has one. */
-void smtp_sess_enter_state(struct smtp_session *s, enum state st);
+void sess_put_next_cmds(struct smtp_session *s);
+/* sess_enter_state - set the state and send its command, if it has one. */
+void sess_enter_state(struct smtp_session *s, enum state st);
 
 /* ---- session_open.c and session_auth.c: opening the session ---- */
 
-/* smtp_sess_open_done - the session is ready for mail. */
-void smtp_sess_open_done(struct smtp_session *s);
-void smtp_sess_on_greeting(struct smtp_session *s);
-void smtp_sess_on_helo_reply(struct smtp_session *s);
-void smtp_sess_on_starttls_reply(struct smtp_session *s);
-/* smtp_sess_on_tls_ready - the handshake and the checks passed. */
-void smtp_sess_on_tls_ready(struct smtp_session *s);
-/* smtp_sess_start_auth - choose the method and send AUTH. */
-void smtp_sess_start_auth(struct smtp_session *s);
-void smtp_sess_on_auth_reply(struct smtp_session *s);
+/* sess_open_done - the session is ready for mail. */
+void sess_open_done(struct smtp_session *s);
+void sess_on_greeting(struct smtp_session *s);
+void sess_on_helo_reply(struct smtp_session *s);
+void sess_on_starttls_reply(struct smtp_session *s);
+/* sess_on_tls_ready - the handshake and the checks passed. */
+void sess_on_tls_ready(struct smtp_session *s);
+/* sess_start_auth - choose the method and send AUTH. */
+void sess_start_auth(struct smtp_session *s);
+void sess_on_auth_reply(struct smtp_session *s);
 
 /* ---- session_mail.c and session_body.c: the transaction ---- */
 
-void smtp_sess_on_rcpt_reply(struct smtp_session *s);
-void smtp_sess_on_data_reply(struct smtp_session *s);
-void smtp_sess_on_eom_reply(struct smtp_session *s);
-/* smtp_sess_pump_body - send the next chunk of the mail, or its end. */
-void smtp_sess_pump_body(struct smtp_session *s);
+void sess_on_rcpt_reply(struct smtp_session *s);
+void sess_on_data_reply(struct smtp_session *s);
+void sess_on_eom_reply(struct smtp_session *s);
+/* sess_pump_body - send the next chunk of the mail, or its end. */
+void sess_pump_body(struct smtp_session *s);
 
 #endif

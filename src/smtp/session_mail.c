@@ -36,10 +36,10 @@ static void end_transaction(struct smtp_session *s)
 	s->next = NULL;		/* its commands need RSET first: unsent */
 	s->state = ST_READY;
 	conn_wait(s->conn, 0);
-	smtp_sess_finish(s);
+	sess_finish(s);
 }
 
-void smtp_sess_on_rcpt_reply(struct smtp_session *s)
+void sess_on_rcpt_reply(struct smtp_session *s)
 {
 	size_t i = s->rcpt_next++;
 
@@ -47,19 +47,19 @@ void smtp_sess_on_rcpt_reply(struct smtp_session *s)
 	if (smtp_reply_class(&s->reply) == 2) {
 		s->accepted[s->naccepted++] = i;
 	} else if (s->mail->all_or_nothing) {
-		smtp_sess_fail_reply(s, "recipient address %s not accepted by "
+		sess_fail_reply(s, "recipient address %s not accepted by "
 		    "the server", s->mail->rcpts[i]);
 		return;
 	}
 	if (s->rcpt_next < s->mail->nrcpts) {
 		if (!s->pipelined)
-			smtp_sess_enter_state(s, ST_RCPT);
+			sess_enter_state(s, ST_RCPT);
 		return;
 	}
 	if (s->naccepted == 0) {
 		/* The outcome is the last refusal (with PIPELINING, the
 		 * reply to DATA only says that no recipient is left). */
-		smtp_sess_keep_reply(s);
+		sess_keep_reply(s);
 		smtp_classify(STAGE_RCPT, TERR_NONE, &s->reply,
 		    &s->result.outcome);
 		if (!s->pipelined) {
@@ -70,28 +70,28 @@ void smtp_sess_on_rcpt_reply(struct smtp_session *s)
 	if (s->pipelined)
 		s->state = ST_DATA;
 	else
-		smtp_sess_enter_state(s, ST_DATA);
+		sess_enter_state(s, ST_DATA);
 }
 
-void smtp_sess_on_data_reply(struct smtp_session *s)
+void sess_on_data_reply(struct smtp_session *s)
 {
 	if (s->reply.code == 354 && s->naccepted > 0) {
 		s->state = ST_BODY;
 		conn_wait(s->conn, 0);
 		dotstuff_init(&s->ds);
-		smtp_sess_pump_body(s);
+		sess_pump_body(s);
 		return;
 	}
 	if (s->reply.code == 354) {
 		/* DATA accepted with no recipient: end it without a mail. */
-		smtp_sess_fail(s, "the server accepted DATA without recipients");
+		sess_fail(s, "the server accepted DATA without recipients");
 		return;
 	}
 	if (s->naccepted == 0) {
 		end_transaction(s);
 		return;
 	}
-	smtp_sess_fail_reply(s, "the server does not accept mail data");
+	sess_fail_reply(s, "the server does not accept mail data");
 }
 
 /* begin_transaction - m's transaction is the one in progress. */
@@ -128,22 +128,22 @@ static void finish_then_next(struct smtp_session *s)
 	s->state = ST_MAIL;
 	if (cb != NULL)
 		cb(s, &r, arg);
-	smtp_sess_result_free(&r);
+	sess_result_free(&r);
 }
 
 /* transaction_done - the final reply(ies) arrived. */
 static void transaction_done(struct smtp_session *s, int all_ok)
 {
-	smtp_sess_keep_reply(s);
+	sess_keep_reply(s);
 	if (!all_ok && s->mail->all_or_nothing) {
 		s->state = ST_READY;
 		smtp_classify(STAGE_EOM, TERR_NONE, &s->reply,
 		    &s->result.outcome);
 		if (s->p.lmtp)
-			smtp_sess_fail(s, "delivery to one or more recipients "
+			sess_fail(s, "delivery to one or more recipients "
 			    "failed");
 		else
-			smtp_sess_fail(s, "the server did not accept the mail");
+			sess_fail(s, "the server did not accept the mail");
 		return;
 	}
 	smtp_classify(STAGE_EOM, TERR_NONE, &s->reply, &s->result.outcome);
@@ -153,10 +153,10 @@ static void transaction_done(struct smtp_session *s, int all_ok)
 	}
 	s->state = ST_READY;
 	conn_wait(s->conn, 0);
-	smtp_sess_finish(s);
+	sess_finish(s);
 }
 
-void smtp_sess_on_eom_reply(struct smtp_session *s)
+void sess_on_eom_reply(struct smtp_session *s)
 {
 	size_t i;
 	int all_ok = 1;
@@ -182,17 +182,17 @@ void smtp_sess_on_eom_reply(struct smtp_session *s)
 void smtp_session_send(struct smtp_session *s, const struct smtp_mail *m,
     smtp_cb cb, void *arg)
 {
-	if (!smtp_sess_begin_step(s, ST_READY, cb, arg))
+	if (!sess_begin_step(s, ST_READY, cb, arg))
 		return;
 	if (m->nrcpts == 0) {
 		/* Nothing would end such a transaction but a hang (a
 		 * pipelined DATA) or a crash: never started. */
 		smtp_classify(STAGE_MAIL, TERR_LOCAL, NULL, &s->result.outcome);
-		smtp_sess_fail(s, "the mail has no recipients");
+		sess_fail(s, "the mail has no recipients");
 		return;
 	}
 	begin_transaction(s, m);
-	smtp_sess_enter_state(s, s->need_rset ? ST_RSET : ST_MAIL);
+	sess_enter_state(s, s->need_rset ? ST_RSET : ST_MAIL);
 }
 
 int smtp_session_can_send_next(const struct smtp_session *s)
@@ -211,9 +211,9 @@ void smtp_session_send_next(struct smtp_session *s,
 	s->next_cb = cb;
 	s->next_arg = arg;
 	if (s->state != ST_EOM)
-		return;		/* sent with the dot: smtp_sess_pump_body() */
-	smtp_sess_put_next_cmds(s);
-	smtp_sess_flush_out(s);
+		return;		/* sent with the dot: sess_pump_body() */
+	sess_put_next_cmds(s);
+	sess_flush_out(s);
 }
 
 int smtp_session_has_mail(const struct smtp_session *s,

@@ -14,14 +14,14 @@
 #include "smtp/conn.h"
 #include "util/xalloc.h"
 
-/* smtp_sess_open_done - the session is ready for mail. */
-void smtp_sess_open_done(struct smtp_session *s)
+/* sess_open_done - the session is ready for mail. */
+void sess_open_done(struct smtp_session *s)
 {
-	smtp_sess_keep_reply(s);
+	sess_keep_reply(s);
 	s->state = ST_READY;
 	conn_wait(s->conn, 0);
 	smtp_classify(STAGE_HELO, TERR_NONE, &s->reply, &s->result.outcome);
-	smtp_sess_finish(s);
+	sess_finish(s);
 }
 
 /* after_helo - STARTTLS, AUTH or ready, as the account says. */
@@ -29,22 +29,22 @@ static void after_helo(struct smtp_session *s)
 {
 	if (s->p.tls && s->p.starttls && !s->tls_on) {
 		if (!(s->caps.flags & CAP_STARTTLS)) {
-			smtp_sess_fail_polite(s, STAGE_STARTTLS, TERR_UNSUPPORTED,
+			sess_fail_polite(s, STAGE_STARTTLS, TERR_UNSUPPORTED,
 			    "the server does not support TLS via the "
 			    "STARTTLS command");
 			return;
 		}
-		smtp_sess_enter_state(s, ST_STARTTLS);
+		sess_enter_state(s, ST_STARTTLS);
 		return;
 	}
 	if (s->p.auth.mech != NULL && !s->authenticated) {
-		smtp_sess_start_auth(s);
+		sess_start_auth(s);
 		return;
 	}
-	smtp_sess_open_done(s);
+	sess_open_done(s);
 }
 
-void smtp_sess_on_helo_reply(struct smtp_session *s)
+void sess_on_helo_reply(struct smtp_session *s)
 {
 	if (s->reply.code == 250) {
 		if (s->state == ST_EHLO)
@@ -53,17 +53,17 @@ void smtp_sess_on_helo_reply(struct smtp_session *s)
 		return;
 	}
 	if (s->state == ST_EHLO && !s->p.lmtp) {
-		smtp_sess_enter_state(s, ST_HELO);
+		sess_enter_state(s, ST_HELO);
 		return;
 	}
-	smtp_sess_fail_reply(s, "SMTP server does not accept EHLO or HELO commands");
+	sess_fail_reply(s, "SMTP server does not accept EHLO or HELO commands");
 }
 
-/* smtp_sess_on_starttls_reply - 220: the handshake starts, in the transport. */
-void smtp_sess_on_starttls_reply(struct smtp_session *s)
+/* sess_on_starttls_reply - 220: the handshake starts, in the transport. */
+void sess_on_starttls_reply(struct smtp_session *s)
 {
 	if (s->reply.code != 220) {
-		smtp_sess_fail_reply(s, "command %s failed", "STARTTLS");
+		sess_fail_reply(s, "command %s failed", "STARTTLS");
 		return;
 	}
 	s->state = ST_TLS;
@@ -72,20 +72,20 @@ void smtp_sess_on_starttls_reply(struct smtp_session *s)
 	s->tls = NULL;
 }
 
-/* smtp_sess_on_greeting - 220 and its text, or the end. */
-void smtp_sess_on_greeting(struct smtp_session *s)
+/* sess_on_greeting - 220 and its text, or the end. */
+void sess_on_greeting(struct smtp_session *s)
 {
 	const char *text;
 	size_t len;
 
 	if (s->reply.code != 220) {
-		smtp_sess_fail_reply(s, "cannot get initial OK message from server");
+		sess_fail_reply(s, "cannot get initial OK message from server");
 		return;
 	}
 	text = smtp_reply_line(&s->reply, 0, &len);
 	free(s->greeting);
 	s->greeting = xstrndup(text ? text : "", text ? len : 0);
-	smtp_sess_enter_state(s, ST_EHLO);
+	sess_enter_state(s, ST_EHLO);
 }
 
 /* trace_tls_info - msmtp's -d block about the TLS session. */
@@ -102,15 +102,15 @@ static void trace_tls_info(struct smtp_session *s)
 	buf_free(&out);
 }
 
-/* smtp_sess_on_tls_ready - the handshake and the checks passed. */
-void smtp_sess_on_tls_ready(struct smtp_session *s)
+/* sess_on_tls_ready - the handshake and the checks passed. */
+void sess_on_tls_ready(struct smtp_session *s)
 {
 	char *err = NULL;
 
 	s->tls_on = 1;
 	if (s->p.trace != NULL || s->p.want_tls_info) {
 		if (tls_info(conn_tls(s->conn), &s->tlsinfo, &err) < 0) {
-			smtp_sess_fail_terr(s, TERR_TLS_VERIFY, err);
+			sess_fail_terr(s, TERR_TLS_VERIFY, err);
 			free(err);
 			return;
 		}
@@ -124,5 +124,5 @@ void smtp_sess_on_tls_ready(struct smtp_session *s)
 	}
 	/* What the server said before TLS no longer counts. */
 	smtp_caps_free(&s->caps);
-	smtp_sess_enter_state(s, ST_EHLO);
+	sess_enter_state(s, ST_EHLO);
 }
