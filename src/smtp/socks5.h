@@ -4,10 +4,10 @@
  * it (DNS through the proxy; IP literals go as names too, as msmtp
  * sends them).
  *
- * Pure code, no I/O: conn.c writes what these build and feeds what the
- * proxy sends. The parsers return the bytes the message took, 0 when
- * more are needed, or -1 with *err set to msmtp's words for the failure
- * (a static string, after "proxy failure: ").
+ * Pure code, no I/O: conn_socks.c writes what these build and feeds
+ * what the proxy sends. The parsers return the bytes the message took,
+ * 0 when more are needed, or -1 with *err set to msmtp's words for the
+ * failure (a static string, after "proxy failure: ").
  */
 #ifndef SMTP_SOCKS5_H
 #define SMTP_SOCKS5_H

@@ -1,7 +1,7 @@
 /*
  * tls - a GnuTLS client session that runs over bytes, not over a socket.
  *
- * tls knows nothing of libuv: conn.c (the transport) hands it what the
+ * tls knows nothing of libuv: conn_tls.c (the transport) hands it what the
  * network delivered with tls_feed() and sends what tls_output() holds;
  * GnuTLS's push and pull functions work on those two buffers, so every
  * call here returns at once (TLS_AGAIN when more bytes are needed).
