@@ -17,7 +17,7 @@
  * it is ever written (session_cmd.c): it would be read as more than one
  * command.
  * With tls on, the only way forward from EHLO is STARTTLS and a verified
- * handshake (session_open.c, conn.c, tls.c); the capabilities learnt
+ * handshake (session_open.c, conn_tls.c, tls.c); the capabilities learnt
  * before TLS are dropped and asked for again. AUTH lines are traced
  * masked (session_auth.c).
  */
