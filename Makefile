@@ -79,31 +79,29 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(if $(WERROR),-Werror) \
            -DPLATFORM='"$(PLATFORM)"' $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(if $(SANITIZE),$(SAN_LDFLAGS)) $(LDFLAGS)
 
-UTIL_SRC   := $(wildcard src/util/*.c)
-SMTP_SRC   := $(wildcard src/smtp/*.c)
-CLIENT_SRC := $(filter-out src/client/main.c src/client/engine_so.c,$(wildcard src/client/*.c))
-# What the shared engine holds besides src/smtp: the delivery driver.
-ENGINE_CLIENT_SRC := src/client/deliver.c src/client/password.c
-QUEUE_SRC  := $(wildcard src/queue/*.c)
-SQL_FILES  := $(sort $(wildcard sql/*.sql))
-RUNNER_SRC := $(filter-out src/runner/main.c,$(wildcard src/runner/*.c))
-MSMTPD_SRC := $(filter-out src/msmtpd/main.c,$(wildcard src/msmtpd/*.c))
-
+# One static library per directory of src/, in layer order (README,
+# "Layout"); a program names the layers it may use and the linker takes
+# from them only the objects it needs. Each main.c stays out of its
+# library.
+LAYERS := util smtp account mail queue delivery client runner msmtpd
+src_of = $(filter-out src/$(1)/main.c,$(wildcard src/$(1)/*.c))
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+lib = $(BUILD)/lib/lib$(1).a
+$(foreach l,$(LAYERS),$(eval $(call lib,$(l)): $(call obj,$(call src_of,$(l)))))
+$(call lib,queue): $(BUILD)/gen/migrations.o
+$(BUILD)/lib/%.a:
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
 
-UTIL_OBJ   := $(call obj,$(UTIL_SRC))
-SMTP_OBJ   := $(call obj,$(SMTP_SRC))
-CLIENT_OBJ := $(call obj,$(CLIENT_SRC))
-QUEUE_OBJ  := $(call obj,$(QUEUE_SRC)) $(BUILD)/gen/migrations.o
-RUNNER_OBJ := $(call obj,$(RUNNER_SRC))
-MSMTPD_OBJ := $(call obj,$(MSMTPD_SRC))
-LIB_OBJ    := $(CLIENT_OBJ) $(QUEUE_OBJ) $(SMTP_OBJ) $(UTIL_OBJ)
-ENGINE_OBJ := $(SMTP_OBJ) $(call obj,$(ENGINE_CLIENT_SRC)) $(UTIL_OBJ)
-# The front end also names outcome classes, runs passwordeval and asks
-# the clear text rule (pure code, no engine libraries).
-FRONT_OBJ  := $(filter-out $(ENGINE_OBJ),$(CLIENT_OBJ)) $(QUEUE_OBJ) \
-              $(BUILD)/src/smtp/outcome.o $(BUILD)/src/client/password.o \
-              $(BUILD)/src/smtp/cleartext.o $(UTIL_OBJ)
+libs = -Wl,--start-group $(foreach l,$(1),$(call lib,$(l))) -Wl,--end-group
+# What each program may link: msmtp-queue no front end, msmtpd nothing
+# of the others (tests/integ/test_layers.py reads the symbols).
+FRONT_LAYERS  := client delivery queue mail account smtp util
+ENGINE_LAYERS := delivery account smtp util
+RUNNER_LAYERS := runner delivery queue mail account smtp util
+MSMTPD_LAYERS := msmtpd util
+UNIT_LAYERS   := $(LAYERS)
 
 PROGS := $(BUILD)/msmtp $(BUILD)/msmtp-engine.so $(BUILD)/msmtp-queue \
          $(BUILD)/msmtpd
@@ -131,34 +129,37 @@ $(BUILD)/%.o: %.c Makefile
 	@$(if $(V),,echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/msmtp: $(BUILD)/src/client/main.o $(FRONT_OBJ)
+# The front end links SQLite only; the engine, loaded when a mail is
+# sent, brings TLS, SASL and libuv (delivery/engine.h).
+$(BUILD)/msmtp: $(BUILD)/src/client/main.o $(foreach l,$(FRONT_LAYERS),$(call lib,$(l)))
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(FRONT_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(call libs,$(FRONT_LAYERS)) $(FRONT_LIBS)
 
-$(BUILD)/msmtp-engine.so: $(BUILD)/src/client/engine_so.o $(ENGINE_OBJ) src/client/engine.map
+$(BUILD)/msmtp-engine.so: $(BUILD)/src/delivery/engine_so.o src/delivery/engine.map \
+    $(foreach l,$(ENGINE_LAYERS),$(call lib,$(l)))
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -shared -Wl,--version-script=src/client/engine.map \
-	  -o $@ $(filter %.o,$^) $(ENGINE_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -shared -Wl,--version-script=src/delivery/engine.map \
+	  -o $@ $< $(call libs,$(ENGINE_LAYERS)) $(ENGINE_LIBS)
 
-$(BUILD)/msmtp-queue: $(BUILD)/src/runner/main.o $(RUNNER_OBJ) $(LIB_OBJ) \
-    $(BUILD)/src/client/engine_so.o
+$(BUILD)/msmtp-queue: $(BUILD)/src/runner/main.o $(foreach l,$(RUNNER_LAYERS),$(call lib,$(l)))
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -ldl
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(call libs,$(RUNNER_LAYERS)) $(PKG_LIBS) -ldl
 
-$(BUILD)/msmtpd: $(BUILD)/src/msmtpd/main.o $(MSMTPD_OBJ) $(UTIL_OBJ)
+$(BUILD)/msmtpd: $(BUILD)/src/msmtpd/main.o $(foreach l,$(MSMTPD_LAYERS),$(call lib,$(l)))
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(call libs,$(MSMTPD_LAYERS)) $(PKG_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJ)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(foreach l,$(UNIT_LAYERS),$(call lib,$(l)))
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -Itests/unit -o $@ $< $(LIB_OBJ) $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -Itests/unit -o $@ $< \
+	  $(call libs,$(UNIT_LAYERS)) $(PKG_LIBS) -ldl
 
 # The SMTP engine alone, driven through session.h (tests/integ/test_engine.py).
-$(BUILD)/engine-drive: tests/tools/engine_drive.c $(SMTP_OBJ) $(UTIL_OBJ)
+$(BUILD)/engine-drive: tests/tools/engine_drive.c $(call lib,smtp) $(call lib,util)
 	@mkdir -p $(BUILD)/tests
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -MF $(BUILD)/tests/engine-drive.d -o $@ $< $(SMTP_OBJ) $(UTIL_OBJ) $(ENGINE_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -MF $(BUILD)/tests/engine-drive.d -o $@ $< $(call libs,smtp util) $(ENGINE_LIBS)
 
 -include $(shell find $(BUILD)/src $(BUILD)/tests -name '*.d' -type f 2>/dev/null)
 
@@ -203,7 +204,8 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -DVERSION='"$(VERSION)"' \
 	-DSYSCONFDIR='"$(SYSCONFDIR)"' -DBINDIR='"$(BINDIR)"' \
 	-DLIBEXECDIR='"$(LIBEXECDIR)"' -DPLATFORM='"$(PLATFORM)"' $(PKG_CFLAGS) \
 	-fsanitize=fuzzer,address,undefined
-FUZZ_SRC := $(UTIL_SRC) $(SMTP_SRC) $(filter-out src/client/engine_so.c,$(CLIENT_SRC)) $(QUEUE_SRC)
+FUZZ_SRC := $(filter-out src/delivery/engine_so.c,\
+  $(foreach l,util smtp account mail queue delivery client,$(call src_of,$(l))))
 
 fuzz: deps
 	$(MAKE) fuzz-run
@@ -216,7 +218,7 @@ fuzz-run: $(FUZZ_TARGETS:%=build-fuzz/%)
 	    -print_final_stats=0 build-fuzz/corpus-$$t 2>&1 | tail -n 2 || exit 1; \
 	done
 
-build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(MSMTPD_SRC) $(SQL_FILES)
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(call src_of,msmtpd) $(SQL_FILES)
 	@mkdir -p build-fuzz
 	tests/sql2c.sh build-fuzz/migrations.c $(SQL_FILES)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC) build-fuzz/migrations.c \

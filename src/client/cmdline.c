@@ -8,14 +8,14 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include "client/conf.h"
+#include "account/conf.h"
 #include "util/escape.h"
 #include "util/xalloc.h"
 
 /* Codes for long options without a short form. */
 enum {
 	O_VERSION = 256, O_HELP, O_CONFIGURE, O_RMQS, O_HOST,
-	O_READ_ENVELOPE_FROM, O_CONF	/* O_CONF + n: options[n] */
+	O_READ_ENVELOPE_FROM, O_IMPORT_FD, O_IMPORT_QUEUE_FILE, O_CONF	/* O_CONF + n: options[n] */
 };
 
 /*
@@ -99,6 +99,8 @@ static const struct option fixed_options[] = {
 	{ "configure", required_argument, NULL, O_CONFIGURE },
 	{ "serverinfo", no_argument, NULL, 'S' },
 	{ "rmqs", required_argument, NULL, O_RMQS },
+	{ "import-id-fd", required_argument, NULL, O_IMPORT_FD },
+	{ "import-queue-file", required_argument, NULL, O_IMPORT_QUEUE_FILE },
 	{ "file", required_argument, NULL, 'C' },
 	{ "account", required_argument, NULL, 'a' },
 	{ "host", required_argument, NULL, O_HOST },
@@ -112,6 +114,7 @@ void cmdline_init(struct cmdline *cl)
 {
 	memset(cl, 0, sizeof(*cl));
 	cl->mode = MODE_SENDMAIL;
+	cl->import_fd = -1;
 	cl->acc = account_new(NULL);
 	strlist_init(&cl->rcpts);
 }
@@ -124,6 +127,7 @@ void cmdline_free(struct cmdline *cl)
 	free(cl->from);
 	free(cl->rmqs);
 	free(cl->configure);
+	free(cl->import_queue_file);
 	account_free(cl->acc);
 	strlist_free(&cl->rcpts);
 	memset(cl, 0, sizeof(*cl));
@@ -292,6 +296,28 @@ static int delivery_option(struct cmdline *cl, int c, int *rc, char **errstr)
 	return 1;
 }
 
+/* import_option - msmtp-queue --import-msmtpq's two options (cmdline.h). */
+static int import_option(struct cmdline *cl, int c, int *rc, char **errstr)
+{
+	char *end;
+	long fd;
+
+	if (c == O_IMPORT_QUEUE_FILE) {
+		replace(&cl->import_queue_file, optarg);
+		return 1;
+	}
+	if (c != O_IMPORT_FD)
+		return 0;
+	fd = strtol(optarg, &end, 10);
+	if (*optarg == '\0' || *end != '\0' || fd < 3 || fd > 1024) {
+		*errstr = xasprintf("invalid --import-id-fd %s", optarg);
+		*rc = EX_USAGE;
+		return 1;
+	}
+	cl->import_fd = (int)fd;
+	return 1;
+}
+
 /* ignored_option - sendmail options msmtp accepts and ignores. */
 static int ignored_option(int c, int *rc, char **errstr)
 {
@@ -321,6 +347,7 @@ static int handle_option(struct cmdline *cl, int c, char **errstr)
 	if (mode_option(cl, c) || sendmail_option(cl, c) ||
 	    short_conf_option(cl, c, &rc, errstr) ||
 	    delivery_option(cl, c, &rc, errstr) ||
+	    import_option(cl, c, &rc, errstr) ||
 	    ignored_option(c, &rc, errstr))
 		return rc;
 	/* '?': getopt printed "invalid option" or "requires an argument". */

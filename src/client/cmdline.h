@@ -20,7 +20,7 @@
 #ifndef CLIENT_CMDLINE_H
 #define CLIENT_CMDLINE_H
 
-#include "client/account.h"
+#include "account/account.h"
 #include "util/strlist.h"
 
 enum cl_mode {
@@ -48,6 +48,12 @@ struct cmdline {
 	char		*configure;	/* --configure argument */
 	struct account	*acc;		/* msmtprc-style settings given */
 	struct strlist	 rcpts;		/* the recipient arguments */
+	/* msmtp-queue --import-msmtpq's interface (runner/msmtpq.h), not
+	 * the user's: --import-id-fd=N spools the mail without sending it
+	 * and writes its queue id to fd N; --import-queue-file=F spools it
+	 * into F rather than the account's spool. -1 / NULL: not given. */
+	int		 import_fd;
+	char		*import_queue_file;
 };
 
 void cmdline_init(struct cmdline *cl);

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <sysexits.h>
 
+#include "account/conf.h"
 #include "client/cmdline.h"
-#include "client/conf.h"
 #include "client/queuecmd.h"
 #include "client/sendmail.h"
 #include "client/servermode.h"
@@ -29,20 +29,22 @@ static int print_version(void)
 
 static int run(struct cmdline *cl, char **errstr)
 {
+	if (cl->import_fd >= 0)
+		return sendmail_import(cl, errstr);
 	switch (cl->mode) {
 	case MODE_VERSION:
 		return print_version();
 	case MODE_HELP:
 		usage_help(stdout);
 		return EX_OK;
-	case MODE_SENDMAIL:
-		return sendmail_run(cl, errstr);
 	case MODE_QUEUE_FLUSH:
 	case MODE_QUEUE_LIST:
 		return queuecmd_exec(cl, errstr);
 	case MODE_SERVERINFO:
 	case MODE_RMQS:
 		return servermode_run(cl, errstr);
+	case MODE_SENDMAIL:
+		return sendmail_run(cl, errstr);
 	case MODE_CONFIGURE:
 		break;
 	}

@@ -64,9 +64,9 @@
 
 #include <stdio.h>
 
-#include "client/account.h"
-#include "client/conf.h"
-#include "client/select.h"
+#include "account/account.h"
+#include "account/conf.h"
+#include "account/select.h"
 #include "util/buf.h"
 
 enum pretend_keys {

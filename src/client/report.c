@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client/logline.h"
+#include "delivery/logline.h"
 #include "util/buf.h"
 #include "util/escape.h"
 #include "util/xalloc.h"
@@ -77,61 +77,3 @@ void report_not_sent(const struct account *acc)
 	fprintf(stderr, "msmtp: could not send mail%s\n", origin);
 	free(origin);
 }
-
-/* add_refused - the recipients the server refused, with its reply to
- * each, for a mail that others got (msmtp has no such case). */
-static void add_refused(const struct strlist *rcpts,
-    const struct deliver_report *rep, struct strlist *refused,
-    struct strlist *msgs)
-{
-	const struct deliver_rcpt *r;
-	size_t i;
-
-	for (i = 0; i < rep->nrcpts && rcpts != NULL && i < rcpts->n; i++) {
-		r = &rep->rcpts[i];
-		if (r->code == 0 || r->cls == CLASS_OK)
-			continue;
-		strlist_add(refused, rcpts->v[i]);
-		strlist_take(msgs, r->text ? xstrdup(r->text) :
-		    xasprintf("%d", r->code));
-	}
-}
-
-void report_log(const struct account *acc, const struct strlist *rcpts,
-    const struct deliver_report *rep, const char *extra)
-{
-	struct strlist refused, msgs;
-	struct logline_info li;
-	char *line, *full;
-
-	if (acc->logfile == NULL && acc->syslog == NULL)
-		return;
-	memset(&li, 0, sizeof(li));
-	li.host = acc->socket ? acc->socket : acc->host;
-	li.is_socket = acc->socket != NULL;
-	li.tls = acc->tls;
-	li.auth = acc->auth_mech != NULL;
-	li.user = acc->user;
-	li.from = acc->from;
-	li.rcpts = rcpts;
-	li.sent = rep->sent;
-	li.mailsize = rep->mailsize;
-	li.smtpstatus = rep->reply_code;
-	li.smtpmsg = rep->reply_text;
-	li.errormsg = rep->sent ? NULL : rep->errmsg;
-	li.exitcode = rep->exitcode;
-	strlist_init(&refused);
-	strlist_init(&msgs);
-	if (rep->sent)
-		add_refused(rcpts, rep, &refused, &msgs);
-	li.refused = &refused;
-	li.refused_msgs = &msgs;
-	line = logline_format(&li);
-	full = extra ? xasprintf("%s %s", line, extra) : xstrdup(line);
-	logline_write(acc, full, !rep->sent);
-	free(full);
-	free(line);
-	strlist_free(&refused);
-	strlist_free(&msgs);
-}
-

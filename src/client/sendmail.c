@@ -10,17 +10,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "client/conf.h"
-#include "client/conffiles.h"
-#include "client/deliver.h"
-#include "client/engine.h"
+#include "account/conf.h"
+#include "account/conffiles.h"
+#include "account/password.h"
+#include "account/select.h"
 #include "client/aliases.h"
-#include "client/headers.h"
-#include "client/password.h"
 #include "client/pretend.h"
 #include "client/report.h"
 #include "client/submit.h"
-#include "client/select.h"
+#include "delivery/deliver.h"
+#include "delivery/engine.h"
+#include "delivery/logline.h"
+#include "mail/headers.h"
+#include "queue/spool.h"
 #include "util/buf.h"
 #include "util/escape.h"
 #include "util/xalloc.h"
@@ -282,7 +284,7 @@ static int deliver(const struct cmdline *cl, struct mail *m,
 	if (rc != EX_OK)
 		report_failure(m->acc, &rep);
 	if (!rep.config_error)	/* msmtp logs only what it tried */
-		report_log(m->acc, &m->rcpts, &rep, extra);
+		logline_delivery(m->acc, &m->rcpts, &rep, extra);
 	engine->deliver_report_free(&rep);
 	return rc;
 }
@@ -380,9 +382,24 @@ int sendmail_run(struct cmdline *cl, char **errstr)
 	return rc;
 }
 
-int sendmail_import(struct cmdline *cl, FILE *in, const char *queue_file,
-    char id[SPOOL_ID_LEN + 1], char **errstr)
+/* tell_id - the queue id to msmtp-queue, on the descriptor it gave. */
+static int tell_id(int fd, const char *id, char **errstr)
 {
+	char *line = xasprintf("%s\n", id);
+	ssize_t n = write(fd, line, strlen(line));
+	int ok = n == (ssize_t)strlen(line);
+
+	free(line);
+	close(fd);
+	if (ok)
+		return EX_OK;
+	*errstr = xasprintf("cannot tell msmtp-queue the queue id %s", id);
+	return EX_IOERR;
+}
+
+int sendmail_import(struct cmdline *cl, char **errstr)
+{
+	char id[SPOOL_ID_LEN + 1];
 	struct mail m;
 	int rc;
 
@@ -391,17 +408,17 @@ int sendmail_import(struct cmdline *cl, FILE *in, const char *queue_file,
 		return EX_USAGE;
 	}
 	mail_init(&m);
-	m.in = in;
+	m.in = stdin;
 	rc = prepare(cl, &m, errstr);
 	if (rc == EX_OK) {
-		if (queue_file != NULL) {
+		if (cl->import_queue_file != NULL) {
 			free(m.acc->queue_file);
-			m.acc->queue_file = xstrdup(queue_file);
+			m.acc->queue_file = xstrdup(cl->import_queue_file);
 		}
 		m.acc->delivery_mode = DELIVER_QUEUE;
 		rewrite_headers(&m);
 		rc = spool_mail(cl, &m, id, errstr);
 	}
 	mail_free(&m);
-	return rc;
+	return rc == EX_OK ? tell_id(cl->import_fd, id, errstr) : rc;
 }

@@ -13,23 +13,21 @@
 #ifndef CLIENT_SENDMAIL_H
 #define CLIENT_SENDMAIL_H
 
-#include <stdio.h>
-
 #include "client/cmdline.h"
-#include "queue/spool.h"
 
 int sendmail_run(struct cmdline *cl, char **errstr);
 
 /*
- * sendmail_import - the mail read from in, spooled exactly as msmtp run
- * with cl's arguments would spool it (the same configuration, account
- * choice, recipients and header rules), but never delivered here: the
- * runner sends it. It goes into queue_file if not NULL, else into the
- * account's spool. One transaction: on EX_OK it is committed and id
- * holds its queue id; otherwise nothing is spooled and *errstr says why
- * (EX_USAGE: cl is not a sendmail-mode command line, or -P).
+ * sendmail_import - msmtp-queue --import-msmtpq's mail (cl->import_fd
+ * set): read from stdin and spooled exactly as msmtp run with cl's
+ * arguments would spool it (the same configuration, account choice,
+ * recipients and header rules), but never delivered here: the runner
+ * sends it. It goes into cl->import_queue_file if set, else into the
+ * account's spool. One transaction: on EX_OK it is committed and its
+ * queue id and a newline are written to cl->import_fd, which is then
+ * closed; otherwise nothing is spooled and *errstr says why (EX_USAGE:
+ * cl is not a sendmail-mode command line, or -P).
  */
-int sendmail_import(struct cmdline *cl, FILE *in, const char *queue_file,
-    char id[SPOOL_ID_LEN + 1], char **errstr);
+int sendmail_import(struct cmdline *cl, char **errstr);
 
 #endif

@@ -12,14 +12,15 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "client/conf.h"
-#include "client/conffiles.h"
-#include "client/deliver.h"
-#include "client/engine.h"
-#include "client/password.h"
+#include "account/conf.h"
+#include "account/conffiles.h"
+#include "account/password.h"
+#include "account/select.h"
 #include "client/pretend.h"
 #include "client/report.h"
-#include "client/select.h"
+#include "delivery/authwait.h"
+#include "delivery/deliver.h"
+#include "delivery/engine.h"
 #include "util/xalloc.h"
 
 /* Everything one run owns. */

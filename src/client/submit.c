@@ -11,15 +11,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "client/along.h"
-#include "client/attempt.h"
-#include "client/bounce.h"
-#include "client/conf.h"
-#include "client/engine.h"
-#include "client/owed.h"
-#include "client/notify.h"
+#include "account/conf.h"
+#include "account/snapshot.h"
 #include "client/report.h"
-#include "client/runners.h"
+#include "delivery/along.h"
+#include "delivery/attempt.h"
+#include "delivery/engine.h"
+#include "delivery/logline.h"
+#include "delivery/notify.h"
+#include "delivery/owed.h"
+#include "delivery/runners.h"
+#include "mail/dsn.h"
 #include "queue/spool.h"
 #include "queue/spoolpath.h"
 #include "util/buf.h"
@@ -27,7 +29,7 @@
 #include "util/xalloc.h"
 
 /* absolute_conffile - the account's file as an absolute name, so that
- * a runner started elsewhere finds it again (client/passrule.h, --release
+ * a runner started elsewhere finds it again (account/passrule.h, --release
  * re-reading the account); NULL for a command-line account. */
 static char *absolute_conffile(const struct account *acc)
 {
@@ -76,7 +78,7 @@ static int enqueue(struct spool *sp, const char *path,
 		return rc;
 	}
 	buf_init(&settings);
-	conf_dump(sub->acc, &settings);
+	snapshot_dump(sub->acc, &settings);
 	memset(&env, 0, sizeof(env));
 	env.account = sub->acc->id ? sub->acc->id : "";
 	env.conffile = conffile = absolute_conffile(sub->acc);
@@ -182,7 +184,7 @@ static void tell_refused(const struct account *acc,
 	}
 }
 
-/* What to do when nothing will retry a queued mail (client/runners.h). */
+/* What to do when nothing will retry a queued mail (delivery/runners.h). */
 #define NO_RUNNER	"no queue runner is active: run 'msmtp-queue " \
 			"--flush' when the network is back, or set one up " \
 			"(see msmtp-queue(1))"
@@ -190,7 +192,7 @@ static void tell_refused(const struct account *acc,
 /*
  * tell_waiting - the last line for a mail left waiting in the queue
  * (why, NULL for no reason): when it will be retried, only if a runner
- * will retry it (client/runners.h); otherwise how to get it sent.
+ * will retry it (delivery/runners.h); otherwise how to get it sent.
  */
 static void tell_waiting(const char *spool, const char *why, const char *id,
     time_t next)
@@ -277,7 +279,7 @@ static int tell_user(const struct account *acc, const char *spool,
 	    "failed\n", id);
 	if (attempt_exit_tells(res))
 		return res->rep.exitcode;
-	if (!acc->queue_bounce || !bounce_wanted(res->mail.envelope_from))
+	if (!acc->queue_bounce || !dsn_wanted(res->mail.envelope_from))
 		return EX_OK;
 	fprintf(stderr, "msmtp: the other recipients got it; the sender "
 	    "gets a delivery status notification for those refused");
@@ -335,7 +337,7 @@ static int deliver_spooled(struct spool *sp, const struct submission *sub,
 		return EX_OK;
 	}
 	extra = queue_fields(id, &res);
-	report_log(sub->acc, sub->rcpts, &res.rep, extra);
+	logline_delivery(sub->acc, sub->rcpts, &res.rep, extra);
 	free(extra);
 	queue_owed(sp, &res, taken);
 	rc = tell_user(sub->acc, spool_path(sp), id, &res);

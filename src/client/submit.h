@@ -25,7 +25,7 @@
 
 #include <stdio.h>
 
-#include "client/account.h"
+#include "account/account.h"
 #include "util/strlist.h"
 
 struct submission {

@@ -3,7 +3,7 @@
  *
  * An address is passed on as one argument of the pipe command, which by
  * default is msmtp: there it goes through msmtp's own address scanner
- * (client/addr.h), which splits at ',' ';' and blanks and takes '<', '('
+ * (mail/addr.h), which splits at ',' ';' and blanks and takes '<', '('
  * and ':' as structure. An address that the scanner would read as two
  * would be two recipients downstream, past --max-rcpts and past the
  * checks made here. So only RFC 5321 Mailbox syntax is taken, strictly:

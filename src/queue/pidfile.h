@@ -1,7 +1,7 @@
 /*
  * pidfile - the file that says which process serves a spool as its
  * daemon: msmtp-queue --daemon holds it, msmtp asks it whether anything
- * will retry a queued mail (client/runners.h), and the network hooks
+ * will retry a queued mail (delivery/runners.h), and the network hooks
  * use it to wake the daemon.
  *
  * It is the spool's path plus ".pid" (the default spool's:

@@ -102,7 +102,7 @@ void spool_owner(char buf[SPOOL_OWNER_LEN]);
 struct spool_envelope {
 	const char		*account;	/* "" for --host */
 	const char		*conffile;	/* NULL: command line */
-	const char		*settings;	/* conf_dump() text */
+	const char		*settings;	/* snapshot_dump() text */
 	const char		*envelope_from;
 	const char		*message_id;	/* NULL if unknown */
 	const struct strlist	*rcpts;
@@ -267,7 +267,7 @@ int spool_waiting(struct spool *sp, const char *account, struct strlist *ids,
 
 /* One waiting mail as a runner plans its work: the strings are valid
  * during the callback only. settings is the account snapshot
- * (conf_dump()), stored once and named by snapshot, so mails with equal
+ * (snapshot_dump()), stored once and named by snapshot, so mails with equal
  * account, conffile and snapshot can share a session. */
 struct spool_waiting_mail {
 	const char	*id;
@@ -344,7 +344,7 @@ int spool_drop_sent_bytes(struct spool *sp, char **errstr);
 int spool_prune_sent(struct spool *sp, time_t now, char **errstr);
 
 /* spool_held_each - fn for each held mail (of account, unless NULL):
- * its id, its account snapshot (conf_dump()) and since, when it was
+ * its id, its account snapshot (snapshot_dump()) and since, when it was
  * last tried or else queued (queue/expire.c says why). The mails are
  * read first, so fn may write; its error stops the walk. */
 typedef int (*spool_held_fn)(struct spool *sp, const char *id,
@@ -405,7 +405,7 @@ int spool_manage(struct spool *sp, enum spool_action action, const char *id,
     const char *account, time_t now, int *count, char **errstr);
 /*
  * Renewing mails' snapshots (msmtp-queue --release and --retry re-read
- * each mail's account from its file; client/reread.h).
+ * each mail's account from its file; account/reread.h).
  *
  * spool_targets - the mails spool_manage(action, id, account) would
  * change, oldest first, each with its account, file (NULL: the command

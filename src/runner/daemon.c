@@ -31,10 +31,10 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include "client/owed.h"
+#include "delivery/owed.h"
+#include "queue/pidfile.h"
 #include "runner/drain.h"
 #include "runner/netwatch.h"
-#include "queue/pidfile.h"
 #include "util/xalloc.h"
 
 /* Events come in bursts (WAL, then shm, then the checkpoint): one pass

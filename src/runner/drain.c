@@ -12,9 +12,10 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include "client/notify.h"
-#include "client/passrule.h"
-#include "client/select.h"
+#include "account/passrule.h"
+#include "account/select.h"
+#include "account/snapshot.h"
+#include "delivery/notify.h"
 #include "util/xalloc.h"
 
 /* open_writer - the connection the commits run on, off the loop; if it
@@ -72,7 +73,7 @@ void drain_close(struct drain *d)
 
 /* snapshot_account - the account the mail was queued with, plus the
  * password its own configuration file gives it (the spool never stores
- * one), by the rule of client/passrule.h; *hint as password_configured()
+ * one), by the rule of account/passrule.h; *hint as password_configured()
  * gives it. NULL and *damage saying why if the snapshot is not one that
  * msmtp could have queued mail with (damaged, or lost). */
 static struct account *snapshot_account(const struct spool_waiting_mail *w,
@@ -84,7 +85,7 @@ static struct account *snapshot_account(const struct spool_waiting_mail *w,
 	*hint = NULL;
 	acc = account_new(w->account[0] ? w->account : NULL);
 	acc->conffile = w->conffile ? xstrdup(w->conffile) : NULL;
-	if (conf_undump(w->settings, acc, &err) != EX_OK ||
+	if (snapshot_undump(w->settings, acc, &err) != EX_OK ||
 	    account_check(acc, 0, &err) != EX_OK) {
 		*damage = xasprintf("its account settings are damaged (%s)",
 		    err);
@@ -236,7 +237,7 @@ int drain_forced(const struct drain *d)
 
 /* hold_uncertain - the group's mails taken back from a deliverer that
  * died wait for the user under queue_uncertain hold, as an uncertain
- * attempt's would (client/attempt.h); queue_notify hears it once. */
+ * attempt's would (delivery/attempt.h); queue_notify hears it once. */
 static int hold_uncertain(struct drain *d, struct group *g, char **errstr)
 {
 	struct notify_event ev;

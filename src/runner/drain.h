@@ -35,7 +35,7 @@
 #include <time.h>
 #include <uv.h>
 
-#include "client/attempt.h"
+#include "delivery/attempt.h"
 #include "runner/progress.h"
 #include "runner/runner.h"
 #include "runner/syncer.h"
@@ -137,7 +137,7 @@ void drain_commit_later(struct drain *d);
 /* drain_fail - keep the first spool error and stop the pass. */
 void drain_fail(struct drain *d, int rc, char *errstr);
 /* drain_tell_drained - when the pass that just ended sent mail and none
- * waits now, the "drained" event (client/notify.h): once per
+ * waits now, the "drained" event (delivery/notify.h): once per
  * queue_notify command, naming the accounts that sent (drained.c). */
 void drain_tell_drained(struct drain *d);
 /* drain_free - everything a drain holds; the pass must be over. */

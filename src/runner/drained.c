@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include "client/notify.h"
+#include "delivery/notify.h"
 #include "util/xalloc.h"
 
 /* command - the group's queue_notify, or NULL when it has none or sent

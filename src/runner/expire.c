@@ -10,6 +10,7 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "account/snapshot.h"
 #include "queue/backoff.h"
 
 /* expire_one - a spool_held_fn. A snapshot that cannot be read says
@@ -25,7 +26,7 @@ static int expire_one(struct spool *sp, const char *id, const char *settings,
 	int rc = EX_OK;
 
 	(void)arg;
-	if (conf_undump(settings, acc, &err) == EX_OK) {
+	if (snapshot_undump(settings, acc, &err) == EX_OK) {
 		policy.min = acc->queue_backoff_min;
 		policy.max = acc->queue_backoff_max;
 		policy.lifetime = acc->queue_lifetime;

@@ -12,9 +12,9 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "client/conf.h"
-#include "client/conffiles.h"
-#include "client/owed.h"
+#include "account/conf.h"
+#include "account/conffiles.h"
+#include "delivery/owed.h"
 #include "queue/spoolpath.h"
 #include "runner/msmtpq.h"
 #include "runner/runner.h"

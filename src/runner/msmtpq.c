@@ -13,8 +13,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "client/cmdline.h"
-#include "client/sendmail.h"
+#include "runner/frontend.h"
 #include "util/homedir.h"
 #include "util/strlist.h"
 #include "util/xalloc.h"
@@ -109,57 +108,47 @@ static char *read_args(struct import *im, const char *name, char **errstr)
 }
 
 /* split_args - the words of line as the shell's $(< file) gives them
- * (IFS: blanks and newlines), after argv[0]; msmtpq's replay also
+ * (IFS: blanks and newlines); msmtpq's replay also
  * globs them, which no mail's arguments should need. */
 static void split_args(char *line, struct strlist *argv)
 {
 	char *save = NULL, *word;
 
-	strlist_add(argv, "msmtp");
 	for (word = strtok_r(line, " \t\n", &save); word != NULL;
 	    word = strtok_r(NULL, " \t\n", &save))
 		strlist_add(argv, word);
 }
 
 /* spool_pair - the mail of base.mail, with the arguments of base.msmtp,
- * into the spool; EX_DATAERR-like codes leave it, which the caller
- * tells apart from the spool's own failures. */
+ * into the spool by msmtp itself (frontend.h); EX_DATAERR-like codes
+ * leave it, which the caller tells apart from the spool's own failures. */
 static int spool_pair(struct import *im, const char *base,
     char id[SPOOL_ID_LEN + 1], char **errstr)
 {
-	struct cmdline cl;
-	struct strlist argv;
+	struct frontend_job job;
+	struct strlist args;
 	char *name, *line;
-	FILE *in = NULL;
-	int rc, fd;
+	int rc;
 
 	name = xasprintf("%s.msmtp", base);
 	line = read_args(im, name, errstr);
 	free(name);
 	if (line == NULL)
 		return EX_DATAERR;
-	strlist_init(&argv);
-	split_args(line, &argv);
+	strlist_init(&args);
+	split_args(line, &args);
 	free(line);
-	cmdline_init(&cl);
-	rc = cmdline_parse(&cl, (int)argv.n, argv.v, errstr);
-	if (rc == EX_OK && cl.conffile == NULL && im->o->conffile != NULL)
-		cl.conffile = xstrdup(im->o->conffile);
 	name = xasprintf("%s.mail", base);
-	if (rc == EX_OK && (fd = open_regular(im, name, errstr)) >= 0 &&
-	    (in = fdopen(fd, "r")) == NULL) {
-		close(fd);
-		*errstr = xstrdup("cannot read it");
-	}
-	if (rc == EX_OK && in == NULL)
-		rc = EX_NOINPUT;
-	if (rc == EX_OK)
-		rc = sendmail_import(&cl, in, im->o->queue_file, id, errstr);
-	if (in != NULL)
-		fclose(in);
+	memset(&job, 0, sizeof(job));
+	job.args = &args;
+	job.conffile = im->o->conffile;
+	job.queue_file = im->o->queue_file;
+	job.mail_fd = open_regular(im, name, errstr);
+	rc = job.mail_fd < 0 ? EX_NOINPUT : frontend_spool(&job, id, errstr);
+	if (job.mail_fd >= 0)
+		close(job.mail_fd);
 	free(name);
-	cmdline_free(&cl);
-	strlist_free(&argv);
+	strlist_free(&args);
 	return rc;
 }
 

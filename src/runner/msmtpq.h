@@ -8,11 +8,10 @@
  * ~/.msmtp.queue): ID.mail, the mail as msmtp would have read it, and
  * ID.msmtp, msmtp's arguments as `echo "$@"` wrote them, one line.
  * msmtpq replays them as `msmtp $(< ID.msmtp) < ID.mail`; the import
- * splits the line the same way (at blanks, without globbing) and hands
- * it to msmtp's own command-line parser and sendmail mode
- * (sendmail_import()), so the account, envelope and headers are the
- * ones msmtp would have used. The msmtp-queue -C file applies when the
- * arguments name none.
+ * splits the line the same way (at blanks, without globbing) and runs
+ * msmtp itself with them to spool the mail (runner/frontend.h), so the
+ * account, envelope and headers are the ones msmtp would have used. The
+ * msmtp-queue -C file applies when the arguments name none.
  *
  * Each mail is one spool transaction; its two files are removed only
  * after the commit (never with keep). A crash between the commit and

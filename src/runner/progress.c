@@ -9,8 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "client/notify.h"
-#include "client/report.h"
+#include "delivery/logline.h"
+#include "delivery/notify.h"
 #include "util/xalloc.h"
 
 #define REDRAW_MS	100
@@ -110,7 +110,7 @@ void progress_attempt(struct progress *p, const struct account *acc,
 	 * sender (logged "from=", as msmtp logs -f ''), not the account's
 	 * address. The copy only borrows acc's strings. */
 	sender.from = res->mail.envelope_from;
-	report_log(&sender, &res->mail.rcpts, &res->rep, fields);
+	logline_delivery(&sender, &res->mail.rcpts, &res->rep, fields);
 	free(fields);
 	notify(p, acc, res);
 	count(p, res->state);

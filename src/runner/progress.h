@@ -12,7 +12,7 @@
  * progress_untried() says which.
  *
  * Each attempt that leaves its mail held, failed, uncertain or expired
- * runs the account's queue_notify (client/notify.h), once per account,
+ * runs the account's queue_notify (delivery/notify.h), once per account,
  * event and command in a pass: a wrong password holds every mail of
  * the account, and the user needs to hear it once (MSMTP_QUEUE_ID names
  * the first; --status counts them all). progress_free() frees what
@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "client/attempt.h"
+#include "delivery/attempt.h"
 #include "util/strlist.h"
 
 struct progress {

@@ -1,7 +1,7 @@
 /*
  * renew - --release and --retry: each mail's account is read again from
  * its own configuration file, as it is now, and becomes the settings
- * the mail is sent with (client/reread.h), so that fixing the account
+ * the mail is sent with (account/reread.h), so that fixing the account
  * un-sticks its held mail. A mail whose file or account cannot be read
  * is not released (nor retried) and keeps the reason why; one whose
  * account came from msmtp's command line keeps its settings.
@@ -18,7 +18,7 @@
 #include <sysexits.h>
 #include <time.h>
 
-#include "client/reread.h"
+#include "account/reread.h"
 #include "util/xalloc.h"
 
 /* One account of one file, read once for all its mails of one old

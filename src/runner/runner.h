@@ -29,7 +29,7 @@
 
 #include <sysexits.h>
 
-#include "client/conf.h"
+#include "account/conf.h"
 #include "queue/spool.h"
 
 struct runner_opts {

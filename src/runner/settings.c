@@ -1,8 +1,8 @@
 /*
  * settings - --show's account block: the settings a mail will be sent
- * with, as msmtprc lines (its snapshot; client/reread.h says when that
+ * with, as msmtprc lines (its snapshot; account/reread.h says when that
  * changes), and where its password will come from, never the password
- * itself (client/passrule.h).
+ * itself (account/passrule.h).
  */
 #include "runner/runner.h"
 
@@ -10,8 +10,9 @@
 #include <stdlib.h>
 #include <sysexits.h>
 
-#include "client/passrule.h"
-#include "client/password.h"
+#include "account/passrule.h"
+#include "account/password.h"
+#include "account/snapshot.h"
 #include "util/xalloc.h"
 
 /* password_line - where the password will come from. */
@@ -49,7 +50,7 @@ int runner_show_settings(struct spool *sp, const char *id, char **errstr)
 		return rc;
 	a = account_new(account[0] ? account : NULL);
 	a->conffile = conffile ? xstrdup(conffile) : NULL;
-	if (conf_undump(settings, a, errstr) == EX_OK) {
+	if (snapshot_undump(settings, a, errstr) == EX_OK) {
 		if (conffile != NULL && account[0] != '\0')
 			printf("# sent with account %s from %s, as it was when "
 			    "queued or last released:\n", account, conffile);

@@ -22,8 +22,8 @@
 #include <sysexits.h>
 #include <time.h>
 
-#include "client/attempt.h"
-#include "client/engine.h"
+#include "delivery/attempt.h"
+#include "delivery/engine.h"
 #include "runner/drain.h"
 #include "util/xalloc.h"
 

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "client/conf.h"
+#include "account/conf.h"
+#include "account/snapshot.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -41,8 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct account *a = account_new(NULL);
 
 			buf_init(&dump);
-			conf_dump(c.acc[i], &dump);
-			if (conf_undump(dump.data, a, &errstr) != 0)
+			snapshot_dump(c.acc[i], &dump);
+			if (snapshot_undump(dump.data, a, &errstr) != 0)
 				abort();	/* a dump must read back */
 			buf_free(&dump);
 			account_free(a);

@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "client/addr.h"
-#include "client/headers.h"
+#include "mail/addr.h"
+#include "mail/headers.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "client/headers.h"
+#include "mail/headers.h"
 #include "util/strlist.h"
 
 #include "../../src/msmtpd/mailbox.c"

@@ -4,7 +4,7 @@ account un-sticks its held mail.
 Mails are spooled with our msmtp -odq and flushed with msmtp-queue to
 RecordingServers that check SASL credentials (saslsrv.py); what the
 client sent at AUTH is read back from the server's raw bytes. The
-password rule (client/passrule.h): msmtp-queue takes a literal password
+password rule (account/passrule.h): msmtp-queue takes a literal password
 only from the mail's own account in the mail's own file, and only while
 its host, port and user are the ones the mail was spooled for; a literal
 password never overrides a spooled passwordeval; passwordeval does not

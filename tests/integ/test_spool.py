@@ -61,7 +61,7 @@ MAIL = (b"From: Alice <alice@example.org>\nTo: bob@example.net\n"
 
 EX_OK, EX_DATAERR, EX_IOERR, EX_TEMPFAIL, EX_CANTCREAT = 0, 65, 74, 75, 73
 
-# With a runner active (client/runners.h), msmtp says when the mail will
+# With a runner active (delivery/runners.h), msmtp says when the mail will
 # be retried; with none, how to get it sent (group 2 is then None).
 QUEUED_RE = re.compile(rb"the mail is queued as ([0-9A-Z]{12})(?: and will be "
                        rb"retried after (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)|; no "
@@ -70,7 +70,7 @@ QUEUED_RE = re.compile(rb"the mail is queued as ([0-9A-Z]{12})(?: and will be "
 
 def enable_runner_unit(confdir):
     """An enabled systemd user timer, as `systemctl --user enable` leaves
-    it: msmtp then counts on a runner (client/runners.h)."""
+    it: msmtp then counts on a runner (delivery/runners.h)."""
     wants = confdir.xdg_config / "systemd" / "user" / "timers.target.wants"
     wants.mkdir(parents=True, exist_ok=True)
     link = wants / "msmtp-queue-run.timer"

@@ -290,7 +290,7 @@ def test_interactive_send_takes_due_mail_along(spool, server):
 
 
 def test_taking_along_is_bounded(spool, server):
-    """The user's send carries at most 20 queued mails (client/along.h):
+    """The user's send carries at most 20 queued mails (delivery/along.h):
     the rest wait for a runner."""
     srv = server(Script())
     spool.rc(srv.port)

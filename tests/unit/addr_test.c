@@ -9,7 +9,7 @@
 
 #include <sysexits.h>
 
-#include "client/addr.h"
+#include "mail/addr.h"
 #include "util/xalloc.h"
 
 struct addr_case {

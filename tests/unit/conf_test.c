@@ -18,8 +18,9 @@
 
 #include "unit.h"
 
-#include "client/account.h"
-#include "client/conf.h"
+#include "account/account.h"
+#include "account/conf.h"
+#include "account/snapshot.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 
@@ -407,10 +408,10 @@ static void test_dump_keep_sent(void)
 
 	a->queue_keep_sent = 0;
 	buf_init(&out);
-	conf_dump(a, &out);
+	snapshot_dump(a, &out);
 	CHECK(out.data != NULL &&
 	    strstr(out.data, "queue_keep_sent \"0\"\n") != NULL);
-	CHECK_INT(conf_undump(out.data, b, &err), EX_OK);
+	CHECK_INT(snapshot_undump(out.data, b, &err), EX_OK);
 	CHECK_INT(b->queue_keep_sent, 0);
 	buf_free(&out);
 	free(err);
@@ -430,8 +431,8 @@ static void test_dump_notify(void)
 
 	a->queue_notify = strdup(cmd);
 	buf_init(&out);
-	conf_dump(a, &out);
-	CHECK_INT(conf_undump(out.data, b, &err), EX_OK);
+	snapshot_dump(a, &out);
+	CHECK_INT(snapshot_undump(out.data, b, &err), EX_OK);
 	CHECK(b->queue_notify != NULL && strcmp(b->queue_notify, cmd) == 0);
 	buf_free(&out);
 	free(err);

@@ -5,8 +5,8 @@
 #include <limits.h>
 #include <stdio.h>
 
-#include "util/duration.h"
 #include "unit.h"
+#include "util/duration.h"
 
 #define N(a)	(sizeof(a) / sizeof((a)[0]))
 

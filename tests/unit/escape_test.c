@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "unit.h"
 #include "util/buf.h"
 #include "util/escape.h"
-#include "unit.h"
 
 #define N(a)	(sizeof(a) / sizeof((a)[0]))
 

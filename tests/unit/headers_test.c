@@ -14,7 +14,7 @@
 #include <sysexits.h>
 #include <time.h>
 
-#include "client/headers.h"
+#include "mail/headers.h"
 #include "smtp/dotstuff.h"
 #include "util/xalloc.h"
 

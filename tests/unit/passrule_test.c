@@ -1,6 +1,6 @@
 /*
  * passrule_test - which configured password a queued mail may use
- * (client/passrule.h), and a mail's account read again (client/reread.h).
+ * (account/passrule.h), and a mail's account read again (account/reread.h).
  *
  * Each case writes msmtprc files into a fresh directory; a snapshot is
  * the account as the file said when the mail was spooled, and the file
@@ -15,10 +15,11 @@
 
 #include "unit.h"
 
-#include "client/account.h"
-#include "client/conf.h"
-#include "client/passrule.h"
-#include "client/reread.h"
+#include "account/account.h"
+#include "account/conf.h"
+#include "account/passrule.h"
+#include "account/reread.h"
+#include "account/snapshot.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 
@@ -69,10 +70,10 @@ static struct account *snapshot(const char *file, const char *id)
 	a = conf_find(&c, id);
 	CHECK(a != NULL);
 	buf_init(&b);
-	conf_dump(a, &b);
+	snapshot_dump(a, &b);
 	s = account_new(id);
 	s->conffile = xstrdup(file);
-	CHECK_INT(conf_undump(b.data ? b.data : "", s, &err), EX_OK);
+	CHECK_INT(snapshot_undump(b.data ? b.data : "", s, &err), EX_OK);
 	buf_free(&b);
 	conf_free(&c);
 	return s;

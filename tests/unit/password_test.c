@@ -3,7 +3,7 @@
  */
 #include <sysexits.h>
 
-#include "client/password.h"
+#include "account/password.h"
 #include "unit.h"
 
 static const struct {

@@ -10,10 +10,10 @@
 
 #include "unit.h"
 
-#include "client/account.h"
-#include "client/conf.h"
+#include "account/account.h"
+#include "account/conf.h"
+#include "account/select.h"
 #include "client/pretend.h"
-#include "client/select.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 

@@ -15,9 +15,9 @@
 
 #include "unit.h"
 
-#include "client/account.h"
-#include "client/conf.h"
-#include "client/select.h"
+#include "account/account.h"
+#include "account/conf.h"
+#include "account/select.h"
 #include "util/xalloc.h"
 
 static char tmpdir[64];

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "smtp/socks5.h"
-#include "util/buf.h"
 #include "unit.h"
+#include "util/buf.h"
 
 static void test_requests(void)
 {

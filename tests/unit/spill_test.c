@@ -7,9 +7,9 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "unit.h"
 #include "util/buf.h"
 #include "util/spill.h"
-#include "unit.h"
 
 /* collect - a sink that appends to a buf, recording the call count. */
 struct collected {

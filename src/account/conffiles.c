@@ -1,0 +1,20 @@
+/*
+ * conffiles - the msmtprc files every program reads; see conffiles.h.
+ */
+#include "account/conffiles.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+int conf_read(const char *conffile, struct conf *out, char **errstr)
+{
+	char *sysfile = NULL, *userfile = NULL;
+	int rc;
+
+	conf_default_files(&sysfile, &userfile);
+	rc = conf_load(sysfile, conffile != NULL ? conffile : userfile,
+	    conffile != NULL, geteuid(), out, errstr);
+	free(sysfile);
+	free(userfile);
+	return rc;
+}

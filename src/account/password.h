@@ -1,0 +1,57 @@
+/*
+ * password - where the password for SMTP AUTH comes from, in msmtp's
+ * order: the account's password; its passwordeval; ~/.netrc and then
+ * SYSCONFDIR/netrc (the first "machine HOST login USER password P" entry
+ * that matches); a prompt on /dev/tty without echo
+ * ("password for USER at HOST: ").
+ *
+ * msmtp's keyring (libsecret) step between passwordeval and netrc is
+ * left out: libsecret is not available to this build.
+ *
+ * passwordeval is run before any connection when the account
+ * authenticates and has no password (password_eval()); the netrc files
+ * and the prompt are asked only when the chosen method needs a password
+ * (password_lookup(), the engine's smtp_password_fn).
+ *
+ * Ownership: every password returned is newly allocated; the caller
+ * wipes it (password_free()) when done. Errors are a sysexits code with
+ * *errstr newly allocated (the caller frees it).
+ *
+ * DELIBERATE DIFFERENCE: the passwordeval command gets /dev/null as its
+ * standard input (msmtp passes its own, which in sendmail mode is the
+ * mail being sent).
+ *
+ * SECURITY: nothing here writes a password anywhere but to the caller;
+ * the netrc files are parsed with a bounded tokenizer; the prompt turns
+ * echo off and restores the terminal afterwards.
+ */
+#ifndef ACCOUNT_PASSWORD_H
+#define ACCOUNT_PASSWORD_H
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+struct account;
+
+/*
+ * password_eval - the first line cmd prints under /bin/sh -c (its line
+ * end, LF or CRLF, removed). Errors, EX_CONFIG as msmtp: "cannot evaluate
+ * 'CMD': STRERROR", "cannot read output of 'CMD'" (it printed nothing).
+ */
+int password_eval(const char *cmd, char **out, char **errstr);
+
+/* password_netrc - user's password for host in the netrc file path, or
+ * NULL (no file, no matching entry). */
+char *password_netrc(const char *path, const char *host, const char *user);
+
+/* password_prompt - ask on /dev/tty; NULL if there is no terminal. */
+char *password_prompt(const char *host, const char *user);
+
+/* password_lookup - the netrc files, then the prompt. */
+char *password_lookup(const char *host, const char *user);
+
+/* password_free - wipe and free. */
+void password_free(char *pw);
+
+#endif

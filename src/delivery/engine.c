@@ -1,0 +1,60 @@
+/*
+ * engine - find and load msmtp-engine.so; see engine.h.
+ */
+#include "delivery/engine.h"
+
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "util/selfexe.h"
+#include "util/xalloc.h"
+
+#ifndef LIBEXECDIR
+#define LIBEXECDIR "/usr/local/lib/msmtp"
+#endif
+
+/* LIBEXECDIR as seen from BINDIR (the Makefile computes it). */
+#ifndef LIBEXECDIR_REL
+#define LIBEXECDIR_REL "../lib/msmtp"
+#endif
+
+#define ENGINE_NAME "msmtp-engine.so"
+
+/* engine_path - beside the executable (the build tree), else where the
+ * installation put it relative to the executable (so an installed tree
+ * works wherever it was unpacked, DESTDIR included), else LIBEXECDIR. */
+static char *engine_path(void)
+{
+	char *path = selfexe_sibling(".", ENGINE_NAME, R_OK);
+
+	if (path == NULL)
+		path = selfexe_sibling(LIBEXECDIR_REL, ENGINE_NAME, R_OK);
+	if (path == NULL)
+		path = xstrdup(LIBEXECDIR "/" ENGINE_NAME);
+	return path;
+}
+
+const struct engine_api *engine_load(char **errstr)
+{
+	const struct engine_api *api;
+	char *path = engine_path();
+	void *handle;
+
+	handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (handle == NULL) {
+		*errstr = xasprintf("cannot load the delivery engine: %s",
+		    dlerror());
+		free(path);
+		return NULL;
+	}
+	api = dlsym(handle, "msmtp_engine");
+	if (api == NULL || api->abi != ENGINE_ABI) {
+		*errstr = xasprintf("%s is not a matching delivery engine",
+		    path);
+		free(path);
+		return NULL;
+	}
+	free(path);
+	return api;
+}
