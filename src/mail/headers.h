@@ -39,7 +39,6 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "account/account.h"
 #include "util/buf.h"
 #include "util/strlist.h"
 
