@@ -14,8 +14,8 @@ account:util
 mail:util
 queue:util
 delivery:account mail smtp queue util
-client:delivery account mail smtp queue util
-runner:delivery account mail smtp queue util
+client:delivery account mail queue util
+runner:delivery account mail queue util
 msmtpd:util
 '
 
