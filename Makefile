@@ -116,7 +116,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 all: $(PROGS)
 
 # The schema migrations, embedded in order (src/queue/migrations.h).
-$(BUILD)/gen/migrations.c: $(SQL_FILES) tests/sql2c.sh
+$(BUILD)/gen/migrations.c: $(SQL_FILES) tests/sql2c.sh Makefile
 	@mkdir -p $(dir $@)
 	tests/sql2c.sh $@ $(SQL_FILES)
 
