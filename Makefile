@@ -164,15 +164,10 @@ $(BUILD)/engine-drive: tests/tools/engine_drive.c $(call lib,smtp) $(call lib,ut
 
 -include $(shell find $(BUILD)/src $(BUILD)/tests -name '*.d' -type f 2>/dev/null)
 
-# The layering rule: generic code knows nothing of mail, and the front end,
-# the spool and the runner never reach into each other's private headers.
+# The layering rule (README, "Layout"): each directory of src/ includes
+# only the layers below it; tests/test_layers.py plants violations.
 check-deps:
-	@! grep -n '#include "\(smtp\|client\|queue\|runner\|msmtpd\)/' src/util/*.[ch] || \
-	  { echo 'src/util must not include mail-specific headers'; exit 1; }
-	@! grep -n '#include "\(client\|queue\|runner\|msmtpd\)/' src/smtp/*.[ch] || \
-	  { echo 'src/smtp must not include front end, queue or runner headers'; exit 1; }
-	@! grep -n '#include "\(runner\|msmtpd\)/' src/client/*.[ch] src/queue/*.[ch] 2>/dev/null || \
-	  { echo 'client and queue must not include runner or msmtpd headers'; exit 1; }
+	@tests/check-deps.sh
 
 test-unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)

@@ -236,12 +236,37 @@ static int needs_mail(const struct cmdline *cl)
 	return !cl->pretend || cl->read_recipients || cl->read_envelope_from;
 }
 
+/* from_rule, to_rule - the account's settings as the header rules. */
+static enum header_from_rule from_rule(int set_from_header)
+{
+	switch (set_from_header) {
+	case SET_FROM_ON:
+		return HEADER_FROM_ON;
+	case SET_FROM_OFF:
+		return HEADER_FROM_OFF;
+	default:
+		return HEADER_FROM_AUTO;
+	}
+}
+
+static enum header_to_rule to_rule(int set_to_header)
+{
+	switch (set_to_header) {
+	case SET_TO_ON:
+		return HEADER_TO_ON;
+	case SET_TO_UNDISCLOSED:
+		return HEADER_TO_UNDISCLOSED;
+	default:
+		return HEADER_TO_OFF;
+	}
+}
+
 static void rewrite_headers(struct mail *m)
 {
 	struct header_rules r;
 
 	memset(&r, 0, sizeof(r));
-	r.set_from = (enum acc_set_from)m->acc->set_from_header;
+	r.set_from = from_rule(m->acc->set_from_header);
 	r.envelope_from = m->acc->from;
 	r.full_name = m->acc->from_full_name;
 	r.set_date = m->acc->set_date_header;
@@ -253,7 +278,7 @@ static void rewrite_headers(struct mail *m)
 		    r.host);
 		r.msgid = m->msgid;
 	}
-	r.set_to = (enum acc_set_to)m->acc->set_to_header;
+	r.set_to = to_rule(m->acc->set_to_header);
 	r.rcpts = &m->rcpts;
 	r.remove_bcc = m->acc->remove_bcc_headers;
 	r.now = time(NULL);

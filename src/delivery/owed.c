@@ -66,7 +66,7 @@ static ssize_t quoted_read(void *body, char *buf, size_t len, char **errstr)
 static int compose(struct spool *sp, const struct spool_bounce *b,
     struct pass *ps, struct buf *out, char **errstr)
 {
-	struct bounce_rcpt *r = xcalloc(b->nrcpts, sizeof(*r));
+	struct dsn_rcpt *r = xcalloc(b->nrcpts, sizeof(*r));
 	struct spool_body *body;
 	struct dsn_info bi;
 	char *remote = remote_host(b);

@@ -60,7 +60,7 @@ static void put_text(const struct dsn_info *bi, const char *boundary,
 
 /* status_of - the recipient's enhanced status, or one made from its
  * reply code (5.0.0), or 4.4.7 (delivery time expired). */
-static void status_of(const struct bounce_rcpt *r, char out[16])
+static void status_of(const struct dsn_rcpt *r, char out[16])
 {
 	if (r->enh != NULL && r->enh[0] != '\0')
 		snprintf(out, 16, "%s", r->enh);
@@ -114,7 +114,7 @@ static size_t header_end(const struct buf *h)
 
 /*
  * put_original_headers - the original's header block, read up to its
- * empty line (or BOUNCE_HEADERS_MAX bytes, cut at a line end).
+ * empty line (or DSN_HEADERS_MAX bytes, cut at a line end).
  */
 static int put_original_headers(const struct dsn_info *bi,
     const char *boundary, struct buf *out, char **errstr)
@@ -125,7 +125,7 @@ static int put_original_headers(const struct dsn_info *bi,
 	ssize_t n;
 
 	buf_init(&h);
-	while (h.len < BOUNCE_HEADERS_MAX &&
+	while (h.len < DSN_HEADERS_MAX &&
 	    (n = bi->read(bi->read_arg, chunk, sizeof(chunk), errstr)) > 0) {
 		buf_append(&h, chunk, (size_t)n);
 		if ((end = header_end(&h)) > 0) {
@@ -137,8 +137,8 @@ static int put_original_headers(const struct dsn_info *bi,
 		buf_free(&h);
 		return EX_IOERR;
 	}
-	if (h.len > BOUNCE_HEADERS_MAX)
-		h.len = BOUNCE_HEADERS_MAX;
+	if (h.len > DSN_HEADERS_MAX)
+		h.len = DSN_HEADERS_MAX;
 	while (h.len > 0 && h.data[h.len - 1] != '\n')
 		h.len--;	/* whole lines only */
 	buf_printf(out, "--%s\nContent-Type: text/rfc822-headers\n\n",

@@ -8,7 +8,7 @@
  * message/delivery-status part (one block per failed recipient, with
  * the server's reply as Diagnostic-Code) and the original's header
  * block as text/rfc822-headers (never its body: the size of a bounce
- * stays bounded, at most BOUNCE_HEADERS_MAX bytes of headers).
+ * stays bounded, at most DSN_HEADERS_MAX bytes of headers).
  *
  * The caller sends it with an empty envelope sender, so a bounce never
  * bounces; dsn_wanted() says when there must be none at all (a null
@@ -16,8 +16,9 @@
  *
  * Ownership: out is the caller's; nothing else is kept. The original's
  * headers are pulled through read (fits smtp_read_fn and
- * spool_body_read). Returns EX_OK, or the reader's error code with
- * *errstr set.
+ * spool_body_read). Returns EX_OK, or EX_IOERR when read fails (read
+ * set *errstr); out then holds a partial notification, which the
+ * caller discards.
  */
 #ifndef MAIL_DSN_H
 #define MAIL_DSN_H
@@ -28,9 +29,9 @@
 
 #include "util/buf.h"
 
-#define BOUNCE_HEADERS_MAX	(64 * 1024)
+#define DSN_HEADERS_MAX	(64 * 1024)
 
-struct bounce_rcpt {
+struct dsn_rcpt {
 	const char	*addr;
 	int		 code;		/* 0: no reply (lifetime over) */
 	const char	*enh;		/* "5.1.1", or NULL */
@@ -46,14 +47,14 @@ struct dsn_info {
 	time_t			 now;
 	const char		*why;		/* e.g. "its queue lifetime is
 						   over"; NULL: refused */
-	const struct bounce_rcpt *rcpts;
+	const struct dsn_rcpt *rcpts;
 	size_t			 nrcpts;
 	ssize_t			(*read)(void *arg, char *buf, size_t len,
 				    char **errstr);
 	void			*read_arg;
 };
 
-/* bounce_wanted - whether a notification may go to envelope_from. */
+/* dsn_wanted - whether a notification may go to envelope_from. */
 int dsn_wanted(const char *envelope_from);
 int dsn_compose(const struct dsn_info *bi, struct buf *out,
     char **errstr);

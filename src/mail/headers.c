@@ -721,7 +721,7 @@ static void add_to(const struct header_rules *r, struct buf *out)
 {
 	char *list;
 
-	if (r->set_to == SET_TO_UNDISCLOSED) {
+	if (r->set_to == HEADER_TO_UNDISCLOSED) {
 		buf_puts(out, "To: undisclosed-recipients:;\n");
 		return;
 	}
@@ -750,10 +750,10 @@ static int dropped(const char *line, size_t len,
 {
 	if (from_added && has_prefix(line, len, "from:"))
 		return 1;
-	if (r->set_to != SET_TO_OFF && (has_prefix(line, len, "to:") ||
+	if (r->set_to != HEADER_TO_OFF && (has_prefix(line, len, "to:") ||
 	    has_prefix(line, len, "cc:")))
 		return 1;
-	return (r->remove_bcc || r->set_to != SET_TO_OFF) &&
+	return (r->remove_bcc || r->set_to != HEADER_TO_OFF) &&
 	    has_prefix(line, len, "bcc:");
 }
 
@@ -779,13 +779,13 @@ static void copy_block(const struct mail_headers *h,
 void headers_rewrite(const struct mail_headers *h,
     const struct header_rules *r, struct buf *out)
 {
-	int from_added = r->set_from == SET_FROM_ON ||
-	    (r->set_from == SET_FROM_AUTO && !h->has_from);
+	int from_added = r->set_from == HEADER_FROM_ON ||
+	    (r->set_from == HEADER_FROM_AUTO && !h->has_from);
 	char date[64];
 
 	if (from_added)
 		add_from(r, out);
-	if (r->set_to != SET_TO_OFF)
+	if (r->set_to != HEADER_TO_OFF)
 		add_to(r, out);
 	if (r->set_date && !h->has_date) {
 		headers_date(r->now, date);

@@ -39,7 +39,6 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "account/account.h"
 #include "util/buf.h"
 #include "util/strlist.h"
 
@@ -83,8 +82,13 @@ struct mail_headers {
 	struct strlist	 rcpts;
 };
 
+/* Whether a From header is added (msmtprc's set_from_header). */
+enum header_from_rule { HEADER_FROM_AUTO, HEADER_FROM_ON, HEADER_FROM_OFF };
+/* What the To header becomes (set_to_header, undisclosed_recipients). */
+enum header_to_rule { HEADER_TO_OFF, HEADER_TO_ON, HEADER_TO_UNDISCLOSED };
+
 struct header_rules {
-	enum acc_set_from	 set_from;	/* auto: only if !has_from */
+	enum header_from_rule	 set_from;	/* auto: only if !has_from */
 	const char		*envelope_from;	/* the From address added */
 	const char		*full_name;	/* NULL: a bare address */
 	int			 set_date;	/* 1: add Date if missing */
@@ -92,7 +96,7 @@ struct header_rules {
 	const char		*msgid_domain;	/* the domain setting */
 	const char		*host;		/* SMTP host, for the msgid */
 	const char		*msgid;		/* NULL: generate one */
-	enum acc_set_to		 set_to;
+	enum header_to_rule	 set_to;
 	const struct strlist	*rcpts;		/* final list, for set_to on */
 	int			 remove_bcc;
 	time_t			 now;		/* for Date */

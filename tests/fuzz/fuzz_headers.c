@@ -28,10 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	strlist_init(&rcpts);
 	buf_init(&out);
 	if (headers_read(in, HEADERS_RCPTS, &h, &errstr) == 0) {
-		r.set_from = SET_FROM_AUTO;
+		r.set_from = HEADER_FROM_AUTO;
 		r.envelope_from = "a@b.example";
 		r.set_date = r.set_msgid = 1;
-		r.set_to = size % 2 ? SET_TO_ON : SET_TO_OFF;
+		r.set_to = size % 2 ? HEADER_TO_ON : HEADER_TO_OFF;
 		r.rcpts = &h.rcpts;
 		r.remove_bcc = 1;
 		headers_rewrite(&h, &r, &out);

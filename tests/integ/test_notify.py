@@ -193,8 +193,11 @@ def test_values_are_never_run_by_the_shell(spool, notified, server,
     (env,) = notified.wait("failed")
     assert env["MSMTP_RECIPIENTS"] == rcpt
     assert reply[4:] in env["MSMTP_REASON"], env["MSMTP_REASON"]
+    # the shell creates the file before printf writes it: wait for the
+    # whole line, not for the file
     end = time.monotonic() + 10
-    while not echo.exists() and time.monotonic() < end:
+    while time.monotonic() < end and (
+            not echo.exists() or echo.read_text() != rcpt):
         time.sleep(0.02)
     assert echo.read_text() == rcpt
     assert not marker.exists()

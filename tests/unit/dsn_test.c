@@ -34,7 +34,7 @@ static ssize_t src_read(void *arg, char *buf, size_t len, char **errstr)
 	return (ssize_t)n;
 }
 
-static const struct bounce_rcpt rcpts[] = {
+static const struct dsn_rcpt rcpts[] = {
 	{ "bob@example.net", 550, "5.1.1", "550 5.1.1 no such user" },
 	{ "carol@example.net", 554, NULL, "554 go away" },
 	{ "dave@example.net", 0, NULL, NULL },
@@ -103,7 +103,7 @@ static void test_crlf_original(void)
 
 static void test_endless_headers_are_cut(void)
 {
-	static char big[3 * BOUNCE_HEADERS_MAX];
+	static char big[3 * DSN_HEADERS_MAX];
 	struct buf out;
 	size_t i;
 	int rc;
@@ -113,7 +113,7 @@ static void test_endless_headers_are_cut(void)
 	big[sizeof(big) - 1] = '\0';
 	compose(big, 4096, &out, &rc);
 	CHECK_INT(rc, EX_OK);
-	CHECK(out.len < BOUNCE_HEADERS_MAX + 4096);
+	CHECK(out.len < DSN_HEADERS_MAX + 4096);
 	buf_free(&out);
 }
 

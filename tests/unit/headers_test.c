@@ -212,8 +212,8 @@ static void rules_for(const struct rw_case *c, struct header_rules *r,
     const struct strlist *rcpts)
 {
 	memset(r, 0, sizeof(*r));
-	r->set_from = c->rules & R_FROM_ON ? SET_FROM_ON :
-	    c->rules & R_FROM_OFF ? SET_FROM_OFF : SET_FROM_AUTO;
+	r->set_from = c->rules & R_FROM_ON ? HEADER_FROM_ON :
+	    c->rules & R_FROM_OFF ? HEADER_FROM_OFF : HEADER_FROM_AUTO;
 	r->envelope_from = "alice@example.org";
 	r->full_name = c->full_name;
 	r->set_date = !(c->rules & R_NO_DATE);
@@ -221,8 +221,8 @@ static void rules_for(const struct rw_case *c, struct header_rules *r,
 	r->msgid_domain = "localhost";
 	r->host = "mail.example.org";
 	r->msgid = "<ID@example.org>";
-	r->set_to = c->rules & R_UNDISC ? SET_TO_UNDISCLOSED :
-	    c->rules & R_TO_ON ? SET_TO_ON : SET_TO_OFF;
+	r->set_to = c->rules & R_UNDISC ? HEADER_TO_UNDISCLOSED :
+	    c->rules & R_TO_ON ? HEADER_TO_ON : HEADER_TO_OFF;
 	r->rcpts = rcpts;
 	r->remove_bcc = !(c->rules & R_KEEP_BCC);
 	r->now = NOW;
@@ -532,7 +532,7 @@ static void test_long_lines(void)
 	CHECK_INT(strlen(h.rcpts.v[0]), 2 * big);
 	memset(&r, 0, sizeof(r));
 	r.remove_bcc = 1;
-	r.set_from = SET_FROM_AUTO;
+	r.set_from = HEADER_FROM_AUTO;
 	headers_rewrite(&h, &r, &out);
 	CHECK_MEM(out.data, out.len, want.data, want.len);
 	CHECK_STR(rest.data, "body\r\n");
@@ -754,7 +754,7 @@ static void test_exact_session(void)
 		buf_init(&wire);
 		CHECK_INT(read_mem(&cases[i].mail, 0, &h, &rest), EX_OK);
 		memset(&r, 0, sizeof(r));
-		r.set_from = SET_FROM_AUTO;
+		r.set_from = HEADER_FROM_AUTO;
 		r.envelope_from = "alice@example.org";
 		r.set_date = r.set_msgid = r.remove_bcc = 1;
 		r.msgid = cases[i].msgid;
