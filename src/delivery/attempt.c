@@ -24,26 +24,24 @@ int attempt_reached(const struct deliver_report *rep)
 	}
 }
 
-/* uncertain - the final dot went out and no verdict came back. */
-static int uncertain(const struct deliver_report *rep)
+int attempt_uncertain(const struct deliver_report *rep)
 {
 	return rep->outcome.stage == STAGE_EOM &&
 	    rep->outcome.terr != TERR_NONE;
 }
 
-/*
- * rcpt_state - a recipient's fate in this attempt. A transaction refused
- * for good fails every recipient that the server did not refuse only for
- * now: those accepted, then refused with the mail (DATA, the final dot),
- * and those never asked about because the sender was refused (MAIL).
- */
-static enum spool_rcpt_state rcpt_state(const struct deliver_report *rep,
+/* A transaction refused for good fails every recipient that the server
+ * did not refuse only for now: those accepted, then refused with the
+ * mail (DATA, the final dot), and those never asked about because the
+ * sender was refused (MAIL). */
+enum spool_rcpt_state attempt_rcpt_state(const struct deliver_report *rep,
     size_t i)
 {
 	const struct deliver_rcpt *r;
 	int after_dot = rep->outcome.stage == STAGE_EOM &&
 	    rep->outcome.terr == TERR_NONE;
-	int refused = rep->outcome.cls == CLASS_PERM && !uncertain(rep);
+	int refused = rep->outcome.cls == CLASS_PERM &&
+	    !attempt_uncertain(rep);
 
 	if (rep->rcpts == NULL || i >= rep->nrcpts)
 		return RCPT_DEFERRED;	/* no transaction began */
@@ -57,20 +55,19 @@ static enum spool_rcpt_state rcpt_state(const struct deliver_report *rep,
 	return RCPT_DEFERRED;
 }
 
-/* mail_state - the mail's state from its recipients' and the outcome;
- * an uncertain one is held when the account says so (queue_uncertain
+/* An uncertain mail is held when the account says so (queue_uncertain
  * hold): the user decides whether a possible duplicate goes out. */
-static enum spool_mail_state mail_state(const struct deliver_report *rep,
-    const struct account *acc, const struct spool_rcpt_result *rr,
-    size_t n, int expired)
+enum spool_mail_state attempt_mail_state(const struct deliver_report *rep,
+    int queue_uncertain, const struct spool_rcpt_result *rr, size_t n,
+    int expired)
 {
 	int deferred = 0, failed = 0;
 	size_t i;
 
 	if (rep->outcome.cls == CLASS_LOCAL || n == 0)
 		return MAIL_HELD;	/* n == 0: nobody got it */
-	if (uncertain(rep))
-		return acc->queue_uncertain == UNCERTAIN_HOLD ? MAIL_HELD :
+	if (attempt_uncertain(rep))
+		return queue_uncertain == UNCERTAIN_HOLD ? MAIL_HELD :
 		    MAIL_UNCERTAIN;
 	for (i = 0; i < n; i++) {
 		deferred |= rr[i].state == RCPT_DEFERRED;
@@ -79,6 +76,26 @@ static enum spool_mail_state mail_state(const struct deliver_report *rep,
 	if (deferred)
 		return expired ? MAIL_FAILED : MAIL_DEFERRED;
 	return failed ? MAIL_FAILED : MAIL_SENT;
+}
+
+/* Only the mail's lifetime fails it with recipients still deferred. */
+int attempt_expired(enum spool_mail_state state,
+    const struct spool_rcpt_result *rr, size_t n)
+{
+	size_t i;
+
+	if (state != MAIL_FAILED)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (rr[i].state == RCPT_DEFERRED)
+			return 1;
+	return 0;
+}
+
+int attempt_held_uncertain(enum spool_mail_state state,
+    const struct deliver_report *rep)
+{
+	return state == MAIL_HELD && attempt_uncertain(rep);
 }
 
 static unsigned random32(void)
@@ -106,7 +123,7 @@ static void build_attempt(struct attempt_result *res,
 	a->reached = attempt_reached(rep);
 	for (i = 0; i < res->mail.rcpts.n; i++) {
 		rr[i].idx = res->mail.rcpt_idx[i];
-		rr[i].state = rcpt_state(rep, i);
+		rr[i].state = attempt_rcpt_state(rep, i);
 		if (rep->rcpts != NULL && i < rep->nrcpts) {
 			rr[i].code = rep->rcpts[i].code;
 			rr[i].enh = rep->rcpts[i].enh;
@@ -123,14 +140,10 @@ static void build_attempt(struct attempt_result *res,
 	first = res->mail.first_attempt ? res->mail.first_attempt :
 	    (a->reached ? now : 0);
 	res->attempt = res->mail.attempts + a->reached;
-	res->state = mail_state(rep, acc, rr, res->mail.rcpts.n,
-	    backoff_expired(&policy, first, now));
-	/* failed with recipients still deferred: only its lifetime ends
-	 * that */
-	for (i = 0; i < res->mail.rcpts.n; i++)
-		res->expired |= res->state == MAIL_FAILED &&
-		    rr[i].state == RCPT_DEFERRED;
-	res->held_uncertain = res->state == MAIL_HELD && uncertain(rep);
+	res->state = attempt_mail_state(rep, acc->queue_uncertain, rr,
+	    res->mail.rcpts.n, backoff_expired(&policy, first, now));
+	res->expired = attempt_expired(res->state, rr, res->mail.rcpts.n);
+	res->held_uncertain = attempt_held_uncertain(res->state, rep);
 	/* No jitter is drawn (a system call) for a mail that is done; a
 	 * sent mail's record is pruned after queue_keep_sent (see
 	 * spool_prune_sent()). */
@@ -149,7 +162,7 @@ static void build_attempt(struct attempt_result *res,
 	a->uncertain = res->held_uncertain;
 	a->rcpts = rr;
 	a->nrcpts = res->mail.rcpts.n;
-	a->bounce = acc->queue_bounce;
+	a->bounce = attempt_bounce(acc->queue_bounce, 0, res);
 }
 
 int attempt_begin(struct spool *sp, const char *id,
@@ -212,6 +225,12 @@ int attempt_exit_tells(const struct attempt_result *res)
 	return res->state == MAIL_FAILED && !attempt_anyone_got_it(res);
 }
 
+int attempt_bounce(int queue_bounce, int told,
+    const struct attempt_result *res)
+{
+	return queue_bounce && !(told && attempt_exit_tells(res));
+}
+
 /* record - classify and record; told: the sender learns a failure
  * from msmtp's exit code, and is owed no bounce for it. */
 static int record(struct spool *sp, const struct account *acc,
@@ -222,8 +241,7 @@ static int record(struct spool *sp, const struct account *acc,
 	int rc;
 
 	rr = attempt_classify(res, acc, &a);
-	if (told && attempt_exit_tells(res))
-		a.bounce = 0;
+	a.bounce = attempt_bounce(acc->queue_bounce, told, res);
 	rc = spool_record(sp, res->mail.id, &a, errstr);
 	free(rr);
 	return rc;

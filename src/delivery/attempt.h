@@ -19,6 +19,8 @@
  * unless msmtp's exit code tells the failure (attempt_exit_tells():
  * the mail failed and nobody got it): a partial refusal exits 0, so its
  * refused recipients are bounced, as the runner's are.
+ * Each of these rules is one pure function, below ("The state rules");
+ * tests/unit/attempt_test.c holds a table of cases for each.
  * The caller owns the result and frees it with attempt_result_free().
  * Returns a sysexits code for failures of the spool itself (the attempt
  * is then not recorded); the delivery's outcome is in the result.
@@ -100,5 +102,42 @@ int attempt_reached(const struct deliver_report *rep);
 int attempt_anyone_got_it(const struct attempt_result *res);
 int attempt_exit_tells(const struct attempt_result *res);
 void attempt_result_free(struct attempt_result *res);
+
+/*
+ * The state rules: pure functions of the engine's report (and of the
+ * states they gave), which build_attempt() applies in this order.
+ *   attempt_uncertain()      the final dot went out and no verdict came
+ *                            back (the connection died, or timed out);
+ *   attempt_rcpt_state()     recipient i's state (RCPT_SENT, RCPT_FAILED
+ *                            or RCPT_DEFERRED); a report with no
+ *                            transaction defers everyone;
+ *   attempt_mail_state()     the mail's state from the report and its n
+ *                            recipients' states rr[].state;
+ *                            queue_uncertain is the account's (enum
+ *                            acc_uncertain), expired whether the mail's
+ *                            lifetime is over;
+ *   attempt_expired()        the mail failed with recipients still
+ *                            deferred: its lifetime ended it;
+ *   attempt_held_uncertain() it is held because it is uncertain;
+ *   attempt_bounce()         whether this attempt's recipients failing
+ *                            for good owe their sender a bounce: the
+ *                            account's queue_bounce, unless the sender
+ *                            was told by msmtp's exit code (told: the
+ *                            attempt has msmtp's exit code behind it);
+ *                            the spool picks the recipients
+ *                            (spool_rcpt_owes_bounce()).
+ */
+int attempt_uncertain(const struct deliver_report *rep);
+enum spool_rcpt_state attempt_rcpt_state(const struct deliver_report *rep,
+    size_t i);
+enum spool_mail_state attempt_mail_state(const struct deliver_report *rep,
+    int queue_uncertain, const struct spool_rcpt_result *rr, size_t n,
+    int expired);
+int attempt_expired(enum spool_mail_state state,
+    const struct spool_rcpt_result *rr, size_t n);
+int attempt_held_uncertain(enum spool_mail_state state,
+    const struct deliver_report *rep);
+int attempt_bounce(int queue_bounce, int told,
+    const struct attempt_result *res);
 
 #endif

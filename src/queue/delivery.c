@@ -444,6 +444,15 @@ void spool_body_close(struct spool_body *b)
 	free(b);
 }
 
+int spool_rcpt_owes_bounce(const struct spool_attempt *a,
+    const struct spool_rcpt_result *r)
+{
+	if (!a->bounce)
+		return 0;
+	return r->state == RCPT_FAILED ||
+	    (a->state == MAIL_FAILED && r->state != RCPT_SENT);
+}
+
 /* record_rcpts - each recipient's state and reply. */
 static int record_rcpts(struct spool *sp, const char *id,
     const struct spool_attempt *a, char **errstr)
@@ -452,11 +461,9 @@ static int record_rcpts(struct spool *sp, const char *id,
 	int rc = EX_OK, err = SQLITE_DONE;
 	size_t i;
 
-	/* A recipient failed for good, or still waiting in a mail that
-	 * failed (its lifetime is over), owes its sender a bounce. */
 	st = spool_cached(sp, "UPDATE rcpt SET state = ?1, last_code = ?2, "
 	    "last_enh = ?3, last_text = ?4, bounce = CASE WHEN ?7 AND "
-	    "(?1 = 'failed' OR ?8) AND bounce = 0 THEN 1 ELSE bounce END "
+	    "bounce = 0 THEN 1 ELSE bounce END "
 	    "WHERE mail_id = ?5 AND idx = ?6", &rc, errstr);
 	if (st == NULL)
 		return rc;
@@ -473,9 +480,7 @@ static int record_rcpts(struct spool *sp, const char *id,
 		spool_bind_text(st, 4, r->text);
 		spool_bind_text(st, 5, id);
 		sqlite3_bind_int(st, 6, r->idx);
-		sqlite3_bind_int(st, 7, a->bounce);
-		sqlite3_bind_int(st, 8, a->state == MAIL_FAILED &&
-		    r->state != RCPT_SENT);
+		sqlite3_bind_int(st, 7, spool_rcpt_owes_bounce(a, r));
 		err = sqlite3_step(st);
 	}
 	if (err != SQLITE_DONE)

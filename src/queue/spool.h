@@ -219,6 +219,12 @@ struct spool_attempt {
 
 int spool_record(struct spool *sp, const char *id,
     const struct spool_attempt *a, char **errstr);
+/* spool_rcpt_owes_bounce - whether spool_record() makes recipient r of
+ * attempt a owe its sender a bounce: a->bounce is set, and r failed for
+ * good, or was not sent in a mail that failed (its lifetime is over).
+ * Pure; one already owed or settled stays as it is. */
+int spool_rcpt_owes_bounce(const struct spool_attempt *a,
+    const struct spool_rcpt_result *r);
 
 /* A mail that owes its sender a bounce, with the recipients concerned;
  * valid during the callback only. */

@@ -1,7 +1,7 @@
 /*
  * drain - the work list of a pass: plan it from the spool, group it by
- * account snapshot, run the groups' sessions, and the circuit breaker;
- * see drain.h. runner_drain() (--flush, --run) is one pass on its own
+ * account snapshot, run the groups' sessions, and trip the circuit
+ * breaker; see drain.h (the rules: plan.h and breaker.h). runner_drain() (--flush, --run) is one pass on its own
  * loop; see runner.h.
  */
 #include "runner/drain.h"
@@ -16,6 +16,7 @@
 #include "account/select.h"
 #include "account/snapshot.h"
 #include "delivery/notify.h"
+#include "runner/plan.h"
 #include "util/xalloc.h"
 
 /* open_writer - the connection the commits run on, off the loop; if it
@@ -142,23 +143,16 @@ static struct group *find_group(struct drain *d, const char *key,
 	return g;
 }
 
-static void later(struct drain *d, time_t when)
-{
-	if (d->earliest == 0 || when < d->earliest)
-		d->earliest = when;
-}
-
-/* broken - whether key's breaker still holds at now. */
+/* broken - whether key's breaker still holds at now; the pass after
+ * this one is due when it ends. */
 static int broken(struct drain *d, const char *key, time_t now)
 {
-	struct breaker *b;
+	const struct breaker *b = breaker_holding(d->breakers, key, now);
 
-	for (b = d->breakers; b != NULL; b = b->next)
-		if (strcmp(b->key, key) == 0 && b->until > now) {
-			later(d, b->until);
-			return 1;
-		}
-	return 0;
+	if (b == NULL)
+		return 0;
+	plan_later(&d->earliest, b->until);
+	return 1;
 }
 
 struct plan {
@@ -168,19 +162,6 @@ struct plan {
 	char		*errstr;
 };
 
-/* wanted - whether the pass is to try mail id (runner_opts.only). */
-static int wanted(const struct strlist *only, const char *id)
-{
-	size_t i;
-
-	if (only == NULL)
-		return 1;
-	for (i = 0; i < only->n; i++)
-		if (strcmp(only->v[i], id) == 0)
-			return 1;
-	return 0;
-}
-
 static void plan_mail(const struct spool_waiting_mail *w, void *arg)
 {
 	struct plan *pl = arg;
@@ -188,18 +169,16 @@ static void plan_mail(const struct spool_waiting_mail *w, void *arg)
 	struct group *g;
 	char *key;
 
-	if (pl->rc != EX_OK || !wanted(d->o->only, w->id))
+	if (pl->rc != EX_OK || !plan_wanted(d->o->only, w->id))
 		return;
-	if (!drain_forced(d) && w->next_attempt > pl->now) {
-		later(d, w->next_attempt);
+	if (!plan_due(w, drain_forced(d), pl->now)) {
+		plan_later(&d->earliest, w->next_attempt);
 		return;
 	}
-	key = xasprintf("%s\n%s\n%lld", w->account, w->conffile ?
-	    w->conffile : "", w->snapshot);
+	key = plan_key(w);
 	if (!broken(d, key, pl->now)) {
 		g = find_group(d, key, w);
-		if (w->uncertain && g->acc != NULL &&
-		    g->acc->queue_uncertain == UNCERTAIN_HOLD) {
+		if (plan_to_hold(w, g->acc)) {
 			strlist_add(&g->to_hold, w->id);
 		} else {
 			strlist_add(&g->ids, w->id);
@@ -266,24 +245,6 @@ static int hold_uncertain(struct drain *d, struct group *g, char **errstr)
 	return EX_OK;
 }
 
-/* prune_breakers - forget the breakers whose time is over, so that a
- * daemon's list does not grow with every retry of an account that stays
- * down; all of them (all) when the network came up. */
-static void prune_breakers(struct drain *d, time_t now, int all)
-{
-	struct breaker **bp = &d->breakers, *b;
-
-	while ((b = *bp) != NULL) {
-		if (!all && b->until > now) {
-			bp = &b->next;
-			continue;
-		}
-		*bp = b->next;
-		free(b->key);
-		free(b);
-	}
-}
-
 /* prune_sent - a pass with nothing to send still forgets the sent mails
  * kept long enough (drop_sent_bytes() does it after one that sent). */
 static void prune_sent(struct drain *d)
@@ -303,7 +264,7 @@ int drain_plan(struct drain *d, char **errstr)
 	int rc;
 
 	free_groups(d);
-	prune_breakers(d, pl.now, d->flush);
+	breaker_prune(&d->breakers, pl.now, d->flush);
 	progress_init(&d->prog, d->o->verbose);
 	d->earliest = 0;
 	d->planning = 1;
@@ -334,24 +295,26 @@ int drain_plan(struct drain *d, char **errstr)
 	return rc;
 }
 
+int group_may_grow(const struct group *g)
+{
+	return !g->d->stopping && !g->down && g->opened &&
+	    g->sessions < g->acc->queue_max_connections &&
+	    g->next < g->ids.n;
+}
+
 void group_grow(struct group *g)
 {
-	while (!g->d->stopping && !g->down && g->opened &&
-	    g->sessions < g->acc->queue_max_connections &&
-	    g->next < g->ids.n)
+	while (group_may_grow(g))
 		worker_start(g);
 }
 
 void group_down(struct group *g, time_t now)
 {
-	struct breaker *b = xcalloc(1, sizeof(*b));
+	time_t until = breaker_until(g->acc, now);
 
 	g->down = 1;
-	b->key = xstrdup(g->key);
-	b->until = now + g->acc->queue_backoff_min;
-	b->next = g->d->breakers;
-	g->d->breakers = b;
-	later(g->d, b->until);
+	breaker_trip(&g->d->breakers, g->key, until);
+	plan_later(&g->d->earliest, until);
 }
 
 /* drop_sent_bytes - at the end of a pass, the bytes of the mails it
@@ -436,7 +399,7 @@ void drain_free(struct drain *d)
 	d->queued = NULL;
 	spool_close(d->wsp);
 	d->wsp = NULL;
-	prune_breakers(d, 0, 1);
+	breaker_prune(&d->breakers, 0, 1);
 	free(d->errstr);
 	d->errstr = NULL;
 	progress_free(&d->prog);

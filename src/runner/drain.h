@@ -4,14 +4,16 @@
  * A drain is one pass over the spool: drain_plan() reads the waiting
  * mails (every one for --flush, the due ones otherwise) and groups them
  * by account snapshot -- account name, config file and settings, so
- * that every mail of a group can go through the same session. Each group
+ * that every mail of a group can go through the same session (the
+ * rules: plan.h). Each group
  * starts one session (worker.c); once that one has logged in, more
  * start, up to the account's queue_max_connections, while unclaimed
  * mail is left. A group whose server could not be reached at all is
  * "down": its other mails are skipped without spending attempts (the
  * circuit breaker), and drain_plan() of a later pass of the same drain
  * (the daemon) skips the group until the breaker's time is over, unless
- * that pass is a flush (drain.flush: the network came up).
+ * that pass is a flush (drain.flush: the network came up); see
+ * breaker.h.
  *
  * The sessions' spool writes are committed together (group commit),
  * each batch in libuv's thread pool on a second connection while the
@@ -36,6 +38,7 @@
 #include <uv.h>
 
 #include "delivery/attempt.h"
+#include "runner/breaker.h"
 #include "runner/progress.h"
 #include "runner/runner.h"
 #include "runner/syncer.h"
@@ -70,13 +73,6 @@ struct group {
 	struct group	*next_group;
 };
 
-/* A group that was down, remembered across a daemon's passes. */
-struct breaker {
-	char		*key;
-	time_t		 until;		/* skip the group before this */
-	struct breaker	*next;
-};
-
 typedef void (*drain_idle_fn)(struct drain *d);
 
 struct drain {
@@ -84,7 +80,7 @@ struct drain {
 	struct spool		*sp;
 	const struct runner_opts *o;
 	struct group		*groups;
-	struct breaker		*breakers;
+	struct breaker		*breakers;	/* breaker.h */
 	struct progress		 prog;
 	size_t			 workers;	/* alive, all groups */
 	/* Spool steps (records, claims, claims given back) wait in queued
@@ -143,6 +139,11 @@ void drain_tell_drained(struct drain *d);
 /* drain_free - everything a drain holds; the pass must be over. */
 void drain_free(struct drain *d);
 
+/* group_may_grow - whether another session may start for g: the pass
+ * goes on, g is not down, one of its sessions has logged in, fewer than
+ * the account's queue_max_connections run, and some of its mails are
+ * still unclaimed. Pure. */
+int group_may_grow(const struct group *g);
 /* group_grow - start sessions while the group may have more. */
 void group_grow(struct group *g);
 /* group_down - the group's server is unreachable: stop it, and keep it
