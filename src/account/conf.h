@@ -33,8 +33,9 @@
  *              msmtp takes it). Values in messages are escaped
  *              (util/escape.h);
  *   EX_IOERR   a -C file that cannot be opened ("<file>: <strerror>"), a
- *              read error ("<file>: input error"), an eval that gives no
- *              output ("<file>: cannot read output of '<cmd>'").
+ *              read error ("<file>: input error"), an eval that cannot
+ *              run or gives no output ("<file>: " and secretline_eval()'s
+ *              message: "cannot read output of '<cmd>'", ...).
  */
 #ifndef ACCOUNT_CONF_H
 #define ACCOUNT_CONF_H

@@ -20,19 +20,17 @@
 #include "account/conf_impl.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <sysexits.h>
 #include <unistd.h>
 
 #include "util/buf.h"
 #include "util/harden.h"
+#include "util/secretline.h"
 #include "util/trim.h"
 #include "util/xalloc.h"
 
@@ -209,88 +207,22 @@ static int set_command(struct parser *p, const char *cmd, const char *arg,
 	return EX_OK;
 }
 
-/* high_fd - fd moved above stdin, stdout and stderr, close-on-exec. */
-static int high_fd(int fd)
-{
-	int nfd;
-
-	if (fd > STDERR_FILENO)
-		return fd;
-	nfd = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
-	close(fd);
-	return nfd;
-}
-
-/* eval_output - the first line of "/bin/sh -c cmd" (NULL if none). */
-static char *eval_output(const char *cmd, int *err)
-{
-	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
-	posix_spawn_file_actions_t fa;
-	char *line = NULL;
-	size_t cap = 0;
-	int fds[2];
-	pid_t pid;
-	FILE *fp;
-
-	if (pipe2(fds, O_CLOEXEC) != 0) {
-		*err = errno;
-		return NULL;
-	}
-	fds[0] = high_fd(fds[0]);
-	fds[1] = high_fd(fds[1]);
-	if (fds[0] < 0 || fds[1] < 0) {
-		*err = errno;
-		if (fds[0] >= 0)
-			close(fds[0]);
-		if (fds[1] >= 0)
-			close(fds[1]);
-		return NULL;
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-	*err = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(fds[1]);
-	if (*err != 0) {
-		close(fds[0]);
-		return NULL;
-	}
-	fp = fdopen(fds[0], "r");
-	if (fp == NULL || getline(&line, &cap, fp) < 0) {
-		free(line);
-		line = NULL;
-	}
-	if (fp != NULL)
-		fclose(fp);
-	else
-		close(fds[0]);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		continue;
-	return line;
-}
-
 static int parse_line(struct parser *p, char *line, int from_eval,
     char **errstr);
 
 /* run_eval - "eval CMD": parse the first line CMD prints instead. */
 static int run_eval(struct parser *p, const char *cmd, char **errstr)
 {
-	char *out;
-	int err = 0, rc;
+	char *out, *err;
+	int rc;
 
-	if ((out = eval_output(cmd, &err)) == NULL) {
-		if (err != 0)
-			*errstr = xasprintf("%s: cannot evaluate '%s': %s",
-			    p->file, cmd, strerror(err));
-		else
-			*errstr = xasprintf("%s: cannot read output of '%s'",
-			    p->file, cmd);
+	if (secretline_eval(cmd, &out, NULL, &err) != EX_OK) {
+		*errstr = xasprintf("%s: %s", p->file, err);
+		free(err);
 		return EX_IOERR;
 	}
-	chomp(out);
 	rc = parse_line(p, out, 1, errstr);
-	wipe_free(out);		/* "eval" may well print a password line */
+	secretline_free(out);	/* "eval" may well print a password line */
 	return rc;
 }
 

@@ -29,18 +29,8 @@ void password_free(char *pw)
 
 int password_eval(const char *cmd, char **out, char **errstr)
 {
-	int e;
-
-	*out = NULL;
-	if ((e = secretline_command(cmd, out)) != 0) {
-		*errstr = xasprintf("cannot evaluate '%s': %s", cmd,
-		    strerror(e));
+	if (secretline_eval(cmd, out, NULL, errstr) != EX_OK)
 		return EX_CONFIG;
-	}
-	if (*out == NULL) {
-		*errstr = xasprintf("cannot read output of '%s'", cmd);
-		return EX_CONFIG;
-	}
 	return EX_OK;
 }
 

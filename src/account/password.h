@@ -36,8 +36,9 @@ struct account;
 
 /*
  * password_eval - the first line cmd prints under /bin/sh -c (its line
- * end, LF or CRLF, removed). Errors, EX_CONFIG as msmtp: "cannot evaluate
- * 'CMD': STRERROR", "cannot read output of 'CMD'" (it printed nothing).
+ * end, LF or CRLF, removed): util/secretline_eval(). Errors, EX_CONFIG as
+ * msmtp, with secretline_eval()'s message: "cannot evaluate 'CMD':
+ * STRERROR", "cannot read output of 'CMD'" (it printed nothing).
  */
 int password_eval(const char *cmd, char **out, char **errstr);
 

@@ -6,7 +6,6 @@
 
 #include <fcntl.h>
 #include <stdio.h>
-#include <string.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -21,17 +20,8 @@ void secret_free(char *pw)
 /* eval - run cmd under /bin/sh -c; its first output line. */
 static int eval(const char *cmd, char **pw, char **errstr)
 {
-	int e;
-
-	if ((e = secretline_command(cmd, pw)) != 0) {
-		*errstr = xasprintf("cannot evaluate '%s': %s", cmd,
-		    strerror(e));
+	if (secretline_eval(cmd, pw, NULL, errstr) != EX_OK)
 		return EX_CONFIG;
-	}
-	if (*pw == NULL) {
-		*errstr = xasprintf("cannot read output of '%s'", cmd);
-		return EX_CONFIG;
-	}
 	return EX_OK;
 }
 

@@ -1,7 +1,7 @@
 /*
  * secret - the password clients must give with --auth=USER[,EVAL]: the
- * first line EVAL prints under /bin/sh -c (as msmtp's passwordeval; its
- * stdin is /dev/null, its exit status ignored), else asked once at start
+ * first line EVAL prints under /bin/sh -c (as msmtp's passwordeval:
+ * util/secretline_eval(), its stdin /dev/null, its exit status ignored), else asked once at start
  * on /dev/tty without echo. There is no keyring here.
  *
  * Ownership: *pw is allocated; the caller wipes and frees it with

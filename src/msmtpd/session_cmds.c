@@ -22,23 +22,11 @@ int msd_need_helo(struct session *s)
 	return 1;
 }
 
-static void do_helo(struct session *s, const struct cmd *c)
+/* ehlo_reply - the EHLO greeting with the extensions offered. */
+static void ehlo_reply(struct session *s)
 {
 	struct buf b;
 
-	if (c->err != CMD_OK) {
-		msd_error(s, c->verb == CMD_EHLO ?
-		    "501 5.5.4 Syntax: EHLO hostname" :
-		    "501 5.5.4 Syntax: HELO hostname");
-		return;
-	}
-	cmd_helo_name(c->arg, c->arglen, s->helo, sizeof(s->helo));
-	s->esmtp = c->verb == CMD_EHLO;
-	msd_reset_transaction(s);
-	if (!s->esmtp) {
-		msd_reply(s, "250 %s", s->conf->hostname);
-		return;
-	}
 	buf_init(&b);
 	buf_printf(&b, "250-%s\r\n250-PIPELINING\r\n", s->conf->hostname);
 	if (s->conf->max_size > 0)
@@ -51,6 +39,23 @@ static void do_helo(struct session *s, const struct cmd *c)
 	buf_puts(&b, "250 ENHANCEDSTATUSCODES\r\n");
 	s->h->reply(s->h->arg, b.data, b.len);
 	buf_free(&b);
+}
+
+static void do_helo(struct session *s, const struct cmd *c)
+{
+	if (c->err != CMD_OK) {
+		msd_error(s, c->verb == CMD_EHLO ?
+		    "501 5.5.4 Syntax: EHLO hostname" :
+		    "501 5.5.4 Syntax: HELO hostname");
+		return;
+	}
+	cmd_helo_name(c->arg, c->arglen, s->helo, sizeof(s->helo));
+	s->esmtp = c->verb == CMD_EHLO;
+	msd_reset_transaction(s);
+	if (s->esmtp)
+		ehlo_reply(s);
+	else
+		msd_reply(s, "250 %s", s->conf->hostname);
 }
 
 /* msd_syntax_error - the reply for c->err. */
@@ -118,58 +123,90 @@ static void do_rcpt(struct session *s, const struct cmd *c)
 	}
 }
 
+static void do_rset(struct session *s, const struct cmd *c)
+{
+	if (c->err != CMD_OK) {
+		msd_syntax_error(s, c);
+		return;
+	}
+	msd_reset_transaction(s);
+	msd_reply(s, "250 2.0.0 Ok");
+}
+
+static void do_noop(struct session *s, const struct cmd *c)
+{
+	(void)c;
+	msd_reply(s, "250 2.0.0 Ok");
+}
+
+static void do_quit(struct session *s, const struct cmd *c)
+{
+	if (c->err != CMD_OK) {
+		msd_syntax_error(s, c);
+		return;
+	}
+	s->quit = 1;
+	msd_reply(s, "221 2.0.0 Bye");
+	msd_close(s);
+}
+
+static void do_help(struct session *s, const struct cmd *c)
+{
+	(void)c;
+	msd_reply(s, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP "
+	    "QUIT%s", s->conf->auth_user ? " AUTH" : "");
+}
+
+/* do_unsupported - commands known but not offered, and unknown ones. */
+static void do_unsupported(struct session *s, const struct cmd *c)
+{
+	switch (c->verb) {
+	case CMD_VRFY:
+	case CMD_EXPN:
+		msd_error(s, "502 5.5.1 VRFY and EXPN are not supported");
+		return;
+	case CMD_STARTTLS:
+		msd_error(s, "502 5.5.1 STARTTLS is not supported");
+		return;
+	default:
+		msd_error(s, "500 5.5.2 Command not recognized");
+		return;
+	}
+}
+
 void msd_command(struct session *s, const struct cmd *c)
 {
 	switch (c->verb) {
 	case CMD_EHLO:
 	case CMD_HELO:
 		do_helo(s, c);
-		break;
+		return;
 	case CMD_MAIL:
 		do_mail(s, c);
-		break;
+		return;
 	case CMD_RCPT:
 		do_rcpt(s, c);
-		break;
+		return;
 	case CMD_DATA:
 		msd_do_data(s, c);
-		break;
+		return;
 	case CMD_AUTH:
 		msd_do_auth(s, c);
-		break;
+		return;
 	case CMD_RSET:
-		if (c->err != CMD_OK) {
-			msd_syntax_error(s, c);
-			break;
-		}
-		msd_reset_transaction(s);
-		msd_reply(s, "250 2.0.0 Ok");
-		break;
+		do_rset(s, c);
+		return;
 	case CMD_NOOP:
-		msd_reply(s, "250 2.0.0 Ok");
-		break;
+		do_noop(s, c);
+		return;
 	case CMD_QUIT:
-		if (c->err != CMD_OK) {
-			msd_syntax_error(s, c);
-			break;
-		}
-		s->quit = 1;
-		msd_reply(s, "221 2.0.0 Bye");
-		msd_close(s);
-		break;
+		do_quit(s, c);
+		return;
 	case CMD_HELP:
-		msd_reply(s, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA "
-		    "RSET NOOP QUIT%s", s->conf->auth_user ? " AUTH" : "");
-		break;
-	case CMD_VRFY:
-	case CMD_EXPN:
-		msd_error(s, "502 5.5.1 VRFY and EXPN are not supported");
-		break;
-	case CMD_STARTTLS:
-		msd_error(s, "502 5.5.1 STARTTLS is not supported");
-		break;
+		do_help(s, c);
+		return;
 	default:
-		msd_error(s, "500 5.5.2 Command not recognized");
-		break;
+		do_unsupported(s, c);
+		return;
 	}
 }

@@ -20,7 +20,8 @@
  *   CONN_TLS_READY  the TLS handshake started by conn_start_tls() is
  *                   done and the server's certificate passed the checks
  *   CONN_ERROR      the connection failed; conn_terr() and conn_errmsg()
- *                   say how. No further event follows, except none.
+ *                   say how. It comes at most once and is the last
+ *                   event; the owner still calls conn_close().
  * After CONN_ERROR or conn_close(), no event is delivered.
  *
  * TLS lives here, in the transport: conn_start_tls() puts a struct tls

@@ -183,11 +183,45 @@ static void on_etrn_reply(struct smtp_session *s)
 	}
 }
 
+/* on_quit_reply - QUIT answered: the end, whatever the code. */
+static void on_quit_reply(struct smtp_session *s)
+{
+	sess_keep_reply(s);
+	sess_end_after_quit(s, ST_CLOSED);
+}
+
+/* on_body_reply - a reply while the mail is still going out: refused. */
+static void on_body_reply(struct smtp_session *s)
+{
+	sess_fail_reply(s, "the server did not accept the mail");
+}
+
+/* on_unasked_reply - a reply between steps (421 before an idle
+ * timeout): the session is over, and no mail is to blame, whatever the
+ * code. */
+static void on_unasked_reply(struct smtp_session *s)
+{
+	sess_keep_reply(s);
+	smtp_classify(STAGE_RSET, TERR_CLOSED, &s->reply, &s->result.outcome);
+	sess_fail(s, "the server sent an unexpected reply");
+}
+
+/* on_unexpected_reply - a reply in a state that waits for none. */
+static void on_unexpected_reply(struct smtp_session *s)
+{
+	sess_fail_reply(s, "the server sent an unexpected reply");
+}
+
+/* on_reply - the handler of the stage the reply answers. */
 static void on_reply(struct smtp_session *s)
 {
 	switch (s->state) {
 	case ST_GREETING:
 		sess_on_greeting(s);
+		return;
+	case ST_EHLO:
+	case ST_HELO:
+		sess_on_helo_reply(s);
 		return;
 	case ST_STARTTLS:
 		sess_on_starttls_reply(s);
@@ -198,30 +232,11 @@ static void on_reply(struct smtp_session *s)
 	case ST_ETRN:
 		on_etrn_reply(s);
 		return;
-	case ST_QUIT_FAIL:
-		sess_end_after_quit(s, ST_FAILED);
-		return;
-	case ST_EHLO:
-	case ST_HELO:
-		sess_on_helo_reply(s);
-		return;
 	case ST_RSET:
-		if (s->reply.code != 250) {
-			sess_fail_reply(s, "the server does not accept RSET");
-			return;
-		}
-		s->need_rset = 0;
-		sess_enter_state(s, ST_MAIL);
+		sess_on_rset_reply(s);
 		return;
 	case ST_MAIL:
-		if (smtp_reply_class(&s->reply) != 2) {
-			sess_fail_reply(s, "envelope from address %s not "
-			    "accepted by the server", s->mail->from);
-			return;
-		}
-		s->state = ST_RCPT;
-		if (!s->pipelined)
-			sess_enter_state(s, ST_RCPT);
+		sess_on_mail_reply(s);
 		return;
 	case ST_RCPT:
 		sess_on_rcpt_reply(s);
@@ -229,27 +244,23 @@ static void on_reply(struct smtp_session *s)
 	case ST_DATA:
 		sess_on_data_reply(s);
 		return;
+	case ST_BODY:
+		on_body_reply(s);
+		return;
 	case ST_EOM:
 		sess_on_eom_reply(s);
 		return;
 	case ST_QUIT:
-		sess_keep_reply(s);
-		sess_end_after_quit(s, ST_CLOSED);
+		on_quit_reply(s);
 		return;
-	case ST_BODY:
-		sess_fail_reply(s, "the server did not accept the mail");
+	case ST_QUIT_FAIL:
+		sess_end_after_quit(s, ST_FAILED);
 		return;
 	case ST_READY:
-		/* Unasked for, between steps (421 before an idle timeout):
-		 * the session is over, and no mail is to blame, whatever
-		 * the code. */
-		sess_keep_reply(s);
-		smtp_classify(STAGE_RSET, TERR_CLOSED, &s->reply,
-		    &s->result.outcome);
-		sess_fail(s, "the server sent an unexpected reply");
+		on_unasked_reply(s);
 		return;
 	default:
-		sess_fail_reply(s, "the server sent an unexpected reply");
+		on_unexpected_reply(s);
 		return;
 	}
 }

@@ -160,6 +160,8 @@ void sess_on_auth_reply(struct smtp_session *s);
 
 /* ---- session_mail.c and session_body.c: the transaction ---- */
 
+void sess_on_rset_reply(struct smtp_session *s);
+void sess_on_mail_reply(struct smtp_session *s);
 void sess_on_rcpt_reply(struct smtp_session *s);
 void sess_on_data_reply(struct smtp_session *s);
 void sess_on_eom_reply(struct smtp_session *s);

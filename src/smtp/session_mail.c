@@ -39,6 +39,31 @@ static void end_transaction(struct smtp_session *s)
 	sess_finish(s);
 }
 
+/* sess_on_rset_reply - RSET before the next mail's MAIL FROM. */
+void sess_on_rset_reply(struct smtp_session *s)
+{
+	if (s->reply.code != 250) {
+		sess_fail_reply(s, "the server does not accept RSET");
+		return;
+	}
+	s->need_rset = 0;
+	sess_enter_state(s, ST_MAIL);
+}
+
+/* sess_on_mail_reply - MAIL FROM answered; RCPT TO next (already out
+ * when pipelining). */
+void sess_on_mail_reply(struct smtp_session *s)
+{
+	if (smtp_reply_class(&s->reply) != 2) {
+		sess_fail_reply(s, "envelope from address %s not accepted by "
+		    "the server", s->mail->from);
+		return;
+	}
+	s->state = ST_RCPT;
+	if (!s->pipelined)
+		sess_enter_state(s, ST_RCPT);
+}
+
 void sess_on_rcpt_reply(struct smtp_session *s)
 {
 	size_t i = s->rcpt_next++;

@@ -10,9 +10,8 @@
 #include <string.h>
 
 #include "mail/headers.h"
+#include "msmtpd/mailbox.h"
 #include "util/strlist.h"
-
-#include "../../src/msmtpd/mailbox.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,15 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
-#include "../../src/msmtpd/cmd.c"
-#include "../../src/msmtpd/data.c"
-#include "../../src/msmtpd/exitmap.c"
-#include "../../src/msmtpd/mailbox.c"
-#include "../../src/msmtpd/session.c"
-#include "../../src/msmtpd/session_auth.c"
-#include "../../src/msmtpd/session_cmds.c"
-#include "../../src/msmtpd/session_mail.c"
+#include "msmtpd/cmd.h"
+#include "msmtpd/exitmap.h"
+#include "msmtpd/session.h"
+#include "util/strlist.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

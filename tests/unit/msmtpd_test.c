@@ -3,22 +3,24 @@
  * decoder, the exit status mapping, the command line and its word
  * splitting, and the session state machine driven through fake hooks.
  *
- * The msmtpd sources are not in LIB_OBJ: they are included here.
+ * Everything is reached through msmtpd's headers; the objects come from
+ * build/lib/libmsmtpd.a, as for the program.
  */
+#include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <sysexits.h>
 
-#include "../../src/msmtpd/argv.c"
-#include "../../src/msmtpd/cmd.c"
-#include "../../src/msmtpd/data.c"
-#include "../../src/msmtpd/exitmap.c"
-#include "../../src/msmtpd/mailbox.c"
-#include "../../src/msmtpd/opts.c"
-#include "../../src/msmtpd/session.c"
-#include "../../src/msmtpd/session_auth.c"
-#include "../../src/msmtpd/session_cmds.c"
-#include "../../src/msmtpd/session_mail.c"
+#include "msmtpd/argv.h"
+#include "msmtpd/cmd.h"
+#include "msmtpd/data.h"
+#include "msmtpd/exitmap.h"
+#include "msmtpd/opts.h"
+#include "msmtpd/session.h"
 #include "unit.h"
+#include "util/buf.h"
+#include "util/strlist.h"
+#include "util/xalloc.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
