@@ -86,7 +86,6 @@ ALL_LDFLAGS = $(if $(SANITIZE),$(SAN_LDFLAGS)) $(LDFLAGS)
 LAYERS := util smtp account mail queue delivery client runner msmtpd
 SQL_FILES := $(sort $(wildcard sql/*.sql))
 src_of = $(filter-out src/$(1)/main.c,$(wildcard src/$(1)/*.c))
-SQL_FILES := $(sort $(wildcard sql/*.sql))
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 lib = $(BUILD)/lib/lib$(1).a
 $(foreach l,$(LAYERS),$(eval $(call lib,$(l)): $(call obj,$(call src_of,$(l)))))
