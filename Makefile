@@ -84,6 +84,7 @@ ALL_LDFLAGS = $(if $(SANITIZE),$(SAN_LDFLAGS)) $(LDFLAGS)
 # from them only the objects it needs. Each main.c stays out of its
 # library.
 LAYERS := util smtp account mail queue delivery client runner msmtpd
+SQL_FILES := $(sort $(wildcard sql/*.sql))
 src_of = $(filter-out src/$(1)/main.c,$(wildcard src/$(1)/*.c))
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 lib = $(BUILD)/lib/lib$(1).a
