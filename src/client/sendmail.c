@@ -62,15 +62,6 @@ static void mail_free(struct mail *m)
 	free(m->msgid);
 }
 
-/* load_config - the system and user files; nothing at all with --host. */
-static int load_config(const struct cmdline *cl, struct mail *m,
-    char **errstr)
-{
-	if (cl->host != NULL)
-		return EX_OK;
-	return conf_read(cl->conffile, &m->conf, errstr);
-}
-
 /* envelope_for_selection - the address -f or the From header gives. */
 static void envelope_for_selection(const struct cmdline *cl, struct mail *m)
 {
@@ -338,7 +329,7 @@ static int prepare(struct cmdline *cl, struct mail *m, char **errstr)
 	m->pi.sendmail_mode = 1;
 	m->pi.read_recipients = cl->read_recipients;
 	m->pi.cmdline_host = cl->host != NULL;
-	rc = load_config(cl, m, errstr);
+	rc = conf_load_default(cl->conffile, cl->host, &m->conf, errstr);
 	if (cl->host == NULL)
 		m->pi.conf = &m->conf;
 	if (rc == EX_OK && needs_mail(cl))

@@ -30,21 +30,6 @@ struct srv {
 	struct pretend_info	 pi;
 };
 
-/* load_config - the system and user files; nothing at all with --host. */
-static int load_config(const struct cmdline *cl, struct srv *sv,
-    char **errstr)
-{
-	int rc;
-
-	if (cl->host != NULL) {
-		sv->pi.cmdline_host = 1;
-		return EX_OK;
-	}
-	rc = conf_read(cl->conffile, &sv->conf, errstr);
-	sv->pi.conf = &sv->conf;
-	return rc;
-}
-
 /* choose_account - as in sendmail mode, -f only for the selection. */
 static int choose_account(const struct cmdline *cl, struct srv *sv,
     char **errstr)
@@ -155,7 +140,10 @@ int servermode_run(struct cmdline *cl, char **errstr)
 		*errstr = xstrdup("too many arguments");
 		return EX_USAGE;
 	}
-	rc = load_config(cl, &sv, errstr);
+	rc = conf_load_default(cl->conffile, cl->host, &sv.conf, errstr);
+	sv.pi.cmdline_host = cl->host != NULL;
+	if (cl->host == NULL)
+		sv.pi.conf = &sv.conf;
 	if (rc == EX_OK)
 		rc = choose_account(cl, &sv, errstr);
 	if (rc == EX_OK)
