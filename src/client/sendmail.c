@@ -80,10 +80,7 @@ static int choose_account(const struct cmdline *cl, struct mail *m,
 	int rc;
 
 	if (cl->host != NULL) {
-		m->acc = account_new(NULL);
-		free(m->acc->host);
-		m->acc->host = xstrdup(cl->host);
-		m->acc->mask |= ACC_MASK(ACC_HOST);
+		m->acc = account_for_host(cl->host);
 	} else {
 		rc = select_account(&m->conf, cl->account_id,
 		    m->envelope_from, &m->acc, &rule, errstr);

@@ -38,10 +38,7 @@ static int choose_account(const struct cmdline *cl, struct srv *sv,
 	int rc;
 
 	if (cl->host != NULL) {
-		sv->acc = account_new(NULL);
-		free(sv->acc->host);
-		sv->acc->host = xstrdup(cl->host);
-		sv->acc->mask |= ACC_MASK(ACC_HOST);
+		sv->acc = account_for_host(cl->host);
 	} else {
 		if (from != NULL && strcmp(from, "<>") == 0)
 			from = "";
