@@ -248,18 +248,30 @@ static void rewrite_headers(struct mail *m)
 	headers_rewrite(&m->h, &r, &m->header_out);
 }
 
+/* What told_delivery() needs besides the report. */
+struct delivery_told {
+	const struct mail	*m;
+	const char		*extra;
+};
+
+/* told_delivery - msmtp's lines for a failure, and its log line. */
+static void told_delivery(void *arg, int rc, const struct deliver_report *rep)
+{
+	const struct delivery_told *t = arg;
+
+	if (rc != EX_OK)
+		report_failure(t->m->acc, rep);
+	if (!rep->config_error)	/* msmtp logs only what it tried */
+		logline_delivery(t->m->acc, &t->m->rcpts, rep, t->extra);
+}
+
 /* deliver - msmtp's direct send; extra: fields for the log line. */
 static int deliver(const struct cmdline *cl, struct mail *m,
     const char *extra, char **errstr)
 {
-	const struct engine_api *engine;
+	struct delivery_told t = { m, extra };
 	struct deliver_job job;
-	struct deliver_report rep;
-	int rc;
 
-	engine = engine_load(errstr);
-	if (engine == NULL)
-		return EX_SOFTWARE;
 	memset(&job, 0, sizeof(job));
 	job.acc = m->acc;
 	job.from = m->acc->from;
@@ -268,13 +280,7 @@ static int deliver(const struct cmdline *cl, struct mail *m,
 	job.headers_len = m->header_out.len;
 	job.body = m->in;
 	job.debug = cl->debug;
-	rc = engine->deliver_now(&job, &rep);
-	if (rc != EX_OK)
-		report_failure(m->acc, &rep);
-	if (!rep.config_error)	/* msmtp logs only what it tried */
-		logline_delivery(m->acc, &m->rcpts, &rep, extra);
-	engine->deliver_report_free(&rep);
-	return rc;
+	return engine_run(&job, told_delivery, &t, errstr);
 }
 
 /*

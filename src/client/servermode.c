@@ -83,34 +83,33 @@ static int settle_account(struct srv *sv, int rmqs, char **errstr)
 	return EX_OK;
 }
 
-/* talk - the engine does the mode; its words go to stdout/stderr. */
+/* told_server - the mode's words to stdout, or msmtp's to stderr. */
+static void told_server(void *arg, int rc, const struct deliver_report *rep)
+{
+	(void)arg;
+	if (rc == EX_OK) {
+		if (rep->output != NULL)
+			fputs(rep->output, stdout);
+		return;
+	}
+	fprintf(stderr, "msmtp: %s\n", rep->errmsg ? rep->errmsg :
+	    "unknown error");
+	if (rep->outcome.terr == TERR_NONE && rep->reply_text != NULL)
+		report_reply("server message", rep->reply_text);
+}
+
+/* talk - the engine does the mode. */
 static int talk(const struct cmdline *cl, struct srv *sv, char **errstr)
 {
-	const struct engine_api *engine;
 	struct deliver_job job;
-	struct deliver_report rep;
-	int rc;
 
-	engine = engine_load(errstr);
-	if (engine == NULL)
-		return EX_SOFTWARE;
 	memset(&job, 0, sizeof(job));
 	job.acc = sv->acc;
 	job.debug = cl->debug;
 	job.kind = cl->mode == MODE_RMQS ? DELIVER_KIND_RMQS :
 	    DELIVER_KIND_SERVERINFO;
 	job.rmqs = cl->rmqs;
-	rc = engine->deliver_now(&job, &rep);
-	if (rc == EX_OK && rep.output != NULL)
-		fputs(rep.output, stdout);
-	if (rc != EX_OK) {
-		fprintf(stderr, "msmtp: %s\n", rep.errmsg ? rep.errmsg :
-		    "unknown error");
-		if (rep.outcome.terr == TERR_NONE && rep.reply_text != NULL)
-			report_reply("server message", rep.reply_text);
-	}
-	engine->deliver_report_free(&rep);
-	return rc;
+	return engine_run(&job, told_server, NULL, errstr);
 }
 
 /* show_pretend - -P and -d print the configuration as far as it got. */
