@@ -322,41 +322,74 @@ static int spool_mail(const struct cmdline *cl, struct mail *m,
 	return no_spool ? without_spool(cl, m, rc, errstr) : rc;
 }
 
-/* prepare - msmtp's steps before the mail is sent: the configuration,
- * the header block, the account, the recipients, the envelope checked;
- * -P's lines printed. */
-static int prepare(struct cmdline *cl, struct mail *m, char **errstr)
+/*
+ * resolve - what -P shows, in msmtp's order: the configuration, the
+ * header block (when needed), the account chosen and settled, the
+ * recipients. The first failure ends it; m->pi records how far it got.
+ */
+static int resolve(const struct cmdline *cl, struct mail *m, char **errstr)
 {
 	int rc;
 
+	rc = conf_load_default(cl->conffile, cl->host, &m->conf, errstr);
+	if (rc != EX_OK)
+		return rc;
+	if (needs_mail(cl)) {
+		rc = headers_read(m->in, cl->read_recipients ?
+		    HEADERS_RCPTS : 0, &m->h, errstr);
+		if (rc != EX_OK)
+			return rc;
+	}
+	envelope_for_selection(cl, m);
+	rc = choose_account(cl, m, errstr);
+	if (rc != EX_OK)
+		return rc;
+	rc = settle_account(cl, m, errstr);
+	if (rc != EX_OK)
+		return rc;
+	m->pi.acc = m->acc;
+	return collect_recipients(cl, m, errstr);
+}
+
+/* print_pretend - -P's lines for as far as resolve() got, failed or
+ * not, as msmtp prints them before it fails. */
+static void print_pretend(const struct cmdline *cl, struct mail *m)
+{
 	m->pi.sendmail_mode = 1;
 	m->pi.read_recipients = cl->read_recipients;
-	m->pi.cmdline_host = cl->host != NULL;
-	rc = conf_load_default(cl->conffile, cl->host, &m->conf, errstr);
-	if (cl->host == NULL)
-		m->pi.conf = &m->conf;
-	if (rc == EX_OK && needs_mail(cl))
-		rc = headers_read(m->in, cl->read_recipients ? HEADERS_RCPTS : 0,
-		    &m->h, errstr);
 	m->pi.read_envelope_from = cl->read_envelope_from;
 	m->pi.extracted_from = m->h.envelope_from;
-	if (rc == EX_OK) {
-		envelope_for_selection(cl, m);
-		rc = choose_account(cl, m, errstr);
-	}
-	if (rc == EX_OK)
-		rc = settle_account(cl, m, errstr);
-	if (rc == EX_OK)
-		m->pi.acc = m->acc;
-	if (rc == EX_OK)
-		rc = collect_recipients(cl, m, errstr);
+	m->pi.cmdline_host = cl->host != NULL;
+	m->pi.conf = cl->host == NULL ? &m->conf : NULL;
+	pretend_print(stdout, &m->pi);
+}
+
+/* prepare - msmtp's steps before the mail is sent: resolve(), -P's
+ * lines, then the envelope made final (aliases) and checked. */
+static int prepare(const struct cmdline *cl, struct mail *m, char **errstr)
+{
+	int rc;
+
+	rc = resolve(cl, m, errstr);
 	if (cl->pretend)
-		pretend_print(stdout, &m->pi);
-	if (rc == EX_OK)
-		rc = expand_aliases(m, errstr);
-	if (rc == EX_OK)
-		rc = check_envelope(m, errstr);
-	return rc;
+		print_pretend(cl, m);
+	if (rc != EX_OK)
+		return rc;
+	rc = expand_aliases(m, errstr);
+	if (rc != EX_OK)
+		return rc;
+	return check_envelope(m, errstr);
+}
+
+/* send_mail - the headers rewritten, then msmtp's direct send or the
+ * queue's way, as the account says. */
+static int send_mail(const struct cmdline *cl, struct mail *m,
+    char **errstr)
+{
+	rewrite_headers(m);
+	if (m->acc->queue)
+		return spool_mail(cl, m, NULL, errstr);
+	return deliver(cl, m, NULL, errstr);
 }
 
 int sendmail_run(struct cmdline *cl, char **errstr)
@@ -367,11 +400,8 @@ int sendmail_run(struct cmdline *cl, char **errstr)
 	mail_init(&m);
 	m.in = stdin;
 	rc = prepare(cl, &m, errstr);
-	if (rc == EX_OK && !cl->pretend) {
-		rewrite_headers(&m);
-		rc = m.acc->queue ? spool_mail(cl, &m, NULL, errstr) :
-		    deliver(cl, &m, NULL, errstr);
-	}
+	if (rc == EX_OK && !cl->pretend)
+		rc = send_mail(cl, &m, errstr);
 	mail_free(&m);
 	return rc;
 }
@@ -391,6 +421,20 @@ static int tell_id(int fd, const char *id, char **errstr)
 	return EX_IOERR;
 }
 
+/* import_mail - spooled for the runner only: into the spool
+ * --import-msmtpq names, if any, never delivered here. */
+static int import_mail(const struct cmdline *cl, struct mail *m,
+    char id[SPOOL_ID_LEN + 1], char **errstr)
+{
+	if (cl->import_queue_file != NULL) {
+		free(m->acc->queue_file);
+		m->acc->queue_file = xstrdup(cl->import_queue_file);
+	}
+	m->acc->delivery_mode = DELIVER_QUEUE;
+	rewrite_headers(m);
+	return spool_mail(cl, m, id, errstr);
+}
+
 int sendmail_import(struct cmdline *cl, char **errstr)
 {
 	char id[SPOOL_ID_LEN + 1];
@@ -404,15 +448,8 @@ int sendmail_import(struct cmdline *cl, char **errstr)
 	mail_init(&m);
 	m.in = stdin;
 	rc = prepare(cl, &m, errstr);
-	if (rc == EX_OK) {
-		if (cl->import_queue_file != NULL) {
-			free(m.acc->queue_file);
-			m.acc->queue_file = xstrdup(cl->import_queue_file);
-		}
-		m.acc->delivery_mode = DELIVER_QUEUE;
-		rewrite_headers(&m);
-		rc = spool_mail(cl, &m, id, errstr);
-	}
+	if (rc == EX_OK)
+		rc = import_mail(cl, &m, id, errstr);
 	mail_free(&m);
 	return rc == EX_OK ? tell_id(cl->import_fd, id, errstr) : rc;
 }
