@@ -54,29 +54,28 @@ static int to_writer(void *arg, const char *data, size_t len, char **errstr)
 	return spool_enqueue_write(arg, data, len, errstr);
 }
 
-/*
- * enqueue - the whole mail into the spool, durably; id gets its id.
- * The body is read to its end before the spool's write lock is taken:
- * a slow writer on our stdin must not stall every other msmtp and the
- * runner.
- */
-static int enqueue(struct spool *sp, const char *path,
-    const struct submission *sub, char id[SPOOL_ID_LEN + 1], char **errstr)
+/* stage_body - the rest of the input, read to its end into body, its
+ * overflow in a file beside the spool at path. */
+static int stage_body(const struct submission *sub, const char *path,
+    struct spill *body, char **errstr)
 {
-	struct spool_envelope env;
-	struct spool_writer *w;
-	struct spill body;
-	struct buf settings;
-	char *copy = xstrdup(path), *conffile;
+	char *copy = xstrdup(path);
 	int rc;
 
-	spill_init(&body, STAGE_MEM);
-	rc = spill_read(&body, sub->body, dirname(copy), errstr);
+	rc = spill_read(body, sub->body, dirname(copy), errstr);
 	free(copy);
-	if (rc != EX_OK) {
-		spill_free(&body);
-		return rc;
-	}
+	return rc;
+}
+
+/* begin_mail - the spool's transaction for sub's envelope, in *w. */
+static int begin_mail(struct spool *sp, const struct submission *sub,
+    struct spool_writer **w, char **errstr)
+{
+	struct spool_envelope env;
+	struct buf settings;
+	char *conffile;
+	int rc;
+
 	buf_init(&settings);
 	snapshot_dump(sub->acc, &settings);
 	memset(&env, 0, sizeof(env));
@@ -92,19 +91,60 @@ static int enqueue(struct spool *sp, const char *path,
 	 * dead as soon as we exit. */
 	env.claim = sub->acc->delivery_mode == DELIVER_INTERACTIVE;
 	env.now = time(NULL);
-	rc = spool_enqueue_begin(sp, &env, &w, errstr);
+	rc = spool_enqueue_begin(sp, &env, w, errstr);
 	buf_free(&settings);
 	free(conffile);
-	if (rc == EX_OK) {
-		rc = spool_enqueue_write(w, sub->headers, sub->headers_len,
-		    errstr);
-		if (rc == EX_OK)
-			rc = spill_replay(&body, to_writer, w, errstr);
-		if (rc == EX_OK)
-			rc = spool_enqueue_commit(w, id, errstr);
-		else
-			spool_enqueue_abort(w);
+	return rc;
+}
+
+/* write_mail - the header block, then the staged body, into w; then
+ * committed (id gets the mail's id), or on failure aborted. */
+static int write_mail(struct spool_writer *w, const struct submission *sub,
+    struct spill *body, char id[SPOOL_ID_LEN + 1], char **errstr)
+{
+	int rc;
+
+	rc = spool_enqueue_write(w, sub->headers, sub->headers_len, errstr);
+	if (rc == EX_OK)
+		rc = spill_replay(body, to_writer, w, errstr);
+	if (rc != EX_OK) {
+		spool_enqueue_abort(w);
+		return rc;
 	}
+	return spool_enqueue_commit(w, id, errstr);
+}
+
+/* enqueue_staged - enqueue()'s steps, body the caller's. */
+static int enqueue_staged(struct spool *sp, const char *path,
+    const struct submission *sub, struct spill *body,
+    char id[SPOOL_ID_LEN + 1], char **errstr)
+{
+	struct spool_writer *w;
+	int rc;
+
+	rc = stage_body(sub, path, body, errstr);
+	if (rc != EX_OK)
+		return rc;
+	rc = begin_mail(sp, sub, &w, errstr);
+	if (rc != EX_OK)
+		return rc;
+	return write_mail(w, sub, body, id, errstr);
+}
+
+/*
+ * enqueue - the whole mail into the spool, durably; id gets its id.
+ * The body is read to its end before the spool's write lock is taken:
+ * a slow writer on our stdin must not stall every other msmtp and the
+ * runner.
+ */
+static int enqueue(struct spool *sp, const char *path,
+    const struct submission *sub, char id[SPOOL_ID_LEN + 1], char **errstr)
+{
+	struct spill body;
+	int rc;
+
+	spill_init(&body, STAGE_MEM);
+	rc = enqueue_staged(sp, path, sub, &body, id, errstr);
 	spill_free(&body);
 	return rc;
 }
@@ -419,6 +459,23 @@ static int open_spool(const struct submission *sub, char **path,
 	return rc;
 }
 
+/* store - the mail into the open spool; then, for interactive
+ * delivery, its attempt now. */
+static int store(struct spool *sp, const char *path,
+    const struct submission *sub, char id[SPOOL_ID_LEN + 1], char **errstr)
+{
+	int rc;
+
+	rc = enqueue(sp, path, sub, id, errstr);
+	if (rc != EX_OK)
+		return rc;
+	if (sub->queued_id != NULL)
+		memcpy(sub->queued_id, id, SPOOL_ID_LEN + 1);
+	if (sub->acc->delivery_mode != DELIVER_INTERACTIVE)
+		return EX_OK;
+	return deliver_spooled(sp, sub, id);
+}
+
 int submit(const struct submission *sub, int *no_spool, char **errstr)
 {
 	char id[SPOOL_ID_LEN + 1], *path;
@@ -427,12 +484,7 @@ int submit(const struct submission *sub, int *no_spool, char **errstr)
 
 	rc = open_spool(sub, &path, &sp, no_spool, errstr);
 	if (rc == EX_OK) {
-		rc = enqueue(sp, path, sub, id, errstr);
-		if (rc == EX_OK && sub->queued_id != NULL)
-			memcpy(sub->queued_id, id, sizeof(id));
-		if (rc == EX_OK && sub->acc->delivery_mode ==
-		    DELIVER_INTERACTIVE)
-			rc = deliver_spooled(sp, sub, id);
+		rc = store(sp, path, sub, id, errstr);
 		spool_close(sp);
 	}
 	if (rc == EX_OK && sub->acc->delivery_mode == DELIVER_BACKGROUND)
