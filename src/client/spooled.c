@@ -255,4 +255,3 @@ int spooled_deliver(struct spool *sp, const struct submission *sub,
 	attempt_result_free(&res);
 	return rc;
 }
-
