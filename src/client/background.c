@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sysexits.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,12 +36,43 @@ static int detach(void)
 	return 1;
 }
 
+/*
+ * attempt - the child's work: the spool opened afresh, the mail claimed,
+ * one attempt (its outcome is recorded and logged as msmtp logs it).
+ * A mail a runner took first is the runner's: not an error here.
+ */
+static int attempt(const char *path, const struct submission *sub,
+    char id[SPOOL_ID_LEN + 1], char **errstr)
+{
+	struct spool *sp;
+	int rc;
+
+	rc = spool_open(path, &sp, errstr);
+	if (rc != EX_OK)
+		return rc;
+	rc = spool_claim(sp, time(NULL), NULL, id, errstr);
+	if (rc == EX_OK)
+		spooled_deliver(sp, sub, id);
+	spool_close(sp);
+	return rc == EX_NOINPUT ? EX_OK : rc;
+}
+
+/* log_failure - stderr is /dev/null by now: the one place left where
+ * the user can learn why the mail was not even tried is syslog. */
+static void log_failure(const char *id, const char *errstr)
+{
+	openlog("msmtp", 0, LOG_MAIL);
+	syslog(LOG_ERR, "cannot deliver the mail queued as %s in the "
+	    "background: %s; it stays in the queue for msmtp-queue", id,
+	    errstr != NULL ? errstr : "unknown error");
+	closelog();
+}
+
 void background_deliver(const char *path, const struct submission *sub,
     char id[SPOOL_ID_LEN + 1])
 {
 	struct submission bg;
 	struct account acc;
-	struct spool *sp;
 	char *errstr = NULL;
 
 	if (!detach())
@@ -51,12 +83,8 @@ void background_deliver(const char *path, const struct submission *sub,
 		acc.timeout = ATTEMPT_UNATTENDED_TIMEOUT;
 	bg = *sub;
 	bg.acc = &acc;
-	if (spool_open(path, &sp, &errstr) == EX_OK) {
-		if (spool_claim(sp, time(NULL), NULL, id, &errstr) == EX_OK)
-			spooled_deliver(sp, &bg, id);
-		spool_close(sp);
-	}
+	if (attempt(path, &bg, id, &errstr) != EX_OK)
+		log_failure(id, errstr);
 	free(errstr);
 	_exit(0);
 }
-

@@ -10,6 +10,12 @@
  * runner's to send. No one waits for the child, so it has the runner's
  * deadline when the account sets none. The child only reads sub, which
  * it got as a copy of the caller's memory; it never returns.
+ *
+ * The attempt's outcome is recorded in the spool and logged as msmtp
+ * logs it (logfile, syslog). A spool the child cannot open, or a mail
+ * it cannot claim, would leave no trace with stderr on /dev/null: that
+ * goes to syslog (facility LOG_MAIL, LOG_ERR, ident "msmtp") whatever
+ * the account's log settings, and the mail waits for a runner.
  */
 #ifndef CLIENT_BACKGROUND_H
 #define CLIENT_BACKGROUND_H
