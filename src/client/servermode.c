@@ -119,10 +119,39 @@ static void show_pretend(const struct cmdline *cl, struct srv *sv,
 	if (!cl->pretend && !cl->debug)
 		return;
 	sv->pi.sendmail_mode = 0;
+	sv->pi.cmdline_host = cl->host != NULL;
+	sv->pi.conf = cl->host == NULL ? &sv->conf : NULL;
 	sv->pi.acc = settled ? sv->acc : NULL;
 	sv->pi.rmqs = cl->mode == MODE_RMQS ? cl->rmqs : NULL;
 	pretend_print(stdout, &sv->pi);
 	fflush(stdout);
+}
+
+/* resolve - the configuration, the account chosen and settled; the
+ * first failure ends it. */
+static int resolve(const struct cmdline *cl, struct srv *sv, char **errstr)
+{
+	int rc;
+
+	rc = conf_load_default(cl->conffile, cl->host, &sv->conf, errstr);
+	if (rc != EX_OK)
+		return rc;
+	rc = choose_account(cl, sv, errstr);
+	if (rc != EX_OK)
+		return rc;
+	return settle_account(sv, cl->mode == MODE_RMQS && !cl->pretend,
+	    errstr);
+}
+
+/* srv_free - the account's password wiped, then everything freed. */
+static void srv_free(struct srv *sv)
+{
+	if (sv->acc != NULL) {
+		password_free(sv->acc->password);
+		sv->acc->password = NULL;
+	}
+	account_free(sv->acc);
+	conf_free(&sv->conf);
 }
 
 int servermode_run(struct cmdline *cl, char **errstr)
@@ -130,29 +159,16 @@ int servermode_run(struct cmdline *cl, char **errstr)
 	struct srv sv;
 	int rc;
 
-	memset(&sv, 0, sizeof(sv));
-	conf_init(&sv.conf);
 	if (cl->rcpts.n > 0) {
 		*errstr = xstrdup("too many arguments");
 		return EX_USAGE;
 	}
-	rc = conf_load_default(cl->conffile, cl->host, &sv.conf, errstr);
-	sv.pi.cmdline_host = cl->host != NULL;
-	if (cl->host == NULL)
-		sv.pi.conf = &sv.conf;
-	if (rc == EX_OK)
-		rc = choose_account(cl, &sv, errstr);
-	if (rc == EX_OK)
-		rc = settle_account(&sv, cl->mode == MODE_RMQS &&
-		    !cl->pretend, errstr);
+	memset(&sv, 0, sizeof(sv));
+	conf_init(&sv.conf);
+	rc = resolve(cl, &sv, errstr);
 	show_pretend(cl, &sv, rc == EX_OK);
 	if (rc == EX_OK && !cl->pretend)
 		rc = talk(cl, &sv, errstr);
-	if (sv.acc != NULL) {
-		password_free(sv.acc->password);
-		sv.acc->password = NULL;
-	}
-	account_free(sv.acc);
-	conf_free(&sv.conf);
+	srv_free(&sv);
 	return rc;
 }
