@@ -100,6 +100,16 @@ static struct account *env_account(void)
 	return a;
 }
 
+struct account *account_for_host(const char *host)
+{
+	struct account *a = account_new(NULL);
+
+	free(a->host);
+	a->host = xstrdup(host);
+	a->mask |= ACC_MASK(ACC_HOST);
+	return a;
+}
+
 int select_account(const struct conf *c, const char *id,
     const char *envelope_from, struct account **out,
     enum select_rule *rule, char **errstr)

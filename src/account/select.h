@@ -1,16 +1,17 @@
 /*
  * select - which account to use, its %-patterns, and msmtp's final checks.
  *
- * The caller loads the configuration (conf_load()), and unless --host was
- * given (command line only: no configuration is read) asks
- * select_account() for the account, merges the command-line settings
- * over it (account_merge()), then calls account_expand(),
- * account_fill_defaults() and account_check(), in that order, as msmtp
- * does.
+ * The caller loads the configuration (conf_load_default()) and asks
+ * select_account() for the account, or, when --host was given (command
+ * line only: no configuration is read), account_for_host(); it merges the
+ * command-line settings over it (account_merge()), then calls
+ * account_expand(), account_fill_defaults() and account_check(), in that
+ * order, as msmtp does.
  *
- * Ownership: select_account() returns a new account that the caller
- * frees with account_free(); the conf is not changed. Functions that
- * return a string give a newly allocated one, which the caller frees.
+ * Ownership: select_account() and account_for_host() return a new
+ * account that the caller frees with account_free(); the conf is not
+ * changed. Functions that return a string give a newly allocated one,
+ * which the caller frees.
  *
  * Errors: a sysexits code, EX_OK on success; on failure *errstr is set to
  * a newly allocated message in msmtp's words (the caller frees it and
@@ -48,6 +49,10 @@ enum select_rule {
 int select_account(const struct conf *c, const char *id,
     const char *envelope_from, struct account **out,
     enum select_rule *rule, char **errstr);
+
+/* account_for_host - the account --host gives: msmtp's defaults with
+ * that host, no id and no conffile. Never fails. */
+struct account *account_for_host(const char *host);
 
 /* select_by_from - the first account of c whose from matches addr. */
 struct account *select_by_from(const struct conf *c, const char *addr);

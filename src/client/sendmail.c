@@ -62,15 +62,6 @@ static void mail_free(struct mail *m)
 	free(m->msgid);
 }
 
-/* load_config - the system and user files; nothing at all with --host. */
-static int load_config(const struct cmdline *cl, struct mail *m,
-    char **errstr)
-{
-	if (cl->host != NULL)
-		return EX_OK;
-	return conf_read(cl->conffile, &m->conf, errstr);
-}
-
 /* envelope_for_selection - the address -f or the From header gives. */
 static void envelope_for_selection(const struct cmdline *cl, struct mail *m)
 {
@@ -89,10 +80,7 @@ static int choose_account(const struct cmdline *cl, struct mail *m,
 	int rc;
 
 	if (cl->host != NULL) {
-		m->acc = account_new(NULL);
-		free(m->acc->host);
-		m->acc->host = xstrdup(cl->host);
-		m->acc->mask |= ACC_MASK(ACC_HOST);
+		m->acc = account_for_host(cl->host);
 	} else {
 		rc = select_account(&m->conf, cl->account_id,
 		    m->envelope_from, &m->acc, &rule, errstr);
@@ -285,18 +273,30 @@ static void rewrite_headers(struct mail *m)
 	headers_rewrite(&m->h, &r, &m->header_out);
 }
 
+/* What told_delivery() needs besides the report. */
+struct delivery_told {
+	const struct mail	*m;
+	const char		*extra;
+};
+
+/* told_delivery - msmtp's lines for a failure, and its log line. */
+static void told_delivery(void *arg, int rc, const struct deliver_report *rep)
+{
+	const struct delivery_told *t = arg;
+
+	if (rc != EX_OK)
+		report_failure(t->m->acc, rep);
+	if (!rep->config_error)	/* msmtp logs only what it tried */
+		logline_delivery(t->m->acc, &t->m->rcpts, rep, t->extra);
+}
+
 /* deliver - msmtp's direct send; extra: fields for the log line. */
 static int deliver(const struct cmdline *cl, struct mail *m,
     const char *extra, char **errstr)
 {
-	const struct engine_api *engine;
+	struct delivery_told t = { m, extra };
 	struct deliver_job job;
-	struct deliver_report rep;
-	int rc;
 
-	engine = engine_load(errstr);
-	if (engine == NULL)
-		return EX_SOFTWARE;
 	memset(&job, 0, sizeof(job));
 	job.acc = m->acc;
 	job.from = m->acc->from;
@@ -305,13 +305,7 @@ static int deliver(const struct cmdline *cl, struct mail *m,
 	job.headers_len = m->header_out.len;
 	job.body = m->in;
 	job.debug = cl->debug;
-	rc = engine->deliver_now(&job, &rep);
-	if (rc != EX_OK)
-		report_failure(m->acc, &rep);
-	if (!rep.config_error)	/* msmtp logs only what it tried */
-		logline_delivery(m->acc, &m->rcpts, &rep, extra);
-	engine->deliver_report_free(&rep);
-	return rc;
+	return engine_run(&job, told_delivery, &t, errstr);
 }
 
 /*
@@ -353,41 +347,74 @@ static int spool_mail(const struct cmdline *cl, struct mail *m,
 	return no_spool ? without_spool(cl, m, rc, errstr) : rc;
 }
 
-/* prepare - msmtp's steps before the mail is sent: the configuration,
- * the header block, the account, the recipients, the envelope checked;
- * -P's lines printed. */
-static int prepare(struct cmdline *cl, struct mail *m, char **errstr)
+/*
+ * resolve - what -P shows, in msmtp's order: the configuration, the
+ * header block (when needed), the account chosen and settled, the
+ * recipients. The first failure ends it; m->pi records how far it got.
+ */
+static int resolve(const struct cmdline *cl, struct mail *m, char **errstr)
 {
 	int rc;
 
+	rc = conf_load_default(cl->conffile, cl->host, &m->conf, errstr);
+	if (rc != EX_OK)
+		return rc;
+	if (needs_mail(cl)) {
+		rc = headers_read(m->in, cl->read_recipients ?
+		    HEADERS_RCPTS : 0, &m->h, errstr);
+		if (rc != EX_OK)
+			return rc;
+	}
+	envelope_for_selection(cl, m);
+	rc = choose_account(cl, m, errstr);
+	if (rc != EX_OK)
+		return rc;
+	rc = settle_account(cl, m, errstr);
+	if (rc != EX_OK)
+		return rc;
+	m->pi.acc = m->acc;
+	return collect_recipients(cl, m, errstr);
+}
+
+/* print_pretend - -P's lines for as far as resolve() got, failed or
+ * not, as msmtp prints them before it fails. */
+static void print_pretend(const struct cmdline *cl, struct mail *m)
+{
 	m->pi.sendmail_mode = 1;
 	m->pi.read_recipients = cl->read_recipients;
-	m->pi.cmdline_host = cl->host != NULL;
-	rc = load_config(cl, m, errstr);
-	if (cl->host == NULL)
-		m->pi.conf = &m->conf;
-	if (rc == EX_OK && needs_mail(cl))
-		rc = headers_read(m->in, cl->read_recipients ? HEADERS_RCPTS : 0,
-		    &m->h, errstr);
 	m->pi.read_envelope_from = cl->read_envelope_from;
 	m->pi.extracted_from = m->h.envelope_from;
-	if (rc == EX_OK) {
-		envelope_for_selection(cl, m);
-		rc = choose_account(cl, m, errstr);
-	}
-	if (rc == EX_OK)
-		rc = settle_account(cl, m, errstr);
-	if (rc == EX_OK)
-		m->pi.acc = m->acc;
-	if (rc == EX_OK)
-		rc = collect_recipients(cl, m, errstr);
+	m->pi.cmdline_host = cl->host != NULL;
+	m->pi.conf = cl->host == NULL ? &m->conf : NULL;
+	pretend_print(stdout, &m->pi);
+}
+
+/* prepare - msmtp's steps before the mail is sent: resolve(), -P's
+ * lines, then the envelope made final (aliases) and checked. */
+static int prepare(const struct cmdline *cl, struct mail *m, char **errstr)
+{
+	int rc;
+
+	rc = resolve(cl, m, errstr);
 	if (cl->pretend)
-		pretend_print(stdout, &m->pi);
-	if (rc == EX_OK)
-		rc = expand_aliases(m, errstr);
-	if (rc == EX_OK)
-		rc = check_envelope(m, errstr);
-	return rc;
+		print_pretend(cl, m);
+	if (rc != EX_OK)
+		return rc;
+	rc = expand_aliases(m, errstr);
+	if (rc != EX_OK)
+		return rc;
+	return check_envelope(m, errstr);
+}
+
+/* send_mail - the headers rewritten, then msmtp's direct send or the
+ * queue's way, as the account says. */
+static int send_mail(const struct cmdline *cl, struct mail *m,
+    char **errstr)
+{
+	rewrite_headers(m);
+	if (m->acc->queue)
+		return spool_mail(cl, m, NULL, errstr);
+	return deliver(cl, m, NULL, errstr);
 }
 
 int sendmail_run(struct cmdline *cl, char **errstr)
@@ -398,11 +425,8 @@ int sendmail_run(struct cmdline *cl, char **errstr)
 	mail_init(&m);
 	m.in = stdin;
 	rc = prepare(cl, &m, errstr);
-	if (rc == EX_OK && !cl->pretend) {
-		rewrite_headers(&m);
-		rc = m.acc->queue ? spool_mail(cl, &m, NULL, errstr) :
-		    deliver(cl, &m, NULL, errstr);
-	}
+	if (rc == EX_OK && !cl->pretend)
+		rc = send_mail(cl, &m, errstr);
 	mail_free(&m);
 	return rc;
 }
@@ -422,6 +446,20 @@ static int tell_id(int fd, const char *id, char **errstr)
 	return EX_IOERR;
 }
 
+/* import_mail - spooled for the runner only: into the spool
+ * --import-msmtpq names, if any, never delivered here. */
+static int import_mail(const struct cmdline *cl, struct mail *m,
+    char id[SPOOL_ID_LEN + 1], char **errstr)
+{
+	if (cl->import_queue_file != NULL) {
+		free(m->acc->queue_file);
+		m->acc->queue_file = xstrdup(cl->import_queue_file);
+	}
+	m->acc->delivery_mode = DELIVER_QUEUE;
+	rewrite_headers(m);
+	return spool_mail(cl, m, id, errstr);
+}
+
 int sendmail_import(struct cmdline *cl, char **errstr)
 {
 	char id[SPOOL_ID_LEN + 1];
@@ -435,15 +473,8 @@ int sendmail_import(struct cmdline *cl, char **errstr)
 	mail_init(&m);
 	m.in = stdin;
 	rc = prepare(cl, &m, errstr);
-	if (rc == EX_OK) {
-		if (cl->import_queue_file != NULL) {
-			free(m.acc->queue_file);
-			m.acc->queue_file = xstrdup(cl->import_queue_file);
-		}
-		m.acc->delivery_mode = DELIVER_QUEUE;
-		rewrite_headers(&m);
-		rc = spool_mail(cl, &m, id, errstr);
-	}
+	if (rc == EX_OK)
+		rc = import_mail(cl, &m, id, errstr);
 	mail_free(&m);
 	return rc == EX_OK ? tell_id(cl->import_fd, id, errstr) : rc;
 }

@@ -30,21 +30,6 @@ struct srv {
 	struct pretend_info	 pi;
 };
 
-/* load_config - the system and user files; nothing at all with --host. */
-static int load_config(const struct cmdline *cl, struct srv *sv,
-    char **errstr)
-{
-	int rc;
-
-	if (cl->host != NULL) {
-		sv->pi.cmdline_host = 1;
-		return EX_OK;
-	}
-	rc = conf_read(cl->conffile, &sv->conf, errstr);
-	sv->pi.conf = &sv->conf;
-	return rc;
-}
-
 /* choose_account - as in sendmail mode, -f only for the selection. */
 static int choose_account(const struct cmdline *cl, struct srv *sv,
     char **errstr)
@@ -53,10 +38,7 @@ static int choose_account(const struct cmdline *cl, struct srv *sv,
 	int rc;
 
 	if (cl->host != NULL) {
-		sv->acc = account_new(NULL);
-		free(sv->acc->host);
-		sv->acc->host = xstrdup(cl->host);
-		sv->acc->mask |= ACC_MASK(ACC_HOST);
+		sv->acc = account_for_host(cl->host);
 	} else {
 		if (from != NULL && strcmp(from, "<>") == 0)
 			from = "";
@@ -101,34 +83,33 @@ static int settle_account(struct srv *sv, int rmqs, char **errstr)
 	return EX_OK;
 }
 
-/* talk - the engine does the mode; its words go to stdout/stderr. */
+/* told_server - the mode's words to stdout, or msmtp's to stderr. */
+static void told_server(void *arg, int rc, const struct deliver_report *rep)
+{
+	(void)arg;
+	if (rc == EX_OK) {
+		if (rep->output != NULL)
+			fputs(rep->output, stdout);
+		return;
+	}
+	fprintf(stderr, "msmtp: %s\n", rep->errmsg ? rep->errmsg :
+	    "unknown error");
+	if (rep->outcome.terr == TERR_NONE && rep->reply_text != NULL)
+		report_reply("server message", rep->reply_text);
+}
+
+/* talk - the engine does the mode. */
 static int talk(const struct cmdline *cl, struct srv *sv, char **errstr)
 {
-	const struct engine_api *engine;
 	struct deliver_job job;
-	struct deliver_report rep;
-	int rc;
 
-	engine = engine_load(errstr);
-	if (engine == NULL)
-		return EX_SOFTWARE;
 	memset(&job, 0, sizeof(job));
 	job.acc = sv->acc;
 	job.debug = cl->debug;
 	job.kind = cl->mode == MODE_RMQS ? DELIVER_KIND_RMQS :
 	    DELIVER_KIND_SERVERINFO;
 	job.rmqs = cl->rmqs;
-	rc = engine->deliver_now(&job, &rep);
-	if (rc == EX_OK && rep.output != NULL)
-		fputs(rep.output, stdout);
-	if (rc != EX_OK) {
-		fprintf(stderr, "msmtp: %s\n", rep.errmsg ? rep.errmsg :
-		    "unknown error");
-		if (rep.outcome.terr == TERR_NONE && rep.reply_text != NULL)
-			report_reply("server message", rep.reply_text);
-	}
-	engine->deliver_report_free(&rep);
-	return rc;
+	return engine_run(&job, told_server, NULL, errstr);
 }
 
 /* show_pretend - -P and -d print the configuration as far as it got. */
@@ -138,10 +119,39 @@ static void show_pretend(const struct cmdline *cl, struct srv *sv,
 	if (!cl->pretend && !cl->debug)
 		return;
 	sv->pi.sendmail_mode = 0;
+	sv->pi.cmdline_host = cl->host != NULL;
+	sv->pi.conf = cl->host == NULL ? &sv->conf : NULL;
 	sv->pi.acc = settled ? sv->acc : NULL;
 	sv->pi.rmqs = cl->mode == MODE_RMQS ? cl->rmqs : NULL;
 	pretend_print(stdout, &sv->pi);
 	fflush(stdout);
+}
+
+/* resolve - the configuration, the account chosen and settled; the
+ * first failure ends it. */
+static int resolve(const struct cmdline *cl, struct srv *sv, char **errstr)
+{
+	int rc;
+
+	rc = conf_load_default(cl->conffile, cl->host, &sv->conf, errstr);
+	if (rc != EX_OK)
+		return rc;
+	rc = choose_account(cl, sv, errstr);
+	if (rc != EX_OK)
+		return rc;
+	return settle_account(sv, cl->mode == MODE_RMQS && !cl->pretend,
+	    errstr);
+}
+
+/* srv_free - the account's password wiped, then everything freed. */
+static void srv_free(struct srv *sv)
+{
+	if (sv->acc != NULL) {
+		password_free(sv->acc->password);
+		sv->acc->password = NULL;
+	}
+	account_free(sv->acc);
+	conf_free(&sv->conf);
 }
 
 int servermode_run(struct cmdline *cl, char **errstr)
@@ -149,26 +159,16 @@ int servermode_run(struct cmdline *cl, char **errstr)
 	struct srv sv;
 	int rc;
 
-	memset(&sv, 0, sizeof(sv));
-	conf_init(&sv.conf);
 	if (cl->rcpts.n > 0) {
 		*errstr = xstrdup("too many arguments");
 		return EX_USAGE;
 	}
-	rc = load_config(cl, &sv, errstr);
-	if (rc == EX_OK)
-		rc = choose_account(cl, &sv, errstr);
-	if (rc == EX_OK)
-		rc = settle_account(&sv, cl->mode == MODE_RMQS &&
-		    !cl->pretend, errstr);
+	memset(&sv, 0, sizeof(sv));
+	conf_init(&sv.conf);
+	rc = resolve(cl, &sv, errstr);
 	show_pretend(cl, &sv, rc == EX_OK);
 	if (rc == EX_OK && !cl->pretend)
 		rc = talk(cl, &sv, errstr);
-	if (sv.acc != NULL) {
-		password_free(sv.acc->password);
-		sv.acc->password = NULL;
-	}
-	account_free(sv.acc);
-	conf_free(&sv.conf);
+	srv_free(&sv);
 	return rc;
 }

@@ -6,8 +6,10 @@
  * its resolved account go into the spool in one transaction; nothing is
  * promised before that commit returns. Then:
  *   queue (-odq)        nothing more: a runner delivers it later;
- *   background (-odb)   a detached child delivers it, the caller returns;
- *   interactive (-odi)  it is delivered now, in this process.
+ *   background (-odb)   a detached child delivers it, the caller returns
+ *                       (client/background.h);
+ *   interactive (-odi)  it is delivered now, in this process
+ *                       (client/spooled.h).
  * Exit codes: 0 once the mail is safely spooled, unless an interactive
  * delivery was refused for good before anyone got it (then msmtp's code
  * for that refusal, the mail staying in the spool marked failed); a

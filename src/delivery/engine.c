@@ -5,6 +5,7 @@
 
 #include <dlfcn.h>
 #include <stdlib.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "util/selfexe.h"
@@ -57,4 +58,19 @@ const struct engine_api *engine_load(char **errstr)
 	}
 	free(path);
 	return api;
+}
+
+int engine_run(const struct deliver_job *job, engine_told_fn told,
+    void *arg, char **errstr)
+{
+	const struct engine_api *engine = engine_load(errstr);
+	struct deliver_report rep;
+	int rc;
+
+	if (engine == NULL)
+		return EX_SOFTWARE;
+	rc = engine->deliver_now(job, &rep);
+	told(arg, rc, &rep);
+	engine->deliver_report_free(&rep);
+	return rc;
 }

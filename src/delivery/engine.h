@@ -14,6 +14,11 @@
  * stamped with ENGINE_ABI so a stale object is refused rather than
  * called with the wrong structures. The table is static data owned by
  * the object; it stays valid for the life of the process.
+ *
+ * engine_run() is the one way a mode of msmtp that talks to a server
+ * now (sendmail mode's direct send, --serverinfo, --rmqs) runs its job:
+ * the caller fills a struct deliver_job, and reads the report in a
+ * callback, which is where msmtp's lines for it are said.
  */
 #ifndef DELIVERY_ENGINE_H
 #define DELIVERY_ENGINE_H
@@ -29,8 +34,28 @@ struct engine_api {
 	void	(*deliver_report_free)(struct deliver_report *rep);
 };
 
+/* msmtp_engine - the table itself (engine_so.c), linked into
+ * msmtp-engine.so and into msmtp-queue, which calls it directly. msmtp
+ * itself must reach it only through engine_load(). */
+extern const struct engine_api msmtp_engine;
+
 /* engine_load - the engine's table; NULL with *errstr set on failure
  * (EX_SOFTWARE material: the installation is broken). */
 const struct engine_api *engine_load(char **errstr);
+
+/* What the caller of engine_run() does with the report: rc is the job's
+ * exit code; rep is the engine's, valid only during the call. */
+typedef void (*engine_told_fn)(void *arg, int rc,
+    const struct deliver_report *rep);
+
+/*
+ * engine_run - load the engine and run job (deliver_now()); told(arg,
+ * ...) then gets the report, which is freed after it returns. The job
+ * and everything it points to stay the caller's. Returns the job's exit
+ * code (msmtp's sysexits code), or EX_SOFTWARE with *errstr set when no
+ * engine can be loaded (told is then not called).
+ */
+int engine_run(const struct deliver_job *job, engine_told_fn told,
+    void *arg, char **errstr);
 
 #endif

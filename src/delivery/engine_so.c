@@ -1,10 +1,9 @@
 /*
- * engine_so - the table msmtp-engine.so exports; see engine.h.
- * Linked into the shared object only.
+ * engine_so - the table of entry points, msmtp_engine; see engine.h.
+ * Linked into msmtp-engine.so, which exports it (engine.map), and into
+ * msmtp-queue, which calls it directly; never into msmtp itself.
  */
 #include "delivery/engine.h"
-
-extern const struct engine_api msmtp_engine;
 
 const struct engine_api msmtp_engine = {
 	ENGINE_ABI,

@@ -210,13 +210,6 @@ static int parse(int argc, char **argv, struct args *a, char **errstr)
 	return EX_OK;
 }
 
-/* load_conf - the configuration files msmtp reads (for the spools the
- * accounts name, and the passwords). */
-static int load_conf(const struct args *a, struct conf *conf, char **errstr)
-{
-	return conf_read(a->conffile, conf, errstr);
-}
-
 /* conf_alias_only - the configuration, read only to know an account's
  * other name (account_alias()) for a command given its spool: one that
  * cannot be read leaves conf empty, as the command does not need it. */
@@ -224,7 +217,7 @@ static void conf_alias_only(const struct args *a, struct conf *conf)
 {
 	char *err = NULL;
 
-	if (load_conf(a, conf, &err) != EX_OK) {
+	if (conf_load_default(a->conffile, NULL, conf, &err) != EX_OK) {
 		conf_free(conf);
 		conf_init(conf);
 	}
@@ -244,7 +237,7 @@ static int reload_conf(void *arg, char **errstr)
 	int rc;
 
 	conf_init(&fresh);
-	rc = load_conf(lc->a, &fresh, errstr);
+	rc = conf_load_default(lc->a->conffile, NULL, &fresh, errstr);
 	if (rc != EX_OK) {
 		conf_free(&fresh);
 		return rc;
@@ -484,8 +477,10 @@ static int run(const struct args *a, char **errstr)
 	conf_init(&conf);
 	strlist_init(&paths);
 	memset(&s, 0, sizeof(s));
+	/* The files msmtp reads: the spools their accounts name, and the
+	 * accounts (passwords) a drain sends with. */
 	if (a->queue_file == NULL || drains(a->cmd))
-		rc = load_conf(a, &conf, errstr);
+		rc = conf_load_default(a->conffile, NULL, &conf, errstr);
 	else if (a->account != NULL)
 		conf_alias_only(a, &conf);
 	if (rc == EX_OK)

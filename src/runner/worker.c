@@ -36,8 +36,6 @@
  * from sent ones and treats as uncertain (resent once, or held). */
 #define AHEAD		8
 
-extern const struct engine_api msmtp_engine;
-
 /* One attempt: being sent, then in the commit of its record. */
 struct slot {
 	struct attempt_result	  res;

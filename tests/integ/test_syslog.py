@@ -16,6 +16,8 @@ import subprocess
 import pytest
 
 from conftest import Script, send
+from test_spool import BOB as SPOOL_BOB, connect, poll, show
+from test_spool import spool  # noqa: F401  (fixture)
 
 MAIL = (b"From: Alice <alice@example.org>\nTo: bob@example.net\n"
         b"Date: Mon, 1 Jan 2024 00:00:00 +0000\n"
@@ -117,3 +119,39 @@ def test_syslog_from_the_command_line(ref, ours, confdir, devlog):
         assert o.rc == 0, (b.name, o.stderr)
         got[b.name] = entries()
     assert len(got["ref"]) == 1 and got["ours"] == got["ref"], got
+
+
+# Refuses every lease: the mail goes in, no process can claim it.
+REFUSE_LEASE = """CREATE TRIGGER planted BEFORE UPDATE OF state ON mail
+WHEN NEW.state = 'inflight' BEGIN SELECT RAISE(ABORT, 'planted failure');
+END"""
+
+
+def test_odb_child_says_a_failed_claim_in_syslog(spool, server, devlog):
+    """The -odb child has stdio on /dev/null: a mail it cannot claim
+    (here a trigger refuses the lease) is said in syslog, LOG_MAIL and
+    LOG_ERR, and stays queued for a runner."""
+    prefix, entries = devlog
+    srv = server(Script())
+    spool.rc(srv.port)
+    p = spool.msmtp("-odq", SPOOL_BOB)     # the spool, made by msmtp
+    assert p.returncode == 0, show(p)
+    with connect(spool.qf, rw=True) as db:
+        db.execute(REFUSE_LEASE)
+    db.close()
+    p = spool.msmtp("-odb", SPOOL_BOB, prefix=prefix)
+    assert p.returncode == 0 and p.stderr == b"", show(p)
+    got = []
+
+    def said():
+        got.extend(entries())
+        return got
+    poll(said, what="the background child's syslog entry")
+    assert len(got) == 1, got
+    assert re.fullmatch(rb"<19>msmtp: cannot deliver the mail queued as "
+                        rb"[0-9A-Z]{12} in the background: .*planted "
+                        rb"failure.*; it stays in the queue for msmtp-queue",
+                        got[0]), got
+    rows = spool.mails(with_data=False)
+    assert [r["state"] for r in rows] == ["queued", "queued"], rows
+    assert srv.sessions == []

@@ -21,6 +21,7 @@
 
 #include "account/account.h"
 #include "account/conf.h"
+#include "account/conffiles.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 
@@ -566,6 +567,33 @@ static void test_default_files(void)
 	free(user);
 }
 
+/* conf_load_default - -C's file is required; with --host nothing is
+ * read at all, not even a -C file that is not there. */
+static void test_load_default(void)
+{
+	struct conf c;
+	char *err = NULL;
+
+	enter_tmpdir();
+	CHECK_INT(conf_load_default("nouser", NULL, &c, &err), EX_IOERR);
+	CHECK_STR(err, "nouser: No such file or directory");
+	conf_free(&c);
+	free(err);
+	err = NULL;
+	write_file("rc", "account a\nhost h\n", 0600);
+	CHECK_INT(conf_load_default("rc", NULL, &c, &err), EX_OK);
+	CHECK_INT(c.userfile_loaded, 1);
+	CHECK(conf_find(&c, "a") != NULL);
+	conf_free(&c);
+	CHECK_INT(conf_load_default("nouser", "mx.example.org", &c, &err),
+	    EX_OK);
+	CHECK_STR(err, NULL);
+	CHECK_INT(c.nacc, 0);
+	CHECK_STR(c.sysfile, NULL);
+	CHECK_STR(c.userfile, NULL);
+	conf_free(&c);
+}
+
 UNIT_MAIN(
 	UNIT_CASE(test_parse_lines),
 	UNIT_CASE(test_parse_errors),
@@ -576,6 +604,7 @@ UNIT_MAIN(
 	UNIT_CASE(test_long_lines),
 	UNIT_CASE(test_secret_check),
 	UNIT_CASE(test_missing_files),
+	UNIT_CASE(test_load_default),
 	UNIT_CASE(test_user_overrides_system),
 	UNIT_CASE(test_default_files)
 )

@@ -460,10 +460,34 @@ static void test_check_wording(void)
 	account_free(a);
 }
 
+/* account_for_host - --host's account: defaults, the host, nothing from
+ * a file; the command line merges over it. */
+static void test_for_host(void)
+{
+	struct account *a = account_for_host("mx.example.org");
+	struct account *cl = account_new(NULL);
+	char *err = NULL;
+
+	CHECK_STR(a->host, "mx.example.org");
+	CHECK_STR(a->id, NULL);
+	CHECK_STR(a->conffile, NULL);
+	CHECK(a->mask & ACC_MASK(ACC_HOST));
+	CHECK_INT(conf_set(cl, "port", "2525", &err), EX_OK);
+	account_merge(a, cl);
+	account_fill_defaults(a);
+	CHECK_STR(a->host, "mx.example.org");
+	CHECK_INT(a->port, 2525);
+	CHECK_INT(account_check(a, 0, &err), EX_OK);
+	account_free(cl);
+	account_free(a);
+	free(err);
+}
+
 UNIT_MAIN(
 	UNIT_CASE(test_from_matches),
 	UNIT_CASE(test_select),
 	UNIT_CASE(test_select_not_found),
+	UNIT_CASE(test_for_host),
 	UNIT_CASE(test_expand),
 	UNIT_CASE(test_expand_mailname_errors),
 	UNIT_CASE(test_account_expand),
