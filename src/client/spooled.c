@@ -232,6 +232,10 @@ int spooled_deliver(struct spool *sp, const struct submission *sub,
 	if (engine == NULL) {
 		tell_waiting(spool_path(sp), errstr, id, 0);
 		free(errstr);
+		errstr = NULL;
+		/* never tried: not a mail a dead deliverer left */
+		spool_unclaim(sp, id, &errstr);
+		free(errstr);
 		return EX_OK;
 	}
 	memset(&along, 0, sizeof(along));

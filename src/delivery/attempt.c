@@ -253,6 +253,17 @@ int attempt_record(struct spool *sp, const struct account *acc,
 	return record(sp, acc, res, 0, errstr);
 }
 
+/* give_back - the claim of an attempt that could not start, returned;
+ * if even that fails, a runner takes the mail back as uncertain later,
+ * which holds it at worst: nothing is lost either way. */
+static void give_back(struct spool *sp, const char *id)
+{
+	char *errstr = NULL;
+
+	spool_unclaim(sp, id, &errstr);
+	free(errstr);
+}
+
 int attempt_run(struct spool *sp, const char *id, const struct account *acc,
     const struct engine_api *engine, int debug, struct along *along,
     struct attempt_result *res, char **errstr)
@@ -262,11 +273,12 @@ int attempt_run(struct spool *sp, const char *id, const struct account *acc,
 	int rc;
 
 	rc = attempt_begin(sp, id, engine, res, errstr);
-	if (rc != EX_OK)
+	if (rc == EX_OK)
+		rc = spool_body_open(sp, id, &body, errstr);
+	if (rc != EX_OK) {
+		give_back(sp, id);
 		return rc;
-	rc = spool_body_open(sp, id, &body, errstr);
-	if (rc != EX_OK)
-		return rc;
+	}
 	attempt_job(res, acc, body, debug, &job);
 	if (along != NULL) {
 		along_init(along, sp, acc, &res->mail, engine, debug);

@@ -62,7 +62,9 @@ struct attempt_result {
 };
 
 /* along: if not NULL, the session then takes the account's due mail
- * along (delivery/along.h). */
+ * along (delivery/along.h). When the attempt cannot start (the mail or
+ * its bytes cannot be read), the claim is given back (spool_unclaim())
+ * before the error returns. */
 struct along;
 int attempt_run(struct spool *sp, const char *id, const struct account *acc,
     const struct engine_api *engine, int debug, struct along *along,

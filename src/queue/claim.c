@@ -187,9 +187,7 @@ int spool_claim_due(struct spool *sp, time_t now, const char *id,
 	return claim(sp, now, NULL, 1, buf, errstr);
 }
 
-/* unclaim - give back a claim that was not used: the mail is as it was
- * before it, untried. */
-static int unclaim(struct spool *sp, const char *id, char **errstr)
+int spool_unclaim(struct spool *sp, const char *id, char **errstr)
 {
 	sqlite3_stmt *st;
 	int rc = EX_OK, err;
@@ -272,7 +270,7 @@ int spool_record_claim(struct spool *sp, struct spool_step *steps,
 			    errstr);
 	for (i = 0; rc == EX_OK && i < n; i++)
 		if (steps[i].unclaim != NULL)
-			rc = unclaim(sp, steps[i].unclaim, errstr);
+			rc = spool_unclaim(sp, steps[i].unclaim, errstr);
 	/* Once per batch, not per claim: the scan reads every mail in
 	 * flight, and the sessions keep many claimed ahead. */
 	if (rc == EX_OK && claims_any(steps, n))

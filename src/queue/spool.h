@@ -296,6 +296,12 @@ int spool_waiting_each(struct spool *sp, const char *account,
  * from a deliverer that died); EX_NOINPUT if it is not. */
 int spool_hold_uncertain(struct spool *sp, const char *id, const char *why,
     char **errstr);
+/* spool_unclaim - give back this process's claim of id, unused: the
+ * mail returns to the state the claim took it from, untried, so that a
+ * claim for an attempt that never started is not taken later for one a
+ * dead deliverer left (uncertain). Nothing happens when id is not in
+ * flight for this process. */
+int spool_unclaim(struct spool *sp, const char *id, char **errstr);
 /* spool_claim_due - spool_claim() of the mail id, only if it is due at
  * now: a runner that planned its work a moment ago does not take a mail
  * that another runner has tried (and deferred) since. EX_NOINPUT: it is

@@ -1,7 +1,8 @@
 """msmtp without its delivery engine (delivery/engine.h): every mode
 that runs an engine job now -- the direct send, --serverinfo, --rmqs --
 says the engine cannot be loaded and exits EX_SOFTWARE, reaching no
-server; a spooled mail stays in the spool and msmtp exits 0.
+server; a spooled mail stays in the spool, untried and unclaimed, and
+msmtp exits 0.
 
 msmtp is copied alone into a directory of the test's: the engine is
 neither beside it nor at LIBEXECDIR's relative place. Skipped where an
@@ -54,3 +55,10 @@ def test_no_engine_leaves_the_mail_queued(lone, server):
         show(p)
     (row,) = read_spool(lone.qf)
     assert row["attempts"] == 0 and srv.sessions == [], row
+    # never tried, so given back: not taken later for a mail that a
+    # dead deliverer left (uncertain, held under queue_uncertain hold)
+    assert row["state"] == "queued" and row["lease_owner"] is None, row
+    q = lone.queue("--flush")
+    assert q.returncode == EX_OK, show(q)
+    (row,) = read_spool(lone.qf)
+    assert row["state"] == "sent" and len(srv.sessions) == 1, row
