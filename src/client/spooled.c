@@ -238,9 +238,9 @@ int spooled_deliver(struct spool *sp, const struct submission *sub,
 		free(errstr);
 		return EX_OK;
 	}
-	memset(&along, 0, sizeof(along));
-	rc = attempt_run(sp, id, sub->acc, engine, sub->debug, &along, &res,
-	    &errstr);
+	along_init(&along, sp, sub->acc, engine, sub->debug);
+	rc = attempt_run(sp, id, sub->acc, engine, sub->debug, along_extend,
+	    &along, &res, &errstr);
 	taken = along.taken;
 	along_free(&along);
 	if (rc != EX_OK) {

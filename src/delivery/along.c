@@ -14,19 +14,15 @@
 #include "util/xalloc.h"
 
 void along_init(struct along *a, struct spool *sp, const struct account *acc,
-    const struct spool_mail *cur, const struct engine_api *engine,
-    int debug)
+    const struct engine_api *engine, int debug)
 {
 	memset(a, 0, sizeof(*a));
 	a->sp = sp;
 	a->acc = acc;
 	a->engine = engine;
-	a->conffile = cur->conffile ? xstrdup(cur->conffile) : NULL;
-	buf_init(&a->settings);
-	snapshot_dump(acc, &a->settings);
 	a->debug = debug;
+	buf_init(&a->settings);
 	strlist_init(&a->ids);
-	a->deadline = time(NULL) + ALONG_SECONDS;
 }
 
 static int same_str(const char *x, const char *y)
@@ -87,6 +83,11 @@ static int claim_next(struct along *a)
 		err = NULL;
 		if (rc == EX_OK)
 			return 1;
+		/* claimed but unreadable: given back untried, not left for
+		 * a runner to take for a dead deliverer's (uncertain) */
+		spool_unclaim(a->sp, id, &err);
+		free(err);
+		err = NULL;
 		attempt_result_free(&a->res);
 	}
 	return 0;
@@ -139,8 +140,16 @@ static void more_done(void *arg, const struct deliver_job *job,
 	attempt_result_free(&a->res);
 }
 
-void along_job(struct along *a, struct deliver_job *job)
+void along_extend(void *arg, const struct attempt_result *res,
+    struct deliver_job *job)
 {
+	struct along *a = arg;
+
+	free(a->conffile);
+	a->conffile = res->mail.conffile ? xstrdup(res->mail.conffile) : NULL;
+	buf_reset(&a->settings);
+	snapshot_dump(a->acc, &a->settings);
+	a->deadline = time(NULL) + ALONG_SECONDS;
 	job->more = more;
 	job->more_done = more_done;
 	job->more_arg = a;

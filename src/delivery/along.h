@@ -12,12 +12,14 @@
  * ALONG_SECONDS. Nothing is said on stderr: each mail has its log line,
  * and what is left waits for a runner as before.
  *
- * along_init() prepares it for the mail cur (loaded, claimed) sent with
- * acc; along_job() hooks it into that mail's deliver_job (deliver.h:
- * more, more_done); along_free() gives back what it holds, and a mail
- * claimed but not sent returns to the queue when its lease is taken
- * back. Spool errors stop the taking along and are not reported: the
- * user's mail is not theirs.
+ * along_init() prepares it for mails sent with acc; along_extend(), an
+ * attempt_extend_fn for attempt_run(), hooks it into the user's mail's
+ * deliver_job (deliver.h: more, more_done) once that mail is loaded and
+ * claimed; along_free() gives back what it holds. A mail claimed but
+ * unreadable is given back at once (spool_unclaim()); one handed to the
+ * engine whose end was never told is left in flight, to be taken back
+ * as uncertain, since it may have been sent. Spool errors stop the
+ * taking along and are not reported: the user's mail is not theirs.
  */
 #ifndef DELIVERY_ALONG_H
 #define DELIVERY_ALONG_H
@@ -50,9 +52,9 @@ struct along {
 };
 
 void along_init(struct along *a, struct spool *sp, const struct account *acc,
-    const struct spool_mail *cur, const struct engine_api *engine,
-    int debug);
-void along_job(struct along *a, struct deliver_job *job);
+    const struct engine_api *engine, int debug);
+void along_extend(void *arg, const struct attempt_result *res,
+    struct deliver_job *job);
 void along_free(struct along *a);
 
 #endif

@@ -8,7 +8,6 @@
 #include <sys/random.h>
 #include <sysexits.h>
 
-#include "delivery/along.h"
 #include "queue/backoff.h"
 #include "util/xalloc.h"
 
@@ -265,8 +264,8 @@ static void give_back(struct spool *sp, const char *id)
 }
 
 int attempt_run(struct spool *sp, const char *id, const struct account *acc,
-    const struct engine_api *engine, int debug, struct along *along,
-    struct attempt_result *res, char **errstr)
+    const struct engine_api *engine, int debug, attempt_extend_fn extend,
+    void *extend_arg, struct attempt_result *res, char **errstr)
 {
 	struct spool_body *body;
 	struct deliver_job job;
@@ -280,10 +279,8 @@ int attempt_run(struct spool *sp, const char *id, const struct account *acc,
 		return rc;
 	}
 	attempt_job(res, acc, body, debug, &job);
-	if (along != NULL) {
-		along_init(along, sp, acc, &res->mail, engine, debug);
-		along_job(along, &job);
-	}
+	if (extend != NULL)
+		extend(extend_arg, res, &job);
 	engine->deliver_now(&job, &res->rep);
 	spool_body_close(body);
 	return record(sp, acc, res, 1, errstr);

@@ -61,14 +61,16 @@ struct attempt_result {
 	const struct engine_api	*engine;
 };
 
-/* along: if not NULL, the session then takes the account's due mail
- * along (delivery/along.h). When the attempt cannot start (the mail or
- * its bytes cannot be read), the claim is given back (spool_unclaim())
- * before the error returns. */
-struct along;
+/* extend: if not NULL, called with the mail's job before it is run, so
+ * that the caller may add to it (delivery/along.h takes the account's
+ * due mail along in the same session). When the attempt cannot start
+ * (the mail or its bytes cannot be read), the claim is given back
+ * (spool_unclaim()) before the error returns. */
+typedef void (*attempt_extend_fn)(void *arg, const struct attempt_result *res,
+    struct deliver_job *job);
 int attempt_run(struct spool *sp, const char *id, const struct account *acc,
-    const struct engine_api *engine, int debug, struct along *along,
-    struct attempt_result *res, char **errstr);
+    const struct engine_api *engine, int debug, attempt_extend_fn extend,
+    void *extend_arg, struct attempt_result *res, char **errstr);
 
 /*
  * The steps of attempt_run(), for a caller that drives the engine's
