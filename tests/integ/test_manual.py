@@ -5,6 +5,9 @@ page or a --help falls behind its parser.
 The plants work on copies: of man/ (a command's item removed, a broken
 macro), and of the parsers' sources (an option added that neither the
 page nor the built --help knows).
+
+The example configurations of msmtp(1) are read by our msmtp, and by
+Debian's msmtp unless they use this project's queue commands.
 """
 
 import os
@@ -15,6 +18,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from conftest import run
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKER = ROOT / "tests" / "check-man.py"
@@ -127,3 +132,53 @@ def test_a_table_the_checker_cannot_find_is_an_error(src_copy):
     rc, out = check_man("--src", src_copy, "--man", ROOT / "man")
     assert rc == 2, out
     assert "conf_options" in out and "tests/check-man.py" in out, out
+
+
+# --------------------------------------------------------------------------
+# The page's example configurations are files both programs read.
+
+PROJECT_COMMANDS = re.compile(r"(queue\w*|delivery_mode|rmqs)$")
+
+
+def example_files():
+    """Each '.Bd -literal' block of msmtp(1) that is an msmtprc (it has
+    an 'account' line), as text."""
+    text = (ROOT / "man" / "msmtp.1").read_text()
+    blocks = re.findall(r"^\.Bd -literal[^\n]*\n(.*?)^\.Ed$", text,
+                        re.M | re.S)
+    files = []
+    for b in blocks:
+        b = b.replace("\\e", "\\").replace("\\&", "")
+        if re.search(r"^account \S", b, re.M):
+            files.append(b)
+    return files
+
+
+def test_the_page_has_example_files():
+    assert len(example_files()) >= 5
+
+
+@pytest.mark.parametrize("n", range(len(example_files())))
+def test_example_file_is_read(ref, ours, confdir, n):
+    """Every account of each example: ours reads it (-P); Debian's msmtp
+    too, unless the example uses this project's commands, the only ones
+    it may call unknown. passwordeval commands (helpers not installed
+    here) are replaced by echo."""
+    text = re.sub(r"^passwordeval .*$", "passwordeval echo made-up",
+                  example_files()[n], flags=re.M)
+    confdir.write(text)
+    env = confdir.env()
+    uses_ours = any(PROJECT_COMMANDS.match(line.split()[0])
+                    for line in text.splitlines()
+                    if line and not line.startswith("#"))
+    for account in re.findall(r"^account (\S+)", text, re.M):
+        rc, out, err = run(ours, ["-C", confdir.rc, "-a", account, "-P"],
+                           None, env=env)
+        assert rc == 0, (account, text, err)
+        rc, out, err = run(ref, ["-C", confdir.rc, "-a", account, "-P"],
+                           None, env=env)
+        if not uses_ours:
+            assert rc == 0, (account, text, err)
+            continue
+        m = re.search(rb"unknown command (\w+)", err)
+        assert m and PROJECT_COMMANDS.match(m.group(1).decode()), err
