@@ -1,8 +1,9 @@
 # Plain GNU make build for msmtp (spooling front end), msmtp-queue and msmtpd.
 #
 #   make            build the programs into build/
-#   make check      install test dependencies, build, run every test, then
-#                   run the whole suite again under ASan+UBSan
+#   make check      install test dependencies, build, check the manuals
+#                   (check-man), run every test, then run the whole
+#                   suite again under ASan+UBSan
 #   make demo       send one mail through a loopback server and show it
 #   make deps       apt-get what the build and the tests need (idempotent)
 #   make bench      speed and memory against Debian's msmtp, as ratios
@@ -110,9 +111,9 @@ PROGS := $(BUILD)/msmtp $(BUILD)/msmtp-engine.so $(BUILD)/msmtp-queue \
 UNIT_SRC   := $(wildcard tests/unit/*_test.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all check check-build test-unit test-integ sanitize-check deps demo \
-        install install-mta clean check-deps fuzz fuzz-run bench bench-run \
-        soak test-make
+.PHONY: all check check-build check-man test-unit test-integ sanitize-check \
+        deps demo install install-mta clean check-deps fuzz fuzz-run bench \
+        bench-run soak test-make
 all: $(PROGS)
 
 # The schema migrations, embedded in order (src/queue/migrations.h).
@@ -186,8 +187,14 @@ test-integ: $(PROGS) $(BUILD)/engine-drive
 check-build:
 	$(MAKE) WERROR=1 all $(UNIT_BINS)
 
+# The manuals against the programs: mandoc -Tlint, every option of each
+# parser in its page and its --help, every msmtprc command in msmtp(1).
+check-man: $(PROGS)
+	@$(PYTHON) tests/check-man.py --build $(abspath $(BUILD))
+
 # The whole suite, then the whole suite again under the sanitizers.
 check: deps check-deps test-make
+	$(MAKE) WERROR=1 check-man
 	$(MAKE) WERROR=1 test-unit test-integ
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  $(MAKE) BUILD=build-asan SANITIZE=1 WERROR=1 test-unit test-integ

@@ -7,7 +7,8 @@ set -eu
 PKGS="make gcc pkg-config libsqlite3-dev zlib1g-dev libgnutls28-dev
 libgsasl-dev libuv1-dev msmtp python3 python3-aiosmtpd python3-pytest
 python3-pytest-timeout swaks gnutls-bin clang libclang-rt-14-dev cron
-mutt git-email libmailtools-perl sqlite3 strace time systemd iproute2 procps"
+mutt git-email libmailtools-perl sqlite3 strace time systemd iproute2 procps
+mandoc"
 # zlib1g-dev: msmtp links SQLite statically, and 'pkg-config --static
 # sqlite3' asks for -lz, which libsqlite3-dev does not pull in (a bare
 # Debian 12 has no libz.so).
@@ -23,7 +24,8 @@ mutt git-email libmailtools-perl sqlite3 strace time systemd iproute2 procps"
 # (test_units.py); iproute2's ip makes the network namespaces in which
 # test_netup.py brings a network up. A bare Debian 12 has neither, nor
 # procps's /bin/kill, which msmtp-queue.service reloads with (and
-# systemd-analyze verify checks that it is there).
+# systemd-analyze verify checks that it is there). mandoc lints the
+# manuals (make check-man, tests/check-man.py).
 
 missing=""
 for p in $PKGS; do
