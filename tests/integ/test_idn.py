@@ -23,6 +23,8 @@ Deliberate differences (marked "differs"):
     in any locale (util/idn.h).
 """
 
+import json
+
 import pytest
 
 from conftest import Script, send
@@ -304,6 +306,27 @@ def test_queue_runner_sends_smtputf8(spool, server):
     assert srv.wait_closed(10)
     assert b"MAIL FROM:<j\xc3\xb6rg@example.org> SMTPUTF8\r\n" in \
         bytes(srv.sessions[0].raw)
+
+
+def test_queued_invalid_name_is_held(spool, ref, confdir, resolver):  # noqa: F811,E501
+    """A name with no A-label form needs the user: msmtp's lines and exit
+    code, then the mail held (waiting would change nothing)."""
+    prefix, start = resolver
+    dns = start({})
+    config = rc("☃.example").replace("{port}", "25")
+    r = send(ref, confdir, config=config, args=[BOB], mail=MAIL,
+             prefix=prefix, env=UTF8, with_server=False)
+    assert r.rc == 68
+    spool.rcfile = confdir.rc         # the same path in the messages
+    p = spool.msmtp(BOB, prefix=prefix, env=UTF8)
+    assert p.returncode == 68, show(p)
+    head, sep, _ = p.stderr.rpartition(b"msmtp: the mail is held in the "
+                                       b"queue as ")
+    assert sep and head == r.stderr, show(p)
+    q = spool.queue("--list", "--json")
+    mail = json.loads(q.stdout)[0]
+    assert (mail["state"], mail["class"]) == ("held", "local")
+    assert not dns.questions
 
 
 def test_version_says_idn_enabled(ours, confdir):
