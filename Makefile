@@ -37,12 +37,13 @@ CC      ?= cc
 BUILD   ?= build
 PYTHON  ?= /usr/bin/python3
 
-PKGS := sqlite3 gnutls libgsasl libuv
+PKGS := sqlite3 gnutls libgsasl libuv libidn2
 # Debian package that provides each pkg-config module, for the error message.
 deb_sqlite3 := libsqlite3-dev
 deb_gnutls  := libgnutls28-dev
 deb_libgsasl := libgsasl-dev
 deb_libuv   := libuv1-dev
+deb_libidn2 := libidn2-dev
 
 # Goals that need no library: they either run before deps or call a
 # sub-make (which does the checks) after it.
@@ -55,7 +56,8 @@ ifneq ($(or $(filter-out $(NOPKG_GOALS),$(MAKECMDGOALS)),$(if $(MAKECMDGOALS),,a
     $(error $(p) not found by pkg-config: run 'make deps' or apt-get install $(deb_$(p)))))
   PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
   PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
-  # The front end links SQLite only; the engine brings the rest (engine.h).
+  # The front end links SQLite only; the engine brings the rest (engine.h):
+  # TLS, SASL, libuv, and libidn2 for host names (util/idn.h).
   # SQLite goes in statically where libsqlite3.a exists (Debian's -dev
   # ships it): the shared library is linked BIND_NOW and its ~1,600
   # symbol relocations were 40% of the instructions of a whole enqueue.
@@ -63,7 +65,7 @@ ifneq ($(or $(filter-out $(NOPKG_GOALS),$(MAKECMDGOALS)),$(if $(MAKECMDGOALS),,a
   FRONT_LIBS := $(if $(SQLITE_A),$(SQLITE_A) $(filter-out -lsqlite3,\
                   $(shell pkg-config --static --libs-only-l sqlite3)),\
                   $(shell pkg-config --libs sqlite3)) -ldl
-  ENGINE_LIBS := $(shell pkg-config --libs gnutls libgsasl libuv)
+  ENGINE_LIBS := $(shell pkg-config --libs gnutls libgsasl libuv libidn2)
 endif
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

@@ -5,10 +5,12 @@
 set -eu
 
 PKGS="make gcc pkg-config libsqlite3-dev zlib1g-dev libgnutls28-dev
-libgsasl-dev libuv1-dev msmtp python3 python3-aiosmtpd python3-pytest
-python3-pytest-timeout swaks gnutls-bin clang libclang-rt-14-dev cron
+libgsasl-dev libuv1-dev libidn2-dev msmtp python3 python3-aiosmtpd
+python3-pytest python3-pytest-timeout swaks gnutls-bin clang libclang-rt-14-dev cron
 mutt git-email libmailtools-perl sqlite3 strace time systemd iproute2 procps
 mandoc"
+# libidn2-dev: host names in A-label form (src/util/idn.h), as msmtp
+# gets them from glibc's AI_IDN.
 # zlib1g-dev: msmtp links SQLite statically, and 'pkg-config --static
 # sqlite3' asks for -lz, which libsqlite3-dev does not pull in (a bare
 # Debian 12 has no libz.so).

@@ -14,7 +14,7 @@ void usage_version(FILE *out, const char *sysconf, const char *userconf)
 	    "Supported authentication methods:\n"
 	    "plain scram-sha-1 scram-sha-256 external gssapi cram-md5 "
 	    "digest-md5 login ntlm oauthbearer xoauth2 \n"
-	    "IDN support: disabled\n"
+	    "IDN support: enabled\n"
 	    "NLS: disabled\n"
 	    "Keyring support: none\n"
 	    "System configuration file name: %s\n"

@@ -17,6 +17,7 @@
 #include "delivery/authwait.h"
 #include "smtp/serverinfo.h"
 #include "smtp/session.h"
+#include "util/idn.h"
 #include "util/xalloc.h"
 
 /* The mail as the engine pulls it: header block first, then the input. */
@@ -420,6 +421,20 @@ void deliver_setup_free(struct deliver_setup *su)
 	memset(su, 0, sizeof(*su));
 }
 
+/* needs_smtputf8 - an address of the envelope is not ASCII (RFC 6531):
+ * msmtp leaves every one as written, its domain included. */
+static int needs_smtputf8(const struct smtp_mail *m)
+{
+	size_t i;
+
+	if (m->from != NULL && !idn_is_ascii(m->from))
+		return 1;
+	for (i = 0; i < m->nrcpts; i++)
+		if (!idn_is_ascii(m->rcpts[i]))
+			return 1;
+	return 0;
+}
+
 void deliver_mail_init(const struct deliver_job *job,
     const struct deliver_setup *su, struct smtp_mail *m)
 {
@@ -434,6 +449,7 @@ void deliver_mail_init(const struct deliver_job *job,
 	m->all_or_nothing = !job->per_recipient;
 	m->mail_params = su->mail_params;
 	m->rcpt_params = su->rcpt_params;
+	m->smtputf8 = needs_smtputf8(m);
 }
 
 /* finish_run - release what the run held; the exit code. */

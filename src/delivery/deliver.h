@@ -132,7 +132,8 @@ int deliver_setup(const struct deliver_job *job, struct deliver_setup *su,
     struct deliver_report *rep);
 void deliver_setup_free(struct deliver_setup *su);
 /* deliver_mail_init - the transaction of job (envelope, DSN parameters,
- * job->read); the caller sets m->read when job->read is NULL. */
+ * SMTPUTF8 when an address is not ASCII, job->read); the caller sets
+ * m->read when job->read is NULL. */
 void deliver_mail_init(const struct deliver_job *job,
     const struct deliver_setup *su, struct smtp_mail *m);
 /* deliver_dsn_refused - whether the open session cannot carry the DSN

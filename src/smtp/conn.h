@@ -1,7 +1,8 @@
 /*
  * conn - one client connection to a server, on a libuv loop.
  *
- * conn resolves a host name (uv_getaddrinfo), tries its addresses in turn
+ * conn resolves a host name (uv_getaddrinfo; a non-ASCII name in its
+ * A-label form, util/idn.h, or TERR_DNS_NAME), tries its addresses in turn
  * with the connect timeout applied to each (as msmtp does), then carries
  * lines in and bytes out. Every wait for the server is bounded by the
  * timeout: a connect, a write in flight, or a reply the owner said it is

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "smtp/conn_impl.h"
+#include "util/idn.h"
 #include "util/xalloc.h"
 
 /* gai_errstr - getaddrinfo's own text for a libuv resolver error. */
@@ -210,6 +211,7 @@ void conn_connect(struct conn *c, const char *host, int port,
 {
 	struct addrinfo hints;
 	char service[16];
+	char *lookup;
 	int err;
 
 	c->timeout_ms = timeout_ms;
@@ -227,14 +229,21 @@ void conn_connect(struct conn *c, const char *host, int port,
 	}
 	c->host = xstrdup(host);
 	c->port = port;
+	/* The resolver gets the A-label form; messages keep the name. */
+	if ((lookup = idn_host_to_ascii(host)) == NULL) {
+		conn_fail(c, TERR_DNS_NAME, "cannot locate host %s: %s", host,
+		    idn_error());
+		return;
+	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_ADDRCONFIG;
 	snprintf(service, sizeof(service), "%d", port);
 	c->gai.data = c;
-	err = uv_getaddrinfo(c->loop, &c->gai, on_resolved, host, service,
+	err = uv_getaddrinfo(c->loop, &c->gai, on_resolved, lookup, service,
 	    &hints);
+	free(lookup);
 	if (err == 0) {
 		c->gai_pending = 1;
 		c->refs++;

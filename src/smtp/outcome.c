@@ -42,6 +42,7 @@ static const struct {
 	{ TERR_SOFTWARE, CLASS_LOCAL, EX_SOFTWARE },
 	{ TERR_PROXY, CLASS_TEMP, EX_UNAVAILABLE },
 	{ TERR_BIND, CLASS_LOCAL, EX_OSERR },
+	{ TERR_DNS_NAME, CLASS_LOCAL, EX_NOHOST },
 };
 
 /* classify_terr - outcome of a failure below the SMTP dialogue. */

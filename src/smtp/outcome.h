@@ -59,7 +59,10 @@ enum smtp_terr {
 	TERR_LOCAL,		/* our own failure: reading the mail, memory */
 	TERR_SOFTWARE,		/* a library failed (GnuTLS, GNU SASL) */
 	TERR_PROXY,		/* the SOCKS proxy refused or failed */
-	TERR_BIND		/* source_ip cannot be bound */
+	TERR_BIND,		/* source_ip cannot be bound */
+	TERR_DNS_NAME		/* the name cannot be put in A-label form
+				   (util/idn.h): msmtp's "not correctly
+				   encoded", 68; waiting changes nothing */
 };
 
 enum smtp_class {

@@ -113,6 +113,12 @@ struct smtp_mail {
 	void			*read_arg;
 	int			 all_or_nothing; /* any refused RCPT fails it,
 						    as msmtp does */
+	int			 smtputf8;	/* an address is not ASCII:
+						   MAIL gets SMTPUTF8 if the
+						   server offers it (RFC
+						   6531); else the addresses
+						   go as they are, as msmtp
+						   sends them */
 };
 
 struct smtp_rcpt_result {

@@ -96,8 +96,9 @@ static void put_mail_cmds(struct smtp_session *s, const struct smtp_mail *m)
 {
 	size_t i;
 
-	sess_send_line(s, "MAIL FROM:<%s>%s", m->from,
-	    m->mail_params ? m->mail_params : "");
+	sess_send_line(s, "MAIL FROM:<%s>%s%s", m->from,
+	    m->mail_params ? m->mail_params : "",
+	    m->smtputf8 && (s->caps.flags & CAP_SMTPUTF8) ? " SMTPUTF8" : "");
 	s->pipelined = (s->caps.flags & CAP_PIPELINING) != 0;
 	if (!s->pipelined)
 		return;

@@ -19,6 +19,11 @@ static void __attribute__((noreturn)) out_of_memory(void)
 	exit(EX_OSERR);
 }
 
+void xalloc_failed(void)
+{
+	out_of_memory();
+}
+
 void *xmalloc(size_t size)
 {
 	void *p = malloc(size ? size : 1);

@@ -20,5 +20,8 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* xasprintf - a formatted, newly allocated string. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* xalloc_failed - what the functions above do when memory runs out, for
+ * a library that reports its own allocation failure. */
+void xalloc_failed(void) __attribute__((noreturn));
 
 #endif

@@ -28,6 +28,9 @@ Faults are scripted through ``Script``:
              "DSN", "SIZE 1000000"] (aiosmtpd already offers 8BITMIME and
              SMTPUTF8); with "DSN", RET=/ENVID=/NOTIFY=/ORCPT= parameters
              are accepted (and recorded, like everything, in ``raw``)
+  smtputf8   offer SMTPUTF8 (default True, aiosmtpd's own keyword); False:
+             not offered, and aiosmtpd answers a command whose argument
+             is not ASCII with "500 Error: strict ASCII mode"
   max_line   longest line (bytes, CRLF included) the server reads, in
              commands and in DATA; aiosmtpd's own default is 1001, ours is
              large so that a client's long lines are recorded, not refused
@@ -90,6 +93,7 @@ class Script:
     close_at: str | None = None
     no_ehlo: bool = False
     lmtp: bool = False
+    smtputf8: bool = True
     max_line: int = 1 << 24
     extensions: list = dataclasses.field(default_factory=list)
     command_max: int = 512
@@ -395,7 +399,8 @@ class _Controller(Controller):
         base = LMTP if self.owner.script.lmtp else SMTP
         proto = _make_protocol(base)
         return proto(self.handler, self.owner.script, self.owner,
-                     data_size_limit=None, enable_SMTPUTF8=True,
+                     data_size_limit=None,
+                     enable_SMTPUTF8=self.owner.script.smtputf8,
                      hostname="rec.test", ident="recsmtpd",
                      tls_context=self.owner.script.starttls)
 

@@ -56,11 +56,11 @@ def test_msmtpd_carries_only_its_own_and_util(layer):
 
 
 def test_front_end_links_no_engine_library():
-    """msmtp loads the engine (TLS, SASL, libuv) only to send."""
+    """msmtp loads the engine (TLS, SASL, libuv, libidn2) only to send."""
     out = subprocess.run(["readelf", "-d", os.path.join(_build(), "msmtp")],
                          capture_output=True, text=True, timeout=60,
                          check=True).stdout
-    for lib in ("libgnutls", "libgsasl", "libuv"):
+    for lib in ("libgnutls", "libgsasl", "libuv", "libidn2"):
         assert lib not in out
 
 

@@ -241,6 +241,8 @@ static const struct reached_case reached_cases[] = {
 	{ "connection refused", OUTCOME(CONN_REFUSED), 0 },
 	{ "connection refused, reported past connect",
 	    OUTCOME(CLASS_TEMP, STAGE_GREETING, TERR_CONNECT), 0 },
+	{ "a host name with no A-label form",
+	    OUTCOME(CLASS_LOCAL, STAGE_CONNECT, TERR_DNS_NAME), 0 },
 	{ "the proxy failed while connecting",
 	    OUTCOME(CLASS_TEMP, STAGE_CONNECT, TERR_PROXY), 0 },
 	{ "closed before the greeting",

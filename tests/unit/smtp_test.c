@@ -235,6 +235,8 @@ static const struct {
 	{ STAGE_CONNECT, TERR_CONNECT, 0, CLASS_TEMP, EX_TEMPFAIL },
 	{ STAGE_CONNECT, TERR_DNS_NOTFOUND, 0, CLASS_TEMP, EX_NOHOST },
 	{ STAGE_CONNECT, TERR_DNS_TEMP, 0, CLASS_TEMP, EX_NOHOST },
+	/* a host name with no A-label form: the user must fix it */
+	{ STAGE_CONNECT, TERR_DNS_NAME, 0, CLASS_LOCAL, EX_NOHOST },
 	{ STAGE_GREETING, TERR_NONE, 421, CLASS_TEMP, EX_PROTOCOL },
 	/* a session refused for good needs the user: held */
 	{ STAGE_GREETING, TERR_NONE, 554, CLASS_LOCAL, EX_PROTOCOL },
