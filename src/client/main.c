@@ -8,22 +8,65 @@
 #include <stdlib.h>
 #include <sysexits.h>
 
+#include "account/account.h"
 #include "account/conf.h"
+#include "account/conffiles.h"
+#include "account/select.h"
 #include "client/cmdline.h"
 #include "client/queuecmd.h"
 #include "client/sendmail.h"
 #include "client/servermode.h"
 #include "client/usage.h"
+#include "queue/spoolpath.h"
 #include "util/harden.h"
+#include "util/xalloc.h"
 
-static int print_version(void)
+/* configured_spool - the queue_file of the account a mail sent now
+ * would use (--queue-file, else the chosen account's), new or NULL;
+ * a configuration that cannot be read names none. */
+static char *configured_spool(const struct cmdline *cl)
 {
-	char *sysfile = NULL, *userfile = NULL;
+	struct account *acc = NULL;
+	enum select_rule rule;
+	struct conf conf;
+	char *err = NULL, *name = NULL;
+
+	if (cl->acc->queue_file != NULL)
+		return xstrdup(cl->acc->queue_file);
+	if (conf_load_default(cl->conffile, cl->host, &conf, &err) == EX_OK &&
+	    cl->host == NULL && select_account(&conf, cl->account_id, NULL,
+	    &acc, &rule, &err) == EX_OK && acc->queue_file != NULL)
+		name = xstrdup(acc->queue_file);
+	conf_free(&conf);
+	account_free(acc);
+	free(err);
+	return name;
+}
+
+/* version_spool - the spool --version names (queue/spoolpath.h's rule),
+ * or why there is none; new. */
+static char *version_spool(const struct cmdline *cl)
+{
+	char *configured = configured_spool(cl), *path = NULL, *err = NULL;
+
+	if (spoolpath_resolve(configured, &path, &err) != EX_OK) {
+		path = xasprintf("(none: %s)", err ? err : "unknown");
+		free(err);
+	}
+	free(configured);
+	return path;
+}
+
+static int print_version(const struct cmdline *cl)
+{
+	char *sysfile = NULL, *userfile = NULL, *spool = version_spool(cl);
 
 	conf_default_files(&sysfile, &userfile);
-	usage_version(stdout, sysfile ? sysfile : "", userfile ? userfile : "");
+	usage_version(stdout, sysfile ? sysfile : "", userfile ? userfile : "",
+	    spool);
 	free(sysfile);
 	free(userfile);
+	free(spool);
 	return EX_OK;
 }
 
@@ -33,7 +76,7 @@ static int run(struct cmdline *cl, char **errstr)
 		return sendmail_import(cl, errstr);
 	switch (cl->mode) {
 	case MODE_VERSION:
-		return print_version();
+		return print_version(cl);
 	case MODE_HELP:
 		usage_help(stdout);
 		return EX_OK;

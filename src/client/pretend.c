@@ -198,6 +198,33 @@ static void put_account(struct buf *b, const struct pretend_info *pi)
 		put_sendmail(b, pi);
 }
 
+/* delivery_word - how the mail goes, by the account's queue keys. */
+static const char *delivery_word(const struct account *a)
+{
+	if (!a->queue)
+		return "direct (queue off)";
+	switch (a->delivery_mode) {
+	case DELIVER_BACKGROUND:
+		return "background";
+	case DELIVER_QUEUE:
+		return "queue";
+	default:
+		return "interactive";
+	}
+}
+
+/* put_queue - this project's lines, after all of msmtp's. */
+static void put_queue(struct buf *b, const struct pretend_info *pi)
+{
+	if (pi->spool != NULL)
+		put_kv(b, "queue_file", pi->spool);
+	else
+		buf_printf(b, "queue_file = (none: %s)\n",
+		    str_or(pi->spool_error, "unknown"));
+	if (pi->debug)
+		put_kv(b, "delivery_mode", delivery_word(pi->acc));
+}
+
 void pretend_format(const struct pretend_info *pi, struct buf *out)
 {
 	if (pi->read_envelope_from)
@@ -215,6 +242,9 @@ void pretend_format(const struct pretend_info *pi, struct buf *out)
 		put_account(out, pi);
 	if (pi->acc != NULL && pi->rmqs != NULL)
 		buf_printf(out, "RMQS argument = %s\n", pi->rmqs);
+	if (pi->acc != NULL && pi->sendmail_mode &&
+	    (pi->spool != NULL || pi->spool_error != NULL))
+		put_queue(out, pi);
 }
 
 void pretend_print(FILE *out, const struct pretend_info *pi)

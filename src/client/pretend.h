@@ -23,6 +23,11 @@
  *     setting; in sendmail mode the sendmail keys follow and a last line
  *     "reading recipients from the command line" (" and the mail" with -t).
  *  3. "RMQS argument = X" with --rmqs.
+ *  4. this project's lines, which msmtp has not (in sendmail mode, when
+ *     the caller gives a spool): "queue_file = PATH" (the spool this
+ *     mail goes to, as queue/spoolpath.h names it; "(none: WHY)" when no
+ *     name can be made), and with -d (debug) "delivery_mode = MODE":
+ *     interactive, background or queue, or "direct (queue off)".
  *
  * msmtp prints part 1 as it goes and part 2 only after check_account()
  * succeeded, so that on an error the lines printed so far stay printed.
@@ -102,6 +107,12 @@ struct pretend_info {
 	const struct account	*acc;
 	int			 password_known; /* passwordeval gave one */
 	const char		*rmqs;		/* --rmqs argument */
+
+	/* Part 4: the resolved spool (NULL: no part 4), or why there is
+	 * none (spool_error, when spool is NULL); debug adds the mode. */
+	const char		*spool;
+	const char		*spool_error;
+	int			 debug;		/* -d, -v */
 };
 
 /* pretend_format - append the -P text for pi to out. */

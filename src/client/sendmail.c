@@ -23,6 +23,7 @@
 #include "delivery/logline.h"
 #include "mail/headers.h"
 #include "queue/spool.h"
+#include "queue/spoolpath.h"
 #include "util/buf.h"
 #include "util/escape.h"
 #include "util/xalloc.h"
@@ -38,6 +39,8 @@ struct mail {
 						   chose, for selection */
 	char			*msgid;		/* the Message-ID we add */
 	struct pretend_info	 pi;		/* what -P prints */
+	char			*spool;		/* -P/-d: the spool's name */
+	char			*spool_error;	/*  or why there is none */
 	FILE			*in;		/* the mail: stdin, or an
 						   imported file */
 };
@@ -60,6 +63,8 @@ static void mail_free(struct mail *m)
 	buf_free(&m->header_out);
 	free(m->envelope_from);
 	free(m->msgid);
+	free(m->spool);
+	free(m->spool_error);
 }
 
 /* envelope_for_selection - the address -f or the From header gives. */
@@ -158,6 +163,14 @@ static int collect_recipients(const struct cmdline *cl, struct mail *m,
 		return EX_USAGE;
 	}
 	return EX_OK;
+}
+
+/* without_recipients - whether resolve() failed for want of recipients:
+ * msmtp finds that before it prints anything, so -d prints nothing. */
+static int without_recipients(const struct cmdline *cl,
+    const struct mail *m)
+{
+	return !cl->pretend && m->pi.acc != NULL && m->rcpts.n == 0;
 }
 
 /*
@@ -376,10 +389,36 @@ static int resolve(const struct cmdline *cl, struct mail *m, char **errstr)
 	return collect_recipients(cl, m, errstr);
 }
 
-/* print_pretend - -P's lines for as far as resolve() got, failed or
- * not, as msmtp prints them before it fails. */
+/* name_spool - the spool the settled account's mail goes to, for -P
+ * and -d (submit() resolves it again when it spools: same rule). */
+static void name_spool(struct mail *m)
+{
+	if (m->pi.acc == NULL)
+		return;
+	if (spoolpath_resolve(m->acc->queue_file, &m->spool,
+	    &m->spool_error) != EX_OK && m->spool_error == NULL)
+		m->spool_error = xstrdup("cannot name the spool");
+	m->pi.spool = m->spool;
+	m->pi.spool_error = m->spool_error;
+}
+
+/* debug_password_known - with -d, msmtp has run passwordeval before it
+ * prints "password = *"; the engine runs it just before AUTH, so -d
+ * says "*" for the password it will get (and reports its failure then). */
+static int debug_password_known(const struct account *a)
+{
+	return a->auth_mech != NULL && a->password == NULL &&
+	    a->passwordeval != NULL;
+}
+
+/* print_pretend - -P's and -d's lines for as far as resolve() got,
+ * failed or not, as msmtp prints them before it fails; then ours. */
 static void print_pretend(const struct cmdline *cl, struct mail *m)
 {
+	name_spool(m);
+	m->pi.debug = cl->debug;
+	if (cl->debug && !cl->pretend && m->pi.acc != NULL)
+		m->pi.password_known = debug_password_known(m->acc);
 	m->pi.sendmail_mode = 1;
 	m->pi.read_recipients = cl->read_recipients;
 	m->pi.read_envelope_from = cl->read_envelope_from;
@@ -396,7 +435,7 @@ static int prepare(const struct cmdline *cl, struct mail *m, char **errstr)
 	int rc;
 
 	rc = resolve(cl, m, errstr);
-	if (cl->pretend)
+	if (cl->pretend || (cl->debug && !without_recipients(cl, m)))
 		print_pretend(cl, m);
 	if (rc != EX_OK)
 		return rc;

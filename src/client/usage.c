@@ -3,7 +3,8 @@
  */
 #include "client/usage.h"
 
-void usage_version(FILE *out, const char *sysconf, const char *userconf)
+void usage_version(FILE *out, const char *sysconf, const char *userconf,
+    const char *spool)
 {
 	fprintf(out,
 	    "msmtp version %s\n"
@@ -19,6 +20,7 @@ void usage_version(FILE *out, const char *sysconf, const char *userconf)
 	    "Keyring support: none\n"
 	    "System configuration file name: %s\n"
 	    "User configuration file name: %s\n"
+	    "Spool file name: %s\n"
 	    "\n"
 	    "This msmtp spools every mail in a durable queue before "
 	    "delivery;\nsee msmtp-queue(1).\n"
@@ -27,7 +29,7 @@ void usage_version(FILE *out, const char *sysconf, const char *userconf)
 	    "the GNU General Public License "
 	    "<http://www.gnu.org/licenses/gpl.html>.\n"
 	    "There is NO WARRANTY, to the extent permitted by law.\n",
-	    VERSION, PLATFORM, sysconf, userconf);
+	    VERSION, PLATFORM, sysconf, userconf, spool);
 }
 
 static const char help_text[] =

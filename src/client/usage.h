@@ -6,7 +6,10 @@
 
 #include <stdio.h>
 
-void usage_version(FILE *out, const char *sysconf, const char *userconf);
+/* usage_version - msmtp's --version text, with the spool after the
+ * configuration files. */
+void usage_version(FILE *out, const char *sysconf, const char *userconf,
+    const char *spool);
 void usage_help(FILE *out);
 
 #endif

@@ -135,6 +135,9 @@ static int append_line(const char *path, const char *text, char **why)
 	ssize_t n;
 	int fd, to_stdout = strcmp(path, "-") == 0;
 
+	/* After what -d and -P printed through stdio, as msmtp's log. */
+	if (to_stdout)
+		fflush(stdout);
 	fd = to_stdout ? STDOUT_FILENO : logfile_open(path, why);
 	if (fd < 0)
 		return -1;

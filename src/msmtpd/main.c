@@ -5,12 +5,14 @@
  * SMTP-only clients lands in the same durable queue.
  *
  * main() parses the options (opts.c), checks where it is to serve
- * (exposure.c), opens the log (log.c), gets the AUTH password once
+ * (exposure.c) and that its command can run (cmdcheck.c), opens the log
+ * (log.c), gets the AUTH password once
  * (secret.c) and runs the server (server.c).
  *
  * Exit: 0; EX_USAGE for bad options, EX_CONFIG when the password cannot
- * be had or when msmtpd would serve off loopback as an open relay or
- * with a cleartext password (exposure.h), EX_UNAVAILABLE when it cannot
+ * be had, when msmtpd would serve off loopback as an open relay or
+ * with a cleartext password (exposure.h), or when its command's program
+ * cannot be executed (cmdcheck.h), EX_UNAVAILABLE when it cannot
  * listen; with --inetd, 0 when the client ended with QUIT, else
  * EX_PROTOCOL. (msmtp's msmtpd uses 3 and 1.)
  *
@@ -27,6 +29,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "msmtpd/cmdcheck.h"
 #include "msmtpd/exposure.h"
 #include "msmtpd/log.h"
 #include "msmtpd/opts.h"
@@ -118,7 +121,8 @@ int main(int argc, char **argv)
 		opts_free(&o);
 		return EX_OK;
 	}
-	if ((rc = exposure_check(&o, &errstr)) != EX_OK) {
+	if ((rc = exposure_check(&o, &errstr)) != EX_OK ||
+	    (rc = cmdcheck(o.command, o.command_default, &errstr)) != EX_OK) {
 		fprintf(stderr, "msmtpd: %s\n", errstr);
 		free(errstr);
 		opts_free(&o);

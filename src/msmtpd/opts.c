@@ -11,6 +11,8 @@
 #include <sysexits.h>
 
 #include "msmtpd/argv.h"
+#include "util/buf.h"
+#include "util/selfexe.h"
 #include "util/xalloc.h"
 
 enum {
@@ -49,7 +51,8 @@ const char *opts_usage(void)
 "  --port=number                listen on number instead of 25\n"
 "  --log=none|syslog|filename   set logging (default none)\n"
 "  --command=cmd                pipe mails to cmd instead of\n"
-"                               '" OPTS_DEFAULT_COMMAND "'\n"
+"                               'msmtp -f %F --' (the msmtp installed\n"
+"                               beside msmtpd)\n"
 "                               (the first %F is the envelope from, the\n"
 "                               recipients are appended; no shell runs it)\n"
 "  --auth=user[,passwordeval]   require authentication with this user name;\n"
@@ -143,6 +146,7 @@ static int one_option(struct opts *o, int c, const char *arg, char **errstr)
 	case OPT_COMMAND:
 		free(o->command);
 		o->command = xstrdup(arg);
+		o->command_default = 0;
 		break;
 	case OPT_AUTH: return set_auth(o, arg, errstr);
 	case OPT_MAX_SESSIONS:
@@ -166,13 +170,47 @@ static int one_option(struct opts *o, int c, const char *arg, char **errstr)
 	return rc;
 }
 
+/* quote_word - word as one word of a command line, both for argv.c's
+ * split and for sh(1): as it is if plain, else in '...'; new. */
+static char *quote_word(const char *word)
+{
+	struct buf q;
+	const char *p;
+
+	if (strspn(word, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789/._+,:@-") == strlen(word))
+		return xstrdup(word);
+	buf_init(&q);
+	buf_putc(&q, '\'');
+	for (p = word; *p != '\0'; p++)
+		if (*p == '\'')
+			buf_puts(&q, "'\\''");
+		else
+			buf_putc(&q, *p);
+	buf_putc(&q, '\'');
+	return buf_steal(&q);
+}
+
+/* default_command - msmtp's msmtpd pipes to "msmtp -f %F --" from
+ * $PATH; ours to the msmtp installed beside it (util/selfexe.h). */
+static char *default_command(void)
+{
+	char *msmtp = selfexe_program("msmtp"), *word = quote_word(msmtp);
+	char *cmd = xasprintf("%s -f %%F --", word);
+
+	free(msmtp);
+	free(word);
+	return cmd;
+}
+
 static void defaults(struct opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->interface = xstrdup("127.0.0.1");
 	o->port = 25;
 	o->log = xstrdup("none");
-	o->command = xstrdup(OPTS_DEFAULT_COMMAND);
+	o->command = default_command();
+	o->command_default = 1;
 	strlist_init(&o->words);
 	o->max_sessions = 16;
 	o->timeout = 300;

@@ -2,8 +2,9 @@
  * opts - msmtpd's command line (long options only, as msmtp's msmtpd).
  *
  *   --version, --help, --inetd, --interface=IP (127.0.0.1), --port=N
- *   (25), --log=none|syslog|FILE (none), --command=CMD (BINDIR/msmtp
- *   -f %F --), --auth=USER[,PASSWORDEVAL]; and, new here,
+ *   (25), --log=none|syslog|FILE (none), --command=CMD ("MSMTP -f %F
+ *   --", MSMTP the msmtp installed beside msmtpd, else BINDIR's:
+ *   util/selfexe.h), --auth=USER[,PASSWORDEVAL]; and, new here,
  *   --max-sessions=N (16), --timeout=SECONDS (300; 0 = none),
  *   --max-size=BYTES (the SIZE announced, 64 MiB; 0 = none), and
  *   --allow-open-relay, --allow-cleartext-auth (exposure.h).
@@ -18,11 +19,6 @@
 
 #include "util/strlist.h"
 
-#ifndef BINDIR
-#define BINDIR "/usr/local/bin"
-#endif
-
-#define OPTS_DEFAULT_COMMAND	BINDIR "/msmtp -f %F --"
 #define OPTS_DEFAULT_SIZE	(64ULL * 1024 * 1024)
 
 struct opts {
@@ -33,6 +29,7 @@ struct opts {
 	int			 port;
 	char			*log;		/* "none", "syslog" or a path */
 	char			*command;
+	int			 command_default; /* no --command given */
 	struct strlist		 words;		/* the command, split */
 	char			*auth_user;	/* NULL: no AUTH */
 	char			*auth_eval;	/* NULL: ask on the terminal */

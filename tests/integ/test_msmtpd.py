@@ -612,12 +612,133 @@ def test_killed_command_is_temporary(shared):
     assert "451 4.3.0 Pipe command was killed by signal 9" in out
 
 
-def test_command_that_cannot_start(rec, daemon):
-    d = daemon("--command=/nonexistent/cmd -f %F")
+def test_command_that_cannot_start(tmp_path, rec, daemon):
+    """A program that was there at start but is gone when a mail comes:
+    451 for that mail (msmtpd checked it at start: see below)."""
+    prog = tmp_path / "vanishing"
+    prog.write_text("#!/bin/sh\ncat > /dev/null\n")
+    prog.chmod(0o755)
+    d = daemon(f"--command={prog} -f %F")
+    prog.unlink()
     rc, out = swaks(d.port, "--from", "a@example.org", "--to",
                     "b@example.net")
     assert "451 4.3.0 Cannot start pipe command: No such file or directory" \
         in out
+
+
+def start_msmtpd(args, env, path=None):
+    """msmtpd with args, its stdin and stdout a socket (an --inetd
+    session whose client is already gone, so that a msmtpd that passes
+    its start-up checks ends at once); (exit code, stderr)."""
+    a, b = socket.socketpair()
+    b.close()
+    try:
+        p = subprocess.run([path or build_path("msmtpd"), "--inetd", *args],
+                           stdin=a, stdout=a, stderr=subprocess.PIPE,
+                           env=env, timeout=20)
+    finally:
+        a.close()
+    return p.returncode, p.stderr.decode("utf-8", "replace")
+
+
+EX_CONFIG = 78
+
+STARTS = {
+    "path": "/bin/cat",
+    "in_path": "cat -",
+    "quoted_path": "'/bin/cat' -",
+    "sh": "sh -c 'cat > /dev/null' sh",
+    "shell_builtin": "exec cat",
+    "shell_syntax": "cat > /dev/null; echo",
+    "assignment": "LC_ALL=C cat",
+}
+
+
+@pytest.mark.parametrize("command", STARTS.values(), ids=STARTS.keys())
+def test_command_checked_at_start_passes(confdir, command):
+    rc, err = start_msmtpd([f"--command={command}"], confdir.env())
+    assert rc != EX_CONFIG and "cannot execute" not in err, err
+
+
+REFUSED = {
+    "nonexistent": ("/nonexistent", "/nonexistent",
+                    "No such file or directory"),
+    "nonexistent_with_args": ("/nonexistent/cmd -f %F", "/nonexistent/cmd",
+                              "No such file or directory"),
+    "directory": ("/tmp -f %F", "/tmp", "Is a directory"),
+    # (root too: a file without any x bit cannot be executed)
+    "not_executable": ("{noexec} -f %F", "{noexec}", "Permission denied"),
+    "not_in_path": ("no-such-program-here -f %F", "no-such-program-here",
+                    "not found in $PATH"),
+}
+
+
+@pytest.mark.parametrize("command,prog,why", REFUSED.values(),
+                         ids=REFUSED.keys())
+def test_command_that_cannot_run_stops_msmtpd_at_start(tmp_path, confdir,
+                                                       command, prog, why):
+    noexec = tmp_path / "noexec"
+    noexec.write_text("#!/bin/sh\n")
+    noexec.chmod(0o644)
+    command = command.replace("{noexec}", str(noexec))
+    prog = prog.replace("{noexec}", str(noexec))
+    port = free_port()
+    p = subprocess.run([build_path("msmtpd"), "--interface=127.0.0.1",
+                        f"--port={port}", f"--command={command}"],
+                       stdin=subprocess.DEVNULL, capture_output=True,
+                       env=confdir.env(), timeout=20)
+    err = p.stderr.decode()
+    assert p.returncode == EX_CONFIG, err
+    assert err.startswith(f"msmtpd: cannot execute {prog}, the program of "
+                          f"--command='{command}': {why}"), err
+    assert "--command" in err.split(why, 1)[1], err     # how to fix it
+    assert err.count("\n") == 1
+    with pytest.raises(OSError):        # it never listened
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def test_default_command_missing_stops_msmtpd_at_start(tmp_path, confdir):
+    """An msmtpd with no msmtp beside it (nor in BINDIR) says where it
+    looked and how to name one, once, at start."""
+    alone = tmp_path / "alone" / "msmtpd"
+    alone.parent.mkdir()
+    alone.write_bytes(open(build_path("msmtpd"), "rb").read())
+    alone.chmod(0o755)
+    if os.path.exists("/usr/local/bin/msmtp"):     # the Makefile's BINDIR
+        pytest.skip("an msmtp is installed in /usr/local/bin")
+    rc, err = start_msmtpd([], confdir.env(), path=str(alone))
+    assert rc == EX_CONFIG, err
+    assert re.fullmatch(r"msmtpd: cannot execute (/\S+)/msmtp, msmtpd's "
+                        r"default command \(msmtp is looked for beside "
+                        r"msmtpd, then in \1\): No such file or directory; "
+                        r"install msmtp there, or name it with "
+                        r"--command='/path/to/msmtp -f %F --'\n", err), err
+
+
+def test_default_command_is_the_msmtp_beside_msmtpd(tmp_path, confdir,
+                                                    daemon):
+    """msmtpd from the build tree, without --command, pipes to the build
+    tree's msmtp: the mail is spooled and sent by it."""
+    spool = tmp_path / "spool" / "queue.db"
+    spool.parent.mkdir(mode=0o700)
+    with RecordingServer(Script()) as srv:
+        confdir.write("account default\nhost 127.0.0.1\n"
+                      f"port {srv.port}\nfrom sender@example.org\n",
+                      path=confdir.home_rc)
+        d = daemon(env=confdir.env(MSMTP_QUEUE_FILE=spool))
+        rc, out = swaks(d.port, "--from", "alice@example.org", "--to",
+                        "bob@example.net", "--data",
+                        f"@{swaks_data(tmp_path)}", "--no-data-fixup",
+                        check=0)
+        assert "250 2.0.0 Ok, mail was piped" in out
+        assert srv.wait_closed(10)
+        [(mail_from, rcpts, content)] = [
+            t for r in srv.sessions for t in r.transactions]
+    assert (mail_from, rcpts) == ("alice@example.org", ["bob@example.net"])
+    assert split_received(content, crlf=True)[1] == MAIL
+    from test_spool import read_spool
+    [m] = read_spool(spool, with_data=False)
+    assert m["rcpts"] == [("bob@example.net", "sent")]
 
 
 # ---------------------------------------------------------------------------

@@ -192,6 +192,26 @@ def test_every_program_finds_the_spool(spool, server, tmp_path, kind,
     read_with(reader, src, srv, ids)
 
 
+@pytest.mark.parametrize("kind", SOURCES)
+def test_version_and_pretend_name_the_spool(spool, server, tmp_path, kind):
+    """--version names the spool of a mail sent now (-a: that account's),
+    -P the spool of the account it shows: where msmtp then puts it."""
+    srv = server(Script())
+    src = Source(kind, spool, tmp_path, srv.port)
+    for account in ("default", "other"):
+        want = str(src.files[account]).encode()
+        p = src.msmtp("-a", account, "--version")
+        assert p.returncode == 0, show(p)
+        assert (b"\nUser configuration file name: " in p.stdout and
+                b"\nSpool file name: %s\n\n" % want in p.stdout), show(p)
+        p = src.msmtp("-a", account, "-P", BOB)
+        assert p.returncode == 0, show(p)
+        assert p.stdout.endswith(b"reading recipients from the command "
+                                 b"line\nqueue_file = %s\n" % want), show(p)
+    ids = src.spool_one_each()
+    assert sorted(ids.values()) == ["default", "other"]
+
+
 # --------------------------------------------------------------------------
 # Several spools: each mail found where it is, each file once.
 

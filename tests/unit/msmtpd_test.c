@@ -519,7 +519,9 @@ static void test_opts(void)
 	CHECK_STR(o.interface, "127.0.0.1");
 	CHECK_INT(o.port, 25);
 	CHECK_STR(o.log, "none");
+	/* no msmtp beside build/tests/msmtpd_test: BINDIR's */
 	CHECK_STR(o.command, BINDIR "/msmtp -f %F --");
+	CHECK_INT(o.command_default, 1);
 	CHECK_INT(o.max_sessions, 16);
 	CHECK_INT(o.timeout, 300);
 	CHECK(o.auth_user == NULL);
@@ -533,6 +535,7 @@ static void test_opts(void)
 	CHECK_STR(o.auth_user, "u");
 	CHECK_STR(o.auth_eval, "echo a,b");
 	CHECK_INT(o.words.n, 1);
+	CHECK_INT(o.command_default, 0);
 	CHECK_INT(o.max_sessions, 3);
 	CHECK_INT(o.timeout, 0);
 	CHECK_INT(o.max_size, 0);

@@ -496,7 +496,55 @@ static void test_print(void)
 	account_free(a);
 }
 
+/* Ours after msmtp's lines: the spool (-P, -d) and the mode (-d). */
+static void test_queue_lines(void)
+{
+	struct pretend_info pi;
+	struct account *a = account_new(NULL);
+
+	set(a, "host", "h");
+	set(a, "from", "a@b");
+	account_fill_defaults(a);
+	memset(&pi, 0, sizeof(pi));
+	pi.cmdline_host = 1;
+	pi.sendmail_mode = 1;
+	pi.acc = a;
+	pi.spool = "/home/u/.local/state/msmtp/queue.db";
+	check_text(&pi, "using account specified on command line\n"
+	    BLOCK_TOP("h", "25") BLOCK_SENDMAIL("a@b")
+	    "reading recipients from the command line\n"
+	    "queue_file = /home/u/.local/state/msmtp/queue.db\n");
+	pi.debug = 1;
+	check_text(&pi, "using account specified on command line\n"
+	    BLOCK_TOP("h", "25") BLOCK_SENDMAIL("a@b")
+	    "reading recipients from the command line\n"
+	    "queue_file = /home/u/.local/state/msmtp/queue.db\n"
+	    "delivery_mode = interactive\n");
+	set(a, "delivery_mode", "background");
+	pi.spool = NULL;
+	pi.spool_error = "no user name";
+	check_text(&pi, "using account specified on command line\n"
+	    BLOCK_TOP("h", "25") BLOCK_SENDMAIL("a@b")
+	    "reading recipients from the command line\n"
+	    "queue_file = (none: no user name)\n"
+	    "delivery_mode = background\n");
+	set(a, "queue", "off");
+	pi.sendmail_mode = 0;		/* --serverinfo: no spool */
+	check_text(&pi, "using account specified on command line\n"
+	    BLOCK_TOP("h", "25"));
+	pi.sendmail_mode = 1;
+	pi.spool = "q.db";
+	pi.spool_error = NULL;
+	check_text(&pi, "using account specified on command line\n"
+	    BLOCK_TOP("h", "25") BLOCK_SENDMAIL("a@b")
+	    "reading recipients from the command line\n"
+	    "queue_file = q.db\n"
+	    "delivery_mode = direct (queue off)\n");
+	account_free(a);
+}
+
 UNIT_MAIN(
+	UNIT_CASE(test_queue_lines),
 	UNIT_CASE(test_default),
 	UNIT_CASE(test_values),
 	UNIT_CASE(test_timeout_and_auth),
