@@ -6,8 +6,8 @@ passwordeval, the keyring, ~/.netrc, SYSCONFDIR/netrc, the prompt.
 Differential where Debian's msmtp (built with libsecret) can run the same
 case: exit code, stdout, stderr and the transcripts (SASL lines masked,
 as in test_auth.py) must agree. Then what only ours has: msmtp-queue
-delivering with the keyring's password, and the front end carrying no
-libsecret.
+delivering with the keyring's password, msmtpd's --auth=USER taking its
+password from the keyring, and the front end carrying no libsecret.
 
 Without a Secret Service (no session bus, or a bus with no keyring on
 it) both must fall through to the netrc files and the prompt at once,
@@ -24,7 +24,7 @@ import pytest
 from conftest import Script, compare, send
 from secretsvc import Bus, SecretService
 from test_auth import mask_sasl
-from test_msmtpd import build_path
+from test_msmtpd import Msmtpd, Rec, build_path, swaks
 
 MAIL = (b"From: Alice <alice@example.org>\nTo: bob@example.net\n"
         b"Date: Mon, 1 Jan 2024 00:00:00 +0000\n"
@@ -187,7 +187,7 @@ def test_bus_without_secret_service(ref, ours, confdir):
 
 
 # --------------------------------------------------------------------------
-# Ours only: the runner, the front end's links.
+# Ours only: the runner, msmtpd, the front end's links.
 
 def test_runner_delivers_with_keyring_password(ours, confdir, keyring,
                                                server):
@@ -211,6 +211,42 @@ def test_runner_delivers_with_keyring_password(ours, confdir, keyring,
     assert SECRET.encode() not in q.stdout + q.stderr
 
 
+def test_msmtpd_auth_user_from_keyring(tmp_path, confdir, keyring):
+    """msmtpd --auth=USER, no passwordeval, no terminal: the password is
+    the keyring's item (localhost, smtp, USER), as msmtp's msmtpd."""
+    keyring.store("localhost", "smtp", "msmtpd-user", SECRET)
+    keyring.store("127.0.0.1", "smtp", "msmtpd-user", "other")
+    rec = Rec(tmp_path)
+    d = Msmtpd(tmp_path, [f"--command={rec.command()}",
+                          "--auth=msmtpd-user"], env=keyring.env())
+    try:
+        base = ["--from", "a@example.org", "--to", "b@example.net",
+                "--auth", "PLAIN", "--auth-user", "msmtpd-user"]
+        rc, text = swaks(d.port, *base, "--auth-password", SECRET, check=0)
+        assert "235 " in text
+        assert len(rec.mails()) == 1
+        rc, text = swaks(d.port, *base, "--auth-password", "other")
+        assert rc != 0 and "535 " in text
+        assert len(rec.mails()) == 1
+    finally:
+        d.stop()
+
+
+def test_msmtpd_without_keyring_item(confdir, keyring):
+    """No item for the user, and no terminal: a clear error at start."""
+    keyring.store("localhost", "smtp", "someone-else", SECRET)
+    for env in (keyring.env(), confdir.env(DBUS_SESSION_BUS_ADDRESS=None)):
+        p = subprocess.run([build_path("msmtpd"), "--auth=joe",
+                            "--interface=127.0.0.1", "--port=1"],
+                           capture_output=True, env=env, timeout=30,
+                           start_new_session=True)
+        assert p.returncode == 78
+        assert p.stderr == (b"msmtpd: cannot get password for (localhost, "
+                            b"smtp, joe): not in the keyring, no "
+                            b"passwordeval and no terminal to ask for the "
+                            b"password\n")
+
+
 def test_front_end_carries_no_keyring():
     """The keyring is reached at delivery time only, in the engine and
     msmtp-queue; msmtp itself neither links libsecret nor holds the code
@@ -222,7 +258,7 @@ def test_front_end_carries_no_keyring():
     syms = subprocess.run(["nm", msmtp], capture_output=True, text=True,
                           timeout=60, check=True).stdout
     assert "keyring_lookup" not in syms
-    for other in ("msmtp-engine.so", "msmtp-queue"):
+    for other in ("msmtp-engine.so", "msmtp-queue", "msmtpd"):
         syms = subprocess.run(["nm", build_path(other)],
                               capture_output=True, text=True, timeout=60,
                               check=True).stdout
