@@ -3,6 +3,8 @@
  */
 #include "client/usage.h"
 
+#include "util/keyring.h"
+
 void usage_version(FILE *out, const char *sysconf, const char *userconf)
 {
 	fprintf(out,
@@ -16,7 +18,7 @@ void usage_version(FILE *out, const char *sysconf, const char *userconf)
 	    "digest-md5 login ntlm oauthbearer xoauth2 \n"
 	    "IDN support: disabled\n"
 	    "NLS: disabled\n"
-	    "Keyring support: none\n"
+	    "Keyring support: " KEYRING_SUPPORT " \n"	/* msmtp's space */
 	    "System configuration file name: %s\n"
 	    "User configuration file name: %s\n"
 	    "\n"

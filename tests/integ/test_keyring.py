@@ -7,7 +7,8 @@ Differential where Debian's msmtp (built with libsecret) can run the same
 case: exit code, stdout, stderr and the transcripts (SASL lines masked,
 as in test_auth.py) must agree. Then what only ours has: msmtp-queue
 delivering with the keyring's password, msmtpd's --auth=USER taking its
-password from the keyring, and the front end carrying no libsecret.
+password from the keyring, --version's keyring line, and the front end
+carrying no libsecret.
 
 Without a Secret Service (no session bus, or a bus with no keyring on
 it) both must fall through to the netrc files and the prompt at once,
@@ -187,7 +188,7 @@ def test_bus_without_secret_service(ref, ours, confdir):
 
 
 # --------------------------------------------------------------------------
-# Ours only: the runner, msmtpd, the front end's links.
+# Ours only: the runner, msmtpd, --version, the front end's links.
 
 def test_runner_delivers_with_keyring_password(ours, confdir, keyring,
                                                server):
@@ -245,6 +246,16 @@ def test_msmtpd_without_keyring_item(confdir, keyring):
                             b"smtp, joe): not in the keyring, no "
                             b"passwordeval and no terminal to ask for the "
                             b"password\n")
+
+
+def test_version_keyring_line_as_msmtp(ref, ours, confdir):
+    lines = []
+    for b in (ref, ours):
+        p = subprocess.run([b.path, "--version"], capture_output=True,
+                           env=confdir.env(), timeout=30)
+        lines.append([x for x in p.stdout.split(b"\n")
+                      if x.startswith(b"Keyring support:")])
+    assert lines[0] == lines[1] == [b"Keyring support: Gnome "]
 
 
 def test_front_end_carries_no_keyring():
