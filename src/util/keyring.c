@@ -66,17 +66,19 @@ static const SecretSchema *msmtp_schema(void)
 	return &schema;
 }
 
-/* ask - one lookup by three attributes; a failure is no answer (the
- * error says only that there is no bus or no service, which msmtp does
- * not report either). */
+/* ask - one lookup by three attributes. A failure is no answer, and
+ * *failed says so: the error says only that there is no bus or no
+ * service (which msmtp does not report either), and asking again would
+ * only wait for it again. */
 static gchar *ask(const struct libsecret *ls, const SecretSchema *schema,
-    const char *const kv[6])
+    const char *const kv[6], int *failed)
 {
 	GError *err = NULL;
 	gchar *found;
 
 	found = ls->lookup(schema, NULL, &err, kv[0], kv[1], kv[2], kv[3],
 	    kv[4], kv[5], (char *)NULL);
+	*failed = err != NULL;
 	if (err != NULL)
 		ls->free_error(err);
 	return found;
@@ -104,13 +106,14 @@ char *keyring_lookup(const char *host, const char *service,
 	struct libsecret ls;
 	const SecretSchema *old;
 	gchar *found;
+	int failed;
 
 	if (!libsecret_load(&ls))
 		return NULL;
-	found = ask(&ls, msmtp_schema(), ours);
-	if (found == NULL) {	/* stored by the older GNOME Keyring API */
+	found = ask(&ls, msmtp_schema(), ours, &failed);
+	if (found == NULL && !failed) {	/* the older GNOME Keyring API's */
 		old = ls.get_schema(SECRET_SCHEMA_TYPE_COMPAT_NETWORK);
-		found = ask(&ls, old, gnome);
+		found = ask(&ls, old, gnome, &failed);
 	}
 	return take(&ls, found);
 }

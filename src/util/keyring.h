@@ -15,8 +15,10 @@
  * $XDG_RUNTIME_DIR/bus), no Secret Service on it, a locked collection
  * the user would not unlock, or no item with exactly these attributes.
  * NULL is not an error: the caller goes on to its next password source,
- * and nothing is printed, as in msmtp. A session bus that accepts the
- * call but never answers bounds it with D-Bus's own call timeout.
+ * and nothing is printed, as in msmtp. A Secret Service that takes the
+ * call but never answers holds it for D-Bus's call timeout (25 s), as
+ * it holds msmtp; a locked collection may make the service ask the user
+ * to unlock it, and the lookup waits for that answer.
  *
  * Who links it: only programs that look passwords up at delivery time
  * or at start-up (the engine, msmtp-queue, msmtpd), with libsecret; the

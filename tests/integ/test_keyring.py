@@ -141,6 +141,17 @@ def test_item_for_another_host_user_or_service_is_not_used(ref, ours,
     assert authenticated(o)
 
 
+def test_pretend_does_not_ask_the_keyring(ref, ours, confdir, keyring):
+    """-P shows the configuration: the keyring is asked only when AUTH
+    needs the password, so -P shows no password, as msmtp."""
+    keyring.store("127.0.0.1", "smtp", "alice", SECRET)
+    kw = dict(config=RC.replace("{port}", "2525"), args=["-P", BOB],
+              mail=MAIL, env=keyring.env(), with_server=False)
+    r, o = send(ref, confdir, **kw), send(ours, confdir, **kw)
+    compare(r, o, wire=None)
+    assert r.rc == 0 and b"password = (not set)\n" in o.stdout
+
+
 # --------------------------------------------------------------------------
 # No Secret Service: straight on to netrc and the prompt, no hang.
 
