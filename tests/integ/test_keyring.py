@@ -24,7 +24,7 @@ import pytest
 
 from conftest import Script, compare, send
 from secretsvc import Bus, SecretService
-from test_auth import mask_sasl
+from test_auth import _run_on_tty, mask_sasl
 from test_msmtpd import Msmtpd, Rec, build_path, swaks
 
 MAIL = (b"From: Alice <alice@example.org>\nTo: bob@example.net\n"
@@ -139,6 +139,32 @@ def test_item_for_another_host_user_or_service_is_not_used(ref, ours,
     keyring.store("127.0.0.1", "smtp", "alice", SECRET)
     r, o = both(ref, ours, confdir, keyring.env())
     assert authenticated(o)
+
+
+@pytest.mark.parametrize("stored,prompted", [("alice", False),
+                                             ("bob", True)],
+                         ids=["item_no_prompt", "no_item_prompt"])
+def test_keyring_before_prompt(ref, ours, confdir, keyring, server, stored,
+                               prompted):
+    """On a terminal: the keyring's item is used without a prompt; with
+    no item for the user, the prompt comes, as in msmtp."""
+    keyring.store("127.0.0.1", "smtp", stored, SECRET)
+    mailfile = confdir.root / "mail"
+    mailfile.write_bytes(MAIL)
+    results = []
+    for binary in (ref, ours):
+        srv = server(script())
+        path = confdir.write(RC.replace("{port}", str(srv.port)))
+        code, shown = _run_on_tty(
+            binary.path, [*binary.extra_args, "-C", str(path), BOB],
+            keyring.env(MAILFILE=mailfile), (SECRET + "\n").encode())
+        srv.wait_closed(5)
+        results.append((code, shown, [s.auth for s in srv.sessions]))
+    assert results[0] == results[1]
+    code, shown, auths = results[1]
+    assert code == 0 and auths == [("PLAIN", "alice")]
+    assert (b"password for alice at 127.0.0.1: " in shown) == prompted
+    assert SECRET.encode() not in shown
 
 
 def test_pretend_does_not_ask_the_keyring(ref, ours, confdir, keyring):
