@@ -227,6 +227,20 @@ def test_bus_without_secret_service(ref, ours, confdir):
 # --------------------------------------------------------------------------
 # Ours only: the runner, msmtpd, --version, the front end's links.
 
+def test_spooled_send_uses_keyring_password(ours, confdir, keyring, server):
+    """The default mode (spooled, then sent at once by msmtp through the
+    engine) takes the keyring's password as --queue=off does."""
+    keyring.store("127.0.0.1", "smtp", "alice", SECRET)
+    srv = server(script())
+    cfg = confdir.write(RC.replace("{port}", str(srv.port)))
+    p = subprocess.run([ours.path, "-C", str(cfg), "-odi", BOB], input=MAIL,
+                       capture_output=True, env=keyring.env(), timeout=30)
+    assert p.returncode == 0, p.stderr
+    srv.wait_closed(10)
+    assert [s.auth for s in srv.sessions] == [("PLAIN", "alice")]
+    assert len(srv.sessions[0].transactions) == 1
+
+
 def test_runner_delivers_with_keyring_password(ours, confdir, keyring,
                                                server):
     """A mail queued with -odq, delivered by msmtp-queue --flush, which
