@@ -31,7 +31,7 @@
  * overrides it) or from the command line. When it gives none for an
  * account that could have one there, *hint (newly allocated, else NULL)
  * says why and what to do: the reason a mail is held with when no other
- * source (netrc, the prompt) gives one either.
+ * source (the keyring, netrc, the prompt) gives one either.
  */
 char *password_configured(const struct account *snap,
     const struct conf *loaded, char **hint);

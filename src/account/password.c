@@ -1,5 +1,7 @@
 /*
  * password - passwordeval, netrc and the terminal prompt; see password.h.
+ * Their order at delivery time, with the keyring first, is
+ * passlookup.c's.
  *
  * SECURITY: buffers that held a password are wiped before they are
  * freed. The netrc tokenizer knows "machine", "default", "login",
@@ -18,7 +20,6 @@
 #include "account/account.h"
 #include "util/buf.h"
 #include "util/harden.h"
-#include "util/homedir.h"
 #include "util/secretline.h"
 #include "util/xalloc.h"
 
@@ -136,20 +137,4 @@ char *password_prompt(const char *host, const char *user)
 	line = secretline_tty(fd);
 	close(fd);
 	return line;
-}
-
-char *password_lookup(const char *host, const char *user)
-{
-	char *home, *path, *pw;
-
-	home = homedir();
-	path = xasprintf("%s/.netrc", home);
-	free(home);
-	pw = password_netrc(path, host, user);
-	free(path);
-	if (pw == NULL)
-		pw = password_netrc(SYSCONFDIR "/netrc", host, user);
-	if (pw == NULL)
-		pw = password_prompt(host, user);
-	return pw;
 }

@@ -1,17 +1,17 @@
 /*
  * password - where the password for SMTP AUTH comes from, in msmtp's
- * order: the account's password; its passwordeval; ~/.netrc and then
- * SYSCONFDIR/netrc (the first "machine HOST login USER password P" entry
- * that matches); a prompt on /dev/tty without echo
- * ("password for USER at HOST: ").
- *
- * msmtp's keyring (libsecret) step between passwordeval and netrc is
- * left out: libsecret is not available to this build.
+ * order: the account's password; its passwordeval; the keyring (the
+ * Secret Service's item with host HOST, service smtp, user USER:
+ * util/keyring.h); ~/.netrc and then SYSCONFDIR/netrc (the first
+ * "machine HOST login USER password P" entry that matches); a prompt on
+ * /dev/tty without echo ("password for USER at HOST: ").
  *
  * passwordeval is run before any connection when the account
- * authenticates and has no password (password_eval()); the netrc files
- * and the prompt are asked only when the chosen method needs a password
- * (password_lookup(), the engine's smtp_password_fn).
+ * authenticates and has no password (password_eval()); the keyring, the
+ * netrc files and the prompt are asked only when the chosen method
+ * needs a password (password_lookup(), the engine's smtp_password_fn).
+ * password_lookup() is in passlookup.c, apart, so that the front end,
+ * which needs only password_eval(), does not link libsecret.
  *
  * Ownership: every password returned is newly allocated; the caller
  * wipes it (password_free()) when done. Errors are a sysexits code with
@@ -49,7 +49,8 @@ char *password_netrc(const char *path, const char *host, const char *user);
 /* password_prompt - ask on /dev/tty; NULL if there is no terminal. */
 char *password_prompt(const char *host, const char *user);
 
-/* password_lookup - the netrc files, then the prompt. */
+/* password_lookup - the keyring, the netrc files, then the prompt; NULL
+ * when none has it (no Secret Service is not an error). */
 char *password_lookup(const char *host, const char *user);
 
 /* password_free - wipe and free. */

@@ -3,6 +3,8 @@
  */
 #include "client/usage.h"
 
+#include "util/keyring.h"
+
 void usage_version(FILE *out, const char *sysconf, const char *userconf,
     const char *spool)
 {
@@ -17,7 +19,7 @@ void usage_version(FILE *out, const char *sysconf, const char *userconf,
 	    "digest-md5 login ntlm oauthbearer xoauth2 \n"
 	    "IDN support: enabled\n"
 	    "NLS: disabled\n"
-	    "Keyring support: none\n"
+	    "Keyring support: " KEYRING_SUPPORT " \n"	/* msmtp's space */
 	    "System configuration file name: %s\n"
 	    "User configuration file name: %s\n"
 	    "Spool file name: %s\n"

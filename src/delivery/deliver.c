@@ -1,9 +1,10 @@
 /*
  * deliver - send one mail now, as msmtp does; see deliver.h.
  *
- * SECURITY: the password (from the account, passwordeval, netrc or the
- * prompt) goes to the engine's AUTH module only; it is wiped when the
- * run ends and never reaches the report, the trace or a message.
+ * SECURITY: the password (from the account, passwordeval, the keyring,
+ * netrc or the prompt) goes to the engine's AUTH module only; it is
+ * wiped when the run ends and never reaches the report, the trace or a
+ * message.
  */
 #include "delivery/deliver.h"
 
@@ -322,8 +323,8 @@ static void tls_params(const struct account *acc, struct smtp_params *p)
 }
 
 /* late_password - the smtp_password_fn: the account's passwordeval when
- * it was left for the method's turn, else the netrc files and the
- * prompt; when none gives one, the job's hint says what to do. */
+ * it was left for the method's turn, else the keyring, the netrc files
+ * and the prompt; when none gives one, the job's hint says what to do. */
 static char *late_password(const char *host, const char *user, void *arg,
     char **errstr)
 {

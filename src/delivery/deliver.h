@@ -12,8 +12,8 @@
  *
  * The session follows the account: TLS (STARTTLS, or implicit TLS with
  * tls_starttls off), and AUTH with the password from the account, its
- * passwordeval, ~/.netrc, SYSCONFDIR/netrc or a prompt on /dev/tty
- * (account/password.h). passwordeval runs before connecting, as in msmtp,
+ * passwordeval, the keyring, ~/.netrc, SYSCONFDIR/netrc or a prompt on
+ * /dev/tty (account/password.h). passwordeval runs before connecting, as in msmtp,
  * except when the clear text rule (smtp/auth.h) could still refuse the
  * method: then it runs only once the method has passed, so that no
  * secret is fetched for a server that may not have it. The same path also serves

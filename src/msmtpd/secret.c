@@ -1,6 +1,6 @@
 /*
- * secret - the AUTH password, from passwordeval or the terminal; see
- * secret.h.
+ * secret - the AUTH password, from passwordeval, the keyring or the
+ * terminal; see secret.h.
  */
 #include "msmtpd/secret.h"
 
@@ -9,6 +9,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "util/keyring.h"
 #include "util/secretline.h"
 #include "util/xalloc.h"
 
@@ -25,14 +26,20 @@ static int eval(const char *cmd, char **pw, char **errstr)
 	return EX_OK;
 }
 
+/* The keyring item msmtpd's password is under: msmtp's msmtpd's. */
+#define KEYRING_HOST	"localhost"
+#define KEYRING_SERVICE	"smtp"
+
 /* prompt - ask on the terminal with echo off. */
 static int prompt(const char *user, char **pw, char **errstr)
 {
 	int fd;
 
 	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)) < 0) {
-		*errstr = xasprintf("no passwordeval for user %s and no "
-		    "terminal to ask for the password", user);
+		*errstr = xasprintf("cannot get password for (" KEYRING_HOST
+		    ", " KEYRING_SERVICE ", %s): not in the keyring, no "
+		    "passwordeval and no terminal to ask for the password",
+		    user);
 		return EX_CONFIG;
 	}
 	dprintf(fd, "msmtpd: password for user %s: ", user);
@@ -48,5 +55,10 @@ static int prompt(const char *user, char **pw, char **errstr)
 int secret_get(const char *user, const char *cmd, char **pw, char **errstr)
 {
 	*pw = NULL;
-	return cmd != NULL ? eval(cmd, pw, errstr) : prompt(user, pw, errstr);
+	if (cmd != NULL)
+		return eval(cmd, pw, errstr);
+	if ((*pw = keyring_lookup(KEYRING_HOST, KEYRING_SERVICE, user)) !=
+	    NULL)
+		return EX_OK;
+	return prompt(user, pw, errstr);
 }

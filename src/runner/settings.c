@@ -32,8 +32,8 @@ static void password_line(const struct account *a)
 	else if (hint != NULL)
 		printf("# password: none: %s\n", hint);
 	else
-		printf("# password: from ~/.netrc, " SYSCONFDIR "/netrc or a "
-		    "prompt, when needed\n");
+		printf("# password: from the keyring, ~/.netrc, " SYSCONFDIR
+		    "/netrc or a prompt, when needed\n");
 	password_free(pw);
 	free(hint);
 }

@@ -60,7 +60,8 @@ def test_front_end_links_no_engine_library():
     out = subprocess.run(["readelf", "-d", os.path.join(_build(), "msmtp")],
                          capture_output=True, text=True, timeout=60,
                          check=True).stdout
-    for lib in ("libgnutls", "libgsasl", "libuv", "libidn2"):
+    for lib in ("libgnutls", "libgsasl", "libuv", "libidn2", "libsecret",
+                "libglib"):
         assert lib not in out
 
 

@@ -1,9 +1,12 @@
 /*
- * password_test - passwordeval and the netrc reader.
+ * password_test - passwordeval, the netrc reader, and the lookup order
+ * when no Secret Service is there (test_keyring.py has a real one).
  */
 #include <sysexits.h>
+#include <time.h>
 
 #include "account/password.h"
+#include "util/keyring.h"
 #include "unit.h"
 
 static const struct {
@@ -91,7 +94,43 @@ static void test_netrc(void)
 	CHECK(password_netrc("/nonexistent/netrc", "mx", "alice") == NULL);
 }
 
+/* no_session_bus - an environment with no D-Bus session bus to find:
+ * none named, none at $XDG_RUNTIME_DIR/bus, no X display to start one. */
+static void no_session_bus(const char *dir)
+{
+	setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus", 1);
+	setenv("XDG_RUNTIME_DIR", dir, 1);
+	unsetenv("DISPLAY");
+}
+
+static void test_lookup_without_secret_service(void)
+{
+	char dir[] = "/tmp/passlookup_testXXXXXX", path[64];
+	struct timespec t0, t1;
+	char *pw;
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	no_session_bus(dir);
+	setenv("HOME", dir, 1);
+	snprintf(path, sizeof(path), "%s/.netrc", dir);
+	f = fopen(path, "w");
+	fputs("machine mx login alice password from-netrc\n", f);
+	fclose(f);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pw = keyring_lookup("mx", "smtp", "alice");
+	CHECK(pw == NULL);
+	pw = password_lookup("mx", "alice");	/* netrc: no prompt */
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	CHECK_STR(pw, "from-netrc");
+	CHECK(t1.tv_sec - t0.tv_sec < 5);	/* no waiting on a bus */
+	password_free(pw);
+	unlink(path);
+	rmdir(dir);
+}
+
 UNIT_MAIN(
 	UNIT_CASE(test_eval),
-	UNIT_CASE(test_netrc)
+	UNIT_CASE(test_netrc),
+	UNIT_CASE(test_lookup_without_secret_service)
 )
