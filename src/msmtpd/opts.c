@@ -173,7 +173,6 @@ static void defaults(struct opts *o)
 	o->port = 25;
 	o->log = xstrdup("none");
 	o->command = xstrdup(OPTS_DEFAULT_COMMAND);
-	strlist_init(&o->words);
 	o->max_sessions = 16;
 	o->timeout = 300;
 	o->max_size = OPTS_DEFAULT_SIZE;
@@ -207,7 +206,7 @@ int opts_parse(int argc, char **argv, struct opts *o, char **errstr)
 		*errstr = xasprintf("too many arguments: '%s'", argv[optind]);
 		return EX_USAGE;
 	}
-	return argv_split(o->command, &o->words, errstr);
+	return argv_prepare(o->command, &o->pipecmd, errstr);
 }
 
 void opts_free(struct opts *o)
@@ -215,7 +214,7 @@ void opts_free(struct opts *o)
 	free(o->interface);
 	free(o->log);
 	free(o->command);
-	strlist_free(&o->words);
+	argv_release(&o->pipecmd);
 	free(o->auth_user);
 	free(o->auth_eval);
 	memset(o, 0, sizeof(*o));

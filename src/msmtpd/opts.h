@@ -16,7 +16,7 @@
 #ifndef MSMTPD_OPTS_H
 #define MSMTPD_OPTS_H
 
-#include "util/strlist.h"
+#include "msmtpd/argv.h"
 
 #ifndef BINDIR
 #define BINDIR "/usr/local/bin"
@@ -33,7 +33,7 @@ struct opts {
 	int			 port;
 	char			*log;		/* "none", "syslog" or a path */
 	char			*command;
-	struct strlist		 words;		/* the command, split */
+	struct pipecmd		 pipecmd;	/* the command, read */
 	char			*auth_user;	/* NULL: no AUTH */
 	char			*auth_eval;	/* NULL: ask on the terminal */
 	unsigned		 max_sessions;
