@@ -16,7 +16,23 @@ void errline_init(struct errline *e)
 {
 	e->text[0] = '\0';
 	e->len = 0;
+	e->blanks = 0;
 	e->complete = 0;
+}
+
+/* errline_put - one byte of the line; spaces are kept only once more
+ * text follows (a chunk may end between two words). */
+static void errline_put(struct errline *e, unsigned char c)
+{
+	if (c == ' ' || c == '\t') {
+		e->blanks += e->len > 0;	/* none before the text */
+		return;
+	}
+	for (; e->blanks > 0 && e->len < EXITMAP_ERRLINE_MAX; e->blanks--)
+		e->text[e->len++] = ' ';
+	e->blanks = 0;
+	if (e->len < EXITMAP_ERRLINE_MAX)
+		e->text[e->len++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
 }
 
 void errline_feed(struct errline *e, const char *data, size_t len)
@@ -26,17 +42,11 @@ void errline_feed(struct errline *e, const char *data, size_t len)
 	for (i = 0; i < len && !e->complete; i++) {
 		unsigned char c = (unsigned char)data[i];
 
-		if (c == '\n' || c == '\r') {
+		if (c == '\n' || c == '\r')
 			e->complete = e->len > 0;	/* skip empty lines */
-			continue;
-		}
-		if (e->len == 0 && (c == ' ' || c == '\t'))
-			continue;
-		if (e->len < EXITMAP_ERRLINE_MAX)
-			e->text[e->len++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+		else
+			errline_put(e, c);
 	}
-	while (e->len > 0 && e->text[e->len - 1] == ' ')
-		e->len--;
 	e->text[e->len] = '\0';
 }
 

@@ -71,6 +71,7 @@
 struct errline {
 	char	text[EXITMAP_ERRLINE_MAX + 1];
 	size_t	len;
+	size_t	blanks;		/* spaces read after text, not kept yet */
 	int	complete;	/* its LF was seen: the rest is ignored */
 };
 

@@ -443,6 +443,15 @@ static void test_errline(void)
 	errline_feed(&e, big, sizeof(big));
 	CHECK_INT(e.len, EXITMAP_ERRLINE_MAX);
 	CHECK_INT(strlen(e.text), EXITMAP_ERRLINE_MAX);
+	/* A chunk that ends between two words keeps the space (dash writes
+	 * "sh: 1: " and the rest apart); trailing blanks still go. */
+	errline_init(&e);
+	errline_feed(&e, " sh: 1: ", 8);
+	errline_feed(&e, "/x: not found  ", 15);
+	CHECK_STR(e.text, "sh: 1: /x: not found");
+	errline_feed(&e, "\n", 1);
+	CHECK_STR(e.text, "sh: 1: /x: not found");
+	CHECK_INT(e.complete, 1);
 }
 
 /* ---- opts ---- */
