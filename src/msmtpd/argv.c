@@ -166,6 +166,22 @@ void argv_release(struct pipecmd *pc)
 	memset(pc, 0, sizeof(*pc));
 }
 
+char *argv_quote(const char *s)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_putc(&b, '\'');
+	for (; *s != '\0'; s++) {
+		if (*s == '\'')
+			buf_puts(&b, "'\\''");
+		else
+			buf_putc(&b, *s);
+	}
+	buf_putc(&b, '\'');
+	return buf_steal(&b);
+}
+
 int argv_sender_inert(const char *from)
 {
 	const char *p;

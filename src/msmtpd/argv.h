@@ -68,6 +68,10 @@ struct pipecmd {
 int argv_prepare(const char *cmd, struct pipecmd *pc, char **errstr);
 void argv_release(struct pipecmd *pc);
 
+/* argv_quote - s as one shell word ('...', each ' as '\''), for text
+ * such as a program's path that goes into a command line; allocated. */
+char *argv_quote(const char *s);
+
 /* argv_sender_inert - whether from may be put into the script as it is. */
 int argv_sender_inert(const char *from);
 

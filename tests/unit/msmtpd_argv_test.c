@@ -155,6 +155,24 @@ static void test_argv_build(void)
 	CHECK_INT(argv_sender_inert("a=b@c"), 0);
 }
 
+static void test_argv_quote(void)
+{
+	struct pipecmd pc;
+	char *err = NULL, *q, *cmd;
+
+	q = argv_quote("/opt/my mail/it's $HOME/msmtp");
+	CHECK_STR(q, "'/opt/my mail/it'\\''s $HOME/msmtp'");
+	cmd = xasprintf("%s -f %%F --", q);
+	CHECK_INT(argv_prepare(cmd, &pc, &err), EX_OK);
+	CHECK_INT(pc.from, ARGV_FROM_WORD);
+	argv_release(&pc);
+	free(cmd);
+	free(q);
+	q = argv_quote("");
+	CHECK_STR(q, "''");
+	free(q);
+}
+
 /* run - argv under a real shell, in dir; its standard output. */
 static char *run(char **argv, const char *dir)
 {
@@ -244,5 +262,6 @@ UNIT_MAIN(
 	UNIT_CASE(test_argv_refused),
 	UNIT_CASE(test_argv_script),
 	UNIT_CASE(test_argv_build),
+	UNIT_CASE(test_argv_quote),
 	UNIT_CASE(test_argv_shell_runs_nothing)
 )
