@@ -34,10 +34,11 @@ static int is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* nested - `...`, $(...) or ${...} start at p. */
+/* nested - `...`, $(...), ${...} or bash's $'...' start at p. */
 static int nested(const char *p)
 {
-	return p[0] == '`' || (p[0] == '$' && (p[1] == '(' || p[1] == '{'));
+	return p[0] == '`' || (p[0] == '$' && (p[1] == '(' || p[1] == '{' ||
+	    p[1] == '\''));
 }
 
 static size_t step_plain(struct reader *r, const char *p)
@@ -101,7 +102,8 @@ static const char *read_to(struct reader *r, const char *p, const char *stop)
 static enum argv_from where(const struct reader *r, const char *head,
     const char *pct, const char *at)
 {
-	if (r->lost || at != pct || (pct > head && pct[-1] == '$'))
+	if (r->lost || at != pct ||
+	    (pct > head && (pct[-1] == '$' || pct[-1] == '\\')))
 		return ARGV_FROM_INERT;
 	if (r->ctx == CTX_PLAIN)
 		return ARGV_FROM_WORD;

@@ -24,17 +24,27 @@
  *                           returns NULL: the session answers 554 5.1.7).
  *
  * "Anywhere else" is %F inside '...', after a backslash or a '$', and %F
- * after anything this reader does not follow: `...`, $(...), ${...}, a
- * here-document (<<) or a comment ('#'). Inside '...' the text is often
- * a script for a second shell ("sh -c 'cat > /tmp/%F'"), which would
- * parse a substituted reference's value: there only the inert character
- * set is safe. A command that evaluates its own arguments (eval, or
- * sh -c "...%F..." in double quotes) is the user's to keep safe: give
- * the inner script its data as arguments (sh -c 'cat > "$1"' sh %F).
+ * after anything this reader does not follow: `...`, $(...), ${...},
+ * $'...', a here-document (<<) or a comment ('#'). Inside '...' the text
+ * is often a script for a second shell ("sh -c 'cat > /tmp/%F'"), which
+ * would parse a substituted reference's value: there only the inert
+ * character set is safe.
  *
- * A mailbox here has already passed session.c (mailbox.h: no blanks, no
- * leading '-', nothing msmtp would split); the shell is kept away from
- * it by the rules above, not by that check.
+ * Why this holds even where the reader misjudges the context: the two
+ * reference forms are fixed text naming a variable. In any context the
+ * shell takes them as a parameter expansion or as literal text, and an
+ * expansion's result is never parsed again as syntax (at worst, unquoted
+ * by mistake, it is split into words or globbed). The client's bytes
+ * enter the script itself only in the inert form.
+ *
+ * What no rule here can see: a command that evaluates its own arguments
+ * (eval, sh -c "...%F..." in double quotes, sh -c 'echo '%F) parses the
+ * sender again. That is the command's author's to keep safe: give an
+ * inner script its data as arguments (sh -c 'cat > "$1"' sh %F).
+ *
+ * The addresses have already passed session.c (mailbox.h: no leading
+ * '-', nothing msmtp would split); that check is not what keeps the
+ * shell away from them.
  *
  * Ownership: argv_prepare() fills a caller-owned struct pipecmd that
  * argv_release() empties; argv_build() returns a NULL-terminated array

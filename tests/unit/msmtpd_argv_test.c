@@ -38,6 +38,9 @@ static void test_argv_where(void)
 		{ "echo $(date) %F", ARGV_FROM_INERT },
 		{ "echo \"`date` %F\"", ARGV_FROM_INERT },
 		{ "echo ${HOME} %F", ARGV_FROM_INERT },
+		{ "echo $'a\\' %F '", ARGV_FROM_INERT },	/* bash's $'...' */
+		{ "echo \"\\%F\"", ARGV_FROM_INERT },
+		{ "echo \\\\%F", ARGV_FROM_INERT },	/* \\ then %F: safe side */
 		{ "cat <<EOF\n%F\nEOF", ARGV_FROM_INERT },
 		{ "cat # %F", ARGV_FROM_INERT },
 		{ "echo '%F' %F", ARGV_FROM_INERT },	/* the first one counts */
