@@ -35,10 +35,17 @@
  *   77 EX_NOPERM               451 4.3.0  AUTH refused: 454, an expired
  *                                         OAuth token (direct mode)
  *   78 EX_CONFIG               451 4.3.0  msmtprc or passwordeval problem
+ *   126, 127                   451 4.3.0  the shell could not run or find a
+ *                                         program of the command (set up
+ *                                         by us, like one not started)
+ *   129 ... 192                451 4.3.0  the shell's 128 + N: a program
+ *                                         was killed by signal N
  *   any other non-zero (1...)  554 5.3.0  a status that says nothing
  *   killed by a signal         451 4.3.0  OOM killer, admin, crash
  *   exit 0, mail not all read  451 4.3.0  it never saw the whole mail
  *   cannot be started          451 4.3.0  (the command is set up by us)
+ *   sender not for the command 554 5.1.7  argv.h: %F where only an inert
+ *                                         sender may go, and it is not
  *
  * msmtp's msmtpd answers 451 only for 68, 69, 71 and 75: it turns a
  * permanent refusal after DATA (69) into 451 and the temporary 74, 76
@@ -64,13 +71,16 @@
 struct errline {
 	char	text[EXITMAP_ERRLINE_MAX + 1];
 	size_t	len;
+	size_t	blanks;		/* spaces read after text, not kept yet */
 	int	complete;	/* its LF was seen: the rest is ignored */
 };
 
 enum pipe_how {
 	PIPE_EXITED,		/* code is the exit status */
 	PIPE_SIGNALED,		/* code is the signal */
-	PIPE_NOSTART		/* code is the errno */
+	PIPE_NOSTART,		/* code is the errno */
+	PIPE_BADFROM		/* not started: the sender may not be given
+				 * to this command (argv_build()) */
 };
 
 struct pipe_result {
@@ -83,6 +93,13 @@ struct pipe_result {
 void errline_init(struct errline *e);
 /* errline_feed - take stderr output, in chunks split anywhere. */
 void errline_feed(struct errline *e, const char *data, size_t len);
+
+/* The shell's statuses for a program it could not run or find. */
+#define EXITMAP_SH_NOEXEC	126
+#define EXITMAP_SH_NOTFOUND	127
+/* ... and 128 + N for a program killed by signal N (1 to SIGMAX). */
+#define EXITMAP_SH_SIGNALED	128
+#define EXITMAP_SH_SIGMAX	64
 
 /* exitmap_temporary - whether an exit status gets 451 (see above). */
 int exitmap_temporary(int status);

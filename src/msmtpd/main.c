@@ -77,7 +77,7 @@ static int run(const struct opts *o, struct log *log)
 	conf.port = o->port;
 	conf.max_sessions = o->max_sessions;
 	conf.timeout = o->timeout;
-	conf.words = &o->words;
+	conf.pipecmd = &o->pipecmd;
 	conf.session.hostname = host;
 	conf.session.auth_user = o->auth_user;
 	conf.session.auth_pass = pw;

@@ -11,7 +11,6 @@
 #include <sysexits.h>
 
 #include "msmtpd/argv.h"
-#include "util/buf.h"
 #include "util/selfexe.h"
 #include "util/xalloc.h"
 
@@ -52,9 +51,9 @@ const char *opts_usage(void)
 "  --log=none|syslog|filename   set logging (default none)\n"
 "  --command=cmd                pipe mails to cmd instead of\n"
 "                               'msmtp -f %F --' (the msmtp installed\n"
-"                               beside msmtpd)\n"
-"                               (the first %F is the envelope from, the\n"
-"                               recipients are appended; no shell runs it)\n"
+"                               beside msmtpd; run by /bin/sh: the first\n"
+"                               %F is the envelope from, the recipients\n"
+"                               are appended)\n"
 "  --auth=user[,passwordeval]   require authentication with this user name;\n"
 "                               the password is the first line passwordeval\n"
 "                               prints, else the keyring's item for\n"
@@ -172,32 +171,11 @@ static int one_option(struct opts *o, int c, const char *arg, char **errstr)
 	return rc;
 }
 
-/* quote_word - word as one word of a command line, both for argv.c's
- * split and for sh(1): as it is if plain, else in '...'; new. */
-static char *quote_word(const char *word)
-{
-	struct buf q;
-	const char *p;
-
-	if (strspn(word, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789/._+,:@-") == strlen(word))
-		return xstrdup(word);
-	buf_init(&q);
-	buf_putc(&q, '\'');
-	for (p = word; *p != '\0'; p++)
-		if (*p == '\'')
-			buf_puts(&q, "'\\''");
-		else
-			buf_putc(&q, *p);
-	buf_putc(&q, '\'');
-	return buf_steal(&q);
-}
-
 /* default_command - msmtp's msmtpd pipes to "msmtp -f %F --" from
  * $PATH; ours to the msmtp installed beside it (util/selfexe.h). */
 static char *default_command(void)
 {
-	char *msmtp = selfexe_program("msmtp"), *word = quote_word(msmtp);
+	char *msmtp = selfexe_program("msmtp"), *word = argv_quote(msmtp);
 	char *cmd = xasprintf("%s -f %%F --", word);
 
 	free(msmtp);
@@ -213,7 +191,6 @@ static void defaults(struct opts *o)
 	o->log = xstrdup("none");
 	o->command = default_command();
 	o->command_default = 1;
-	strlist_init(&o->words);
 	o->max_sessions = 16;
 	o->timeout = 300;
 	o->max_size = OPTS_DEFAULT_SIZE;
@@ -247,7 +224,7 @@ int opts_parse(int argc, char **argv, struct opts *o, char **errstr)
 		*errstr = xasprintf("too many arguments: '%s'", argv[optind]);
 		return EX_USAGE;
 	}
-	return argv_split(o->command, &o->words, errstr);
+	return argv_prepare(o->command, &o->pipecmd, errstr);
 }
 
 void opts_free(struct opts *o)
@@ -255,7 +232,7 @@ void opts_free(struct opts *o)
 	free(o->interface);
 	free(o->log);
 	free(o->command);
-	strlist_free(&o->words);
+	argv_release(&o->pipecmd);
 	free(o->auth_user);
 	free(o->auth_eval);
 	memset(o, 0, sizeof(*o));

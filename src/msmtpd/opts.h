@@ -17,7 +17,7 @@
 #ifndef MSMTPD_OPTS_H
 #define MSMTPD_OPTS_H
 
-#include "util/strlist.h"
+#include "msmtpd/argv.h"
 
 #define OPTS_DEFAULT_SIZE	(64ULL * 1024 * 1024)
 
@@ -30,7 +30,7 @@ struct opts {
 	char			*log;		/* "none", "syslog" or a path */
 	char			*command;
 	int			 command_default; /* no --command given */
-	struct strlist		 words;		/* the command, split */
+	struct pipecmd		 pipecmd;	/* the command, read */
 	char			*auth_user;	/* NULL: no AUTH */
 	char			*auth_eval;	/* NULL: ask on the terminal */
 	unsigned		 max_sessions;

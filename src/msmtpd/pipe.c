@@ -1,7 +1,8 @@
 /*
  * pipe - the pipe command as a child process; see pipe.h.
  *
- * SECURITY: the command gets an argv, no shell. Its stderr is read into
+ * SECURITY: the argv is argv_build()'s; see argv.h for how the shell is
+ * kept away from the client's addresses. The command's stderr is read into
  * a bounded struct errline; anything beyond the first line is read and
  * dropped so that the command never blocks on a full stderr pipe.
  */

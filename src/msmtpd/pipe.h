@@ -2,8 +2,9 @@
  * pipe - one run of the pipe command on the libuv loop: the mail streamed
  * to its standard input, its first stderr line kept, its end reported.
  *
- * The command is started with uv_spawn() from an argv (never through a
- * shell), as the leader of a new process group, its standard output on
+ * The command is started with uv_spawn() from the argv that argv_build()
+ * makes (the shell, the command as its script, the client's addresses as
+ * its arguments: argv.h), as the leader of a new process group, its standard output on
  * /dev/null (the manual forbids it to write there: in --inetd mode that
  * would be the client's socket), its standard error read here.
  *

@@ -365,9 +365,15 @@ static int h_mail_start(void *arg, const char *from,
 {
 	struct conn *c = arg;
 	struct mpipe_hooks ph = { on_pipe_done, on_pipe_drain, c };
-	char **argv = argv_build(c->srv->conf->words, from, rcpts);
+	char **argv = argv_build(c->srv->conf->pipecmd, from, rcpts);
 	int rc;
 
+	if (argv == NULL) {
+		res->how = PIPE_BADFROM;
+		log_msg(c->srv->log, 1, "sender <%s> refused: the pipe command "
+		    "takes it only as letters, digits and @._+-", from);
+		return -1;
+	}
 	rc = mpipe_start(&c->srv->loop, argv, &ph, &c->pipe, res);
 	if (rc != 0)
 		log_msg(c->srv->log, 1, "cannot start pipe command %s: %s",

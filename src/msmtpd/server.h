@@ -29,6 +29,7 @@
 #ifndef MSMTPD_SERVER_H
 #define MSMTPD_SERVER_H
 
+#include "msmtpd/argv.h"
 #include "msmtpd/log.h"
 #include "msmtpd/session.h"
 #include "util/strlist.h"
@@ -42,7 +43,7 @@ struct server_conf {
 	int			 port;
 	unsigned		 max_sessions;
 	unsigned		 timeout;	/* seconds, 0: none */
-	const struct strlist	*words;		/* the pipe command */
+	const struct pipecmd	*pipecmd;	/* the pipe command */
 	struct session_conf	 session;
 };
 

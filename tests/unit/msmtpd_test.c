@@ -1,7 +1,8 @@
 /*
  * msmtpd_test - msmtpd's pure parts: the command parser, the DATA
- * decoder, the exit status mapping, the command line and its word
- * splitting (msmtpd_session_test.c drives the session).
+ * decoder, the exit status mapping, the command line
+ * (msmtpd_session_test.c drives the session; msmtpd_argv_test.c covers
+ * the pipe command's script).
  *
  * Everything is reached through msmtpd's headers; the objects come from
  * build/lib/libmsmtpd.a, as for the program.
@@ -365,7 +366,9 @@ static void test_exitmap_table(void)
 		{ EX_OSERR, 451 }, { EX_OSFILE, 451 }, { EX_CANTCREAT, 451 },
 		{ EX_IOERR, 451 }, { EX_TEMPFAIL, 451 },
 		{ EX_PROTOCOL, 451 }, { EX_NOPERM, 451 }, { EX_CONFIG, 451 },
-		{ 79, 554 }, { 127, 554 }, { 255, 554 },
+		{ 79, 554 }, { 125, 554 }, { 126, 451 }, { 127, 451 },
+		{ 128, 554 }, { 137, 451 }, { 192, 451 },
+		{ 193, 554 }, { 255, 554 },
 	};
 	struct pipe_result r;
 	struct buf b;
@@ -407,6 +410,18 @@ static void test_exitmap_table(void)
 	buf_reset(&b);
 	CHECK_INT(exitmap_reply(&r, &b), 451);
 	CHECK(strstr(b.data, "Cannot start pipe command") != NULL);
+	r.how = PIPE_EXITED;
+	r.code = 127;
+	errline_init(&r.err);
+	errline_feed(&r.err, "sh: 1: /no/such: not found\n", 27);
+	buf_reset(&b);
+	CHECK_INT(exitmap_reply(&r, &b), 451);
+	CHECK_STR(b.data, "451 4.3.0 Cannot start pipe command (exit status "
+	    "127): sh: 1: /no/such: not found");
+	r.how = PIPE_BADFROM;
+	buf_reset(&b);
+	CHECK_INT(exitmap_reply(&r, &b), 554);
+	CHECK(strncmp(b.data, "554 5.1.7 ", 10) == 0);
 	buf_free(&b);
 }
 
@@ -428,69 +443,15 @@ static void test_errline(void)
 	errline_feed(&e, big, sizeof(big));
 	CHECK_INT(e.len, EXITMAP_ERRLINE_MAX);
 	CHECK_INT(strlen(e.text), EXITMAP_ERRLINE_MAX);
-}
-
-/* ---- argv ---- */
-
-static void test_argv_split(void)
-{
-	struct strlist w;
-	char *err = NULL;
-
-	strlist_init(&w);
-	CHECK_INT(argv_split(" /usr/bin/msmtp  -f %F -- ", &w, &err), EX_OK);
-	CHECK_INT(w.n, 4);
-	CHECK_STR(w.v[2], "%F");
-	strlist_free(&w);
-	CHECK_INT(argv_split("sh -c 'cat > \"$0\"' '' a\\ b \"x\\\"y\\n\"",
-	    &w, &err), EX_OK);
-	CHECK_INT(w.n, 6);
-	CHECK_STR(w.v[2], "cat > \"$0\"");
-	CHECK_STR(w.v[3], "");
-	CHECK_STR(w.v[4], "a b");
-	CHECK_STR(w.v[5], "x\"y\\n");
-	strlist_free(&w);
-	CHECK_INT(argv_split("a 'b", &w, &err), EX_USAGE);
-	free(err);
-	strlist_free(&w);
-	CHECK_INT(argv_split("a \"b", &w, &err), EX_USAGE);
-	free(err);
-	strlist_free(&w);
-	CHECK_INT(argv_split("   ", &w, &err), EX_USAGE);
-	free(err);
-	strlist_free(&w);
-}
-
-static void test_argv_build(void)
-{
-	struct strlist w, r;
-	char *err = NULL, **v;
-
-	strlist_init(&w);
-	strlist_init(&r);
-	argv_split("prog -f %F --from=%F -x%Fy --", &w, &err);
-	strlist_add(&r, "b@c");
-	strlist_add(&r, "d@e");
-	v = argv_build(&w, "a@b", &r);
-	CHECK_STR(v[0], "prog");
-	CHECK_STR(v[2], "a@b");
-	CHECK_STR(v[3], "--from=%F");
-	CHECK_STR(v[4], "-x%Fy");
-	CHECK_STR(v[5], "--");
-	CHECK_STR(v[6], "b@c");
-	CHECK_STR(v[7], "d@e");
-	CHECK(v[8] == NULL);
-	argv_free(v);
-	v = argv_build(&w, "", &r);
-	CHECK_STR(v[2], "<>");
-	argv_free(v);
-	strlist_free(&w);
-	argv_split("prog -x%Fy", &w, &err);
-	v = argv_build(&w, "a b; rm", &r);
-	CHECK_STR(v[1], "-xa b; rmy");	/* one argument, whatever it holds */
-	argv_free(v);
-	strlist_free(&w);
-	strlist_free(&r);
+	/* A chunk that ends between two words keeps the space (dash writes
+	 * "sh: 1: " and the rest apart); trailing blanks still go. */
+	errline_init(&e);
+	errline_feed(&e, " sh: 1: ", 8);
+	errline_feed(&e, "/x: not found  ", 15);
+	CHECK_STR(e.text, "sh: 1: /x: not found");
+	errline_feed(&e, "\n", 1);
+	CHECK_STR(e.text, "sh: 1: /x: not found");
+	CHECK_INT(e.complete, 1);
 }
 
 /* ---- opts ---- */
@@ -534,7 +495,8 @@ static void test_opts(void)
 	CHECK_INT(o.port, 2500);
 	CHECK_STR(o.auth_user, "u");
 	CHECK_STR(o.auth_eval, "echo a,b");
-	CHECK_INT(o.words.n, 1);
+	CHECK_INT(o.pipecmd.from, ARGV_FROM_NONE);
+	CHECK_STR(o.pipecmd.head, "cat");
 	CHECK_INT(o.command_default, 0);
 	CHECK_INT(o.max_sessions, 3);
 	CHECK_INT(o.timeout, 0);
@@ -589,7 +551,5 @@ UNIT_MAIN(
 	UNIT_CASE(test_data_bad),
 	UNIT_CASE(test_exitmap_table),
 	UNIT_CASE(test_errline),
-	UNIT_CASE(test_argv_split),
-	UNIT_CASE(test_argv_build),
 	UNIT_CASE(test_opts)
 )
