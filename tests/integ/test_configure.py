@@ -189,6 +189,7 @@ ODD = {
     # The query is absolute either way; the warning compares as typed.
     "trailing_dot": "alice@example.org.",
     "space_in_local_part": "al ice@example.org",
+    "utf8_local_part": "j\u00f6rg@example.org",
 }
 
 
@@ -196,6 +197,13 @@ ODD = {
 def test_configure_odd_address(both, address):
     both({S465: [(0, 0, 465, "mail.example.org")]},
          ["--configure", address], expect_rc=0)
+
+
+def test_configure_utf8_domain(both):
+    """Without IDN support, the domain goes to the resolver as UTF-8."""
+    r, o = both({}, ["--configure=j\u00f6rg@b\u00fccher.example"],
+                expect_rc=68)
+    assert len(o.questions) == 2
 
 
 def test_configure_names_the_C_file(both, confdir):
@@ -219,6 +227,13 @@ def test_configure_names_the_user_file(both, confdir, existing):
     want = confdir.xdg_rc if existing == "xdg" else confdir.home_rc
     assert o.stdout.startswith(b"# - copy this to your configuration file "
                                + str(want).encode() + b"\n")
+
+
+def test_configure_without_HOME(both):
+    """The home directory then comes from the password database."""
+    both({S465: [(0, 0, 465, "mail.example.org")]},
+         ["--configure=alice@example.org"], expect_rc=0,
+         env={"HOME": None, "XDG_CONFIG_HOME": None})
 
 
 MODES = {
