@@ -65,9 +65,10 @@ ifneq ($(or $(filter-out $(NOPKG_GOALS),$(MAKECMDGOALS)),$(if $(MAKECMDGOALS),,a
   # ships it): the shared library is linked BIND_NOW and its ~1,600
   # symbol relocations were 40% of the instructions of a whole enqueue.
   SQLITE_A := $(wildcard $(shell pkg-config --variable=libdir sqlite3)/libsqlite3.a)
+  # -lresolv (glibc's, small) for --configure's SRV lookup (util/srvrec.h).
   FRONT_LIBS := $(if $(SQLITE_A),$(SQLITE_A) $(filter-out -lsqlite3,\
                   $(shell pkg-config --static --libs-only-l sqlite3)),\
-                  $(shell pkg-config --libs sqlite3)) -ldl
+                  $(shell pkg-config --libs sqlite3)) -ldl -lresolv
   ENGINE_LIBS := $(shell pkg-config --libs gnutls libgsasl libuv libidn2)
 endif
 
@@ -160,7 +161,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(foreach l,$(UNIT_LAYERS),$(
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -Itests/unit -o $@ $< \
-	  $(call libs,$(UNIT_LAYERS)) $(PKG_LIBS) -ldl
+	  $(call libs,$(UNIT_LAYERS)) $(PKG_LIBS) -ldl -lresolv
 
 # The SMTP engine alone, driven through session.h (tests/integ/test_engine.py).
 $(BUILD)/engine-drive: tests/tools/engine_drive.c $(call lib,smtp) $(call lib,util)
@@ -233,7 +234,7 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(SQL_FILES)
 	@mkdir -p build-fuzz
 	tests/sql2c.sh build-fuzz/migrations.c $(SQL_FILES)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC) build-fuzz/migrations.c \
-	  $(PKG_LIBS) -ldl
+	  $(PKG_LIBS) -ldl -lresolv
 
 # Debian packages, then Postfix unpacked into build/postfix-root for the
 # real-MTA tests and the benchmarks (never installed as the system MTA).

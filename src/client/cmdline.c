@@ -212,15 +212,22 @@ static int short_conf_option(struct cmdline *cl, int c, int *rc,
 	return 0;
 }
 
+/* set_mode - --configure wins over the other modes, as in msmtp. */
+static void set_mode(struct cmdline *cl, enum cl_mode mode)
+{
+	if (cl->mode != MODE_CONFIGURE || mode == MODE_CONFIGURE)
+		cl->mode = mode;
+}
+
 /* mode_option - the options that pick what msmtp does. */
 static int mode_option(struct cmdline *cl, int c)
 {
 	switch (c) {
 	case O_VERSION:
-		cl->mode = MODE_VERSION;
+		cl->version = 1;
 		return 1;
 	case O_HELP:
-		cl->mode = MODE_HELP;
+		cl->help = 1;
 		return 1;
 	case 'P':
 		cl->pretend = 1;
@@ -230,23 +237,23 @@ static int mode_option(struct cmdline *cl, int c)
 		cl->debug = 1;
 		return 1;
 	case 'S':
-		cl->mode = MODE_SERVERINFO;
+		set_mode(cl, MODE_SERVERINFO);
 		return 1;
 	case O_RMQS:
-		cl->mode = MODE_RMQS;
+		set_mode(cl, MODE_RMQS);
 		replace(&cl->rmqs, optarg);
 		return 1;
 	case O_CONFIGURE:
-		cl->mode = MODE_CONFIGURE;
+		set_mode(cl, MODE_CONFIGURE);
 		replace(&cl->configure, optarg);
 		return 1;
 	case 'q':
-		cl->mode = MODE_QUEUE_FLUSH;
+		set_mode(cl, MODE_QUEUE_FLUSH);
 		return 1;
 	case 'b':
 		if (strcmp(optarg, "p") != 0)
 			return 0;
-		cl->mode = MODE_QUEUE_LIST;
+		set_mode(cl, MODE_QUEUE_LIST);
 		return 1;
 	}
 	return 0;

@@ -27,15 +27,16 @@ enum cl_mode {
 	MODE_SENDMAIL,
 	MODE_SERVERINFO,
 	MODE_RMQS,
-	MODE_CONFIGURE,
-	MODE_VERSION,
-	MODE_HELP,
+	MODE_CONFIGURE,	/* over the others, whatever the order */
 	MODE_QUEUE_FLUSH,	/* -q: msmtp-queue --flush */
 	MODE_QUEUE_LIST		/* -bp, mailq: msmtp-queue --list */
 };
 
 struct cmdline {
 	enum cl_mode	 mode;
+	int		 version;	/* --version: printed first, */
+	int		 help;		/* then --help; then only
+					   MODE_CONFIGURE runs, as in msmtp */
 	int		 pretend;	/* -P */
 	int		 debug;		/* -d, -v */
 	char		*conffile;	/* -C */

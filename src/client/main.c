@@ -13,6 +13,7 @@
 #include "account/conffiles.h"
 #include "account/select.h"
 #include "client/cmdline.h"
+#include "client/configure.h"
 #include "client/queuecmd.h"
 #include "client/sendmail.h"
 #include "client/servermode.h"
@@ -57,7 +58,7 @@ static char *version_spool(const struct cmdline *cl)
 	return path;
 }
 
-static int print_version(const struct cmdline *cl)
+static void print_version(const struct cmdline *cl)
 {
 	char *sysfile = NULL, *userfile = NULL, *spool = version_spool(cl);
 
@@ -67,33 +68,41 @@ static int print_version(const struct cmdline *cl)
 	free(sysfile);
 	free(userfile);
 	free(spool);
-	return EX_OK;
 }
 
-static int run(struct cmdline *cl, char **errstr)
+/* run_mode - what the command line asks for beyond --version/--help. */
+static int run_mode(struct cmdline *cl, char **errstr)
 {
-	if (cl->import_fd >= 0)
-		return sendmail_import(cl, errstr);
 	switch (cl->mode) {
-	case MODE_VERSION:
-		return print_version(cl);
-	case MODE_HELP:
-		usage_help(stdout);
-		return EX_OK;
 	case MODE_QUEUE_FLUSH:
 	case MODE_QUEUE_LIST:
 		return queuecmd_exec(cl, errstr);
 	case MODE_SERVERINFO:
 	case MODE_RMQS:
 		return servermode_run(cl, errstr);
-	case MODE_SENDMAIL:
-		return sendmail_run(cl, errstr);
 	case MODE_CONFIGURE:
+		return configure_run(cl, errstr);
+	case MODE_SENDMAIL:
 		break;
 	}
-	*errstr = NULL;
-	fprintf(stderr, "msmtp: this mode is not implemented yet\n");
-	return EX_UNAVAILABLE;
+	return sendmail_run(cl, errstr);
+}
+
+/*
+ * run - as msmtp: --version, then --help, are printed first; after them
+ * only --configure still runs.
+ */
+static int run(struct cmdline *cl, char **errstr)
+{
+	if (cl->import_fd >= 0)
+		return sendmail_import(cl, errstr);
+	if (cl->version)
+		print_version(cl);
+	if (cl->help)
+		usage_help(stdout);
+	if ((cl->version || cl->help) && cl->mode != MODE_CONFIGURE)
+		return EX_OK;
+	return run_mode(cl, errstr);
 }
 
 int main(int argc, char **argv)

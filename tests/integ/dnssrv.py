@@ -2,9 +2,11 @@
 per name from a table, so that no query ever leaves the machine.
 
 ``answers`` maps a lower-case name to "NXDOMAIN", "SERVFAIL", "DROP"
-(no reply at all) or an IPv4 literal (one A record; AAAA questions get
-an empty answer). Names not in the table get REFUSED. Every question is
-recorded as (name, qtype).
+(no reply at all), an IPv4 literal (one A record; AAAA questions get
+an empty answer) or a list of SRV records, each a tuple (priority,
+weight, port, target), answered to SRV questions (an empty list is a
+name with no SRV record; other types get an empty answer). Names not in
+the table get REFUSED. Every question is recorded as (name, qtype).
 """
 
 import socket
@@ -58,10 +60,12 @@ class DnsServer:
         name = ".".join(labels).lower()
         self.questions.append((name, qtype))
         what = self.answers.get(name, "REFUSED")
+        rd = flags & 0x0100
+        if isinstance(what, list):
+            return self._srv_reply(qid, rd, question, qtype, what)
         if what == "DROP":
             return None
         rcode = {"NXDOMAIN": 3, "SERVFAIL": 2, "REFUSED": 5}.get(what, 0)
-        rd = flags & 0x0100
         head = struct.pack("!HHHHHH", qid, 0x8000 | 0x0400 | rd | 0x0080 |
                            rcode, 1, 0, 0, 0)
         if rcode or qtype != 1:
@@ -70,3 +74,22 @@ class DnsServer:
                   socket.inet_aton(what))
         return (struct.pack("!HHHHHH", qid, 0x8000 | 0x0400 | rd | 0x0080,
                             1, 1, 0, 0) + question + answer)
+
+    @staticmethod
+    def _srv_reply(qid, rd, question, qtype, records):
+        if qtype != 33:
+            records = []
+        answers = b"".join(
+            b"\xc0\x0c" + struct.pack("!HHI", 33, 1, 60) +
+            struct.pack("!H", 6 + len(_name(target))) +
+            struct.pack("!HHH", prio, weight, port) + _name(target)
+            for prio, weight, port, target in records)
+        return (struct.pack("!HHHHHH", qid, 0x8000 | 0x0400 | rd | 0x0080,
+                            1, len(records), 0, 0) + question + answers)
+
+
+def _name(dotted):
+    """A domain name in DNS wire form, uncompressed."""
+    labels = [x for x in dotted.rstrip(".").split(".") if x]
+    return b"".join(bytes([len(x)]) + x.encode("ascii")
+                    for x in labels) + b"\0"

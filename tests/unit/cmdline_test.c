@@ -2,6 +2,7 @@
  * cmdline_test - the command-line values that go on an SMTP command line
  * (-f, --rmqs, recipients, --domain and the other msmtprc options) are
  * refused with EX_USAGE when they hold a CR or LF; ordinary ones pass.
+ * Which mode several mode options give (msmtp's precedence).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,4 +73,52 @@ static void test_line_breaks(void)
 	}
 }
 
-UNIT_MAIN(UNIT_CASE(test_line_breaks))
+static void test_modes(void)
+{
+	static const struct {
+		const char	*argv[4];
+		enum cl_mode	 mode;
+		int		 version, help;
+		const char	*configure;
+	} cases[] = {
+		{ { "bob@example.net" }, MODE_SENDMAIL, 0, 0, NULL },
+		{ { "--help", "--version" }, MODE_SENDMAIL, 1, 1, NULL },
+		{ { "--version", "-S" }, MODE_SERVERINFO, 1, 0, NULL },
+		{ { "-q", "--rmqs=x" }, MODE_RMQS, 0, 0, NULL },
+		{ { "-S", "--configure=a@b" }, MODE_CONFIGURE, 0, 0, "a@b" },
+		{ { "--configure=a@b", "-S" }, MODE_CONFIGURE, 0, 0, "a@b" },
+		{ { "--configure=a@b", "--rmqs=x" }, MODE_CONFIGURE, 0, 0,
+		    "a@b" },
+		{ { "--configure=a@b", "-q", "-bp" }, MODE_CONFIGURE, 0, 0,
+		    "a@b" },
+		{ { "--configure=a@b", "--configure", "c@d" }, MODE_CONFIGURE,
+		    0, 0, "c@d" },
+		{ { "--help", "--configure=a@b" }, MODE_CONFIGURE, 0, 1,
+		    "a@b" },
+	};
+	size_t i;
+
+	for (i = 0; i < N(cases); i++) {
+		char *argv[6] = { (char *)"msmtp" };
+		struct cmdline cl;
+		char *err = NULL;
+		int argc = 1;
+
+		while (argc - 1 < 4 && cases[i].argv[argc - 1] != NULL) {
+			argv[argc] = (char *)cases[i].argv[argc - 1];
+			argc++;
+		}
+		cmdline_init(&cl);
+		CHECK_INT(cmdline_parse(&cl, argc, argv, &err), EX_OK);
+		if (cl.mode != cases[i].mode)
+			fprintf(stderr, "case %zu\n", i);
+		CHECK_INT(cl.mode, cases[i].mode);
+		CHECK_INT(cl.version, cases[i].version);
+		CHECK_INT(cl.help, cases[i].help);
+		CHECK_STR(cl.configure, cases[i].configure);
+		free(err);
+		cmdline_free(&cl);
+	}
+}
+
+UNIT_MAIN(UNIT_CASE(test_line_breaks), UNIT_CASE(test_modes))
