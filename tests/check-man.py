@@ -66,12 +66,7 @@ READER_COMMANDS = ["account", "defaults", "eval"]
 # Checks allowed to fail for now: (program, check). msmtp-queue(1) and
 # msmtpd(1) are being completed on the branch i20-manq; remove these
 # once it has landed (the checker then says XPASS).
-PENDING = {
-    # until i20-manq lands
-    ("msmtp-queue", "lint"), ("msmtp-queue", "options in the manual"),
-    ("msmtp-queue", "options in --help"),
-    ("msmtpd", "lint"), ("msmtpd", "options in the manual"),
-}
+PENDING = set()
 
 # mandoc messages that depend on the machine, not on the page.
 LINT_IGNORED = ("referenced manual not found", "outdated mandoc.db")
