@@ -42,8 +42,8 @@ static int entry_rcpts(struct spool *sp, sqlite3_stmt *st,
 	sqlite3_reset(st);
 	sqlite3_bind_text(st, 1, e->id, -1, SQLITE_STATIC);
 	while ((err = sqlite3_step(st)) == SQLITE_ROW) {
-		strlist_take(&e->rcpts, spool_text(st, 0));
-		strlist_take(&e->rcpt_states, spool_text(st, 1));
+		strlist_take(&e->rcpts, spool_text_nn(st, 0));
+		strlist_take(&e->rcpt_states, spool_text_nn(st, 1));
 		strlist_take(&e->rcpt_texts, reply_of(st));
 	}
 	if (err != SQLITE_DONE)
@@ -53,12 +53,15 @@ static int entry_rcpts(struct spool *sp, sqlite3_stmt *st,
 
 static void read_entry(sqlite3_stmt *st, struct spool_entry *e)
 {
-	snprintf(e->id, sizeof(e->id), "%s", sqlite3_column_text(st, 0));
+	const unsigned char *id = sqlite3_column_text(st, 0);
+
+	/* A damaged row may hold NULL where the schema says NOT NULL. */
+	snprintf(e->id, sizeof(e->id), "%s", id ? (const char *)id : "");
 	e->created = (time_t)sqlite3_column_int64(st, 1);
 	e->size = sqlite3_column_int64(st, 2);
-	e->account = spool_text(st, 3);
-	e->envelope_from = spool_text(st, 4);
-	e->state = spool_text(st, 5);
+	e->account = spool_text_nn(st, 3);
+	e->envelope_from = spool_text_nn(st, 4);
+	e->state = spool_text_nn(st, 5);
 	e->attempts = sqlite3_column_int(st, 6);
 	e->next_attempt = (time_t)sqlite3_column_int64(st, 7);
 	e->last_text = spool_text(st, 8);

@@ -113,6 +113,13 @@ char *spool_text(sqlite3_stmt *st, int col)
 	return s ? xstrdup((const char *)s) : NULL;
 }
 
+char *spool_text_nn(sqlite3_stmt *st, int col)
+{
+	char *s = spool_text(st, col);
+
+	return s != NULL ? s : xstrdup("");
+}
+
 void spool_zero_freed(struct spool *sp, int all)
 {
 	sqlite3_exec(sp->db, all ? "PRAGMA secure_delete = ON" :

@@ -62,6 +62,10 @@ sqlite3_stmt *spool_prepare(struct spool *sp, const char *sql, int *rc,
 void spool_rollback(struct spool *sp);
 /* spool_text - a column as a new string, NULL for SQL NULL. */
 char *spool_text(sqlite3_stmt *st, int col);
+/* spool_text_nn - a NOT NULL column as a new string: "" where a damaged
+ * row holds NULL (or a type SQLite cannot give as text), so that what
+ * reads it never meets a NULL the schema promised away. */
+char *spool_text_nn(sqlite3_stmt *st, int col);
 /* spool_bind_text - bind a string that outlives the statement's step,
  * or SQL NULL for a NULL pointer. */
 void spool_bind_text(sqlite3_stmt *st, int col, const char *s);

@@ -624,7 +624,7 @@ def test_command_that_cannot_start(tmp_path, rec, daemon):
                     "b@example.net")
     # The shell runs the command: it says what it could not find (127).
     assert "451 4.3.0 Cannot start pipe command (exit status 127): " \
-        "sh: 1: /nonexistent/cmd: not found" in out
+        f"sh: 1: {prog}: not found" in out
 
 
 def start_msmtpd(args, env, path=None):

@@ -233,7 +233,8 @@ def message_id(data):
     """The Message-ID: value of a mail's header block (or None)."""
     m = re.search(rb"(?mi)^Message-ID:[ \t]*(\S[^\r\n]*?)[ \t]*\r?$",
                   header_block(data))
-    return m.group(1).decode() if m else None
+    # (surrogateescape: a damaged mail's bytes need not be UTF-8)
+    return m.group(1).decode("utf-8", "surrogateescape") if m else None
 
 
 def poll(cond, timeout=10.0, interval=0.02, what="condition"):
