@@ -18,9 +18,10 @@
  * creator's first sync returned. The one case this relies on the file
  * system for is a creator that died between the creation and that
  * sync (it committed nothing): a later commit's fdatasync() of the file
- * then also makes its name durable on Linux's journaling file systems
- * (ext4 and XFS commit their journal in order, btrfs logs the new
- * name with the file).
+ * then also makes its name durable on Linux's file systems: ext4 with
+ * a journal and XFS commit their journal in order, ext4 without one
+ * syncs the parent of a file still marked new (ext4_sync_parent()),
+ * btrfs logs the new name with the file.
  *
  * Everything else (the database, the -shm, the -journal of the first
  * open, locking, the system calls) is the default VFS's, untouched.
