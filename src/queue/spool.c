@@ -191,16 +191,17 @@ static void restore_sync(struct spool *sp)
  * commit is durable when spool_commit_durable() returns EX_OK, if the
  * connection's are (spool_set_durable()), with the fewest fsyncs.
  *
- * Why not synchronous=FULL: it fsyncs a new WAL's header before the
- * first frame goes in (and msmtp's WAL is new at most opens, emptied by
- * the previous one), then the WAL at the commit; and a checkpoint right
- * after (the WAL hook's, or spool_empty_wal()) fsyncs the WAL again
- * before copying it. Here the transaction commits under NORMAL, which
- * SQLite keeps consistent through any crash (the last commits may be
- * lost, never damaged), then one fsync makes it durable: the
- * checkpoint's, when one copied the whole WAL (it fsyncs the WAL
- * first, this commit's frames included, and the database after), else
- * our own fdatasync() of the WAL, header and frames alike.
+ * Why not synchronous=FULL: it fsyncs the WAL at the commit, and a
+ * checkpoint right after (the WAL hook's every few mails, or msmtp's
+ * spool_empty_wal() once its mail is sent) fsyncs the WAL again before
+ * copying it. Here the transaction commits under NORMAL, which SQLite
+ * keeps consistent through any crash (the last commits may be lost,
+ * never damaged), then one fsync makes it durable: the checkpoint's,
+ * when one copied the whole WAL (it fsyncs the WAL first, this commit's
+ * frames included, and the database after), else our own fdatasync()
+ * of the WAL. (The fsync of a new WAL's header before its first frame,
+ * which SQLite makes in either mode against out-of-order writes after a
+ * WAL restart, stays.)
  */
 int spool_begin_durable(struct spool *sp, char **errstr)
 {
