@@ -15,7 +15,8 @@ figures and targets, and exits 0 whatever they are.
            msmtpq's queue directory (it writes the files, never fsyncs).
      Also shown: ours in the default -odi mode against the same refused
      port (spool, one attempt that fails, record it).
-     Targets: ours within 3x the floor, at least 8x faster than msmtpq.
+     Targets: ours within 2x the floor (issue 21; it was 3x), at least
+     8x faster than msmtpq.
   2. Peak RSS of `msmtp -odq` spooling a 100 MB mail (target < 16 MB),
      from wait4()'s rusage of that one child.
   3. Median enqueue with 100,000 mails already queued against an empty
@@ -297,8 +298,8 @@ def part1(b, runs):
         mails = len(list(qroot.glob("*/*.mail")))
         print(f"   check: msmtpq's queue holds {mails} mails (want {n})")
     ratio = med["ours -odq"] / med["floor"]
-    print(f"   ours / floor   = {ratio:6.2f}x   (target <= 3x: "
-          f"{'met' if ratio <= 3 else 'NOT met'})")
+    print(f"   -odq / floor   = {ratio:6.2f}x   (target <= 2x: "
+          f"{'met' if ratio <= 2 else 'NOT met'})")
     if "msmtpq, offline" in med:
         speed = med["msmtpq, offline"] / med["ours -odq"]
         print(f"   msmtpq / ours  = {speed:6.2f}x   (target >= 8x: "

@@ -9,17 +9,31 @@ process per mail, over plain SMTP: our build/msmtp with --queue=off and
 Wall time is measured from posix_spawn to wait4 (same overhead for both);
 CPU time comes from each child's own rusage (wait4).
 
+Ours runs in two modes, in the same rotation: --queue=off (msmtp's direct
+send, "ours") and the default mode ("spool": spool the mail durably, send
+it, record the delivery durably), into a spool of its own. The ratio
+spool/ours is the price of durability (issue 21: target <= 1.25).
+
+Then, if strace is installed, the system calls of one send in each mode
+(--queue=off, default, -odq), averaged over --strace-runs sends: fsyncs
+(fdatasync + fsync), opens, writes, reads and the total, side by side.
+The -odq sends go to a spool of their own (they would otherwise be sent
+along with the default mode's next mail).
+
 Peak RSS is measured through GNU time (/usr/bin/time -f %M): for one 2 KB
 send, and for one send of a 100 MB mail with each (--big-mb, 0 to skip),
 whose wall time is shown too.
 
     bench/send_1000.py [--n 1000] [--size 2048] [--big-mb 100]
                        [--ours build/msmtp] [--time-limit 900]
+                       [--no-spool] [--strace-runs 20]
 """
 
 import argparse
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -71,6 +85,66 @@ def stats(xs):
             "min": xs[0]}
 
 
+# The syscalls shown per send, and how strace -c names them.
+SYSCALL_GROUPS = (
+    ("fsync", ("fdatasync", "fsync")),
+    ("open", ("openat", "open")),
+    ("stat", ("newfstatat", "fstat", "lstat", "stat", "statx")),
+    ("write", ("pwrite64", "write", "writev", "sendto", "sendmsg")),
+    ("read", ("pread64", "read", "readv", "recvfrom", "recvmsg")),
+    ("fcntl", ("fcntl",)),
+    ("mmap", ("mmap", "munmap", "mprotect")),
+    ("truncate", ("ftruncate",)),
+)
+
+
+def strace_counts(argv, stdin, env, out):
+    """{syscall: calls} of one run of argv (and its children) under
+    strace -f -c; None if the run failed."""
+    os.lseek(stdin, 0, os.SEEK_SET)
+    r = subprocess.run(["strace", "-f", "-c", "-o", str(out), *argv],
+                       stdin=stdin, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, env=env,
+                       timeout=SEND_TIMEOUT)
+    if r.returncode != 0:
+        return None
+    counts = {}
+    for line in out.read_text().splitlines():
+        f = line.split()
+        # % time, seconds, usecs/call, calls, [errors,] syscall
+        if len(f) >= 5 and f[3].isdigit() and f[-1] != "total":
+            counts[f[-1]] = int(f[3])
+    return counts
+
+
+def syscall_table(modes, stdin, env, tmp, runs):
+    """Print the mean syscalls of one send in each mode: {name: argv}."""
+    if shutil.which("strace") is None:
+        print("\nstrace not found: no syscall counts (apt-get install "
+              "strace)")
+        return
+    means = {}
+    for name, argv in modes.items():
+        total = {}
+        for _ in range(runs):
+            c = strace_counts(argv, stdin, env, tmp / "strace.out")
+            if c is None:
+                print(f"\nbench: {name} failed under strace")
+                return
+            for k, v in c.items():
+                total[k] = total.get(k, 0) + v
+        means[name] = {k: v / runs for k, v in total.items()}
+    print(f"\nsystem calls per send (strace -f -c, mean of {runs} sends, "
+          "the process and its threads)")
+    print(f"{'':18}" + "".join(f"{g:>9}" for g, _ in SYSCALL_GROUPS) +
+          f"{'all':>9}")
+    for name, m in means.items():
+        cells = [sum(m.get(k, 0) for k in names)
+                 for _, names in SYSCALL_GROUPS]
+        print(f"{name:18}" + "".join(f"{c:9.1f}" for c in cells) +
+              f"{sum(m.values()):9.1f}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=1000, help="mails per client")
@@ -81,6 +155,10 @@ def main():
     ap.add_argument("--ours", default=str(REPO / "build" / "msmtp"))
     ap.add_argument("--ours-args", default="--queue=off")
     ap.add_argument("--ref", default=REF)
+    ap.add_argument("--no-spool", action="store_true",
+                    help="skip the default (spooling) mode")
+    ap.add_argument("--strace-runs", type=int, default=20,
+                    help="sends per mode under strace (0: skip)")
     ap.add_argument("--time-limit", type=float, default=900,
                     help="bound on the whole run, seconds")
     a = ap.parse_args()
@@ -111,11 +189,16 @@ def main():
                "TZ": "UTC", "TMPDIR": str(tmp)}
         mail = tmp / "mail"
         size = make_mail(mail, a.size)
+        spool = tmp / "spool" / "queue.db"
         clients = {
             "msmtp": ["msmtp", "-C", str(rc)],
             "ours": ["msmtp", *a.ours_args.split(), "-C", str(rc)],
         }
         paths = {"msmtp": a.ref, "ours": a.ours}
+        if not a.no_spool:
+            clients["spool"] = ["msmtp", "--queue-file", str(spool), "-C",
+                                str(rc)]
+            paths["spool"] = a.ours
         tail = ["-f", "bench@example.org", "sink@example.net"]
         results = {k: [] for k in clients}
 
@@ -135,14 +218,22 @@ def main():
             return r
 
         print(f"smtp-sink 127.0.0.1:{sink.port}; {a.n} mails of {size} "
-              f"bytes per client, one process each, alternating pairs; "
-              f"ref={a.ref} ours={a.ours} {a.ours_args}", flush=True)
+              f"bytes per client, one process each, in a rotating order; "
+              f"ref={a.ref} ours={a.ours} {a.ours_args}"
+              + ("" if a.no_spool else f"; spool=ours into {spool}"),
+              flush=True)
+        names = list(clients)
         for i in range(a.warmup):
-            one("msmtp")
-            one("ours")
+            for name in names:
+                one(name)
         t_start = time.monotonic()
         for i in range(a.n):
-            order = ("msmtp", "ours") if i % 2 == 0 else ("ours", "msmtp")
+            # Each client takes each place in turn (and reversed every
+            # other round), so drift and caches hit all alike.
+            k = i % len(names)
+            order = names[k:] + names[:k]
+            if (i // len(names)) % 2:
+                order.reverse()
             for name in order:
                 results[name].append(one(name))
             if i % 100 == 99:
@@ -150,7 +241,7 @@ def main():
         elapsed = time.monotonic() - t_start
         os.close(fd)
 
-        print(f"\n{2 * a.n} sends in {elapsed:.1f}s\n")
+        print(f"\n{len(names) * a.n} sends in {elapsed:.1f}s\n")
         print(f"{'per mail':10} {'median':>9} {'mean':>9} {'p10':>9} "
               f"{'p90':>9} {'min':>9} {'cpu mean':>9}")
         summary = {}
@@ -165,6 +256,31 @@ def main():
         print(f"{'ours/msmtp':10} {wo['median'] / wm['median']:9.2f} "
               f"{wo['mean'] / wm['mean']:9.2f} {'':9} {'':9} {'':9} "
               f"{co / cm:9.2f}")
+        if "spool" in summary:
+            ws, cs = summary["spool"]
+            print(f"{'spool/msmtp':10} {ws['median'] / wm['median']:9.2f} "
+                  f"{ws['mean'] / wm['mean']:9.2f} {'':9} {'':9} {'':9} "
+                  f"{cs / cm:9.2f}")
+            r = ws["median"] / wo["median"]
+            print(f"{'spool/ours':10} {r:9.2f} "
+                  f"{ws['mean'] / wo['mean']:9.2f} {'':9} {'':9} {'':9} "
+                  f"{cs / co:9.2f}")
+            print(f"\ndefault mode / --queue=off (medians) = {r:.2f}   "
+                  f"(target <= 1.25: {'met' if r <= 1.25 else 'NOT met'})")
+
+        if a.strace_runs > 0:
+            deadline.check("strace")
+            odq = tmp / "spool-odq" / "queue.db"
+            modes = {"--queue=off": [a.ours, "--queue=off"],
+                     "default (spool)": [a.ours, "--queue-file", str(spool)],
+                     "-odq": [a.ours, "-odq", "--queue-file", str(odq)]}
+            fd = os.open(mail, os.O_RDONLY)
+            try:
+                syscall_table({k: [*v, "-C", str(rc), *tail]
+                               for k, v in modes.items()}, fd, env, tmp,
+                              a.strace_runs)
+            finally:
+                os.close(fd)
 
         def rss(name, stdin, timeout):
             os.lseek(stdin, 0, os.SEEK_SET)

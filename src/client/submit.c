@@ -13,6 +13,7 @@
 #include "account/snapshot.h"
 #include "client/background.h"
 #include "client/spooled.h"
+#include "delivery/engine.h"
 #include "queue/spool.h"
 #include "queue/spoolpath.h"
 #include "util/buf.h"
@@ -158,13 +159,15 @@ static int open_spool(const struct submission *sub, char **path,
 }
 
 /* store - the mail into the open spool; then, for interactive
- * delivery, its attempt now. */
+ * delivery, its attempt now, once the engine preloaded is in. */
 static int store(struct spool *sp, const char *path,
-    const struct submission *sub, char id[SPOOL_ID_LEN + 1], char **errstr)
+    const struct submission *sub, struct engine_preload *engine,
+    char id[SPOOL_ID_LEN + 1], char **errstr)
 {
 	int rc;
 
 	rc = enqueue(sp, path, sub, id, errstr);
+	engine_preload_join(engine);
 	if (rc != EX_OK)
 		return rc;
 	if (sub->queued_id != NULL)
@@ -177,14 +180,20 @@ static int store(struct spool *sp, const char *path,
 int submit(const struct submission *sub, int *no_spool, char **errstr)
 {
 	char id[SPOOL_ID_LEN + 1], *path;
+	struct engine_preload engine = { .started = 0 };
 	struct spool *sp;
 	int rc;
 
+	/* Interactive delivery needs the engine once the mail is spooled:
+	 * it loads while the spool is opened and the mail written. */
+	if (sub->acc->delivery_mode == DELIVER_INTERACTIVE)
+		engine_preload_start(&engine);
 	rc = open_spool(sub, &path, &sp, no_spool, errstr);
 	if (rc == EX_OK) {
-		rc = store(sp, path, sub, id, errstr);
+		rc = store(sp, path, sub, &engine, id, errstr);
 		spool_close(sp);
 	}
+	engine_preload_join(&engine);
 	if (rc == EX_OK && sub->acc->delivery_mode == DELIVER_BACKGROUND)
 		background_deliver(path, sub, id);
 	free(path);

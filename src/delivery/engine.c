@@ -60,6 +60,31 @@ const struct engine_api *engine_load(char **errstr)
 	return api;
 }
 
+/* preload - the thread: dlopen() it; the handle stays for the life of
+ * the process, as engine_load()'s does (which then only finds it). */
+static void *preload(void *arg)
+{
+	char *path = engine_path();
+
+	(void)arg;
+	(void)dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	free(path);
+	return NULL;
+}
+
+void engine_preload_start(struct engine_preload *pl)
+{
+	pl->started = pthread_create(&pl->thread, NULL, preload, NULL) == 0;
+}
+
+void engine_preload_join(struct engine_preload *pl)
+{
+	if (!pl->started)
+		return;
+	pthread_join(pl->thread, NULL);
+	pl->started = 0;
+}
+
 int engine_run(const struct deliver_job *job, engine_told_fn told,
     void *arg, char **errstr)
 {

@@ -23,6 +23,8 @@
 #ifndef DELIVERY_ENGINE_H
 #define DELIVERY_ENGINE_H
 
+#include <pthread.h>
+
 #include "delivery/deliver.h"
 
 #define ENGINE_ABI	8
@@ -42,6 +44,24 @@ extern const struct engine_api msmtp_engine;
 /* engine_load - the engine's table; NULL with *errstr set on failure
  * (EX_SOFTWARE material: the installation is broken). */
 const struct engine_api *engine_load(char **errstr);
+
+/*
+ * engine_preload_start, engine_preload_join - load the engine in a
+ * thread of its own while the caller does something else, so that the
+ * engine_load() to come finds it loaded. msmtp's default mode spools the
+ * mail (mostly waiting on an fsync) before it may deliver it: loading
+ * the engine (about 1.5 ms of dynamic linking) meanwhile takes it off
+ * the send's critical path. A failure is not told here: engine_load()
+ * tells it. The caller joins before it forks, runs anything else that
+ * loads objects, or exits; joining one never started (or twice) is
+ * harmless. The struct is the caller's.
+ */
+struct engine_preload {
+	pthread_t	thread;
+	int		started;
+};
+void engine_preload_start(struct engine_preload *pl);
+void engine_preload_join(struct engine_preload *pl);
 
 /* What the caller of engine_run() does with the report: rc is the job's
  * exit code; rep is the engine's, valid only during the call. */

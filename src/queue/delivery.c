@@ -565,17 +565,15 @@ int spool_record(struct spool *sp, const char *id,
 
 	if (sent)
 		spool_zero_freed(sp, 1);
-	rc = spool_exec_cached(sp, "BEGIN IMMEDIATE", errstr);
+	rc = spool_begin_durable(sp, errstr);
 	if (rc == EX_OK)
 		rc = spool_record_in(sp, id, a, 1, errstr);
 	if (rc == EX_OK)
-		rc = spool_exec_cached(sp, "COMMIT", errstr);
+		rc = spool_commit_durable(sp, sent, errstr);
 	if (rc != EX_OK)
 		spool_rollback(sp);
 	if (sent)
 		spool_zero_freed(sp, 0);
-	if (sent && rc == EX_OK)
-		spool_empty_wal(sp);
 	return rc;
 }
 

@@ -194,7 +194,7 @@ int spool_enqueue_begin(struct spool *sp, const struct spool_envelope *env,
 
 	w->sp = sp;
 	buf_init(&w->pending);
-	rc = spool_exec(sp, "BEGIN IMMEDIATE", errstr);
+	rc = spool_begin_durable(sp, errstr);
 	if (rc == EX_OK)
 		rc = insert_mail(w, env, errstr);
 	if (rc == EX_OK)
@@ -287,7 +287,7 @@ int spool_enqueue_commit(struct spool_writer *w, char id[SPOOL_ID_LEN + 1],
 	sqlite3_finalize(w->chunk);
 	w->chunk = NULL;
 	if (rc == EX_OK)
-		rc = spool_exec(w->sp, "COMMIT", errstr);
+		rc = spool_commit_durable(w->sp, 0, errstr);
 	if (rc == EX_OK)
 		memcpy(id, w->id, sizeof(w->id));
 	spool_enqueue_abort(w);

@@ -173,7 +173,10 @@ int spool_make_private(const char *path, char **errstr)
 	int rc = EX_OK;
 	size_t i;
 
-	if (strchr(path, '/') != NULL && strcmp(dir, "/") != 0)
+	/* The directory is there at nearly every open: one stat(), not a
+	 * mkdir() of each of its parents. */
+	if (access(dir, F_OK) != 0 && strchr(path, '/') != NULL &&
+	    strcmp(dir, "/") != 0)
 		rc = make_dirs(dir, errstr);
 	if (rc == EX_OK)
 		rc = check_dir(dir, errstr);

@@ -30,6 +30,8 @@
 /* Marks our databases: 'msmq'. */
 #define SPOOL_APPLICATION_ID	0x6d736d71
 
+static void restore_sync(struct spool *sp);
+
 const char *spool_path(const struct spool *sp)
 {
 	return sp->path;
@@ -104,6 +106,7 @@ void spool_rollback(struct spool *sp)
 {
 	if (!sqlite3_get_autocommit(sp->db))
 		sqlite3_exec(sp->db, "ROLLBACK", NULL, NULL, NULL);
+	restore_sync(sp);
 }
 
 char *spool_text(sqlite3_stmt *st, int col)
@@ -126,12 +129,106 @@ void spool_zero_freed(struct spool *sp, int all)
 	    "PRAGMA secure_delete = FAST", NULL, NULL, NULL);
 }
 
+/* empty_wal - spool_empty_wal(); whether every frame of the WAL is now
+ * in the database and the database fsynced (a checkpoint that copies
+ * anything fsyncs the WAL first, then the database). */
+static int empty_wal(struct spool *sp)
+{
+	int log = -1, copied = -1, err;
+
+	sqlite3_busy_timeout(sp->db, SPOOL_EMPTY_WAL_MS);
+	err = sqlite3_wal_checkpoint_v2(sp->db, NULL,
+	    SQLITE_CHECKPOINT_TRUNCATE, &log, &copied);
+	sqlite3_busy_timeout(sp->db, SPOOL_BUSY_MS);
+	return err == SQLITE_OK && log >= 0 && log == copied;
+}
+
 void spool_empty_wal(struct spool *sp)
 {
-	sqlite3_busy_timeout(sp->db, SPOOL_EMPTY_WAL_MS);
-	sqlite3_wal_checkpoint_v2(sp->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
-	    NULL, NULL);
-	sqlite3_busy_timeout(sp->db, SPOOL_BUSY_MS);
+	(void)empty_wal(sp);
+}
+
+/* sync_wal - fdatasync() the WAL through SQLite's own descriptor: every
+ * commit before is durable once it returns. */
+static int sync_wal(struct spool *sp, char **errstr)
+{
+	sqlite3_file *wal = NULL;
+	int err;
+
+	err = sqlite3_file_control(sp->db, "main",
+	    SQLITE_FCNTL_JOURNAL_POINTER, &wal);
+	if (err == SQLITE_OK && (wal == NULL || wal->pMethods == NULL))
+		err = SQLITE_IOERR;
+	if (err == SQLITE_OK)
+		err = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
+	if (err != SQLITE_OK)
+		return spool_error(sp, err, "cannot make the spool durable",
+		    errstr);
+	return EX_OK;
+}
+
+/* defer_sync - on a durable connection, commit without SQLite's fsyncs
+ * (synchronous may change only outside a transaction); restore_sync
+ * undoes it. */
+static void defer_sync(struct spool *sp)
+{
+	if (!sp->durable)
+		return;
+	sqlite3_exec(sp->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+	sp->sync_deferred = 1;
+}
+
+static void restore_sync(struct spool *sp)
+{
+	if (!sp->sync_deferred)
+		return;
+	sp->sync_deferred = 0;
+	spool_set_durable(sp, 1);
+}
+
+/*
+ * spool_begin_durable, spool_commit_durable - a transaction whose
+ * commit is durable when spool_commit_durable() returns EX_OK, if the
+ * connection's are (spool_set_durable()), with the fewest fsyncs.
+ *
+ * Why not synchronous=FULL: it fsyncs the WAL at the commit, and a
+ * checkpoint right after (the WAL hook's every few mails, or msmtp's
+ * spool_empty_wal() once its mail is sent) fsyncs the WAL again before
+ * copying it. Here the transaction commits under NORMAL, which SQLite
+ * keeps consistent through any crash (the last commits may be lost,
+ * never damaged), then one fsync makes it durable: the checkpoint's,
+ * when one copied the whole WAL (it fsyncs the WAL first, this commit's
+ * frames included, and the database after), else our own fdatasync()
+ * of the WAL. (The fsync of a new WAL's header before its first frame,
+ * which SQLite makes in either mode against out-of-order writes after a
+ * WAL restart, stays.)
+ */
+int spool_begin_durable(struct spool *sp, char **errstr)
+{
+	int rc;
+
+	defer_sync(sp);
+	rc = spool_exec_cached(sp, "BEGIN IMMEDIATE", errstr);
+	if (rc != EX_OK)
+		restore_sync(sp);
+	return rc;
+}
+
+int spool_commit_durable(struct spool *sp, int empty, char **errstr)
+{
+	int rc, deferred = sp->sync_deferred, copied;
+
+	sp->wal_copied = 0;
+	rc = spool_exec_cached(sp, "COMMIT", errstr);
+	if (rc != EX_OK)
+		return rc;	/* the caller rolls back */
+	restore_sync(sp);
+	copied = sp->wal_copied;
+	if (empty)
+		copied = empty_wal(sp) || copied;
+	if (deferred && !copied)
+		rc = sync_wal(sp, errstr);
+	return rc;
 }
 
 /* int_pragma - the integer value of a PRAGMA query. */
@@ -218,14 +315,19 @@ static int migrate(struct spool *sp, char **errstr)
  */
 static int truncate_wal(void *arg, sqlite3 *db, const char *name, int frames)
 {
-	const struct spool *sp = arg;
+	struct spool *sp = arg;
+	int log = -1, copied = -1, err;
 
 	if (frames < sp->wal_max_frames)
 		return SQLITE_OK;
 	sqlite3_busy_timeout(db, 0);
-	sqlite3_wal_checkpoint_v2(db, name, sp->wal_max_frames > WAL_MAX_FRAMES ?
-	    SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	err = sqlite3_wal_checkpoint_v2(db, name, sp->wal_max_frames >
+	    WAL_MAX_FRAMES ? SQLITE_CHECKPOINT_RESTART :
+	    SQLITE_CHECKPOINT_TRUNCATE, &log, &copied);
 	sqlite3_busy_timeout(db, SPOOL_BUSY_MS);
+	/* For spool_commit_durable(): the WAL was fsynced, and all of it
+	 * copied into the database, fsynced too. */
+	sp->wal_copied = err == SQLITE_OK && log >= 0 && log == copied;
 	return SQLITE_OK;
 }
 
@@ -236,6 +338,7 @@ static int configure(struct spool *sp, char **errstr)
 
 	sqlite3_db_config(sp->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	sp->wal_max_frames = WAL_MAX_FRAMES;
+	sp->durable = 1;	/* synchronous = FULL, below */
 	sqlite3_wal_hook(sp->db, truncate_wal, sp);
 	sqlite3_busy_timeout(sp->db, SPOOL_BUSY_MS);
 	rc = spool_register_account_is(sp, errstr);
@@ -288,7 +391,7 @@ int spool_open(const char *path, struct spool **out, char **errstr)
 	/* The -wal and -shm files are created as we go: keep them private. */
 	old = umask(077);
 	err = sqlite3_open_v2(path, &sp->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX, NULL);
+	    SQLITE_OPEN_NOMUTEX, spool_vfs());
 	rc = err == SQLITE_OK ? configure(sp, errstr) :
 	    spool_error(sp, err, "cannot open the spool", errstr);
 	umask(old);
@@ -308,6 +411,7 @@ void spool_batch(struct spool *sp)
 
 void spool_set_durable(struct spool *sp, int durable)
 {
+	sp->durable = durable;
 	sqlite3_exec(sp->db, durable ? "PRAGMA synchronous = FULL" :
 	    "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
 }

@@ -6,11 +6,13 @@
  * migrations on open (PRAGMA user_version).
  *
  * Durability. The database runs in WAL mode. An enqueue -- the mail row,
- * its recipients and its bytes -- is one transaction committed with
- * synchronous=FULL, so when spool_enqueue_commit() returns EX_OK the mail
- * survives a crash or a power loss: only then may msmtp exit 0. msmtp's
- * own record of its attempt, claims and the management commands use the
- * same setting. The runner's records (its batch connection) are
+ * its recipients and its bytes -- is one transaction whose commit is
+ * fsynced before spool_enqueue_commit() returns EX_OK, so the mail then
+ * survives a crash or a power loss: only then may msmtp exit 0 (or send
+ * it). msmtp's own record of its attempt is made durable the same way
+ * (spool.c: spool_commit_durable(), one fsync where synchronous=FULL
+ * took two when a checkpoint followed); claims and the management
+ * commands commit with synchronous=FULL. The runner's records (its batch connection) are
  * committed, and so safe from any crash of the runner, before its
  * session goes on, but not fsynced: within SPOOL_SYNC_MS of a commit the
  * runner fdatasync()s the WAL behind it (spool_wal_open(), while the

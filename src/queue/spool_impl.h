@@ -15,6 +15,11 @@ struct spool {
 	char			*path;
 	struct spool_stmt	*cache;		/* stmtcache.c */
 	int			 wal_max_frames; /* see truncate_wal() */
+	int			 durable;	/* synchronous=FULL */
+	int			 sync_deferred;	/* NORMAL until the commit
+						   (spool_begin_durable()) */
+	int			 wal_copied;	/* by truncate_wal(), this
+						   commit */
 	char			 owner[SPOOL_OWNER_LEN]; /* spool_owner(), */
 	pid_t			 owner_pid;	/* for this pid */
 	char			*alias[2];	/* one account, two names
@@ -24,6 +29,13 @@ struct spool {
 /* spool_register_account_is - the SQL function account_is(account,
  * filter) of every account filter (alias.c); EX_OK or the error. */
 int spool_register_account_is(struct spool *sp, char **errstr);
+
+/* spool_vfs - the name of the VFS spool_open() opens the database with:
+ * the default one, except that an existing -wal is opened without
+ * SQLITE_OPEN_CREATE, which spares every connection a directory fsync
+ * (walvfs.c says why that is safe); NULL (the default VFS) if it could
+ * not be registered. */
+const char *spool_vfs(void);
 
 /* spool_make_private - create the spool's directory (0700) and database
  * (0600) if missing, and check them and the -wal, -shm and -journal
@@ -44,6 +56,14 @@ int spool_make_private(const char *path, char **errstr);
 #define SPOOL_EMPTY_WAL_MS	250
 void spool_zero_freed(struct spool *sp, int all);
 void spool_empty_wal(struct spool *sp);
+/* spool_begin_durable, spool_commit_durable - BEGIN IMMEDIATE and
+ * COMMIT of a transaction as durable as the connection's commits are
+ * (spool_set_durable()) once spool_commit_durable() returns EX_OK, but
+ * with fewer fsyncs than SQLite's own (spool.c says how); with empty,
+ * the WAL is then emptied (spool_empty_wal()). On failure of either the
+ * caller rolls back (spool_rollback()). */
+int spool_begin_durable(struct spool *sp, char **errstr);
+int spool_commit_durable(struct spool *sp, int empty, char **errstr);
 /* spool_drop_orphan_snapshots - delete the account snapshots no mail
  * names any more, inside the caller's transaction. */
 int spool_drop_orphan_snapshots(struct spool *sp, char **errstr);
