@@ -15,6 +15,8 @@ further SYN (its accept queue is full) and the client hears nothing.
 - IPv4 drops, IPv6 serves: IPv6 goes first, the mail goes out at once.
 - Both drop: ours gives up after `timeout` in all; msmtp after
   `timeout` per address. The message and the exit code are msmtp's.
+- Nothing listens on ::1: its refusal starts 127.0.0.1 at once; nothing
+  listens on either: msmtp's "Connection refused" and exit code.
 
 Needs root (port 53, mount namespaces), unshare(1) and IPv6 on lo;
 skipped otherwise.
@@ -224,3 +226,24 @@ def test_differential_both_drop(prefix, tmp_path, ours_path):
     assert result["ref"][0] == EX_TEMPFAIL
     assert result["ref"][2] >= 2 * 2.0 - 0.05   # premise: per address
     assert 2.0 - 0.05 <= result["ours"][2] < 2.0 + SLACK
+
+
+def test_ipv6_refuses_ipv4_goes_out(prefix, tmp_path, ours_path):
+    """Nothing listens on ::1: its refusal starts 127.0.0.1 at once."""
+    with server_on("v4", []) as (srv, port):
+        rc, err, took = timed_send(ours_path, prefix, tmp_path, port, 10)
+        assert rc == 0, err
+        delivered(srv)
+    assert took < SLACK, f"took {took:.2f} s"
+
+
+def test_differential_both_refuse(prefix, tmp_path, ours_path):
+    """Nothing listens on either address: msmtp's message (the last
+    address's error) and exit code."""
+    result = {}
+    for name, binary in (("ref", REF_PATH), ("ours", ours_path)):
+        with server_on(None, []) as (_srv, port):
+            rc, err, _took = timed_send(binary, prefix, tmp_path, port, 10)
+            result[name] = (rc, err.replace(b"port %d" % port, b"port P"))
+    assert result["ref"] == result["ours"]
+    assert b"Connection refused" in result["ours"][1]
