@@ -3,7 +3,7 @@
  * the conn's life: creating it, failing it once, and freeing it when the
  * owner has closed it and libuv has let go of every handle and request.
  * The other parts are conn_connect.c (resolving and connecting),
- * conn_socks.c (the SOCKS5 steps), conn_deadline.c (the timeout),
+ * conn_race.c (Happy Eyeballs over the addresses), conn_socks.c (the SOCKS5 steps), conn_deadline.c (the timeout),
  * conn_io.c (reading lines, writing bytes) and conn_tls.c (TLS over
  * the socket); conn_impl.h is what they share.
  */
@@ -55,6 +55,7 @@ void conn_release(struct conn *c)
 		return;
 	if (c->ai_list != NULL)
 		uv_freeaddrinfo(c->ai_list);
+	free(c->attempts);
 	buf_free(&c->in);
 	buf_free(&c->out);
 	buf_free(&c->queued);
@@ -89,7 +90,9 @@ struct conn *conn_new(uv_loop_t *loop, conn_cb cb, void *arg)
 	buf_init(&c->socks_out);
 	uv_timer_init(loop, &c->timer);
 	c->timer.data = c;
-	c->refs = 1;
+	uv_timer_init(loop, &c->stagger);
+	c->stagger.data = c;
+	c->refs = 2;	/* the two timers */
 	return c;
 }
 
@@ -104,11 +107,13 @@ void conn_close(struct conn *c)
 	/* A lookup in progress still calls on_resolved, which releases. */
 	if (c->gai_pending)
 		uv_cancel((uv_req_t *)&c->gai);
+	conn_race_close(c);
 	if (c->stream_open) {
 		c->stream_open = 0;
 		uv_close((uv_handle_t *)c->stream, on_handle_closed);
 	}
 	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+	uv_close((uv_handle_t *)&c->stagger, on_handle_closed);
 }
 
 enum smtp_terr conn_terr(const struct conn *c)

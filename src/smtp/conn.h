@@ -2,9 +2,11 @@
  * conn - one client connection to a server, on a libuv loop.
  *
  * conn resolves a host name (uv_getaddrinfo; a non-ASCII name in its
- * A-label form, util/idn.h, or TERR_DNS_NAME), tries its addresses in turn
- * with the connect timeout applied to each (as msmtp does), then carries
- * lines in and bytes out. Every wait for the server is bounded by the
+ * A-label form, util/idn.h, or TERR_DNS_NAME), connects to its addresses
+ * as RFC 8305 (Happy Eyeballs) says, IPv6 first and the next address
+ * every 250 ms in parallel (eyeballs.h), with one connect timeout for
+ * them all (msmtp tries them in turn, the timeout applied to each), then
+ * carries lines in and bytes out. Every wait for the server is bounded by the
  * timeout: a connect, a write in flight, or a reply the owner said it is
  * waiting for (conn_wait()). The timeout is a deadline for the whole
  * wait, not the silence allowed between two reads: a server that sends

@@ -1,7 +1,8 @@
 /*
  * conn_connect - how a conn reaches the server: the route (source_ip,
- * a SOCKS5 proxy, a Unix domain socket), resolving the name, trying each
- * address in turn, and what is known of the peer once connected.
+ * a SOCKS5 proxy, a Unix domain socket), resolving the name (the
+ * addresses are then raced, conn_race.c), msmtp's words when no
+ * connection comes up, and what is known of the peer once connected.
  */
 #include "smtp/conn.h"
 
@@ -34,11 +35,14 @@ static const char *gai_errstr(int err)
 }
 
 /* conn_connect_failed - msmtp's words for a connection that did not come
- * up (to the proxy, when there is one). */
+ * up (to the proxy, when there is one): for a connect that timed out,
+ * strerror(ETIMEDOUT) as msmtp says it ("Connection timed out"); for a
+ * proxy that connected but did not answer in time, msmtp's words for a
+ * timeout in general. */
 void conn_connect_failed(struct conn *c, int err)
 {
-	const char *why = err == UV_ETIMEDOUT ? "the operation timed out" :
-	    conn_uv_errstr(err);
+	const char *why = err == UV_ETIMEDOUT && c->stream_open ?
+	    "the operation timed out" : conn_uv_errstr(err);
 
 	if (c->route.socket != NULL)
 		conn_fail(c, TERR_CONNECT, "cannot connect to %s: %s", c->host,
@@ -48,9 +52,9 @@ void conn_connect_failed(struct conn *c, int err)
 		    c->host, c->port, why);
 }
 
-/* bind_source - bind the new socket to route.source_ip; 0 on failure
+/* conn_bind_source - bind t to route.source_ip; 0 on failure
  * (reported). */
-static int bind_source(struct conn *c)
+int conn_bind_source(struct conn *c, uv_tcp_t *t)
 {
 	struct sockaddr_storage sa;
 	int err;
@@ -59,12 +63,25 @@ static int bind_source(struct conn *c)
 	    uv_ip6_addr(c->route.source_ip, 0, (struct sockaddr_in6 *)&sa) != 0)
 		err = UV_EINVAL;
 	else
-		err = uv_tcp_bind(&c->h.tcp, (const struct sockaddr *)&sa, 0);
+		err = uv_tcp_bind(t, (const struct sockaddr *)&sa, 0);
 	if (err == 0)
 		return 1;
 	conn_fail(c, TERR_BIND, "cannot bind source ip %s: %s",
 	    c->route.source_ip, conn_uv_errstr(err));
 	return 0;
+}
+
+/* conn_set_peer - what conn_peer() and conn_peer_name() report. */
+void conn_set_peer(struct conn *c, const struct addrinfo *ai)
+{
+	if (getnameinfo(ai->ai_addr, ai->ai_addrlen, c->peer,
+	    sizeof(c->peer), NULL, 0, NI_NUMERICHOST) != 0)
+		c->peer[0] = '\0';
+	c->peer_len = 0;
+	if (ai->ai_addrlen <= sizeof(c->peer_addr)) {
+		memcpy(&c->peer_addr, ai->ai_addr, ai->ai_addrlen);
+		c->peer_len = ai->ai_addrlen;
+	}
 }
 
 /* conn_connected - the way to the server is open: tell the owner, and hand
@@ -78,23 +95,14 @@ void conn_connected(struct conn *c)
 		conn_deliver_lines(c);
 }
 
-static void on_connect(uv_connect_t *req, int status)
+/* conn_stream_up - the socket (to the server, its proxy or the Unix
+ * domain socket) is connected. */
+void conn_stream_up(struct conn *c)
 {
-	struct conn *c = req->data;
 	int err;
 
-	if (c->dead || status == UV_ECANCELED)
-		return;
-	if (status < 0) {
-		if (c->ai_next != NULL) {
-			conn_try_next_address(c);
-			return;
-		}
-		conn_connect_failed(c, status);
-		return;
-	}
 	if (c->route.socket == NULL)
-		uv_tcp_nodelay(&c->h.tcp, 1);
+		uv_tcp_nodelay((uv_tcp_t *)c->stream, 1);
 	err = uv_read_start(c->stream, conn_on_alloc, conn_on_read);
 	if (err < 0) {
 		conn_fail(c, TERR_IO, "network read error: %s",
@@ -105,61 +113,6 @@ static void on_connect(uv_connect_t *req, int status)
 		conn_socks_begin(c);
 	else
 		conn_connected(c);
-}
-
-static void on_tcp_closed_retry(uv_handle_t *h)
-{
-	struct conn *c = h->data;
-
-	c->refs++;	/* keep c alive across conn_release() */
-	conn_release(c);
-	if (!c->closed)
-		conn_try_next_address(c);
-	conn_release(c);
-}
-
-/* conn_try_next_address - connect to the next resolved address. */
-void conn_try_next_address(struct conn *c)
-{
-	struct addrinfo *ai = c->ai_next;
-	int err;
-
-	if (c->dead)
-		return;
-	if (c->stream_open) {
-		/* A failed attempt's handle must be closed before reuse. */
-		c->stream_open = 0;
-		uv_timer_stop(&c->timer);
-		uv_close((uv_handle_t *)c->stream, on_tcp_closed_retry);
-		return;
-	}
-	c->ai_next = ai->ai_next;
-	uv_tcp_init(c->loop, &c->h.tcp);
-	c->stream = (uv_stream_t *)&c->h.tcp;
-	c->stream->data = c;
-	c->stream_open = 1;
-	c->refs++;
-	if (c->route.source_ip != NULL && !bind_source(c))
-		return;
-	if (getnameinfo(ai->ai_addr, ai->ai_addrlen, c->peer,
-	    sizeof(c->peer), NULL, 0, NI_NUMERICHOST) != 0)
-		c->peer[0] = '\0';
-	c->peer_len = 0;
-	if (ai->ai_addrlen <= sizeof(c->peer_addr)) {
-		memcpy(&c->peer_addr, ai->ai_addr, ai->ai_addrlen);
-		c->peer_len = ai->ai_addrlen;
-	}
-	c->connreq.data = c;
-	err = uv_tcp_connect(&c->connreq, &c->h.tcp, ai->ai_addr, on_connect);
-	if (err < 0) {
-		if (c->ai_next != NULL) {
-			conn_try_next_address(c);
-			return;
-		}
-		conn_connect_failed(c, err);
-		return;
-	}
-	conn_restart_timer(c);
 }
 
 static void on_resolved(uv_getaddrinfo_t *req, int status,
@@ -181,8 +134,8 @@ static void on_resolved(uv_getaddrinfo_t *req, int status,
 		    gai_errstr(status));
 		return;
 	}
-	c->ai_list = c->ai_next = res;
-	conn_try_next_address(c);
+	c->ai_list = res;
+	conn_race_start(c);
 }
 
 void conn_set_route(struct conn *c, const struct conn_route *r)
@@ -193,16 +146,29 @@ void conn_set_route(struct conn *c, const struct conn_route *r)
 	c->route.socket = r->socket ? xstrdup(r->socket) : NULL;
 }
 
+static void on_unix_connect(uv_connect_t *req, int status)
+{
+	struct conn *c = req->data;
+
+	if (c->dead || status == UV_ECANCELED)
+		return;
+	if (status < 0)
+		conn_connect_failed(c, status);
+	else
+		conn_stream_up(c);
+}
+
 /* connect_unix - the route's socket instead of a host. */
 static void connect_unix(struct conn *c)
 {
-	uv_pipe_init(c->loop, &c->h.pipe, 0);
-	c->stream = (uv_stream_t *)&c->h.pipe;
+	uv_pipe_init(c->loop, &c->pipe, 0);
+	c->stream = (uv_stream_t *)&c->pipe;
 	c->stream->data = c;
 	c->stream_open = 1;
 	c->refs++;
 	c->connreq.data = c;
-	uv_pipe_connect(&c->connreq, &c->h.pipe, c->route.socket, on_connect);
+	uv_pipe_connect(&c->connreq, &c->pipe, c->route.socket,
+	    on_unix_connect);
 	conn_restart_timer(c);
 }
 

@@ -1,7 +1,8 @@
 /*
  * conn_deadline - the timeout of a conn (see conn.h): one deadline for
- * each whole wait (connecting to one address, a write in flight, a reply
- * the owner awaits), not for the silence between two reads.
+ * each whole wait (connecting, to all the addresses together; a write in
+ * flight; a reply the owner awaits), not for the silence between two
+ * reads.
  */
 #include "smtp/conn.h"
 
@@ -30,11 +31,6 @@ static void on_timeout(uv_timer_t *t)
 	struct conn *c = t->data;
 
 	if (!c->connected) {
-		/* This address did not answer in time: try the next one. */
-		if (c->ai_next != NULL) {
-			conn_try_next_address(c);
-			return;
-		}
 		conn_connect_failed(c, UV_ETIMEDOUT);
 		return;
 	}

@@ -1,12 +1,13 @@
 /*
  * conn_impl - what the files of a conn share (conn.c, conn_connect.c,
- * conn_socks.c, conn_deadline.c, conn_io.c, conn_tls.c); not for other
- * modules, which use conn.h.
+ * conn_race.c, conn_socks.c, conn_deadline.c, conn_io.c, conn_tls.c); not
+ * for other modules, which use conn.h.
  *
  * The struct conn belongs to conn.c: conn_new() makes it and
  * conn_release() frees it, with every buffer and string in it, once the
  * owner has called conn_close() and the last reference (an open handle,
- * a pending lookup) is gone. After conn_fail() (c->dead) no function
+ * a pending lookup) is gone. Every open handle holds one reference,
+ * the TCP handles of the connection attempts included. After conn_fail() (c->dead) no function
  * here delivers another event to the owner; each of them checks c->dead
  * after calling the owner back, since the owner may fail or close the
  * conn from its callback.
@@ -23,14 +24,25 @@
 #include "smtp/outcome.h"
 #include "util/buf.h"
 
+/*
+ * One connection attempt to one resolved address (conn_race.c). The
+ * winner's tcp becomes c->stream; the others are closed.
+ */
+struct conn_attempt {
+	uv_tcp_t		 tcp;		/* data: the conn */
+	uv_connect_t		 req;		/* data: this attempt */
+	struct conn		*c;
+	const struct addrinfo	*ai;		/* into c->ai_list */
+	int			 open;		/* tcp open, not c->stream */
+	int			 connecting;	/* req in flight */
+};
+
 struct conn {
 	uv_loop_t		*loop;
-	union {
-		uv_tcp_t	 tcp;
-		uv_pipe_t	 pipe;		/* route.socket */
-	} h;
-	uv_stream_t		*stream;	/* &h.tcp or &h.pipe */
+	uv_pipe_t		 pipe;		/* route.socket */
+	uv_stream_t		*stream;	/* a won attempt's tcp, or &pipe */
 	uv_timer_t		 timer;
+	uv_timer_t		 stagger;	/* the next attempt's start */
 	uv_getaddrinfo_t	 gai;
 	uv_connect_t		 connreq;
 	uv_write_t		 wreq;
@@ -48,7 +60,10 @@ struct conn {
 	uv_write_t		 socks_wreq;
 	int			 timeout_ms;
 	struct addrinfo		*ai_list;
-	struct addrinfo		*ai_next;
+	struct conn_attempt	*attempts;	/* in the order tried */
+	size_t			 n_attempts;
+	size_t			 n_started;
+	int			 last_err;	/* the last attempt's failure */
 	char			 peer[64];
 	struct sockaddr_storage	 peer_addr;
 	socklen_t		 peer_len;
@@ -91,10 +106,24 @@ void conn_release(struct conn *c);
  * (connecting, a write, a reply), stop it otherwise. */
 void conn_restart_timer(struct conn *c);
 
+/* conn_race.c */
+/* conn_race_start - connect to the addresses of c->ai_list as RFC 8305
+ * says (eyeballs.h), all within one timeout; the first to connect
+ * becomes c->stream and goes on to conn_stream_up(). */
+void conn_race_start(struct conn *c);
+/* conn_race_close - close every attempt that is not c->stream, and the
+ * stagger timer (conn_close()). */
+void conn_race_close(struct conn *c);
+
 /* conn_connect.c */
-/* conn_try_next_address - connect to c->ai_next (the next resolved
- * address), closing a failed attempt's handle first. */
-void conn_try_next_address(struct conn *c);
+/* conn_stream_up - c->stream is connected (to the server, its proxy or
+ * the socket): start reading, then the proxy's steps or CONN_CONNECTED. */
+void conn_stream_up(struct conn *c);
+/* conn_bind_source - bind t to route.source_ip; 0 on failure (reported
+ * with conn_fail()). */
+int conn_bind_source(struct conn *c, uv_tcp_t *t);
+/* conn_set_peer - remember ai as the address connected to. */
+void conn_set_peer(struct conn *c, const struct addrinfo *ai);
 /* conn_connect_failed - fail with msmtp's words for a connection that
  * did not come up (err: a libuv error, UV_ETIMEDOUT for the timeout). */
 void conn_connect_failed(struct conn *c, int err);

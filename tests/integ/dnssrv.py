@@ -3,7 +3,9 @@ per name from a table, so that no query ever leaves the machine.
 
 ``answers`` maps a lower-case name to "NXDOMAIN", "SERVFAIL", "DROP"
 (no reply at all), an IPv4 literal (one A record; AAAA questions get
-an empty answer) or a list of SRV records, each a tuple (priority,
+an empty answer), a tuple of IPv4 and IPv6 literals (A records for the
+first, AAAA records for the others, each in order) or a list of SRV
+records, each a tuple (priority,
 weight, port, target), answered to SRV questions (an empty list is a
 name with no SRV record; other types get an empty answer). Names not in
 the table get REFUSED. Every question is recorded as (name, qtype).
@@ -65,15 +67,19 @@ class DnsServer:
             return self._srv_reply(qid, rd, question, qtype, what)
         if what == "DROP":
             return None
-        rcode = {"NXDOMAIN": 3, "SERVFAIL": 2, "REFUSED": 5}.get(what, 0)
+        rcode = 0 if isinstance(what, tuple) else {
+            "NXDOMAIN": 3, "SERVFAIL": 2, "REFUSED": 5}.get(what, 0)
         head = struct.pack("!HHHHHH", qid, 0x8000 | 0x0400 | rd | 0x0080 |
                            rcode, 1, 0, 0, 0)
-        if rcode or qtype != 1:
+        if rcode:
             return head + question
-        answer = (b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) +
-                  socket.inet_aton(what))
+        records = [_address(a) for a in
+                   (what if isinstance(what, tuple) else (what,))]
+        answers = [b"\xc0\x0c" + struct.pack("!HHIH", t, 1, 60, len(a)) + a
+                   for t, a in records if t == qtype]
         return (struct.pack("!HHHHHH", qid, 0x8000 | 0x0400 | rd | 0x0080,
-                            1, 1, 0, 0) + question + answer)
+                            1, len(answers), 0, 0) + question +
+                b"".join(answers))
 
     @staticmethod
     def _srv_reply(qid, rd, question, qtype, records):
@@ -86,6 +92,13 @@ class DnsServer:
             for prio, weight, port, target in records)
         return (struct.pack("!HHHHHH", qid, 0x8000 | 0x0400 | rd | 0x0080,
                             1, len(records), 0, 0) + question + answers)
+
+
+def _address(literal):
+    """(qtype, rdata) of an A or AAAA record for an address literal."""
+    if ":" in literal:
+        return 28, socket.inet_pton(socket.AF_INET6, literal)
+    return 1, socket.inet_aton(literal)
 
 
 def _name(dotted):

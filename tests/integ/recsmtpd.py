@@ -390,7 +390,7 @@ def _make_protocol(base):
 class _Controller(Controller):
     def __init__(self, server, **kw):
         self.owner = server
-        super().__init__(_Handler(server.script), hostname="127.0.0.1",
+        super().__init__(_Handler(server.script), hostname=server.host,
                          port=server.want_port,
                          ssl_context=server.script.implicit_tls,
                          **kw)
@@ -414,12 +414,13 @@ class _Controller(Controller):
 class RecordingServer:
     """Context manager: ``with RecordingServer(Script(...)) as srv:``."""
 
-    def __init__(self, script=None, port=0):
+    def __init__(self, script=None, port=0, host="127.0.0.1"):
         self.script = script or Script()
         self.sessions = []
         self._ctl = None
         self.port = None
         self.want_port = port   # 0: any free port
+        self.host = host        # the loopback address listened on
 
     def __enter__(self):
         self._ctl = _Controller(self)
