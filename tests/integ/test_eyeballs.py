@@ -1,7 +1,7 @@
 """Happy Eyeballs (RFC 8305) and the whole-connect timeout (issue 22).
 
 The mail server's name resolves, through a DNS server of the test's own
-on 127.0.0.154 (dnssrv.py; each msmtp runs in a mount namespace whose
+on 127.0.0.155 (dnssrv.py; each msmtp runs in a mount namespace whose
 /etc/resolv.conf names it, as in test_dns.py), to both ::1 and
 127.0.0.1. One family, or both, silently drops SYNs: a listener on that
 address and the server's port with a backlog of 0 whose one queue slot
@@ -76,8 +76,8 @@ def prefix(tmp_path):
     if not socket.has_ipv6:
         pytest.skip("no IPv6")
     conf = tmp_path / "resolv.conf"
-    conf.write_text("nameserver 127.0.0.154\noptions timeout:1 attempts:1\n")
-    with DnsServer({NAME: ("127.0.0.1", "::1")}, addr="127.0.0.154"):
+    conf.write_text("nameserver 127.0.0.155\noptions timeout:1 attempts:1\n")
+    with DnsServer({NAME: ("127.0.0.1", "::1")}, addr="127.0.0.155"):
         yield ["unshare", "-m", "sh", "-c", NAMESPACE, str(conf)]
 
 
