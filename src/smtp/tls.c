@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -215,6 +216,15 @@ static int set_credentials(struct tls *t, const struct tls_params *p,
 	return 0;
 }
 
+/* offer_session - resume the session p->resume describes, if GnuTLS can;
+ * data it refuses (damaged, another version) means a full handshake. */
+static void offer_session(struct tls *t, const struct tls_params *p)
+{
+	if (p->resume == NULL || p->resume_len == 0)
+		return;
+	(void)gnutls_session_set_data(t->session, p->resume, p->resume_len);
+}
+
 int tls_new(const struct tls_params *p, struct tls **out,
     enum smtp_terr *terr, char **errstr)
 {
@@ -246,6 +256,7 @@ int tls_new(const struct tls_params *p, struct tls **out,
 	gnutls_transport_set_ptr(t->session, t);
 	gnutls_transport_set_push_function(t->session, push);
 	gnutls_transport_set_pull_function(t->session, pull);
+	offer_session(t, p);
 	*out = t;
 	return 0;
 }
@@ -427,6 +438,45 @@ ssize_t tls_recv(struct tls *t, char *buf, size_t len, char **errstr)
 		    gnutls_strerror((int)n));
 		return TLS_FAIL;
 	}
+}
+
+int tls_resumed(struct tls *t)
+{
+	return gnutls_session_is_resumed(t->session) != 0;
+}
+
+/* The longest a session is kept, whatever GnuTLS says of it. */
+#define SESSION_MAX_LIFETIME	(24 * 3600)
+
+unsigned char *tls_session_data(struct tls *t, size_t *len,
+    time_t *expires)
+{
+	gnutls_datum_t d;
+	unsigned char *copy;
+	time_t now = time(NULL), until;
+
+	/* Under TLS 1.3 the session is the server's ticket, which comes
+	 * after the handshake; without one, gnutls_session_get_data2()
+	 * would read on (and give data that cannot resume). */
+	if (gnutls_protocol_get_version(t->session) == GNUTLS_TLS1_3 &&
+	    !(gnutls_session_get_flags(t->session) &
+	    GNUTLS_SFLAGS_SESSION_TICKET))
+		return NULL;
+	if (gnutls_session_get_data2(t->session, &d) < 0 || d.size == 0)
+		return NULL;
+	until = gnutls_db_check_entry_expire_time(&d);
+	if (until != 0 && until <= now) {
+		gnutls_free(d.data);
+		return NULL;
+	}
+	if (until == 0 || until > now + SESSION_MAX_LIFETIME)
+		until = now + SESSION_MAX_LIFETIME;
+	copy = xmalloc(d.size);
+	memcpy(copy, d.data, d.size);
+	*len = d.size;
+	*expires = until;
+	gnutls_free(d.data);
+	return copy;
 }
 
 void tls_bye(struct tls *t)
