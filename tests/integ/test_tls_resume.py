@@ -206,3 +206,19 @@ def test_wrong_ca_fails_even_with_a_session(spool, pki, trust):
         # certificate the session carries failed the new trust file.
         assert resumed(srv) == [False, True]
         assert srv.sessions[1].transactions == []
+
+
+def test_direct_send_resumes_with_an_existing_spool(spool, pki, trust):
+    with serve(server_context(pki)) as srv:
+        write_rc(spool, srv.port, trust)
+        for _ in range(3):
+            p = spool.msmtp("--queue=off", BOB, mail=MAIL)
+            assert p.returncode == 0, show(p)
+        # No spool yet: none is made for a direct send, nothing resumes.
+        assert not spool.qf.exists()
+        p = send(spool)                       # this one makes the spool
+        assert p.returncode == 0, show(p)
+        for _ in range(2):
+            p = spool.msmtp("--queue=off", BOB, mail=MAIL)
+            assert p.returncode == 0, show(p)
+        assert resumed(srv) == [False, False, False, False, True, True]
