@@ -222,3 +222,12 @@ def test_direct_send_resumes_with_an_existing_spool(spool, pki, trust):
             p = spool.msmtp("--queue=off", BOB, mail=MAIL)
             assert p.returncode == 0, show(p)
         assert resumed(srv) == [False, False, False, False, True, True]
+
+
+def test_pinned_fingerprint_checked_on_resumption(spool, pki, trust):
+    with serve(server_context(pki)) as srv:
+        write_rc(spool, srv.port, trust, f"tls_fingerprint {pki.sha256}")
+        for _ in range(2):
+            p = send(spool)
+            assert p.returncode == 0, show(p)
+        assert resumed(srv) == [False, True]
