@@ -445,7 +445,11 @@ int tls_resumed(struct tls *t)
 	return gnutls_session_is_resumed(t->session) != 0;
 }
 
-/* The longest a session is kept, whatever GnuTLS says of it. */
+/* The longest a session is kept, whatever GnuTLS says of it. GnuTLS
+ * dates session data by its own cache expiry (6 hours by default); a
+ * TLS 1.3 ticket also carries the server's ticket_lifetime and its
+ * arrival time, and GnuTLS does not offer a ticket past them (it makes
+ * a full handshake instead), as RFC 8446, 4.6.1 wants. */
 #define SESSION_MAX_LIFETIME	(24 * 3600)
 
 unsigned char *tls_session_data(struct tls *t, size_t *len,
