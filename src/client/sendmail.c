@@ -15,7 +15,6 @@
 #include "account/password.h"
 #include "account/select.h"
 #include "client/aliases.h"
-#include "client/directtls.h"
 #include "client/pretend.h"
 #include "client/report.h"
 #include "client/submit.h"
@@ -310,8 +309,6 @@ static int deliver(const struct cmdline *cl, struct mail *m,
 {
 	struct delivery_told t = { m, extra };
 	struct deliver_job job;
-	struct directtls tls;
-	int rc;
 
 	memset(&job, 0, sizeof(job));
 	job.acc = m->acc;
@@ -321,10 +318,7 @@ static int deliver(const struct cmdline *cl, struct mail *m,
 	job.headers_len = m->header_out.len;
 	job.body = m->in;
 	job.debug = cl->debug;
-	directtls_open(&tls, m->acc, &job);
-	rc = engine_run(&job, told_delivery, &t, errstr);
-	directtls_close(&tls);
-	return rc;
+	return engine_run(&job, told_delivery, &t, errstr);
 }
 
 /*

@@ -208,20 +208,17 @@ def test_wrong_ca_fails_even_with_a_session(spool, pki, trust):
         assert srv.sessions[1].transactions == []
 
 
-def test_direct_send_resumes_with_an_existing_spool(spool, pki, trust):
+def test_direct_send_leaves_the_spool_alone(spool, pki, trust):
     with serve(server_context(pki)) as srv:
         write_rc(spool, srv.port, trust)
-        for _ in range(3):
-            p = spool.msmtp("--queue=off", BOB, mail=MAIL)
-            assert p.returncode == 0, show(p)
-        # No spool yet: none is made for a direct send, nothing resumes.
-        assert not spool.qf.exists()
-        p = send(spool)                       # this one makes the spool
+        p = send(spool)                       # a session is kept
         assert p.returncode == 0, show(p)
+        before = rows(spool)
         for _ in range(2):
             p = spool.msmtp("--queue=off", BOB, mail=MAIL)
             assert p.returncode == 0, show(p)
-        assert resumed(srv) == [False, False, False, False, True, True]
+        assert resumed(srv) == [False, False, False]
+    assert rows(spool) == before
 
 
 def test_pinned_fingerprint_checked_on_resumption(spool, pki, trust):
