@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 
 #include "util/xalloc.h"
@@ -216,13 +217,29 @@ static int set_credentials(struct tls *t, const struct tls_params *p,
 	return 0;
 }
 
-/* offer_session - resume the session p->resume describes, if GnuTLS can;
- * data it refuses (damaged, another version) means a full handshake. */
+/*
+ * Session data is kept outside this process (the spool), where it can be
+ * damaged, and GnuTLS's unpacking of its own format trusts it: damaged
+ * data crashed it (test_tls_resume.py). So the data handed out starts
+ * with the SHA-256 of the rest, and data whose digest does not match is
+ * never given to GnuTLS.
+ */
+#define SEAL_LEN	32
+
+/* offer_session - resume the session p->resume describes, if its seal
+ * holds and GnuTLS can; anything else means a full handshake. */
 static void offer_session(struct tls *t, const struct tls_params *p)
 {
-	if (p->resume == NULL || p->resume_len == 0)
+	unsigned char digest[SEAL_LEN];
+
+	if (p->resume == NULL || p->resume_len <= SEAL_LEN)
 		return;
-	(void)gnutls_session_set_data(t->session, p->resume, p->resume_len);
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, p->resume + SEAL_LEN,
+	    p->resume_len - SEAL_LEN, digest) < 0 ||
+	    memcmp(digest, p->resume, SEAL_LEN) != 0)
+		return;
+	(void)gnutls_session_set_data(t->session, p->resume + SEAL_LEN,
+	    p->resume_len - SEAL_LEN);
 }
 
 int tls_new(const struct tls_params *p, struct tls **out,
@@ -475,9 +492,14 @@ unsigned char *tls_session_data(struct tls *t, size_t *len,
 	}
 	if (until == 0 || until > now + SESSION_MAX_LIFETIME)
 		until = now + SESSION_MAX_LIFETIME;
-	copy = xmalloc(d.size);
-	memcpy(copy, d.data, d.size);
-	*len = d.size;
+	copy = xmalloc(SEAL_LEN + d.size);
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, d.data, d.size, copy) < 0) {
+		free(copy);
+		gnutls_free(d.data);
+		return NULL;
+	}
+	memcpy(copy + SEAL_LEN, d.data, d.size);
+	*len = SEAL_LEN + d.size;
 	*expires = until;
 	gnutls_free(d.data);
 	return copy;

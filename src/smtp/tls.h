@@ -120,7 +120,9 @@ void tls_bye(struct tls *t);
  *
  * tls_resumed - 1 if the handshake resumed a session, else 0.
  * tls_session_data - once the handshake is done: the data to resume this
- * session later (newly allocated, *len bytes, the caller frees), and
+ * session later (newly allocated, *len bytes, the caller frees; it starts
+ * with a digest of the rest, and tls_new() ignores data whose digest
+ * does not match, so damaged data means a full handshake), and
  * when it expires; NULL if there is none (TLS 1.3 before the server's
  * ticket arrived, or a server that gives none).
  */

@@ -228,3 +228,18 @@ def test_pinned_fingerprint_checked_on_resumption(spool, pki, trust):
             p = send(spool)
             assert p.returncode == 0, show(p)
         assert resumed(srv) == [False, True]
+
+
+def test_damaged_session_data_means_a_full_handshake(spool, pki, trust):
+    with serve(server_context(pki)) as srv:
+        write_rc(spool, srv.port, trust)
+        assert send(spool).returncode == 0
+        con = sqlite3.connect(spool.qf)
+        with con:
+            con.execute("UPDATE tls_session SET data = "
+                        "substr(data, 1, 40) || randomblob(200)")
+        con.close()
+        p = send(spool)
+        assert p.returncode == 0, show(p)
+        assert send(spool).returncode == 0   # the new session was kept
+        assert resumed(srv) == [False, False, True]
