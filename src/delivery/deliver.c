@@ -425,6 +425,9 @@ void deliver_setup_free(struct deliver_setup *su)
 	free(su->rcpt_params);
 	password_free(su->password);
 	free(su->tls_key);
+	if (su->tls_resume != NULL)	/* a session's secret */
+		explicit_bzero(su->tls_resume,
+		    su->params.tls_params.resume_len);
 	free(su->tls_resume);
 	memset(su, 0, sizeof(*su));
 }

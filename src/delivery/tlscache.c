@@ -50,9 +50,12 @@ static unsigned char *load(void *arg, const char *key, size_t *len)
 	return data;
 }
 
+/* entry_free - the session's secret is wiped first (best effort). */
 static void entry_free(struct tlscache_entry *e)
 {
 	free(e->key);
+	if (e->data != NULL)
+		explicit_bzero(e->data, e->len);
 	free(e->data);
 	free(e);
 }
@@ -92,6 +95,8 @@ static void store(void *arg, const char *key, const unsigned char *data,
 		tc->held = e;
 	}
 	if (data != NULL && len > 0) {	/* the newer session wins */
+		if (e->data != NULL)
+			explicit_bzero(e->data, e->len);
 		free(e->data);
 		e->data = xmalloc(len);
 		memcpy(e->data, data, len);

@@ -124,6 +124,8 @@ static void keep_ticket(struct smtp_session *s)
 	t = tls_session_data(conn_tls(s->conn), &len, &expires);
 	if (t == NULL)
 		return;
+	if (s->ticket != NULL)		/* a session's secret */
+		explicit_bzero(s->ticket, s->ticket_len);
 	free(s->ticket);
 	s->ticket = t;
 	s->ticket_len = len;
@@ -457,6 +459,8 @@ void smtp_session_free(struct smtp_session *s)
 	buf_free(&s->trace_carry);
 	tls_free(s->tls);
 	tls_info_free(&s->tlsinfo);
+	if (s->ticket != NULL)
+		explicit_bzero(s->ticket, s->ticket_len);
 	free(s->ticket);
 	smtp_auth_free(s->auth);
 	free(s->greeting);
