@@ -15,6 +15,7 @@ import ssl
 import pytest
 
 from conftest import Script
+from mta import mta_ca, postfix_factory  # noqa: F401  (fixtures)
 from pki import pki, server_context  # noqa: F401  (fixture)
 from recsmtpd import RecordingServer
 from test_spool import BOB, Spool, show
@@ -243,3 +244,28 @@ def test_damaged_session_data_means_a_full_handshake(spool, pki, trust):
         assert p.returncode == 0, show(p)
         assert send(spool).returncode == 0   # the new session was kept
         assert resumed(srv) == [False, False, True]
+
+
+def test_postfix_resumes_the_runner_and_the_next_process(spool,
+                                                           postfix_factory):
+    pf = postfix_factory(extra_main={"smtpd_tls_loglevel": "2"})
+    spool.confdir.write("defaults\nauth off\nqueue_max_connections 2\n"
+                        "account default\nfrom alice@example.org\n"
+                        + pf.account("starttls") + "\n", path=spool.rcfile)
+    for i in range(30):
+        p = spool.msmtp("-odq", BOB, mail=b"Subject: %d\n\nx\n" % i)
+        assert p.returncode == 0, show(p)
+    q = spool.queue("--flush")
+    assert q.returncode == 0, show(q)
+    p = send(spool)
+    assert p.returncode == 0, show(p)
+    assert len(pf.wait_messages(31)) == 31
+    assert pf.quiesce()
+    log = pf.log()
+    handshakes = log.count("TLS connection established")
+    # The runner's first session is a full handshake; its second and the
+    # next msmtp resume it.
+    assert handshakes == 3, log
+    assert log.count("Reusing old session") == 2, log
+    (_, _, _, full, res), = rows(spool)
+    assert (full, res) == (1, 2)
