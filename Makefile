@@ -7,6 +7,8 @@
 #   make demo       send one mail through a loopback server and show it
 #   make deps       apt-get what the build and the tests need (idempotent)
 #   make bench      speed and memory against Debian's msmtp, as ratios
+#   make bench-tls  TLS alone: flushes through Postfix with TLS, resumed
+#                   handshakes, a direct send over STARTTLS vs msmtp
 #   make fuzz       libFuzzer on every parser of untrusted input
 #   make soak       faults, kills and restarts for SOAK_SECONDS (600), then
 #                   the invariant check (not part of make check)
@@ -119,7 +121,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all check check-build check-man test-unit test-integ sanitize-check \
         deps demo install install-mta clean check-deps fuzz fuzz-run bench \
-        bench-run soak test-make
+        bench-run bench-tls soak test-make
 all: $(PROGS)
 
 # The schema migrations, embedded in order (src/queue/migrations.h).
@@ -251,6 +253,12 @@ bench-run: all
 	$(PYTHON) bench/enqueue.py --build $(abspath $(BUILD))
 	$(PYTHON) bench/smtp_source_limit.py
 	$(PYTHON) bench/flush.py --build $(abspath $(BUILD))
+	$(PYTHON) bench/tls_flush.py --build $(abspath $(BUILD))
+
+# TLS alone (bench/tls_flush.py, part of bench): flushes through Postfix's
+# smtpd with TLS, and a direct send over STARTTLS against Debian's msmtp.
+bench-tls: all
+	$(PYTHON) bench/tls_flush.py --build $(abspath $(BUILD))
 
 # The fault soak (tests/soak/soak.py): writers, a failing server, the
 # daemon killed -9 at random; its files stay in $(BUILD)/soak.

@@ -8,6 +8,7 @@
 #include <sys/random.h>
 #include <sysexits.h>
 
+#include "delivery/tlscache.h"
 #include "queue/backoff.h"
 #include "util/xalloc.h"
 
@@ -269,6 +270,7 @@ int attempt_run(struct spool *sp, const char *id, const struct account *acc,
 {
 	struct spool_body *body;
 	struct deliver_job job;
+	struct tlscache tc;
 	int rc;
 
 	rc = attempt_begin(sp, id, engine, res, errstr);
@@ -281,8 +283,12 @@ int attempt_run(struct spool *sp, const char *id, const struct account *acc,
 	attempt_job(res, acc, body, debug, &job);
 	if (extend != NULL)
 		extend(extend_arg, res, &job);
+	tlscache_init(&tc, sp, 1);
+	job.tls_cache = &tc.c;
 	engine->deliver_now(&job, &res->rep);
 	spool_body_close(body);
+	tlscache_flush(&tc, sp);
+	tlscache_free(&tc);
 	return record(sp, acc, res, 1, errstr);
 }
 

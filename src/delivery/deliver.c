@@ -82,8 +82,10 @@ static void keep_result(struct deliver_report *rep,
 static void on_quit(struct smtp_session *s, const struct smtp_result *r,
     void *arg)
 {
+	struct run *run = arg;
+
 	(void)r;
-	(void)arg;
+	deliver_tls_keep(run->job, &run->su, s);
 	smtp_session_free(s);
 }
 
@@ -149,6 +151,7 @@ static void on_more_sent(struct smtp_session *s, const struct smtp_result *r,
 	deliver_report_free(&run->more_rep);
 	run->more = NULL;
 	if (r->outcome.cls != CLASS_OK) {
+		deliver_tls_keep(run->job, &run->su, s);
 		smtp_session_free(s);
 		return;
 	}
@@ -163,6 +166,7 @@ static void on_sent(struct smtp_session *s, const struct smtp_result *r,
 	deliver_keep(run->rep, r);
 	if (r->outcome.cls != CLASS_OK) {
 		keep_lmtp_refusals(run, r);
+		deliver_tls_keep(run->job, &run->su, s);
 		smtp_session_free(s);
 		return;
 	}
@@ -411,6 +415,7 @@ int deliver_setup(const struct deliver_job *job, struct deliver_setup *su,
 	}
 	tls_params(acc, p);
 	p->want_tls_info = job->kind == DELIVER_KIND_SERVERINFO;
+	deliver_tls_offer(job, su);
 	return auth_params(job, su, rep);
 }
 
@@ -419,6 +424,11 @@ void deliver_setup_free(struct deliver_setup *su)
 	free(su->mail_params);
 	free(su->rcpt_params);
 	password_free(su->password);
+	free(su->tls_key);
+	if (su->tls_resume != NULL)	/* a session's secret */
+		explicit_bzero(su->tls_resume,
+		    su->params.tls_params.resume_len);
+	free(su->tls_resume);
 	memset(su, 0, sizeof(*su));
 }
 

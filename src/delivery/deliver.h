@@ -24,6 +24,7 @@
 #define DELIVERY_DELIVER_H
 
 #include <stdio.h>
+#include <time.h>
 
 #include "account/account.h"
 #include "smtp/outcome.h"
@@ -31,6 +32,24 @@
 #include "util/strlist.h"
 
 struct deliver_report;
+
+/*
+ * deliver_tls_cache - where TLS sessions are kept between connections
+ * (delivery/tlscache.h: the spool). The engine knows the key (built from
+ * the session's parameters by deliver_setup(), one rule: see
+ * deliver_tls_key()) and the data; the keeper knows where they go.
+ * load() gives the data kept for key, newly allocated (the engine frees
+ * it), or NULL; store() keeps data (NULL: none new) until expires and
+ * counts a handshake: resumed 1, full 0, -1 already counted. Both may fail silently: a session
+ * not kept costs a full handshake, never a mail.
+ */
+struct deliver_tls_cache {
+	unsigned char	*(*load)(void *arg, const char *key, size_t *len);
+	void		 (*store)(void *arg, const char *key,
+			    const unsigned char *data, size_t len,
+			    time_t expires, int resumed);
+	void		*arg;
+};
 
 /* What deliver_now() does with the account's server. */
 enum deliver_kind {
@@ -70,6 +89,8 @@ struct deliver_job {
 				    const struct deliver_job *job,
 				    const struct deliver_report *rep);
 	void			*more_arg;
+	const struct deliver_tls_cache *tls_cache; /* NULL: every TLS
+						   handshake is a full one */
 };
 
 /* One recipient's answer, in the order of job->rcpts. */
@@ -124,6 +145,10 @@ struct deliver_setup {
 	char			*mail_params;	/* " RET=...", or NULL */
 	char			*rcpt_params;	/* " NOTIFY=...", or NULL */
 	char			*password;	/* passwordeval's */
+	char			*tls_key;	/* the TLS cache's key, NULL
+						   without TLS or cache */
+	unsigned char		*tls_resume;	/* params.tls_params.resume */
+	int			 tls_counted;	/* its handshake was counted */
 };
 
 /* deliver_report_init - an empty report, "not sent" until told more. */
@@ -131,6 +156,26 @@ void deliver_report_init(struct deliver_report *rep);
 int deliver_setup(const struct deliver_job *job, struct deliver_setup *su,
     struct deliver_report *rep);
 void deliver_setup_free(struct deliver_setup *su);
+/*
+ * deliver_tls_key - the key of a TLS session to resume with params p:
+ * every setting that makes the server the same identity for TLS (host,
+ * port, socket, proxy, the TLS mode, the name verified and sent as SNI,
+ * trust file, CRL, fingerprint, certificate check, client certificate
+ * and key, priorities and DH prime bits). Newly allocated.
+ * deliver_tls_keep - give the cache what the open (or just closed)
+ * session s can be resumed with, and whether it resumed (once per
+ * session: su says); nothing without TLS or cache. Call it once the
+ * session is open (its TLS 1.3 ticket has come with the server's reply
+ * to EHLO), so that the sessions opened after it resume it, and before
+ * smtp_session_free(), for the newest.
+ */
+char *deliver_tls_key(const struct smtp_params *p);
+/* deliver_tls_offer - (deliver_setup()'s) the session kept for su's
+ * server, offered in su->params. */
+void deliver_tls_offer(const struct deliver_job *job,
+    struct deliver_setup *su);
+void deliver_tls_keep(const struct deliver_job *job,
+    struct deliver_setup *su, struct smtp_session *s);
 /* deliver_mail_init - the transaction of job (envelope, DSN parameters,
  * SMTPUTF8 when an address is not ASCII, job->read); the caller sets
  * m->read when job->read is NULL. */

@@ -44,6 +44,7 @@ void drain_init(struct drain *d, uv_loop_t *loop, struct spool *sp,
 	d->o = o;
 	d->rc = EX_OK;
 	progress_init(&d->prog, o->verbose);
+	tlscache_init(&d->tls, sp, 0);
 	uv_idle_init(loop, &d->commit);
 	d->commit.data = d;
 	d->work.data = d;
@@ -370,6 +371,7 @@ void group_worker_ended(struct group *g)
 	if (d->workers != 0 || d->planning)
 		return;
 	tell_untried(d);
+	tlscache_flush(&d->tls, d->wsp != NULL ? d->wsp : d->sp);
 	drop_sent_bytes(d);
 	drain_tell_drained(d);
 	if (d->on_idle != NULL)
@@ -400,6 +402,7 @@ void drain_free(struct drain *d)
 	spool_close(d->wsp);
 	d->wsp = NULL;
 	breaker_prune(&d->breakers, 0, 1);
+	tlscache_free(&d->tls);
 	free(d->errstr);
 	d->errstr = NULL;
 	progress_free(&d->prog);

@@ -38,6 +38,7 @@
 #include <uv.h>
 
 #include "delivery/attempt.h"
+#include "delivery/tlscache.h"
 #include "runner/breaker.h"
 #include "runner/progress.h"
 #include "runner/runner.h"
@@ -100,6 +101,9 @@ struct drain {
 	int			 batch_rc;
 	char			*batch_err;
 	struct syncer		 sync;		/* of wsp's commits */
+	struct tlscache		 tls;		/* TLS sessions to resume,
+						   written at the pass's
+						   end */
 	struct window		*win;		/* NULL: not measured */
 	uint64_t		 batch_done_ns;	/* the batch's commit returned
 						   (window.h; 0: off) */

@@ -95,9 +95,12 @@ static void worker_free(struct worker *w)
 static void on_quit(struct smtp_session *s, const struct smtp_result *r,
     void *arg)
 {
+	struct worker *w = arg;
+
 	(void)r;
+	deliver_tls_keep(&w->job, &w->su, s);
 	smtp_session_free(s);
-	worker_free(arg);
+	worker_free(w);
 }
 
 /* on_etrn - the server's answer to ETRN, said once; then goodbye. */
@@ -167,6 +170,7 @@ static void finish(struct worker *w)
 /* disconnect - the engine closed the connection after a failure. */
 static void disconnect(struct worker *w)
 {
+	deliver_tls_keep(&w->job, &w->su, w->s);
 	smtp_session_free(w->s);
 	w->s = NULL;
 	deliver_setup_free(&w->su);
@@ -516,6 +520,7 @@ static void on_open(struct smtp_session *s, const struct smtp_result *r,
 		done(w);
 		return;
 	}
+	deliver_tls_keep(&w->job, &w->su, s);	/* for the sessions to come */
 	w->g->opened = 1;
 	group_grow(w->g);
 	send_mail(w);
@@ -553,6 +558,7 @@ void worker_start(struct group *g)
 	w->job.debug = g->d->o->debug;
 	w->job.kind = DELIVER_KIND_MAIL;
 	w->job.password_hint = g->password_hint;
+	w->job.tls_cache = &g->d->tls.c;
 	g->sessions++;
 	g->d->workers++;
 	advance(w);

@@ -111,9 +111,31 @@ void sess_keep_reply(struct smtp_session *s)
 	s->result.reply_text = xstrdup(s->reply.text.data);
 }
 
+/* keep_ticket - what resumes this TLS session later, while it can be
+ * had: only a session whose certificate passed its checks has one. */
+static void keep_ticket(struct smtp_session *s)
+{
+	unsigned char *t;
+	size_t len = 0;
+	time_t expires = 0;
+
+	if (!s->tls_on || s->conn == NULL || conn_tls(s->conn) == NULL)
+		return;
+	t = tls_session_data(conn_tls(s->conn), &len, &expires);
+	if (t == NULL)
+		return;
+	if (s->ticket != NULL)		/* a session's secret */
+		explicit_bzero(s->ticket, s->ticket_len);
+	free(s->ticket);
+	s->ticket = t;
+	s->ticket_len = len;
+	s->ticket_expires = expires;
+}
+
 void sess_close_conn(struct smtp_session *s)
 {
 	if (s->conn != NULL) {
+		keep_ticket(s);
 		conn_close(s->conn);
 		s->conn = NULL;
 	}
@@ -437,6 +459,9 @@ void smtp_session_free(struct smtp_session *s)
 	buf_free(&s->trace_carry);
 	tls_free(s->tls);
 	tls_info_free(&s->tlsinfo);
+	if (s->ticket != NULL)
+		explicit_bzero(s->ticket, s->ticket_len);
+	free(s->ticket);
 	smtp_auth_free(s->auth);
 	free(s->greeting);
 	free(s->etrn_arg);
@@ -470,4 +495,20 @@ const char *smtp_session_peer(const struct smtp_session *s)
 char *smtp_session_peer_name(const struct smtp_session *s)
 {
 	return s->conn != NULL ? conn_peer_name(s->conn) : NULL;
+}
+
+int smtp_session_tls_resumed(const struct smtp_session *s)
+{
+	if (!s->tls_on)
+		return -1;
+	return s->tls_resumed;
+}
+
+const unsigned char *smtp_session_tls_ticket(struct smtp_session *s,
+    size_t *len, time_t *expires)
+{
+	keep_ticket(s);
+	*len = s->ticket_len;
+	*expires = s->ticket_expires;
+	return s->ticket;
 }

@@ -187,6 +187,20 @@ const struct smtp_caps *smtp_session_caps(const struct smtp_session *s);
 const char *smtp_session_greeting(const struct smtp_session *s);
 /* smtp_session_tls_info - with want_tls_info, once TLS is up, else NULL. */
 const struct tls_info *smtp_session_tls_info(const struct smtp_session *s);
+/*
+ * TLS session resumption (tls.h): the session offered is
+ * params.tls_params.resume. smtp_session_tls_resumed - once TLS is up:
+ * 1 if the handshake resumed, 0 for a full one; -1 without TLS.
+ * smtp_session_tls_ticket - what resumes this session in a later
+ * connection to the same server (with the same TLS settings), and when
+ * it expires; NULL if there is none. It is taken from the connection
+ * while it is open, and kept when the session closes it (QUIT, a
+ * failure), so it can be asked for until smtp_session_free(). The data
+ * is the session's.
+ */
+int smtp_session_tls_resumed(const struct smtp_session *s);
+const unsigned char *smtp_session_tls_ticket(struct smtp_session *s,
+    size_t *len, time_t *expires);
 /* smtp_session_peer - the address connected to (numeric), or "". */
 const char *smtp_session_peer(const struct smtp_session *s);
 /* smtp_session_peer_name - what that address resolves back to (newly

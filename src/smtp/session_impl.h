@@ -57,6 +57,12 @@ struct smtp_session {
 	int			 tls_on;
 	struct tls_info		 tlsinfo;
 	int			 have_tlsinfo;
+	int			 tls_resumed;	/* the handshake resumed */
+	unsigned char		*ticket;	/* tls_session_data()'s, kept
+						   when the connection
+						   closes */
+	size_t			 ticket_len;
+	time_t			 ticket_expires;
 	struct smtp_auth	*auth;
 	int			 authenticated;
 	char			*greeting;

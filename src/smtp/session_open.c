@@ -108,6 +108,7 @@ void sess_on_tls_ready(struct smtp_session *s)
 	char *err = NULL;
 
 	s->tls_on = 1;
+	s->tls_resumed = tls_resumed(conn_tls(s->conn));
 	if (s->p.trace != NULL || s->p.want_tls_info) {
 		if (tls_info(conn_tls(s->conn), &s->tlsinfo, &err) < 0) {
 			sess_fail_terr(s, TERR_TLS_VERIFY, err);

@@ -15,8 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 
 #include "util/xalloc.h"
@@ -215,6 +217,31 @@ static int set_credentials(struct tls *t, const struct tls_params *p,
 	return 0;
 }
 
+/*
+ * Session data is kept outside this process (the spool), where it can be
+ * damaged, and GnuTLS's unpacking of its own format trusts it: damaged
+ * data crashed it (test_tls_resume.py). So the data handed out starts
+ * with the SHA-256 of the rest, and data whose digest does not match is
+ * never given to GnuTLS.
+ */
+#define SEAL_LEN	32
+
+/* offer_session - resume the session p->resume describes, if its seal
+ * holds and GnuTLS can; anything else means a full handshake. */
+static void offer_session(struct tls *t, const struct tls_params *p)
+{
+	unsigned char digest[SEAL_LEN];
+
+	if (p->resume == NULL || p->resume_len <= SEAL_LEN)
+		return;
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, p->resume + SEAL_LEN,
+	    p->resume_len - SEAL_LEN, digest) < 0 ||
+	    memcmp(digest, p->resume, SEAL_LEN) != 0)
+		return;
+	(void)gnutls_session_set_data(t->session, p->resume + SEAL_LEN,
+	    p->resume_len - SEAL_LEN);
+}
+
 int tls_new(const struct tls_params *p, struct tls **out,
     enum smtp_terr *terr, char **errstr)
 {
@@ -246,6 +273,7 @@ int tls_new(const struct tls_params *p, struct tls **out,
 	gnutls_transport_set_ptr(t->session, t);
 	gnutls_transport_set_push_function(t->session, push);
 	gnutls_transport_set_pull_function(t->session, pull);
+	offer_session(t, p);
 	*out = t;
 	return 0;
 }
@@ -427,6 +455,54 @@ ssize_t tls_recv(struct tls *t, char *buf, size_t len, char **errstr)
 		    gnutls_strerror((int)n));
 		return TLS_FAIL;
 	}
+}
+
+int tls_resumed(struct tls *t)
+{
+	return gnutls_session_is_resumed(t->session) != 0;
+}
+
+/* The longest a session is kept, whatever GnuTLS says of it. GnuTLS
+ * dates session data by its own cache expiry (6 hours by default); a
+ * TLS 1.3 ticket also carries the server's ticket_lifetime and its
+ * arrival time, and GnuTLS does not offer a ticket past them (it makes
+ * a full handshake instead), as RFC 8446, 4.6.1 wants. */
+#define SESSION_MAX_LIFETIME	(24 * 3600)
+
+unsigned char *tls_session_data(struct tls *t, size_t *len,
+    time_t *expires)
+{
+	gnutls_datum_t d;
+	unsigned char *copy;
+	time_t now = time(NULL), until;
+
+	/* Under TLS 1.3 the session is the server's ticket, which comes
+	 * after the handshake; without one, gnutls_session_get_data2()
+	 * would read on (and give data that cannot resume). */
+	if (gnutls_protocol_get_version(t->session) == GNUTLS_TLS1_3 &&
+	    !(gnutls_session_get_flags(t->session) &
+	    GNUTLS_SFLAGS_SESSION_TICKET))
+		return NULL;
+	if (gnutls_session_get_data2(t->session, &d) < 0 || d.size == 0)
+		return NULL;
+	until = gnutls_db_check_entry_expire_time(&d);
+	if (until != 0 && until <= now) {
+		gnutls_free(d.data);
+		return NULL;
+	}
+	if (until == 0 || until > now + SESSION_MAX_LIFETIME)
+		until = now + SESSION_MAX_LIFETIME;
+	copy = xmalloc(SEAL_LEN + d.size);
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, d.data, d.size, copy) < 0) {
+		free(copy);
+		gnutls_free(d.data);
+		return NULL;
+	}
+	memcpy(copy + SEAL_LEN, d.data, d.size);
+	*len = SEAL_LEN + d.size;
+	*expires = until;
+	gnutls_free(d.data);
+	return copy;
 }
 
 void tls_bye(struct tls *t)

@@ -24,6 +24,7 @@
  *   tls_send()/tls_recv()   application data once the handshake is done;
  *   tls_bye()         queue a close_notify alert;
  *   tls_info()        what msmtp prints for --serverinfo and -d;
+ *   tls_resumed(), tls_session_data()   session resumption: see below;
  *   tls_channel_binding()   for SCRAM-*-PLUS.
  *
  * Errors: functions that fail set *terr and *errstr (newly allocated,
@@ -67,6 +68,10 @@ struct tls_params {
 	int		 certcheck;	/* 0: accept any certificate */
 	const char	*priorities;	/* GnuTLS priority string, or NULL */
 	int		 min_dh_prime_bits;	/* 0: GnuTLS's default */
+	const unsigned char *resume;	/* session data an earlier session
+					   with the same settings gave
+					   (tls_session_data()), or NULL */
+	size_t		 resume_len;
 };
 
 /* Results of tls_handshake() and tls_recv(). */
@@ -101,6 +106,29 @@ int tls_send(struct tls *t, const char *data, size_t len, char **errstr);
 ssize_t tls_recv(struct tls *t, char *buf, size_t len, char **errstr);
 /* tls_bye - put a close_notify alert into tls_output(). */
 void tls_bye(struct tls *t);
+
+/*
+ * Resumption. The data in tls_params.resume is offered to the server; if
+ * it takes it, the handshake is short (no certificate sent, no key
+ * exchange signed). It never weakens the checks: the session data holds
+ * the certificate the server presented when the session began, and
+ * tls_handshake() checks it as it checks a new one, against this
+ * session's trust file, CRL, fingerprint and host name. Data GnuTLS
+ * cannot use is ignored (a full handshake). Still, the caller must offer
+ * data only to the server identity it came from (same host, port, name,
+ * trust settings and client certificate): see delivery/tlscache.h.
+ *
+ * tls_resumed - 1 if the handshake resumed a session, else 0.
+ * tls_session_data - once the handshake is done: the data to resume this
+ * session later (newly allocated, *len bytes, the caller frees; it starts
+ * with a digest of the rest, and tls_new() ignores data whose digest
+ * does not match, so damaged data means a full handshake), and
+ * when it expires; NULL if there is none (TLS 1.3 before the server's
+ * ticket arrived, or a server that gives none).
+ */
+int tls_resumed(struct tls *t);
+unsigned char *tls_session_data(struct tls *t, size_t *len,
+    time_t *expires);
 
 /* tls_info - the negotiated parameters and the server's certificate. */
 int tls_info(struct tls *t, struct tls_info *info, char **errstr);

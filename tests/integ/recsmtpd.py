@@ -62,6 +62,8 @@ Observing how the client writes (all off by default):
   ETRN       always understood; replies["ETRN"] replaces "250 ..."; add
              "ETRN" to extensions to advertise it
 Each Recording also notes ``tls`` (TLS was active when it ended),
+``resumed`` (the TLS handshake resumed an earlier session: True, False,
+or None without TLS, as seen at EHLO after TLS or at MAIL),
 ``auth`` ((method, user) after a successful AUTH) and ``etrn`` (arguments),
 and times (time.monotonic()): ``opened_at``, ``closed_at`` and
 ``txn_times`` (when each of ``transactions`` arrived).
@@ -115,6 +117,7 @@ class Recording:
         self.transactions = []   # (mail_from, [rcpts], content bytes)
         self.closed = threading.Event()   # set when the connection is gone
         self.tls = False         # TLS was active
+        self.resumed = None      # the TLS session was resumed
         self.auth = None         # (method, user) after a successful AUTH
         self.etrn = []           # ETRN arguments
         self.opened_at = time.monotonic()
@@ -241,6 +244,8 @@ def _make_protocol(base):
 
         def connection_lost(self, error):
             self.recording.closed_at = time.monotonic()
+            if self.recording.resumed is None:
+                self._note_resumed()
             if self.tls_active():
                 self.recording.tls = True
             try:
@@ -301,7 +306,13 @@ def _make_protocol(base):
             return " ".join(w for w in words
                             if w.split("=", 1)[0].upper() not in names)
 
+        def _note_resumed(self):
+            obj = self.ssl_object()
+            if obj is not None:
+                self.recording.resumed = obj.session_reused
+
         async def smtp_MAIL(self, arg):
+            self._note_resumed()
             if self.script.hold_replies is not None:
                 await self._hold("MAIL")
             if not await self._faulted("MAIL"):

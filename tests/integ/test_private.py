@@ -471,6 +471,7 @@ def test_sent_records_of_schema_5_are_kept_seven_days(spool, server):
     con = sqlite3.connect(str(spool.qf))
     con.executescript("UPDATE mail SET next_attempt = last_attempt;"
                       "ALTER TABLE mail DROP COLUMN subject;"
+                      "DROP TABLE tls_session;"
                       "PRAGMA user_version = 5;")
     con.close()
     q = spool.queue("--run")
