@@ -25,7 +25,7 @@
 
 #include "delivery/deliver.h"
 
-#define ENGINE_ABI	8
+#define ENGINE_ABI	9
 
 struct engine_api {
 	int	abi;
