@@ -14,7 +14,7 @@ import ssl
 
 import pytest
 
-from conftest import Script, run, send
+from conftest import Binary, Script, run, send
 from mta import mta, mta_ca, mta_server  # noqa: F401  (fixtures)
 from pki import pki, server_context  # noqa: F401  (fixture)
 
@@ -281,7 +281,7 @@ from *@home.example
     (["-f", "x@other.example", BOB], MAIL),
     (["-t", "--read-envelope-from"],
      b"From: x@other.example\nTo: bob@example.net\n\nHi.\n"),
-])
+], ids=["-f", "--read-envelope-from"])
 def test_from_matches_no_account(ref, ours, confdir, args, mail):
     r, o = both(ref, ours, confdir, config=FROM_RC, args=args, mail=mail,
                 with_server=False)
@@ -303,3 +303,22 @@ def test_no_from_lines_no_advice(ours, confdir):
              args=["-f", "x@other.example", BOB], mail=MAIL,
              with_server=False)
     assert o.rc == 78 and HINT not in o.err, o.err
+
+
+def test_queued_mail_gets_the_advice_too(ref, ours, confdir, pki, tmp_path):
+    """With the queue (the default), msmtp's lines, the advice, then the
+    queue's own line: the mail is held until the user acts on it."""
+    queued = Binary("ours", ours.path, ("--queue-file",
+                                        str(tmp_path / "q" / "queue.db")))
+    kw = dict(script=Script(starttls=server_context(pki, "expired")),
+              config=BASE + f"tls on\ntls_trust_file {pki.path('ca.pem')}\n",
+              args=[BOB], mail=MAIL)
+    r = send(ref, confdir, **kw)
+    o = send(queued, confdir, **kw)
+    head, sep, last = o.err.rpartition(b"msmtp: the mail is held in the "
+                                       b"queue as ")
+    assert sep and re.fullmatch(rb"(\w+): fix the account, then run "
+                                rb"'msmtp-queue --release \1'\n", last), \
+        o.err
+    hints = hints_after(r, Res((o.rc, o.stdout, head)))
+    assert hints[6].startswith("it expired on "), hints
