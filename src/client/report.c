@@ -43,7 +43,7 @@ void report_reply(const char *label, const char *text)
 
 /* report_delivery_advice - the hints for a failed delivery, after all
  * of msmtp's lines, so that msmtp's block stays whole for scripts. */
-static void report_delivery_advice(const struct account *acc,
+void report_delivery_advice(const struct account *acc,
     const struct deliver_report *rep)
 {
 	struct strlist hints;

@@ -30,6 +30,10 @@ void report_reply(const char *label, const char *text);
  */
 #define REPORT_HINT	"msmtp: hint: "
 void report_advice(const struct strlist *hints);
+/* report_delivery_advice - the advice for rep (--serverinfo and --rmqs
+ * too), if any. */
+void report_delivery_advice(const struct account *acc,
+    const struct deliver_report *rep);
 char *report_with_advice(char *msg, const struct strlist *hints);
 
 #endif

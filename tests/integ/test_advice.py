@@ -322,3 +322,15 @@ def test_queued_mail_gets_the_advice_too(ref, ours, confdir, pki, tmp_path):
         o.err
     hints = hints_after(r, Res((o.rc, o.stdout, head)))
     assert hints[6].startswith("it expired on "), hints
+
+
+def test_serverinfo_shows_the_refused_certificate(ref, ours, confdir, pki):
+    """--serverinfo, where one goes to look at a server, says as much."""
+    r, o = both(ref, ours, confdir,
+                script=Script(starttls=server_context(pki, "wronghost")),
+                config=BASE + f"tls on\ntls_trust_file {pki.path('ca.pem')}\n",
+                args=["--serverinfo"])
+    assert r.rc == 69 and r.stdout == o.stdout == b""
+    hints = hints_after(r, o)
+    assert hints[4] == "  names: mail.example.org"
+    assert hints[-1] == "  tls_fingerprint " + fingerprint(pki, "wronghost")
