@@ -196,14 +196,24 @@ static size_t auth_needed(const struct account *acc,
 	    "SECRET\" (or \"passwordeval COMMAND\")") + 1;
 }
 
+/* uses_oauth - whether the account already sends a token. */
+static int uses_oauth(const struct account *acc)
+{
+	return acc->auth_mech != NULL &&
+	    (strcasecmp(acc->auth_mech, "OAUTHBEARER") == 0 ||
+	    strcasecmp(acc->auth_mech, "XOAUTH2") == 0);
+}
+
 /* auth_wants_other_secret - a login refused because the server wants an
- * application-specific password, or OAuth, not the account's password. */
+ * application-specific password, or OAuth, not the account's password.
+ * A token refused (expired, revoked) is not this mistake. */
 static size_t auth_wants_other_secret(const struct account *acc,
     const struct deliver_report *rep, struct strlist *out)
 {
 	const char *text = rep->reply_text;
 
-	(void)acc;
+	if (uses_oauth(acc))
+		return 0;
 	if (rep->outcome.stage != STAGE_AUTH || rep->reply_code < 500)
 		return 0;
 	if (contains(text, "application-specific password") ||

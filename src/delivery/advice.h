@@ -22,7 +22,8 @@
  *     and the tls_fingerprint line that would pin it;
  *   - 530 to MAIL FROM with auth off: "auth on", "user", "password";
  *   - an AUTH refusal asking for an application-specific password, or
- *     saying that only OAuth is allowed;
+ *     saying that only OAuth is allowed (unless the account already
+ *     sends a token);
  *   - an envelope-from no account's from matches, when accounts have
  *     one: the from patterns configured, and where.
  * Pure functions of their arguments (and the clock, for "expired"); the

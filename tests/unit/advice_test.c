@@ -158,6 +158,10 @@ static void test_auth(void)
 	report(&rep, STAGE_AUTH, TERR_NONE, 535, "535 5.7.3 OAuth required");
 	CHECK_INT(advise(acc, &rep, &out), 2);
 	CHECK(strstr(out.v[1], "auth oauthbearer") != NULL);
+	/* a token the server refused: OAuth is already in use */
+	free(acc->auth_mech);
+	acc->auth_mech = xstrdup("XOAUTH2");
+	CHECK_INT(advise(acc, &rep, &out), 0);
 	deliver_report_free(&rep);
 	report(&rep, STAGE_AUTH, TERR_NONE, 535, "535 5.7.8 bad credentials");
 	CHECK_INT(advise(acc, &rep, &out), 0);
