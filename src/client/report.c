@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "delivery/advice.h"
 #include "delivery/logline.h"
 #include "util/buf.h"
 #include "util/escape.h"
@@ -40,6 +41,46 @@ void report_reply(const char *label, const char *text)
 	buf_free(&shown);
 }
 
+/* report_delivery_advice - the hints for a failed delivery, after all
+ * of msmtp's lines, so that msmtp's block stays whole for scripts. */
+void report_delivery_advice(const struct account *acc,
+    const struct deliver_report *rep)
+{
+	struct strlist hints;
+
+	strlist_init(&hints);
+	if (advice_for_delivery(acc, rep, &hints) > 0)
+		report_advice(&hints);
+	strlist_free(&hints);
+}
+
+/* report_advice - each hint behind REPORT_HINT; a server's words in a
+ * hint (a certificate's names) were made printable by the engine. */
+void report_advice(const struct strlist *hints)
+{
+	size_t i;
+
+	for (i = 0; i < hints->n; i++)
+		fprintf(stderr, REPORT_HINT "%s\n", hints->v[i]);
+}
+
+char *report_with_advice(char *msg, const struct strlist *hints)
+{
+	struct buf b;
+	size_t i;
+
+	if (hints->n == 0)
+		return msg;
+	buf_init(&b);
+	buf_puts(&b, msg);
+	for (i = 0; i < hints->n; i++)
+		buf_printf(&b, "\n" REPORT_HINT "%s", hints->v[i]);
+	free(msg);
+	msg = xstrdup(b.data);
+	buf_free(&b);
+	return msg;
+}
+
 /* report_failure - msmtp's stderr lines for a failed delivery. */
 void report_failure(const struct account *acc,
     const struct deliver_report *rep)
@@ -68,6 +109,7 @@ void report_failure(const struct account *acc,
 		report_reply("server message", rep->reply_text);
 	free(origin);
 	report_not_sent(acc);
+	report_delivery_advice(acc, rep);
 }
 
 void report_not_sent(const struct account *acc)

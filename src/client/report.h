@@ -21,4 +21,19 @@ void report_not_sent(const struct account *acc);
 /* report_reply - each line of a server reply as "msmtp: label: line". */
 void report_reply(const char *label, const char *text);
 
+/*
+ * The advice (delivery/advice.h) goes after msmtp's own lines, each as
+ * REPORT_HINT LINE: report_failure() prints it for a delivery;
+ * report_with_advice() appends it to an error message that the edge
+ * (main.c) prints after "msmtp: ", and returns the new message (msg is
+ * freed; nothing changes when there are no hints).
+ */
+#define REPORT_HINT	"msmtp: hint: "
+void report_advice(const struct strlist *hints);
+/* report_delivery_advice - the advice for rep (--serverinfo and --rmqs
+ * too), if any. */
+void report_delivery_advice(const struct account *acc,
+    const struct deliver_report *rep);
+char *report_with_advice(char *msg, const struct strlist *hints);
+
 #endif

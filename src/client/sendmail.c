@@ -18,6 +18,7 @@
 #include "client/pretend.h"
 #include "client/report.h"
 #include "client/submit.h"
+#include "delivery/advice.h"
 #include "delivery/deliver.h"
 #include "delivery/engine.h"
 #include "delivery/logline.h"
@@ -77,6 +78,21 @@ static void envelope_for_selection(const struct cmdline *cl, struct mail *m)
 		m->envelope_from = xstrdup(m->h.envelope_from);
 }
 
+/* explain_no_account - when no account was named and none matched the
+ * envelope-from, the from lines that exist follow msmtp's message. */
+static void explain_no_account(const struct cmdline *cl,
+    const struct mail *m, char **errstr)
+{
+	struct strlist hints;
+
+	if (cl->account_id != NULL || *errstr == NULL)
+		return;
+	strlist_init(&hints);
+	if (advice_for_from(&m->conf, m->envelope_from, &hints) > 0)
+		*errstr = report_with_advice(*errstr, &hints);
+	strlist_free(&hints);
+}
+
 /* choose_account - msmtp's selection, then the command line on top. */
 static int choose_account(const struct cmdline *cl, struct mail *m,
     char **errstr)
@@ -93,8 +109,10 @@ static int choose_account(const struct cmdline *cl, struct mail *m,
 		m->pi.have_rule = rc == EX_OK || cl->account_id == NULL;
 		m->pi.rule = rc == EX_OK ? rule : SELECT_DEFAULT;
 		m->pi.rule_from = m->envelope_from;
-		if (rc != EX_OK)
+		if (rc != EX_OK) {
+			explain_no_account(cl, m, errstr);
 			return rc;
+		}
 		m->pi.rule_id = m->acc->id;
 	}
 	account_merge(m->acc, cl->acc);

@@ -86,7 +86,8 @@ static int settle_account(struct srv *sv, int rmqs, char **errstr)
 /* told_server - the mode's words to stdout, or msmtp's to stderr. */
 static void told_server(void *arg, int rc, const struct deliver_report *rep)
 {
-	(void)arg;
+	const struct srv *sv = arg;
+
 	if (rc == EX_OK) {
 		if (rep->output != NULL)
 			fputs(rep->output, stdout);
@@ -96,6 +97,7 @@ static void told_server(void *arg, int rc, const struct deliver_report *rep)
 	    "unknown error");
 	if (rep->outcome.terr == TERR_NONE && rep->reply_text != NULL)
 		report_reply("server message", rep->reply_text);
+	report_delivery_advice(sv->acc, rep);
 }
 
 /* talk - the engine does the mode. */
@@ -109,7 +111,7 @@ static int talk(const struct cmdline *cl, struct srv *sv, char **errstr)
 	job.kind = cl->mode == MODE_RMQS ? DELIVER_KIND_RMQS :
 	    DELIVER_KIND_SERVERINFO;
 	job.rmqs = cl->rmqs;
-	return engine_run(&job, told_server, NULL, errstr);
+	return engine_run(&job, told_server, sv, errstr);
 }
 
 /* show_pretend - -P and -d print the configuration as far as it got. */

@@ -77,6 +77,8 @@ static void keep_result(struct deliver_report *rep,
 		rep->reply_code = r->reply_code;
 		rep->reply_text = xstrdup(r->reply_text);
 	}
+	certinfo_free(&rep->cert);
+	certinfo_copy(&rep->cert, &r->cert);
 }
 
 static void on_quit(struct smtp_session *s, const struct smtp_result *r,
@@ -506,6 +508,7 @@ void deliver_report_free(struct deliver_report *rep)
 	free(rep->errmsg);
 	free(rep->reply_text);
 	free(rep->output);
+	certinfo_free(&rep->cert);
 	size_t i;
 
 	for (i = 0; i < rep->nrcpts; i++)

@@ -116,6 +116,10 @@ struct deliver_report {
 	size_t			 nrcpts;
 	char			*output;	/* --serverinfo's text, or
 						   NULL */
+	struct certinfo		 cert;		/* the certificate that
+						   failed verification
+						   (TERR_TLS_VERIFY), for
+						   delivery/advice.h */
 	int			 config_error;	/* the account failed before
 						   any connection (its
 						   passwordeval): msmtp

@@ -125,3 +125,8 @@ const char *conn_errmsg(const struct conn *c)
 {
 	return c->errmsg ? c->errmsg : "unknown error";
 }
+
+const unsigned char *conn_peer_cert(const struct conn *c, size_t *len)
+{
+	return c->tls != NULL ? tls_peer_der(c->tls, len) : NULL;
+}

@@ -98,6 +98,9 @@ struct tls *conn_tls(const struct conn *c);
 
 enum smtp_terr conn_terr(const struct conn *c);
 const char *conn_errmsg(const struct conn *c);
+/* conn_peer_cert - the server's certificate (DER) that TLS received,
+ * also after its checks failed; NULL if none (see tls_peer_der()). */
+const unsigned char *conn_peer_cert(const struct conn *c, size_t *len);
 /* conn_peer - the numeric address connected to, or "" */
 const char *conn_peer(const struct conn *c);
 /* conn_peer_name - the name the address connected to resolves back to

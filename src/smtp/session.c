@@ -82,6 +82,7 @@ void sess_result_free(struct smtp_result *r)
 	free(r->rcpts);
 	free(r->errmsg);
 	free(r->reply_text);
+	certinfo_free(&r->cert);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -311,6 +312,18 @@ static void on_line(struct smtp_session *s, const char *line, size_t len)
 	}
 }
 
+/* keep_refused_cert - the facts of the certificate TLS refused, for the
+ * advice at the edge (delivery/advice.h). */
+static void keep_refused_cert(struct smtp_session *s, const struct conn *c)
+{
+	const unsigned char *der;
+	size_t len = 0;
+
+	certinfo_free(&s->result.cert);
+	if ((der = conn_peer_cert(c, &len)) != NULL)
+		(void)certinfo_read(der, len, &s->result.cert);
+}
+
 static void on_conn_event(struct conn *c, enum conn_event ev,
     const char *line, size_t len, void *arg)
 {
@@ -350,6 +363,8 @@ static void on_conn_event(struct conn *c, enum conn_event ev,
 			    ST_FAILED);
 			return;
 		}
+		if (conn_terr(c) == TERR_TLS_VERIFY)
+			keep_refused_cert(s, c);
 		sess_fail_terr(s, conn_terr(c), conn_errmsg(c));
 		return;
 	}

@@ -59,6 +59,7 @@
 
 #include "smtp/auth.h"
 #include "smtp/caps.h"
+#include "smtp/certinfo.h"
 #include "smtp/conn.h"
 #include "smtp/outcome.h"
 #include "smtp/tls.h"
@@ -136,6 +137,8 @@ struct smtp_result {
 	struct smtp_rcpt_result	*rcpts;
 	size_t			 nrcpts;
 	unsigned long long	 mailsize;	/* LF bytes, as msmtp logs */
+	struct certinfo		 cert;		/* TERR_TLS_VERIFY: the
+						   certificate refused */
 };
 
 typedef void (*smtp_cb)(struct smtp_session *s, const struct smtp_result *r,

@@ -648,3 +648,17 @@ char *tls_channel_binding(struct tls *t, int *exporter)
 	gnutls_free(b64.data);
 	return s;
 }
+
+/* tls_peer_der - for smtp/certinfo.h: the advice shown after a failed
+ * verification describes the certificate that failed. */
+const unsigned char *tls_peer_der(struct tls *t, size_t *len)
+{
+	const gnutls_datum_t *list;
+	unsigned int n = 0;
+
+	list = gnutls_certificate_get_peers(t->session, &n);
+	if (list == NULL || n == 0)
+		return NULL;
+	*len = list[0].size;
+	return list[0].data;
+}

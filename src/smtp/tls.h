@@ -137,6 +137,11 @@ void tls_info_free(struct tls_info *info);
  * ending in "\n"; times in local time, as %c in the C locale. */
 void tls_info_format(const struct tls_info *info, struct buf *out);
 
+/* tls_peer_der - the server's own certificate (DER) as it was received,
+ * also when it failed verification; NULL if none came. Valid until
+ * tls_free(). */
+const unsigned char *tls_peer_der(struct tls *t, size_t *len);
+
 /*
  * tls_channel_binding - the channel binding data for SCRAM-*-PLUS, base64
  * encoded and newly allocated: tls-exporter under TLS 1.3 (*exporter 1),
