@@ -27,7 +27,7 @@
 
 #include "delivery/deliver.h"
 
-#define ENGINE_ABI	9
+#define ENGINE_ABI	10
 
 struct engine_api {
 	int	abi;
