@@ -357,24 +357,44 @@ static int setup_failed(struct deliver_report *rep, enum smtp_terr terr,
 	return rep->exitcode;
 }
 
-/* oauth2_token - the access token msmtp fetches itself (account/oauth2.h)
- * as the password. A token endpoint that fails for now defers the mail
- * like a server that cannot be reached; one that refuses the grant
- * holds it (CLASS_LOCAL) until the user authorizes again. */
-static int oauth2_token(const struct account *acc, struct deliver_setup *su,
-    struct deliver_report *rep)
+void deliver_token_fetch(const struct account *acc, struct deliver_token *t)
 {
-	char *err = NULL;
-	int rc;
+	memset(t, 0, sizeof(*t));
+	t->rc = oauth2_access_token(acc, &t->token, &t->err);
+}
 
-	rc = oauth2_access_token(acc, &su->password, &err);
-	if (rc == EX_OK) {
+void deliver_token_free(struct deliver_token *t)
+{
+	password_free(t->token);
+	free(t->err);
+	memset(t, 0, sizeof(*t));
+}
+
+/* oauth2_token - the access token msmtp fetches itself (account/oauth2.h)
+ * as the password, or the one the job brings. A token endpoint that
+ * fails for now defers the mail like a server that cannot be reached;
+ * one that refuses the grant holds it (CLASS_LOCAL) until the user
+ * authorizes again. */
+static int oauth2_token(const struct deliver_job *job,
+    struct deliver_setup *su, struct deliver_report *rep)
+{
+	struct deliver_token t;
+
+	if (job->token != NULL) {
+		t = *job->token;
+		memset(job->token, 0, sizeof(*job->token));
+	} else {
+		deliver_token_fetch(job->acc, &t);
+	}
+	if (t.rc == EX_OK) {
+		su->password = t.token;
 		su->params.auth.password = su->password;
+		free(t.err);
 		return EX_OK;
 	}
-	if (rc == EX_TEMPFAIL)
-		return setup_failed(rep, TERR_CONNECT, err, 0);
-	return setup_failed(rep, TERR_AUTH, err, 0);
+	password_free(t.token);
+	return setup_failed(rep, t.rc == EX_TEMPFAIL ? TERR_CONNECT :
+	    TERR_AUTH, t.err ? t.err : xstrdup("no OAuth2 access token"), 0);
 }
 
 /* auth_params - the account's AUTH settings. passwordeval runs here,
@@ -399,7 +419,7 @@ static int auth_params(const struct deliver_job *job,
 	a->password_cb = late_password;
 	a->password_arg = (void *)(uintptr_t)job;
 	if (oauth2_wanted(acc))
-		return oauth2_token(acc, su, rep);
+		return oauth2_token(job, su, rep);
 	if (acc->password != NULL || acc->passwordeval == NULL ||
 	    password_must_wait(acc))
 		return EX_OK;

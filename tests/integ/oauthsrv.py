@@ -19,6 +19,8 @@ Every issued access token replaces the previous one in ``mail_auth`` (the
 recording server's Script.auth dict, shared), so the mail server accepts
 only the current access token. ``log`` records each request's path and
 grant_type; ``forms`` the forms themselves (to check the client's).
+With ``hold`` set to a threading.Event, /token answers only once it is
+set (``holding`` says a request is waiting): a slow token endpoint.
 """
 
 import base64
@@ -49,6 +51,8 @@ class AuthServer:
         self.log = []
         self.forms = []
         self.issued = []        # every token handed out
+        self.hold = None        # a threading.Event: /token waits for it
+        self.holding = threading.Event()    # set once a /token waits
         self.lock = threading.Lock()
         self.httpd = None
         self.port = None
@@ -175,6 +179,9 @@ class AuthServer:
                 raw = self.rfile.read(n).decode()
                 form = {k: v[0] for k, v in
                         urllib.parse.parse_qs(raw).items()}
+                if owner.hold is not None and self.path == "/token":
+                    owner.holding.set()
+                    owner.hold.wait(30)
                 route = {"/token": owner.token, "/device": owner.device,
                          "/revoke": owner.revoke}.get(self.path)
                 with owner.lock:

@@ -14,6 +14,7 @@ import select
 import ssl
 import stat
 import subprocess
+import threading
 import time
 import urllib.request
 
@@ -306,3 +307,36 @@ def test_no_secret_in_output_logs_or_spool(oauth, spool, tmp_path):
     settings = "".join(r["settings"] for r in spool.mails())
     assert "oauth2_client_id" in settings
     assert "\noauth2_client_secret " not in settings
+
+
+def test_slow_token_endpoint_stalls_no_other_account(oauth, spool, server):
+    """The runner fetches a token off its loop: while the token endpoint
+    of one account is slow to answer, another account's mail goes out."""
+    e = oauth()
+    e.authorize_device()
+    e.expire()
+    other = server(Script())
+    text = e.rcfile.read_text() + (
+        "account plain\nfrom bob@other.example\nauth off\n"
+        f"port {other.port}\n")
+    spool.confdir.write(text, path=spool.rcfile)
+    for frm in ("alice@example.org", "bob@other.example"):
+        p = spool.msmtp("-odq", "-f", frm, BOB)
+        assert p.returncode == 0, show(p)
+    e.az.hold = threading.Event()
+    q = spool.popen(spool.queue_path, "msmtp-queue",
+                    ["-C", spool.rcfile, "--queue-file", spool.qf,
+                     "--flush"], stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE)
+    try:
+        assert e.az.holding.wait(10)
+        end = time.monotonic() + 10
+        while not other.sessions or not other.sessions[0].transactions:
+            assert time.monotonic() < end, "the other account waited"
+            time.sleep(0.02)
+    finally:
+        e.az.hold.set()
+    out, err = q.communicate(timeout=30)
+    assert q.returncode == 0, (out, err)
+    assert all(r["state"] == "sent" for r in spool.mails())
+    assert _authed(e.srv) == [("XOAUTH2", USER)]
