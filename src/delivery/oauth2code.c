@@ -166,6 +166,15 @@ static char *query_param(const char *req, const char *name)
 	return NULL;
 }
 
+/* wait_ms - poll()'s timeout for what is left until deadline; 0 once
+ * it has passed (a negative one would wait for ever). */
+static int wait_ms(time_t deadline)
+{
+	time_t left = deadline - time(NULL);
+
+	return left > 0 ? (int)left * 1000 : 0;
+}
+
 /* read_request - the browser's request head (up to the blank line or
  * REQUEST_MAX bytes), within the deadline. */
 static int read_request(int fd, time_t deadline, struct buf *req)
@@ -176,7 +185,7 @@ static int read_request(int fd, time_t deadline, struct buf *req)
 
 	while (strstr(req->data, "\r\n\r\n") == NULL &&
 	    req->len < REQUEST_MAX) {
-		if (poll(&p, 1, (int)(deadline - time(NULL)) * 1000) <= 0)
+		if (poll(&p, 1, wait_ms(deadline)) <= 0)
 			return -1;
 		if ((n = read(fd, chunk, sizeof(chunk))) <= 0)
 			return -1;
@@ -209,7 +218,7 @@ static int wait_code(int lfd, const char *state, char **code, char **errstr)
 	int fd, rc = EX_TEMPFAIL;
 
 	while (rc == EX_TEMPFAIL) {
-		if (poll(&p, 1, (int)(deadline - time(NULL)) * 1000) <= 0) {
+		if (poll(&p, 1, wait_ms(deadline)) <= 0) {
 			*errstr = xstrdup("no answer from the browser in time");
 			return EX_NOPERM;
 		}
