@@ -14,6 +14,7 @@
 #include "util/harden.h"
 #include "util/https.h"
 #include "util/json.h"
+#include "util/keyring.h"
 #include "util/xalloc.h"
 
 struct provider {
@@ -122,6 +123,32 @@ int oauth2_post(const struct account *a, const char *url, const char *form,
 	return rc;
 }
 
+/* to_keyring - the refresh token into the Secret Service if there is
+ * one (the file then only says so), else it stays for the file. */
+static void to_keyring(const struct account *a, struct oauth2_tokens *t)
+{
+	char *label;
+
+	label = xasprintf("msmtp OAuth2 refresh token for %s at %s",
+	    a->user ? a->user : "", a->host ? a->host : "");
+	t->in_keyring = keyring_store(a->host ? a->host : "", "oauth2",
+	    a->user ? a->user : "", label, t->refresh) == 0;
+	free(label);
+	if (t->in_keyring) {
+		wipe_free(t->refresh);
+		t->refresh = NULL;
+	}
+}
+
+/* from_keyring - the refresh token, when the file says it is there. */
+static void from_keyring(const struct account *a, struct oauth2_tokens *t)
+{
+	if (t->refresh != NULL || !t->in_keyring)
+		return;
+	t->refresh = keyring_lookup(a->host ? a->host : "", "oauth2",
+	    a->user ? a->user : "");
+}
+
 int oauth2_keep(const struct account *a, const char *reply,
     const char *secret, char **errstr)
 {
@@ -135,6 +162,7 @@ int oauth2_keep(const struct account *a, const char *reply,
 	if ((refresh = json_string(reply, "refresh_token")) != NULL) {
 		wipe_free(t.refresh);
 		t.refresh = refresh;	/* rotated: the old one is spent */
+		to_keyring(a, &t);
 	}
 	if (secret != NULL) {
 		wipe_free(t.client_secret);
@@ -243,6 +271,19 @@ static int refresh(const struct account *a, const struct oauth2_tokens *t,
 	return rc;
 }
 
+/* refresh_stored - refresh with the stored refresh token, from the file
+ * or the keyring; none is for the user to fix. */
+static int refresh_stored(const struct account *a, struct oauth2_tokens *t,
+    char **token, char **errstr)
+{
+	from_keyring(a, t);
+	if (t->refresh == NULL) {
+		*errstr = authorize_again(a, "no OAuth2 refresh token yet");
+		return EX_NOPERM;
+	}
+	return refresh(a, t, token, errstr);
+}
+
 int oauth2_access_token(const struct account *a, char **token,
     char **errstr)
 {
@@ -257,11 +298,8 @@ int oauth2_access_token(const struct account *a, char **token,
 		rc = EX_NOPERM;
 	} else if ((*token = fresh(&t)) != NULL) {
 		rc = EX_OK;
-	} else if (t.refresh == NULL) {
-		*errstr = authorize_again(a, "no OAuth2 refresh token yet");
-		rc = EX_NOPERM;
 	} else {
-		rc = refresh(a, &t, token, errstr);
+		rc = refresh_stored(a, &t, token, errstr);
 	}
 	oauth2_store_unlock(lock);
 	oauth2_tokens_free(&t);

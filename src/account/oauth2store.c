@@ -85,6 +85,8 @@ static void take_line(char *line, struct oauth2_tokens *t)
 		slot = &t->client_secret;
 	else if (strcmp(line, "access_token") == 0)
 		slot = &t->access;
+	else if (strcmp(line, "refresh_token_in") == 0)
+		t->in_keyring = strcmp(v, "keyring") == 0;
 	else if (strcmp(line, "expires") == 0)
 		t->expires = (time_t)strtoll(v, NULL, 10);
 	if (slot != NULL && *v != '\0') {
@@ -137,6 +139,8 @@ static void put(struct buf *b, const struct oauth2_tokens *t)
 {
 	if (t->refresh != NULL)
 		buf_printf(b, "refresh_token %s\n", t->refresh);
+	else if (t->in_keyring)
+		buf_puts(b, "refresh_token_in keyring\n");
 	if (t->client_secret != NULL)
 		buf_printf(b, "client_secret %s\n", t->client_secret);
 	if (t->access != NULL)

@@ -3,8 +3,10 @@
  * one 0600 file per (user, host) under $XDG_STATE_HOME/msmtp/oauth2/
  * (default ~/.local/state), in a 0700 directory.
  *
- * The file holds the refresh token that msmtp --oauth2-authorize got,
- * the client secret it was got with (so that msmtp-queue, whose spooled
+ * The file holds the refresh token that msmtp --oauth2-authorize got
+ * (or, when the Secret Service took it, that it is there: item
+ * host HOST, service oauth2, user USER; account/oauth2.c), the client
+ * secret it was got with (so that msmtp-queue, whose spooled
  * account snapshot never carries the secret, can refresh too), and the
  * last access token with the time it expires. One "key value" line
  * each; unknown lines are ignored.
@@ -28,7 +30,8 @@
 struct account;
 
 struct oauth2_tokens {
-	char	*refresh;
+	char	*refresh;	/* NULL when in_keyring */
+	int	 in_keyring;	/* the refresh token is in the keyring */
 	char	*client_secret;	/* as given when authorized, or NULL */
 	char	*access;
 	time_t	 expires;	/* of access; 0: unknown */

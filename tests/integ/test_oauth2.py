@@ -340,3 +340,34 @@ def test_slow_token_endpoint_stalls_no_other_account(oauth, spool, server):
     assert q.returncode == 0, (out, err)
     assert all(r["state"] == "sent" for r in spool.mails())
     assert _authed(e.srv) == [("XOAUTH2", USER)]
+
+
+def test_refresh_token_in_the_keyring(oauth, spool, confdir):
+    """With a Secret Service (secretsvc.py: a real one on a private bus)
+    the refresh token goes there, and the file only says so; a refresh
+    takes it from there and puts the rotated one back."""
+    from secretsvc import CALL_TIMEOUT, SecretService
+
+    def lookup(ss):
+        p = subprocess.run(["secret-tool", "lookup", "host", "127.0.0.1",
+                            "service", "oauth2", "user", USER],
+                           capture_output=True, env=ss.env(),
+                           timeout=CALL_TIMEOUT)
+        return p.stdout.decode().strip()
+
+    with SecretService(confdir) as ss:
+        spool.env = ss.env
+        e = oauth()
+        e.authorize_device()
+        t = e.tokens()
+        assert "refresh_token" not in t and t["refresh_token_in"] == "keyring"
+        first = lookup(ss)
+        assert first in e.az.refresh_tokens
+        e.expire()
+        p = spool.msmtp(BOB)
+        assert p.returncode == 0, show(p)
+        assert e.az.grants()[-1] == "refresh_token"
+        second = lookup(ss)
+        assert second != first and second in e.az.refresh_tokens
+        assert "refresh_token" not in e.tokens()
+        assert _authed(e.srv) == [("XOAUTH2", USER)]
