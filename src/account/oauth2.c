@@ -64,11 +64,13 @@ void oauth2_endpoints(const struct account *a, struct oauth2_endpoints *ep)
 		ep->scope = a->oauth2_scope;
 }
 
-/* authorize_again - the message for what only the user can fix. */
+/* authorize_again - the message for what only the user can fix. The
+ * argument is optional, so it is joined with '=': "--oauth2-authorize
+ * work" would make "work" a recipient. */
 static char *authorize_again(const struct account *a, const char *why)
 {
-	if (a->id != NULL && strcmp(a->id, "default") != 0)
-		return xasprintf("%s: run msmtp --oauth2-authorize %s", why,
+	if (a->id != NULL)
+		return xasprintf("%s: run msmtp --oauth2-authorize=%s", why,
 		    a->id);
 	return xasprintf("%s: run msmtp --oauth2-authorize", why);
 }

@@ -21,7 +21,7 @@
  * or failed for now (the mail waits for the next attempt); EX_NOPERM
  * when only the user can fix it (no refresh token yet, a revoked or
  * expired grant, a client the provider refuses): *errstr then says
- * "run msmtp --oauth2-authorize ACCOUNT"; EX_CONFIG / EX_UNAVAILABLE for
+ * "run msmtp --oauth2-authorize=ACCOUNT"; EX_CONFIG / EX_UNAVAILABLE for
  * an account without a token URL, or no libcurl. *errstr newly
  * allocated in every failure.
  *

@@ -95,9 +95,9 @@ class Env:
         return {x for x in s if x}
 
     # -- msmtp --oauth2-authorize -----------------------------------------
-    def authorize_device(self):
+    def authorize_device(self, option="--oauth2-authorize"):
         p = self.spool.popen(self.spool.msmtp_path, "msmtp",
-                             ["-C", self.rcfile, "--oauth2-authorize"],
+                             ["-C", self.rcfile, option],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         shown = self._read_until(p, b"Waiting")
         code = shown.split(b"enter the code ")[1].split()[0].decode()
@@ -243,14 +243,15 @@ def test_revoked_grant_holds_the_mail(oauth, spool, notified):
     (row,) = spool.mails()
     assert row["state"] == "held", show(q)
     (env,) = notified.wait("held")
-    assert "run msmtp --oauth2-authorize" in env["MSMTP_REASON"]
+    assert "run msmtp --oauth2-authorize=default" in env["MSMTP_REASON"]
     assert "invalid_grant" in env["MSMTP_REASON"]
     assert "run msmtp --oauth2-authorize" in spool.listing()
     assert not _authed(e.srv)
     for s in seen:
         assert s not in notified.raw()
-    # Authorized again, the mail goes out when released.
-    e.authorize_device()
+    # Authorized again as the reason says, the mail goes out when
+    # released.
+    e.authorize_device("--oauth2-authorize=default")
     r = spool.queue("--release", row["id"])
     assert r.returncode == 0, show(r)
     spool.queue("--flush")
@@ -264,7 +265,7 @@ def test_revoked_grant_in_msmtps_own_attempt(oauth, spool):
     e.expire()
     p = spool.msmtp(BOB)
     assert p.returncode != 0, show(p)
-    assert b"run msmtp --oauth2-authorize" in p.stderr, show(p)
+    assert b"run msmtp --oauth2-authorize=default" in p.stderr, show(p)
     (row,) = spool.mails()
     assert row["state"] == "held"
 
