@@ -39,7 +39,7 @@ CC      ?= cc
 BUILD   ?= build
 PYTHON  ?= /usr/bin/python3
 
-PKGS := sqlite3 gnutls libgsasl libuv libidn2 libsecret-1
+PKGS := sqlite3 gnutls libgsasl libuv libidn2 libsecret-1 libcurl
 # Debian package that provides each pkg-config module, for the error message.
 deb_sqlite3 := libsqlite3-dev
 deb_gnutls  := libgnutls28-dev
@@ -47,6 +47,7 @@ deb_libgsasl := libgsasl-dev
 deb_libuv   := libuv1-dev
 deb_libidn2 := libidn2-dev
 deb_libsecret-1 := libsecret-1-dev
+deb_libcurl := libcurl4-gnutls-dev
 
 # Goals that need no library: they either run before deps or call a
 # sub-make (which does the checks) after it.
@@ -58,9 +59,10 @@ ifneq ($(or $(filter-out $(NOPKG_GOALS),$(MAKECMDGOALS)),$(if $(MAKECMDGOALS),,a
   $(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(p) && echo y),,\
     $(error $(p) not found by pkg-config: run 'make deps' or apt-get install $(deb_$(p)))))
   PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-  # libsecret's headers only: the keyring loads the library when a
-  # password is first looked up there (util/keyring.c says why).
-  PKG_LIBS   := $(shell pkg-config --libs $(filter-out libsecret-1,$(PKGS)))
+  # libsecret's and libcurl's headers only: the keyring loads libsecret
+  # when a password is first looked up there (util/keyring.c says why),
+  # util/https.c loads libcurl when an OAuth2 token must be fetched.
+  PKG_LIBS   := $(shell pkg-config --libs $(filter-out libsecret-1 libcurl,$(PKGS)))
   # The front end links SQLite only; the engine brings the rest (engine.h):
   # TLS, SASL, libuv, and libidn2 for host names (util/idn.h).
   # SQLite goes in statically where libsqlite3.a exists (Debian's -dev

@@ -8,7 +8,7 @@ PKGS="make gcc pkg-config libsqlite3-dev zlib1g-dev libgnutls28-dev
 libgsasl-dev libuv1-dev libidn2-dev msmtp python3 python3-aiosmtpd
 python3-pytest python3-pytest-timeout swaks gnutls-bin clang libclang-rt-14-dev cron
 mutt git-email libmailtools-perl sqlite3 strace time systemd iproute2 procps
-mandoc libsecret-1-dev libsecret-tools gnome-keyring dbus"
+mandoc libsecret-1-dev libsecret-tools gnome-keyring dbus libcurl4-gnutls-dev"
 # libidn2-dev: host names in A-label form (src/util/idn.h), as msmtp
 # gets them from glibc's AI_IDN.
 # libsecret-1-dev: the keyring's headers (util/keyring.c loads the
@@ -16,6 +16,8 @@ mandoc libsecret-1-dev libsecret-tools gnome-keyring dbus"
 # (its daemon), dbus (dbus-daemon, dbus-send) and libsecret-tools
 # (secret-tool) give test_keyring.py a real Secret Service on a private
 # session bus.
+# libcurl4-gnutls-dev: libcurl's headers (util/https.c loads
+# libcurl-gnutls.so.4 itself when an OAuth2 token must be fetched).
 # zlib1g-dev: msmtp links SQLite statically, and 'pkg-config --static
 # sqlite3' asks for -lz, which libsqlite3-dev does not pull in (a bare
 # Debian 12 has no libz.so).

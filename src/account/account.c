@@ -82,6 +82,14 @@ static const struct field fields[] = {
 	S(ACC_RMQS, rmqs),
 	I(ACC_QUEUE_KEEP_SENT, queue_keep_sent),
 	S(ACC_QUEUE_NOTIFY, queue_notify),
+	S(ACC_OAUTH2_PROVIDER, oauth2_provider),
+	S(ACC_OAUTH2_CLIENT_ID, oauth2_client_id),
+	P(ACC_OAUTH2_CLIENT_SECRET, oauth2_client_secret),
+	S(ACC_OAUTH2_CLIENT_SECRETEVAL, oauth2_client_secreteval),
+	S(ACC_OAUTH2_AUTH_URL, oauth2_auth_url),
+	S(ACC_OAUTH2_TOKEN_URL, oauth2_token_url),
+	S(ACC_OAUTH2_DEVICE_URL, oauth2_device_url),
+	S(ACC_OAUTH2_SCOPE, oauth2_scope),
 };
 
 #undef S

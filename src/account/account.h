@@ -38,6 +38,9 @@ enum acc_bit {
 	ACC_QUEUE_BACKOFF_MIN, ACC_QUEUE_BACKOFF_MAX, ACC_QUEUE_LIFETIME,
 	ACC_QUEUE_UNCERTAIN, ACC_QUEUE_MAX_CONNECTIONS, ACC_QUEUE_BOUNCE,
 	ACC_RMQS, ACC_QUEUE_KEEP_SENT, ACC_QUEUE_NOTIFY,
+	ACC_OAUTH2_PROVIDER, ACC_OAUTH2_CLIENT_ID, ACC_OAUTH2_CLIENT_SECRET,
+	ACC_OAUTH2_CLIENT_SECRETEVAL, ACC_OAUTH2_AUTH_URL, ACC_OAUTH2_TOKEN_URL,
+	ACC_OAUTH2_DEVICE_URL, ACC_OAUTH2_SCOPE,
 	ACC_NBITS
 };
 #define ACC_MASK(bit) ((uint64_t)1 << (bit))
@@ -116,6 +119,18 @@ struct account {
 						   7 days */
 	char		*queue_notify;	/* run through /bin/sh when a mail
 					   needs the user (delivery/notify.h) */
+
+	/* OAuth2 (account/oauth2.h): where msmtp gets the access token
+	 * itself when the account has no other password source */
+	char		*oauth2_provider;	/* "google", "microsoft",
+						   "custom"; NULL: none */
+	char		*oauth2_client_id;
+	char		*oauth2_client_secret;	/* SECRET: never dumped */
+	char		*oauth2_client_secreteval;
+	char		*oauth2_auth_url;	/* NULL: the provider's */
+	char		*oauth2_token_url;
+	char		*oauth2_device_url;
+	char		*oauth2_scope;
 };
 
 /* When msmtp delivers a spooled mail (sendmail's -odi, -odb, -odq). */

@@ -72,6 +72,10 @@ static const struct word w_uncertain[] = {
 	{ "resend", UNCERTAIN_RESEND, NULL }, { "hold", UNCERTAIN_HOLD, NULL },
 	{ NULL, 0, NULL }
 };
+static const struct word w_oauth2_provider[] = {
+	{ "google", 0, "google" }, { "microsoft", 0, "microsoft" },
+	{ "custom", 0, "custom" }, { "off", 0, NULL }, { NULL, 0, NULL }
+};
 static const struct word w_syslog[] = {
 	{ "", 0, "LOG_USER" }, { "on", 0, "LOG_USER" }, { "off", 0, NULL },
 	{ "LOG_USER", 0, "LOG_USER" }, { "LOG_MAIL", 0, "LOG_MAIL" },
@@ -178,6 +182,20 @@ const struct cmd conf_cmds[] = {
 	INT("queue_keep_sent", queue_keep_sent, ACC_QUEUE_KEEP_SENT, 0,
 	    INT_MAX, F_REQ | F_DUR),
 	TEXT("queue_notify", queue_notify, ACC_QUEUE_NOTIFY, 0),
+	NAME("oauth2_provider", oauth2_provider, ACC_OAUTH2_PROVIDER,
+	    w_oauth2_provider, F_REQ),
+	STR("oauth2_client_id", oauth2_client_id, ACC_OAUTH2_CLIENT_ID,
+	    F_LINE),
+	STR("oauth2_client_secret", oauth2_client_secret,
+	    ACC_OAUTH2_CLIENT_SECRET, F_LINE),
+	STR("oauth2_client_secreteval", oauth2_client_secreteval,
+	    ACC_OAUTH2_CLIENT_SECRETEVAL, 0),
+	STR("oauth2_auth_url", oauth2_auth_url, ACC_OAUTH2_AUTH_URL, F_LINE),
+	STR("oauth2_token_url", oauth2_token_url, ACC_OAUTH2_TOKEN_URL,
+	    F_LINE),
+	STR("oauth2_device_url", oauth2_device_url, ACC_OAUTH2_DEVICE_URL,
+	    F_LINE),
+	STR("oauth2_scope", oauth2_scope, ACC_OAUTH2_SCOPE, F_LINE),
 };
 
 #undef OFF

@@ -92,7 +92,8 @@ void snapshot_dump(const struct account *a, struct buf *out)
 
 		for (j = 0; j < i; j++)
 			seen |= conf_cmds[j].off == c->off && conf_cmds[j].kind != K_NOOP;
-		if (seen || c->bit == ACC_PASSWORD || c->kind == K_NOOP)
+		if (seen || c->bit == ACC_PASSWORD ||
+		    c->bit == ACC_OAUTH2_CLIENT_SECRET || c->kind == K_NOOP)
 			continue;
 		/* The password wins over it (msmtp's order): a snapshot
 		 * with it would fetch a secret the account never used. */

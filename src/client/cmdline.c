@@ -14,7 +14,7 @@
 
 /* Codes for long options without a short form. */
 enum {
-	O_VERSION = 256, O_HELP, O_CONFIGURE, O_RMQS, O_HOST,
+	O_VERSION = 256, O_HELP, O_CONFIGURE, O_RMQS, O_HOST, O_OAUTH2_AUTHORIZE,
 	O_READ_ENVELOPE_FROM, O_IMPORT_FD, O_IMPORT_QUEUE_FILE, O_CONF	/* O_CONF + n: options[n] */
 };
 
@@ -99,6 +99,7 @@ static const struct option fixed_options[] = {
 	{ "configure", required_argument, NULL, O_CONFIGURE },
 	{ "serverinfo", no_argument, NULL, 'S' },
 	{ "rmqs", required_argument, NULL, O_RMQS },
+	{ "oauth2-authorize", optional_argument, NULL, O_OAUTH2_AUTHORIZE },
 	{ "import-id-fd", required_argument, NULL, O_IMPORT_FD },
 	{ "import-queue-file", required_argument, NULL, O_IMPORT_QUEUE_FILE },
 	{ "file", required_argument, NULL, 'C' },
@@ -242,6 +243,11 @@ static int mode_option(struct cmdline *cl, int c)
 	case O_RMQS:
 		set_mode(cl, MODE_RMQS);
 		replace(&cl->rmqs, optarg);
+		return 1;
+	case O_OAUTH2_AUTHORIZE:
+		set_mode(cl, MODE_OAUTH2_AUTHORIZE);
+		if (optarg != NULL)
+			replace(&cl->account_id, optarg);
 		return 1;
 	case O_CONFIGURE:
 		set_mode(cl, MODE_CONFIGURE);

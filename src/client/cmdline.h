@@ -29,7 +29,8 @@ enum cl_mode {
 	MODE_RMQS,
 	MODE_CONFIGURE,	/* over the others, whatever the order */
 	MODE_QUEUE_FLUSH,	/* -q: msmtp-queue --flush */
-	MODE_QUEUE_LIST		/* -bp, mailq: msmtp-queue --list */
+	MODE_QUEUE_LIST,	/* -bp, mailq: msmtp-queue --list */
+	MODE_OAUTH2_AUTHORIZE	/* --oauth2-authorize[=ACCOUNT] */
 };
 
 struct cmdline {

@@ -14,6 +14,7 @@
 #include "account/select.h"
 #include "client/cmdline.h"
 #include "client/configure.h"
+#include "client/oauth2cmd.h"
 #include "client/queuecmd.h"
 #include "client/sendmail.h"
 #include "client/servermode.h"
@@ -82,6 +83,8 @@ static int run_mode(struct cmdline *cl, char **errstr)
 		return servermode_run(cl, errstr);
 	case MODE_CONFIGURE:
 		return configure_run(cl, errstr);
+	case MODE_OAUTH2_AUTHORIZE:
+		return oauth2cmd_run(cl, errstr);
 	case MODE_SENDMAIL:
 		break;
 	}

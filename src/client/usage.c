@@ -64,6 +64,7 @@ static const char help_text[] =
 "  --configure=mailaddress      generate and print configuration for address\n"
 "  -S, --serverinfo             print information about the server\n"
 "  --rmqs=host|@domain|#queue   send a Remote Message Queue Starting request\n"
+"  --oauth2-authorize[=account] get and store an OAuth2 refresh token\n"
 "Configuration options:\n"
 "  -C, --file=filename          set configuration file\n"
 "  -a, --account=id             use the given account instead of the account\n"

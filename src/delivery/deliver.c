@@ -14,6 +14,7 @@
 #include <sysexits.h>
 #include <uv.h>
 
+#include "account/oauth2.h"
 #include "account/password.h"
 #include "delivery/authwait.h"
 #include "smtp/serverinfo.h"
@@ -349,6 +350,59 @@ static char *late_password(const char *host, const char *user, void *arg,
 	return pw;
 }
 
+/* setup_failed - rep for an account that failed before any connection:
+ * err (taken) with the class of terr. */
+static int setup_failed(struct deliver_report *rep, enum smtp_terr terr,
+    char *err, int config_error)
+{
+	smtp_classify(STAGE_CONNECT, terr, NULL, &rep->outcome);
+	rep->exitcode = rep->outcome.exitcode;
+	free(rep->errmsg);
+	rep->errmsg = err;
+	rep->config_error = config_error;
+	return rep->exitcode;
+}
+
+void deliver_token_fetch(const struct account *acc, struct deliver_token *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->rc = oauth2_access_token(acc, &t->token, &t->err);
+}
+
+void deliver_token_free(struct deliver_token *t)
+{
+	password_free(t->token);
+	free(t->err);
+	memset(t, 0, sizeof(*t));
+}
+
+/* oauth2_token - the access token msmtp fetches itself (account/oauth2.h)
+ * as the password, or the one the job brings. A token endpoint that
+ * fails for now defers the mail like a server that cannot be reached;
+ * one that refuses the grant holds it (CLASS_LOCAL) until the user
+ * authorizes again. */
+static int oauth2_token(const struct deliver_job *job,
+    struct deliver_setup *su, struct deliver_report *rep)
+{
+	struct deliver_token t;
+
+	if (job->token != NULL) {
+		t = *job->token;
+		memset(job->token, 0, sizeof(*job->token));
+	} else {
+		deliver_token_fetch(job->acc, &t);
+	}
+	if (t.rc == EX_OK) {
+		su->password = t.token;
+		su->params.auth.password = su->password;
+		free(t.err);
+		return EX_OK;
+	}
+	password_free(t.token);
+	return setup_failed(rep, t.rc == EX_TEMPFAIL ? TERR_CONNECT :
+	    TERR_AUTH, t.err ? t.err : xstrdup("no OAuth2 access token"), 0);
+}
+
 /* auth_params - the account's AUTH settings. passwordeval runs here,
  * before any connection, as in msmtp, unless the method could still be
  * refused for clear text: then only once it has passed (late_password). */
@@ -370,17 +424,13 @@ static int auth_params(const struct deliver_job *job,
 	a->port = p->port;
 	a->password_cb = late_password;
 	a->password_arg = (void *)(uintptr_t)job;
+	if (oauth2_wanted(acc))
+		return oauth2_token(job, su, rep);
 	if (acc->password != NULL || acc->passwordeval == NULL ||
 	    password_must_wait(acc))
 		return EX_OK;
-	if (password_eval(acc->passwordeval, &su->password, &err) != EX_OK) {
-		smtp_classify(STAGE_CONNECT, TERR_CONFIG, NULL, &rep->outcome);
-		rep->exitcode = rep->outcome.exitcode;
-		free(rep->errmsg);
-		rep->errmsg = err;
-		rep->config_error = 1;
-		return rep->exitcode;
-	}
+	if (password_eval(acc->passwordeval, &su->password, &err) != EX_OK)
+		return setup_failed(rep, TERR_CONFIG, err, 1);
 	a->password = su->password;
 	return EX_OK;
 }

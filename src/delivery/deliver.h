@@ -51,6 +51,23 @@ struct deliver_tls_cache {
 	void		*arg;
 };
 
+/*
+ * An OAuth2 access token (account/oauth2.h) fetched before
+ * deliver_setup(): the runner fetches it in a worker thread, off its
+ * loop, so that a slow token endpoint stalls no other session.
+ * deliver_token_fetch() may run in any thread; rc, token and err are
+ * oauth2_access_token()'s. deliver_setup() takes token and err over;
+ * deliver_token_free() wipes what is left.
+ */
+struct deliver_token {
+	int	 rc;
+	char	*token;
+	char	*err;
+};
+
+void deliver_token_fetch(const struct account *acc, struct deliver_token *t);
+void deliver_token_free(struct deliver_token *t);
+
 /* What deliver_now() does with the account's server. */
 enum deliver_kind {
 	DELIVER_KIND_MAIL = 0,		/* send the mail */
@@ -79,6 +96,9 @@ struct deliver_job {
 						   no password is found
 						   (the reason a queued
 						   mail is held with) */
+	struct deliver_token	*token;		/* or NULL: deliver_setup()
+						   fetches the account's
+						   OAuth2 token itself */
 	/* A session whose mail went through may carry more of the same
 	 * account (msmtp taking due queued mail along, delivery/along.h):
 	 * more() gives the next job, or NULL to quit; each one's report

@@ -27,13 +27,16 @@
 
 #include "delivery/deliver.h"
 
-#define ENGINE_ABI	10
+#define ENGINE_ABI	11
 
 struct engine_api {
 	int	abi;
 	int	(*deliver_now)(const struct deliver_job *job,
 		    struct deliver_report *rep);
 	void	(*deliver_report_free)(struct deliver_report *rep);
+	/* msmtp --oauth2-authorize (delivery/oauth2auth.h) */
+	int	(*oauth2_authorize)(const struct account *acc, FILE *out,
+		    char **errstr);
 };
 
 /* msmtp_engine - the table itself (engine_so.c), linked into

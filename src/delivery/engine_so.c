@@ -4,9 +4,11 @@
  * msmtp-queue, which calls it directly; never into msmtp itself.
  */
 #include "delivery/engine.h"
+#include "delivery/oauth2auth.h"
 
 const struct engine_api msmtp_engine = {
 	ENGINE_ABI,
 	deliver_now,
 	deliver_report_free,
+	oauth2_authorize,
 };

@@ -22,6 +22,7 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "account/oauth2.h"
 #include "delivery/attempt.h"
 #include "delivery/engine.h"
 #include "runner/drain.h"
@@ -58,6 +59,10 @@ struct worker {
 	struct smtp_session	*s;		/* NULL: not connected */
 	struct deliver_job	 job;		/* the session's account */
 	struct deliver_setup	 su;
+	uv_work_t		 fetch;		/* the OAuth2 token, off the
+						   loop */
+	struct deliver_token	 token;
+	int			 fetched;	/* token is for this connect */
 	int			 failures;	/* failed in a row */
 	struct slot		*cur;		/* being sent; NULL: none */
 	struct slot		*piped;		/* its commands behind cur's */
@@ -88,6 +93,7 @@ static void worker_free(struct worker *w)
 	struct group *g = w->g;
 
 	deliver_setup_free(&w->su);
+	deliver_token_free(&w->token);
 	free(w);
 	group_worker_ended(g);
 }
@@ -526,10 +532,52 @@ static void on_open(struct smtp_session *s, const struct smtp_result *r,
 	send_mail(w);
 }
 
+static void connect_session(struct worker *w);
+
+/* fetch_work - the account's OAuth2 token, in a thread of libuv's pool:
+ * a token endpoint that is slow to answer holds this session only. */
+static void fetch_work(uv_work_t *req)
+{
+	struct worker *w = req->data;
+
+	deliver_token_fetch(w->job.acc, &w->token);
+}
+
+static void fetch_done(uv_work_t *req, int status)
+{
+	struct worker *w = req->data;
+
+	(void)status;	/* never cancelled: the pool runs it */
+	w->fetched = 1;
+	connect_session(w);
+}
+
+/* fetch_token - start fetching the token first, if the account needs
+ * one; 0 when it does not (or it is here). */
+static int fetch_token(struct worker *w)
+{
+	if (w->fetched || !oauth2_wanted(w->job.acc))
+		return 0;
+	w->fetch.data = w;
+	if (uv_queue_work(w->g->d->loop, &w->fetch, fetch_work,
+	    fetch_done) != 0)
+		return 0;	/* deliver_setup() fetches it on the loop */
+	return 1;
+}
+
 /* connect - a new session for the mail in flight. */
 static void connect_session(struct worker *w)
 {
-	if (deliver_setup(&w->job, &w->su, &w->cur->res.rep) != EX_OK) {
+	int rc;
+
+	if (fetch_token(w))
+		return;
+	w->job.token = w->fetched ? &w->token : NULL;
+	rc = deliver_setup(&w->job, &w->su, &w->cur->res.rep);
+	w->job.token = NULL;
+	w->fetched = 0;
+	deliver_token_free(&w->token);
+	if (rc != EX_OK) {
 		deliver_setup_free(&w->su);
 		done(w);	/* passwordeval failed: held */
 		return;

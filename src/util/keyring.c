@@ -22,6 +22,7 @@
 /* The functions taken from libsecret (and GLib, which it loads). */
 struct libsecret {
 	__typeof__(secret_password_lookup_sync)	*lookup;
+	__typeof__(secret_password_store_sync)	*store;
 	__typeof__(secret_password_free)	*free_password;
 	__typeof__(secret_get_schema)		*get_schema;
 	__typeof__(g_error_free)		*free_error;
@@ -38,12 +39,15 @@ static int libsecret_load(struct libsecret *ls)
 		return 0;
 	ls->lookup = (__typeof__(ls->lookup))dlsym(h,
 	    "secret_password_lookup_sync");
+	ls->store = (__typeof__(ls->store))dlsym(h,
+	    "secret_password_store_sync");
 	ls->free_password = (__typeof__(ls->free_password))dlsym(h,
 	    "secret_password_free");
 	ls->get_schema = (__typeof__(ls->get_schema))dlsym(h,
 	    "secret_get_schema");
 	ls->free_error = (__typeof__(ls->free_error))dlsym(h, "g_error_free");
-	return ls->lookup != NULL && ls->free_password != NULL &&
+	return ls->lookup != NULL && ls->store != NULL &&
+	    ls->free_password != NULL &&
 	    ls->get_schema != NULL && ls->free_error != NULL;
 }
 
@@ -116,4 +120,21 @@ char *keyring_lookup(const char *host, const char *service,
 		found = ask(&ls, old, gnome, &failed);
 	}
 	return take(&ls, found);
+}
+
+int keyring_store(const char *host, const char *service, const char *user,
+    const char *label, const char *secret)
+{
+	struct libsecret ls;
+	GError *err = NULL;
+	gboolean ok;
+
+	if (!libsecret_load(&ls))
+		return -1;
+	ok = ls.store(msmtp_schema(), SECRET_COLLECTION_DEFAULT, label, secret,
+	    NULL, &err, "host", host, "service", service, "user", user,
+	    (char *)NULL);
+	if (err != NULL)
+		ls.free_error(err);
+	return ok && err == NULL ? 0 : -1;
 }

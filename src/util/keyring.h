@@ -41,4 +41,14 @@
 char *keyring_lookup(const char *host, const char *service,
     const char *user);
 
+/*
+ * keyring_store - put secret in the default collection under the same
+ * three attributes (replacing the item that has them), with label as
+ * the name the user sees; 0 when it is stored, -1 when there is no
+ * keyring to store it in (as keyring_lookup() finds none) or it
+ * refused. Used for the OAuth2 refresh token (account/oauth2store.h).
+ */
+int keyring_store(const char *host, const char *service, const char *user,
+    const char *label, const char *secret);
+
 #endif

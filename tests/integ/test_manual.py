@@ -137,7 +137,7 @@ def test_a_table_the_checker_cannot_find_is_an_error(src_copy):
 # --------------------------------------------------------------------------
 # The page's example configurations are files both programs read.
 
-PROJECT_COMMANDS = re.compile(r"(queue\w*|delivery_mode|rmqs)$")
+PROJECT_COMMANDS = re.compile(r"(queue\w*|delivery_mode|rmqs|oauth2_\w+)$")
 
 
 def example_files():
