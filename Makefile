@@ -119,7 +119,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all check check-build check-man test-unit test-integ sanitize-check \
         deps demo install install-mta clean check-deps fuzz fuzz-run bench \
-        bench-run soak test-make
+        bench-run bench-daemon-full soak test-make
 all: $(PROGS)
 
 # The schema migrations, embedded in order (src/queue/migrations.h).
@@ -251,6 +251,13 @@ bench-run: all
 	$(PYTHON) bench/enqueue.py --build $(abspath $(BUILD))
 	$(PYTHON) bench/smtp_source_limit.py
 	$(PYTHON) bench/flush.py --build $(abspath $(BUILD))
+	$(PYTHON) bench/daemon_react.py --build $(abspath $(BUILD))
+
+# The daemon's reactions at the issue's scale: 1,000 new mails at one a
+# second, and a whole ten minutes of idle CPU (about 30 minutes).
+bench-daemon-full: all
+	$(PYTHON) bench/daemon_react.py --build $(abspath $(BUILD)) \
+	  --mails 1000 --rate 1 --idle-seconds 600
 
 # The fault soak (tests/soak/soak.py): writers, a failing server, the
 # daemon killed -9 at random; its files stay in $(BUILD)/soak.
