@@ -376,6 +376,11 @@ def network_up(a, msmtp, queue, tmp):
             if not srv.wait(lambda: srv.accepts, 10):
                 sys.exit(f"bench: no connection after the network came "
                          f"up: see {d / 'daemon.err'}")
+            # The reader thread may not have run yet on a busy machine.
+            deadline = time.monotonic() + 5
+            while events.last(kind, t0) is None and \
+                    time.monotonic() < deadline:
+                time.sleep(0.01)
             t_event = events.last(kind, t0)
             if t_event is None:
                 sys.exit("bench: the kernel's event was not seen")
