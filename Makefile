@@ -7,6 +7,8 @@
 #   make demo       send one mail through a loopback server and show it
 #   make deps       apt-get what the build and the tests need (idempotent)
 #   make bench      speed and memory against Debian's msmtp, as ratios
+#   make bench-daemon-full  the daemon's reactions at the issue's scale
+#                   (1,000 mails at one a second, ten idle minutes)
 #   make fuzz       libFuzzer on every parser of untrusted input
 #   make soak       faults, kills and restarts for SOAK_SECONDS (600), then
 #                   the invariant check (not part of make check)
