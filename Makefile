@@ -9,6 +9,8 @@
 #   make bench      speed and memory against Debian's msmtp, as ratios
 #   make bench-tls  TLS alone: flushes through Postfix with TLS, resumed
 #                   handshakes, a direct send over STARTTLS vs msmtp
+#   make bench-daemon-full  the daemon's reactions at the issue's scale
+#                   (1,000 mails at one a second, ten idle minutes)
 #   make fuzz       libFuzzer on every parser of untrusted input
 #   make soak       faults, kills and restarts for SOAK_SECONDS (600), then
 #                   the invariant check (not part of make check)
@@ -123,7 +125,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all check check-build check-man test-unit test-integ sanitize-check \
         deps demo install install-mta clean check-deps fuzz fuzz-run bench \
-        bench-run bench-tls soak test-make
+        bench-run bench-tls bench-daemon-full soak test-make
 all: $(PROGS)
 
 # The schema migrations, embedded in order (src/queue/migrations.h).
@@ -256,11 +258,18 @@ bench-run: all
 	$(PYTHON) bench/smtp_source_limit.py
 	$(PYTHON) bench/flush.py --build $(abspath $(BUILD))
 	$(PYTHON) bench/tls_flush.py --build $(abspath $(BUILD))
+	$(PYTHON) bench/daemon_react.py --build $(abspath $(BUILD))
 
 # TLS alone (bench/tls_flush.py, part of bench): flushes through Postfix's
 # smtpd with TLS, and a direct send over STARTTLS against Debian's msmtp.
 bench-tls: all
 	$(PYTHON) bench/tls_flush.py --build $(abspath $(BUILD))
+
+# The daemon's reactions at the issue's scale: 1,000 new mails at one a
+# second, and a whole ten minutes of idle CPU (about 30 minutes).
+bench-daemon-full: all
+	$(PYTHON) bench/daemon_react.py --build $(abspath $(BUILD)) \
+	  --mails 1000 --rate 1 --idle-seconds 600
 
 # The fault soak (tests/soak/soak.py): writers, a failing server, the
 # daemon killed -9 at random; its files stay in $(BUILD)/soak.

@@ -69,6 +69,12 @@ static int release_dead(struct spool *sp, char **errstr)
 }
 
 #define WAITING "state IN ('queued', 'deferred', 'uncertain')"
+/* The same test of a row found by its id. SQLite makes a list of more
+ * than two constants a temporary b-tree, built at each run of the
+ * statement (see sql/0009_check_lists.sql): worth it to search an
+ * index, not to test one row. */
+#define WAITING_ROW "(state = 'queued' OR state = 'deferred' OR " \
+	"state = 'uncertain')"
 
 /* pick_oldest - the id of the oldest due mail (of account, unless
  * NULL). */
@@ -112,8 +118,8 @@ static int lease(struct spool *sp, const char *id, time_t now,
 
 	st = spool_cached(sp, "UPDATE mail SET state = 'inflight', "
 	    "lease_from = state, lease_owner = ?5, reason = CASE WHEN "
-	    "state = 'uncertain' THEN reason END WHERE id = ?1 AND " WAITING
-	    " AND (NOT ?4 OR next_attempt <= ?2) AND "
+	    "state = 'uncertain' THEN reason END WHERE id = ?1 AND "
+	    WAITING_ROW " AND (NOT ?4 OR next_attempt <= ?2) AND "
 	    "account_is(account, ?3)", &rc, errstr);
 	if (st == NULL)
 		return rc;

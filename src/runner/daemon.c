@@ -37,9 +37,13 @@
 #include "runner/netwatch.h"
 #include "util/xalloc.h"
 
-/* Events come in bursts (WAL, then shm, then the checkpoint): one pass
- * for a burst. */
-#define SETTLE_MS	20
+/* Events come in bursts (the WAL's frames, a checkpoint): the pass
+ * waits this long after the first, so that most bursts make one pass.
+ * It may still start before the writer's commit is in, and then waits
+ * for its lock (SQLite's busy handler); what comes during the pass makes
+ * one more. Short, since it is most of a new mail's wait (its commit to
+ * its MAIL FROM: bench/daemon_react.py). */
+#define SETTLE_MS	5
 
 struct daemon {
 	uv_loop_t		 loop;

@@ -254,15 +254,36 @@ static void on_settled(uv_timer_t *t)
 	nw->up(nw->arg, why);
 }
 
+/* complete - whether a usable address and a default route are both
+ * known: the network is there, nothing more of the burst is awaited. */
+static int complete(const struct netwatch *nw)
+{
+	int addr = 0, route = 0;
+	size_t i;
+
+	for (i = 0; i < nw->nknown; i++) {
+		addr |= nw->known[i].kind == 'A';
+		route |= nw->known[i].kind == 'R';
+	}
+	return addr && route;
+}
+
+/* event - the network may have come up: call up() once the burst is
+ * over, at once when this event completed the network, or earlier than
+ * the burst's first event had asked for. */
 static void event(struct netwatch *nw, const char *why)
 {
-	uint64_t now = uv_now(nw->poll.loop), delay = NETWATCH_SETTLE_MS;
+	uint64_t now = uv_now(nw->poll.loop), delay;
 
-	if (nw->why != NULL)
-		return;		/* part of the burst */
-	nw->why = why;
+	delay = complete(nw) ? NETWATCH_QUICK_MS : NETWATCH_SETTLE_MS;
 	if (nw->last_up != 0 && nw->last_up + NETWATCH_GAP_MS > now + delay)
 		delay = nw->last_up + NETWATCH_GAP_MS - now;
+	if (nw->why != NULL) {		/* part of the burst */
+		if (uv_timer_get_due_in(&nw->settle) > delay)
+			uv_timer_start(&nw->settle, on_settled, delay, 0);
+		return;
+	}
+	nw->why = why;
 	uv_timer_start(&nw->settle, on_settled, delay, 0);
 }
 

@@ -21,11 +21,16 @@
  * and comes back counts again.
  *
  * A burst of such events (a link that comes up brings an address, then
- * routes; DHCP renews) makes one call of up(arg, why), NETWATCH_SETTLE_MS
- * after the first of them, why naming that first one (a static
- * string); events until then are part of that burst. A link that flaps
- * gets no more than one call each NETWATCH_GAP_MS: a burst within that
- * time of the last call is answered at its end, not lost.
+ * routes; DHCP renews) makes one call of up(arg, why), why naming the
+ * first of them (a static string): NETWATCH_QUICK_MS after the event
+ * that leaves both a usable address and a default route known (the
+ * network is complete: the daemon's mail goes within milliseconds), else
+ * NETWATCH_SETTLE_MS after the first event (an address whose route is
+ * still to come; a network with no default route at all, whose servers
+ * are on the link); events until the call are part of that burst, and
+ * one that completes the network brings the call forward. A link that
+ * flaps gets no more than one call each NETWATCH_GAP_MS: a burst within
+ * that time of the last call is answered at its end, not lost.
  *
  * Messages are the kernel's, yet read defensively: every header and
  * attribute is bounds-checked (NLMSG_OK, RTA_OK) before it is read; a
@@ -47,6 +52,7 @@
 
 #include <uv.h>
 
+#define NETWATCH_QUICK_MS	5
 #define NETWATCH_SETTLE_MS	1000
 #define NETWATCH_GAP_MS		10000
 #define NETWATCH_KNOWN		64	/* more: each counts as new */

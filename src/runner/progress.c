@@ -123,11 +123,16 @@ void progress_attempt(struct progress *p, const struct account *acc,
 		    res->rep.errmsg ? res->rep.errmsg : "",
 		    res->state == MAIL_UNCERTAIN ? "; " : "",
 		    res->state == MAIL_UNCERTAIN ? UNCERTAIN_NOTE : "");
-		fflush(stdout);	/* a daemon's reader sees each at once */
-		return;
+		return;		/* out with its batch: progress_flush() */
 	}
 	if (p->done == p->total || now_ms() - p->shown_ms >= REDRAW_MS)
 		draw(p);
+}
+
+void progress_flush(struct progress *p)
+{
+	(void)p;
+	fflush(stdout);
 }
 
 void progress_free(struct progress *p)

@@ -6,7 +6,10 @@
  * account's logfile and syslog, and tells the user: on a terminal, one
  * line that is rewritten ("n of N, s sent, d deferred, f failed"), at
  * most ten times a second so that a fast flush is not slowed by it;
- * otherwise (scripts, cron) one plain line per mail: "ID state[: why]".
+ * otherwise (scripts, cron) one plain line per mail: "ID state[: why]",
+ * written out by progress_flush(), which the runner calls after each
+ * commit of records: a daemon's reader sees each line as soon as its
+ * record is in, with one write per batch rather than per mail.
  * progress_end() finishes the terminal line. When an account's server
  * cannot be reached, its other mails are skipped (the circuit breaker):
  * progress_untried() says which.
@@ -44,6 +47,7 @@ struct progress {
 void progress_init(struct progress *p, int verbose);
 void progress_attempt(struct progress *p, const struct account *acc,
     const struct attempt_result *res);
+void progress_flush(struct progress *p);
 void progress_end(struct progress *p);
 void progress_free(struct progress *p);
 /* progress_untried - one line for an account whose server could not be

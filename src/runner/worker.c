@@ -438,6 +438,7 @@ static void commit_done(uv_work_t *req, int status)
 	d->committing = 0;
 	for (i = 0; i < n; i++)
 		committed(&batch[i], &steps[i], rc);
+	progress_flush(&d->prog);
 	if (rc == EX_OK && (d->batch_durable || d->wsp == NULL))
 		window_durable(d->win, d->batch_done_ns);
 	free(batch);

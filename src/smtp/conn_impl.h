@@ -72,6 +72,8 @@ struct conn {
 	struct buf		 out;		/* being written */
 	struct buf		 queued;	/* waiting for the write */
 	int			 writing;
+	unsigned long		 writes;	/* conn_write()s and writes
+						   begun, ever: quick_ack() */
 	int			 waiting;
 	int			 connected;
 	int			 stream_open;

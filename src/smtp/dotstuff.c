@@ -23,6 +23,18 @@ static void flush_cr(struct dotstuff *d, struct buf *out)
 	d->mailsize++;
 }
 
+/* plain_run - how many of in[0..len)'s first bytes are neither LF nor
+ * CR: memchr() looks at many bytes a step, a loop at one (the loop was a
+ * fiftieth of a runner's CPU). */
+static size_t plain_run(const char *in, size_t len)
+{
+	const char *nl = memchr(in, '\n', len), *cr;
+	size_t n = nl != NULL ? (size_t)(nl - in) : len;
+
+	cr = memchr(in, '\r', n);
+	return cr != NULL ? (size_t)(cr - in) : n;
+}
+
 void dotstuff_encode(struct dotstuff *d, const char *in, size_t len,
     struct buf *out)
 {
@@ -48,8 +60,7 @@ void dotstuff_encode(struct dotstuff *d, const char *in, size_t len,
 			buf_putc(out, '.');
 		d->at_bol = 0;
 		/* Copy the rest of the line's plain bytes in one go. */
-		for (run = in; run < end && *run != '\n' && *run != '\r'; run++)
-			;
+		run = in + plain_run(in, (size_t)(end - in));
 		buf_append(out, in, (size_t)(run - in));
 		d->mailsize += (unsigned long long)(run - in);
 		in = run;

@@ -186,6 +186,32 @@ def test_network_up_flushes_waiting_mail(spool, netns):
 
 
 @pytest.mark.timeout(90)
+def test_a_complete_network_flushes_at_once(spool, netns):
+    """The event that leaves both a usable address and a default route
+    is answered within milliseconds, not after the second a lone address
+    waits for its route (bench/daemon_react.py measures it)."""
+    port = 2525
+    spool.rc(port, extra=BACKOFF)
+    spool_mails(spool, 1)
+    daemon = daemon_down_once(
+        spool, in_ns(netns, spool.queue_path, *spool.argv("--daemon")))
+    server = start_server(netns, port)
+    try:
+        bring_network_up(netns)
+        t0 = time.monotonic()
+        poll(lambda: states(spool) == ["sent"], timeout=15,
+             what="the waiting mail to go when the network came up")
+        delay = time.monotonic() - t0
+    finally:
+        rc, out, err = stop(daemon)
+        received = stop_server(server)
+    assert rc == 0, (rc, out, err)
+    assert received == 1
+    assert err.count(b"the network came up") == 1, err
+    assert delay < 0.5, delay
+
+
+@pytest.mark.timeout(90)
 def test_refresh_is_not_new_but_a_return_is(spool, netns, tmp_path):
     """An address and default route there before the daemon started, then
     renewed (as DHCP and router adverts do), make no flush; the address

@@ -1241,8 +1241,8 @@ def test_schema_4_spool_migrates_and_delivers(spool, server):
     assert [(m["id"], m["settings"]) for m in spool.mails()] == want
     con = connect(spool.qf)
     try:
-        assert con.execute("PRAGMA user_version").fetchone()[0] == len(
-            list((pathlib.Path(__file__).parents[2] / "sql").glob("*.sql")))
+        assert con.execute("PRAGMA user_version").fetchone()[0] == \
+            len(list(SQL_DIR.glob("*.sql")))
         # The two mails of "work" share one snapshot.
         assert con.execute("SELECT count(*) FROM snapshot").fetchone() == (2,)
     finally:
@@ -1251,6 +1251,70 @@ def test_schema_4_spool_migrates_and_delivers(spool, server):
     assert q.returncode == 0, show(q)
     assert len(transactions(srv)) == 3
     assert [m["state"] for m in spool.mails()] == ["sent"] * 3
+    assert integrity(spool.qf) == (["ok"], [])
+
+
+SQL_DIR = Path(__file__).parents[2] / "sql"
+
+
+def schema_7_spool(path):
+    """A spool as schema 7 made it: the migrations 0001 to 0007 as they
+    are in sql/, on a new file."""
+    path.parent.mkdir(mode=0o700, exist_ok=True)
+    con = sqlite3.connect(str(path))
+    con.execute("PRAGMA journal_mode = WAL")
+    for f in sorted(SQL_DIR.glob("000[1-7]_*.sql")):
+        con.executescript(f.read_text())
+    con.executescript("PRAGMA user_version = 7;"
+                      "PRAGMA application_id = 1836281201;")
+    con.close()
+    path.chmod(0o600)
+
+
+def test_schema_7_checks_become_comparisons(spool, server):
+    """Migration 0009: the CHECK lists of mail and rcpt become comparisons
+    (an IN list of more than two constants is a temporary b-tree built
+    by every statement that checks it), and refuse and let pass the very
+    same values."""
+    srv = server(Script())
+    spool.rc(srv.port)
+    schema_7_spool(spool.qf)
+    p = spool.msmtp("-odq", BOB)
+    assert p.returncode == 0, show(p)
+    con = connect(spool.qf, rw=True)
+    try:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == \
+            len(list(SQL_DIR.glob("*.sql")))
+        for (sql,) in con.execute("SELECT sql FROM sqlite_schema WHERE "
+                                  "name IN ('mail', 'rcpt')"):
+            assert not re.search(r"\bIN\s*\(", sql), sql
+        ops = [r[1] for r in con.execute(
+            "EXPLAIN UPDATE mail SET state = 'sent', last_class = 'ok'")]
+        ops += [r[1] for r in con.execute(
+            "EXPLAIN UPDATE rcpt SET state = 'sent', bounce = 1")]
+        assert "OpenEphemeral" not in ops
+        for bad in ("UPDATE mail SET state = 'sending'",
+                    "UPDATE mail SET state = NULL",
+                    "UPDATE mail SET last_class = 'fine'",
+                    "UPDATE rcpt SET state = 'queued'",
+                    "UPDATE rcpt SET bounce = 3"):
+            with pytest.raises(sqlite3.IntegrityError):
+                con.execute(bad)
+        for good in ("UPDATE mail SET last_class = NULL",
+                     "UPDATE mail SET last_class = 'local'",
+                     "UPDATE rcpt SET bounce = 2",
+                     "UPDATE rcpt SET state = 'deferred'",
+                     "UPDATE mail SET state = 'uncertain'",
+                     "UPDATE rcpt SET state = 'pending', bounce = 0",
+                     "UPDATE mail SET state = 'queued', last_class = NULL"):
+            con.execute(good)
+        con.rollback()
+    finally:
+        con.close()
+    q = spool.queue("--flush")
+    assert q.returncode == 0, show(q)
+    assert len(transactions(srv)) == 1
+    assert [m["state"] for m in spool.mails()] == ["sent"]
     assert integrity(spool.qf) == (["ok"], [])
 
 

@@ -179,6 +179,9 @@ static const struct {
 	{ "a\n.", "a\r\n..\r\n.\r\n" },
 	{ "a.b\n x.\n", "a.b\r\n x.\r\n.\r\n" },
 	{ "\r.x\n", "\r.x\r\n.\r\n" },
+	/* CRs inside lines and runs longer than a piece (plain_run()). */
+	{ "ab\rcd\n.e\r\nfghijklmnop\r\rq", "ab\rcd\r\n..e\r\n"
+	    "fghijklmnop\r\rq\r\n.\r\n" },
 };
 
 /* encode_split - encode in pieces of `step` bytes, to test chunking. */
@@ -199,7 +202,8 @@ static void test_dotstuff(void)
 	size_t i, step;
 
 	for (i = 0; i < sizeof(dot_cases) / sizeof(dot_cases[0]); i++) {
-		for (step = 1; step <= 4; step++) {
+		for (step = 1; step <= 64;
+		    step = step < 4 ? step + 1 : 16 * step) {
 			struct buf out;
 
 			buf_init(&out);
