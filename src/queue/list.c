@@ -131,18 +131,27 @@ int spool_walk_sent(struct spool *sp, const char *account, spool_walk_fn fn,
 }
 
 /*
- * The counts by state, from the mail_due index alone (it holds state and
- * next_attempt): a status bar asks often, and walking every mail with its
- * recipients took 2 s at a million. The earliest next attempt is that of
+ * The counts by state. A status bar asks often, and walking every mail
+ * with its recipients took 2 s at a million. Without a filter each count
+ * is a range of the mail_due index (state, next_attempt), and each
+ * earliest attempt its first entry: a million mails in 30 ms. With a
+ * filter, "+state" keeps SQLite on the mail_account index instead, which
+ * holds only that account's mails. The earliest next attempt is that of
  * the mails a runner will try by itself (in flight ones have none).
  */
-#define COUNTS_SQL(account) "SELECT " \
-	"count(*) FILTER (WHERE state = 'held'), " \
-	"count(*) FILTER (WHERE state = 'failed'), " \
-	"count(*) FILTER (WHERE state NOT IN ('held', 'failed')), " \
-	"min(next_attempt) FILTER (WHERE state <> 'inflight' AND " \
-	"state NOT IN ('held', 'failed')) " \
-	"FROM mail WHERE state <> 'sent' AND " account
+#define COUNT_OF(states, account) "(SELECT count(*) FROM mail WHERE " \
+	states " AND " account ")"
+#define EARLIEST(state, account) "SELECT min(next_attempt) AS t FROM " \
+	"mail WHERE " state " AND " account
+#define COUNTS_SQL(st, account) "SELECT " \
+	COUNT_OF(st "state = 'held'", account) ", " \
+	COUNT_OF(st "state = 'failed'", account) ", " \
+	COUNT_OF(st "state IN ('queued', 'inflight', 'deferred', " \
+	"'uncertain')", account) ", " \
+	"(SELECT min(t) FROM (" \
+	EARLIEST(st "state = 'queued'", account) " UNION ALL " \
+	EARLIEST(st "state = 'deferred'", account) " UNION ALL " \
+	EARLIEST(st "state = 'uncertain'", account) "))"
 
 int spool_counts(struct spool *sp, const char *account,
     struct spool_counts *c, char **errstr)
@@ -151,8 +160,8 @@ int spool_counts(struct spool *sp, const char *account,
 	int rc = EX_OK, err;
 
 	memset(c, 0, sizeof(*c));
-	st = spool_prepare(sp, account ? COUNTS_SQL(SPOOL_ACCOUNT_IN(1, 2)) :
-	    COUNTS_SQL("1"), &rc, errstr);
+	st = spool_prepare(sp, account ? COUNTS_SQL("+",
+	    SPOOL_ACCOUNT_IN(1, 2)) : COUNTS_SQL("", "1"), &rc, errstr);
 	if (st == NULL)
 		return rc;
 	spool_bind_account(sp, st, 1, 2, account);

@@ -341,8 +341,9 @@ struct spool_step {
 int spool_record_claim(struct spool *sp, struct spool_step *steps,
     size_t n, time_t now, char **errstr);
 /* spool_drop_sent_bytes - the bytes of every sent mail, which a runner
- * keeps until its pass ends: one transaction for them all costs less
- * than one delete in each record, and a runner that died before its
+ * keeps until its pass ends: a transaction for a thousand mails costs
+ * less than one delete in each record (and one for a million would fill
+ * the WAL with all their pages), and a runner that died before its
  * pass ended has its leftovers dropped by the next. The bytes are
  * overwritten, in the database and its WAL, before it returns (as
  * spool_record() does for a mail it records sent, and spool_manage()

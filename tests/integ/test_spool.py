@@ -973,7 +973,9 @@ def assert_clean_error(p, rc, *needles, prog=b"msmtp"):
 
 
 def test_full_disk_new_spool(spool, tmpfs):
-    d = tmpfs("256k")
+    # Room for a new spool (16 KB pages: its empty tables and their WAL
+    # frames take some 450 KB) once the filler is gone.
+    d = tmpfs("1m")
     spool.rc(free_port())
     qf = d / "queue.db"
     filler = fill(d)
@@ -1239,7 +1241,10 @@ def test_schema_4_spool_migrates_and_delivers(spool, server):
     assert [(m["id"], m["settings"]) for m in spool.mails()] == want
     con = connect(spool.qf)
     try:
-        assert con.execute("PRAGMA user_version").fetchone()[0] == 7
+        # Every migration in sql/ ran, from 5 on.
+        assert con.execute("PRAGMA user_version").fetchone()[0] == len(
+            list((Path(__file__).resolve().parents[2] / "sql").glob(
+                "*.sql")))
         # The two mails of "work" share one snapshot.
         assert con.execute("SELECT count(*) FROM snapshot").fetchone() == (2,)
     finally:
