@@ -260,6 +260,9 @@ def flush_figure(s, qf, n, sink):
           f"cpu {r.utime + r.stime:.1f} s, peak RSS "
           f"{r.maxrss_kb / 1024:.1f} MB (< 32 MB: "
           f"{verdict(r.maxrss_kb < RSS_TARGET_KB)})")
+    print(f"  flush: the last mail counted {tn - start:.1f} s in; the pass "
+          f"ended {r.wall - (tn - start):.1f} s later (the sent mails' "
+          "bytes dropped)")
     print(f"  flush: first 10% {first:.0f}/s, last 10% {last:.0f}/s: "
           f"last/first {last / first:.2f} (target >= 0.9: "
           f"{verdict(last >= 0.9 * first)})", flush=True)
