@@ -11,7 +11,6 @@
 #include "runner/runner.h"
 
 #include <stdio.h>
-#include <string.h>
 #include <time.h>
 
 /* add - one spool's counts to the sum of all. */
