@@ -42,6 +42,22 @@ static void account_is(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	    same_name(sp, account, filter));
 }
 
+void spool_bind_account(struct spool *sp, sqlite3_stmt *st, int col,
+    int other, const char *filter)
+{
+	const char *also = filter;
+
+	if (filter == NULL)
+		return;
+	/* same_name()'s rule, turned into the set of names it accepts. */
+	if (sp->alias[0] != NULL && strcmp(filter, sp->alias[0]) == 0)
+		also = sp->alias[1];
+	else if (sp->alias[0] != NULL && strcmp(filter, sp->alias[1]) == 0)
+		also = sp->alias[0];
+	sqlite3_bind_text(st, col, filter, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, other, also, -1, SQLITE_STATIC);
+}
+
 int spool_register_account_is(struct spool *sp, char **errstr)
 {
 	int err;

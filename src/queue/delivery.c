@@ -577,29 +577,91 @@ int spool_record(struct spool *sp, const char *id,
 	return rc;
 }
 
+/* Sent mails whose bytes one transaction drops: a million at once made
+ * a 2 GB WAL of zeroed pages and held every id in memory. */
+#define DROP_BATCH	1000
+
+/*
+ * sent_with_bytes - up to DROP_BATCH sent mails that still have bytes,
+ * after the id after (""): from the chunk index (every mail with bytes
+ * has a chunk 0) to the mails, never the other way: the sent mails'
+ * rows are kept, and only grow in number. CROSS JOIN fixes that order;
+ * the cursor keeps each batch from reading again the unsent mails that
+ * the ones before it passed.
+ */
+static int sent_with_bytes(struct spool *sp, const char *after,
+    char (*ids)[SPOOL_ID_LEN + 1], size_t *n, char **errstr)
+{
+	const unsigned char *id;
+	sqlite3_stmt *st;
+	int rc = EX_OK, err;
+
+	*n = 0;
+	st = spool_cached(sp, "SELECT c.mail_id FROM chunk AS c CROSS JOIN "
+	    "mail AS m ON m.id = c.mail_id WHERE c.mail_id > ?1 AND "
+	    "c.seq = 0 AND m.state = 'sent' ORDER BY c.mail_id LIMIT ?2",
+	    &rc, errstr);
+	if (st == NULL)
+		return rc;
+	sqlite3_bind_text(st, 1, after, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, DROP_BATCH);
+	while ((err = sqlite3_step(st)) == SQLITE_ROW)
+		if ((id = sqlite3_column_text(st, 0)) != NULL)
+			snprintf(ids[(*n)++], SPOOL_ID_LEN + 1, "%s", id);
+	if (err != SQLITE_DONE)
+		rc = spool_error(sp, err, "cannot read the spool", errstr);
+	spool_release(st);
+	return rc;
+}
+
+/* drop_batch - the bytes of the next batch after *after, which moves on;
+ * *n how many mails it had (0: done). */
+static int drop_batch(struct spool *sp, char after[SPOOL_ID_LEN + 1],
+    char (*ids)[SPOOL_ID_LEN + 1], size_t *n, char **errstr)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	int rc, err;
+
+	rc = spool_exec_cached(sp, "BEGIN IMMEDIATE", errstr);
+	if (rc == EX_OK)
+		rc = sent_with_bytes(sp, after, ids, n, errstr);
+	st = rc == EX_OK ? spool_cached(sp, "DELETE FROM chunk WHERE "
+	    "mail_id = ?", &rc, errstr) : NULL;
+	for (i = 0; st != NULL && rc == EX_OK && i < *n; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, ids[i], -1, SQLITE_STATIC);
+		if ((err = sqlite3_step(st)) != SQLITE_DONE)
+			rc = spool_error(sp, err, "cannot drop sent mail",
+			    errstr);
+	}
+	spool_release(st);
+	if (rc == EX_OK)
+		rc = spool_exec_cached(sp, "COMMIT", errstr);
+	if (rc != EX_OK) {
+		spool_rollback(sp);
+		return rc;
+	}
+	if (*n > 0) {
+		memcpy(after, ids[*n - 1], SPOOL_ID_LEN + 1);
+		spool_empty_wal(sp);
+	}
+	return EX_OK;
+}
+
 int spool_drop_sent_bytes(struct spool *sp, char **errstr)
 {
-	int rc, dropped = 0;
+	char (*ids)[SPOOL_ID_LEN + 1], after[SPOOL_ID_LEN + 1] = "";
+	size_t n = 0;
+	int rc;
 
-	/* From the chunk index (every mail with bytes has a chunk 0) to
-	 * the mails, never the other way: the sent mails' rows are kept,
-	 * and only grow in number. CROSS JOIN fixes that order. */
+	ids = xreallocarray(NULL, DROP_BATCH, sizeof(*ids));
 	spool_zero_freed(sp, 1);
-	rc = spool_exec(sp, "BEGIN IMMEDIATE", errstr);
-	if (rc == EX_OK)
-		rc = spool_exec(sp, "DELETE FROM chunk WHERE mail_id IN "
-		    "(SELECT c.mail_id FROM chunk AS c CROSS JOIN mail AS m ON "
-		    "m.id = c.mail_id WHERE c.seq = 0 AND m.state = 'sent')",
-		    errstr);
-	if (rc == EX_OK)
-		dropped = sqlite3_changes(sp->db);
-	if (rc == EX_OK)
-		rc = spool_exec(sp, "COMMIT", errstr);
-	if (rc != EX_OK)
-		spool_rollback(sp);
+	do
+		rc = drop_batch(sp, after, ids, &n, errstr);
+	while (rc == EX_OK && n == DROP_BATCH);
 	spool_zero_freed(sp, 0);
-	if (rc == EX_OK && dropped > 0)
-		spool_empty_wal(sp);
+	free(ids);
 	return rc;
 }
 

@@ -72,25 +72,27 @@ static void read_entry(sqlite3_stmt *st, struct spool_entry *e)
 	strlist_init(&e->rcpt_texts);
 }
 
-#define WALK_SQL(which) "SELECT id, created, size, account, " \
+#define WALK_SQL(account, which) "SELECT id, created, size, account, " \
 	"envelope_from, state, attempts, next_attempt, last_text, reason, " \
 	"subject " \
-	"FROM mail WHERE (?1 IS NULL OR id = ?1) AND " \
-	"account_is(account, ?2) AND " which " ORDER BY created, id"
+	"FROM mail WHERE (?1 IS NULL OR id = ?1) AND " account " AND " \
+	which " ORDER BY created, id"
 
-/* walk - the mails the statement sql (WALK_SQL) selects. */
-static int walk(struct spool *sp, const char *sql, const char *id,
-    const char *account, spool_walk_fn fn, void *arg, char **errstr)
+/* walk - the mails the statement sql (WALK_SQL, all accounts) or
+ * account_sql (its filter by account) selects. */
+static int walk(struct spool *sp, const char *sql, const char *account_sql,
+    const char *id, const char *account, spool_walk_fn fn, void *arg,
+    char **errstr)
 {
 	sqlite3_stmt *st, *rst;
 	struct spool_entry e;
 	int rc = EX_OK, err;
 
-	st = spool_prepare(sp, sql, &rc, errstr);
+	st = spool_prepare(sp, account ? account_sql : sql, &rc, errstr);
 	if (st == NULL)
 		return rc;
 	spool_bind_text(st, 1, id);
-	spool_bind_text(st, 2, account);
+	spool_bind_account(sp, st, 2, 3, account);
 	rst = spool_prepare(sp, "SELECT address, state, last_text FROM rcpt "
 	    "WHERE "
 	    "mail_id = ? ORDER BY idx", &rc, errstr);
@@ -114,13 +116,64 @@ static int walk(struct spool *sp, const char *sql, const char *id,
 int spool_walk(struct spool *sp, const char *id, const char *account,
     spool_walk_fn fn, void *arg, char **errstr)
 {
-	return walk(sp, WALK_SQL("(?1 IS NOT NULL OR state <> 'sent')"), id,
-	    account, fn, arg, errstr);
+#define UNSENT	"(?1 IS NOT NULL OR state <> 'sent')"
+	return walk(sp, WALK_SQL("1", UNSENT),
+	    WALK_SQL(SPOOL_ACCOUNT_IN(2, 3), UNSENT), id, account, fn, arg,
+	    errstr);
 }
 
 int spool_walk_sent(struct spool *sp, const char *account, spool_walk_fn fn,
     void *arg, char **errstr)
 {
-	return walk(sp, WALK_SQL("state = 'sent'"), NULL, account, fn, arg,
-	    errstr);
+	return walk(sp, WALK_SQL("1", "state = 'sent'"),
+	    WALK_SQL(SPOOL_ACCOUNT_IN(2, 3), "state = 'sent'"), NULL, account,
+	    fn, arg, errstr);
+}
+
+/*
+ * The counts by state. A status bar asks often, and walking every mail
+ * with its recipients took 2 s at a million. Without a filter each count
+ * is a range of the mail_due index (state, next_attempt), and each
+ * earliest attempt its first entry: a million mails in 30 ms. With a
+ * filter, "+state" keeps SQLite on the mail_account index instead, which
+ * holds only that account's mails. The earliest next attempt is that of
+ * the mails a runner will try by itself (in flight ones have none).
+ */
+#define COUNT_OF(states, account) "(SELECT count(*) FROM mail WHERE " \
+	states " AND " account ")"
+#define EARLIEST(state, account) "SELECT min(next_attempt) AS t FROM " \
+	"mail WHERE " state " AND " account
+#define COUNTS_SQL(st, account) "SELECT " \
+	COUNT_OF(st "state = 'held'", account) ", " \
+	COUNT_OF(st "state = 'failed'", account) ", " \
+	COUNT_OF(st "state IN ('queued', 'inflight', 'deferred', " \
+	"'uncertain')", account) ", " \
+	"(SELECT min(t) FROM (" \
+	EARLIEST(st "state = 'queued'", account) " UNION ALL " \
+	EARLIEST(st "state = 'deferred'", account) " UNION ALL " \
+	EARLIEST(st "state = 'uncertain'", account) "))"
+
+int spool_counts(struct spool *sp, const char *account,
+    struct spool_counts *c, char **errstr)
+{
+	sqlite3_stmt *st;
+	int rc = EX_OK, err;
+
+	memset(c, 0, sizeof(*c));
+	st = spool_prepare(sp, account ? COUNTS_SQL("+",
+	    SPOOL_ACCOUNT_IN(1, 2)) : COUNTS_SQL("", "1"), &rc, errstr);
+	if (st == NULL)
+		return rc;
+	spool_bind_account(sp, st, 1, 2, account);
+	err = sqlite3_step(st);
+	if (err == SQLITE_ROW) {
+		c->held = sqlite3_column_int64(st, 0);
+		c->failed = sqlite3_column_int64(st, 1);
+		c->waiting = sqlite3_column_int64(st, 2);
+		c->next = (time_t)sqlite3_column_int64(st, 3);
+	} else {
+		rc = spool_error(sp, err, "cannot read the spool", errstr);
+	}
+	sqlite3_finalize(st);
+	return rc;
 }

@@ -27,6 +27,17 @@
 #define WAL_MAX_FRAMES		32
 #define WAL_MAX_FRAMES_BATCH	2048
 
+/*
+ * The page size of a new spool. A mail's bytes are rows of chunk; a row
+ * that does not fit in what is left of a page starts a new page, so at
+ * SQLite's 4 KB a 2.2 KB mail took a page of its own, 4.4 KB of file for
+ * 2 KB of mail. 16 KB pages hold seven such rows. An existing spool keeps
+ * its pages (changing them is a VACUUM: the whole file rewritten).
+ */
+#ifndef SPOOL_PAGE_SIZE
+#define SPOOL_PAGE_SIZE		"16384"
+#endif
+
 /* Marks our databases: 'msmq'. */
 #define SPOOL_APPLICATION_ID	0x6d736d71
 
@@ -358,7 +369,12 @@ static int configure(struct spool *sp, char **errstr)
 		    version, spool_nmigrations);
 		return EX_IOERR;
 	}
-	if (version < spool_nmigrations) {
+	/* Only an empty database takes it, before WAL mode (which fixes
+	 * the page size) and before its first table. */
+	if (version == 0)
+		rc = spool_exec(sp, "PRAGMA page_size = " SPOOL_PAGE_SIZE,
+		    errstr);
+	if (rc == EX_OK && version < spool_nmigrations) {
 		rc = spool_exec(sp, "PRAGMA journal_mode = WAL", errstr);
 		if (rc == EX_OK)
 			rc = migrate(sp, errstr);

@@ -343,8 +343,9 @@ struct spool_step {
 int spool_record_claim(struct spool *sp, struct spool_step *steps,
     size_t n, time_t now, char **errstr);
 /* spool_drop_sent_bytes - the bytes of every sent mail, which a runner
- * keeps until its pass ends: one transaction for them all costs less
- * than one delete in each record, and a runner that died before its
+ * keeps until its pass ends: a transaction for a thousand mails costs
+ * less than one delete in each record (and one for a million would fill
+ * the WAL with all their pages), and a runner that died before its
  * pass ended has its leftovers dropped by the next. The bytes are
  * overwritten, in the database and its WAL, before it returns (as
  * spool_record() does for a mail it records sent, and spool_manage()
@@ -395,6 +396,18 @@ typedef void (*spool_walk_fn)(const struct spool_entry *e, void *arg);
  * oldest first, of one account unless account is NULL. */
 int spool_walk(struct spool *sp, const char *id, const char *account,
     spool_walk_fn fn, void *arg, char **errstr);
+/* spool_counts - how many mails not yet sent (of account, unless NULL)
+ * are held, failed, or waiting (any other state: a runner will try them
+ * by itself, or has them in flight), and the earliest next attempt of
+ * those waiting and not in flight (0: none). */
+struct spool_counts {
+	long long	 waiting;
+	long long	 held;
+	long long	 failed;
+	time_t		 next;
+};
+int spool_counts(struct spool *sp, const char *account,
+    struct spool_counts *c, char **errstr);
 /* spool_walk_sent - every sent mail still on record (see
  * spool_prune_sent()), oldest first; its next_attempt is when the record
  * goes. */
@@ -461,11 +474,14 @@ int spool_manage_renewed(struct spool *sp, enum spool_action action,
  */
 int spool_json(struct spool *sp, const char *id, const char *account,
     char **json, char **errstr);
-/* spool_json_list - every mail not yet sent, or (sent) spool_walk_sent()'s
- * mails, as spool_json(); each object gets a "spool" member when label
- * is not NULL. */
-int spool_json_list(struct spool *sp, const char *account, int sent,
-    const char *label, char **json, char **errstr);
+/* spool_json_each - every mail not yet sent, or (sent) spool_walk_sent()'s
+ * mails, each as one JSON object (spool_json()'s) handed to fn as it is
+ * read, so that memory stays the same whatever the queue's length; obj
+ * is valid only during the call. Each object gets a "spool" member when
+ * label is not NULL. */
+typedef void (*spool_json_fn)(const char *obj, size_t len, void *arg);
+int spool_json_each(struct spool *sp, const char *account, int sent,
+    const char *label, spool_json_fn fn, void *arg, char **errstr);
 
 const char *spool_mail_state_name(enum spool_mail_state s);
 const char *spool_rcpt_state_name(enum spool_rcpt_state s);

@@ -36,6 +36,18 @@ int spool_register_account_is(struct spool *sp, char **errstr);
  * (walvfs.c says why that is safe); NULL (the default VFS) if it could
  * not be registered. */
 const char *spool_vfs(void);
+/*
+ * SPOOL_ACCOUNT_IN(a, b) - the filter by account as SQL over two
+ * parameters bound by spool_bind_account(): what account_is() says,
+ * but in a form SQLite can search the mail_account index with, where
+ * the opaque function made it read every mail. For the statements whose
+ * filter is not NULL; the others leave the filter out.
+ */
+#define SPOOL_ACCOUNT_IN(a, b)	"account IN (?" #a ", ?" #b ")"
+/* spool_bind_account - bind the filter (col) and its other name (other:
+ * the filter again when it has none); nothing for a NULL filter. */
+void spool_bind_account(struct spool *sp, sqlite3_stmt *st, int col,
+    int other, const char *filter);
 
 /* spool_make_private - create the spool's directory (0700) and database
  * (0600) if missing, and check them and the -wal, -shm and -journal

@@ -105,7 +105,7 @@ static void group_free(struct group *g)
 	free(g->password_hint);
 	free(g->damage);
 	free(g->key);
-	strlist_free(&g->ids);
+	free(g->ids.v);
 	strlist_free(&g->to_hold);
 	strlist_free(&g->untried);
 	free(g);
@@ -137,7 +137,6 @@ static struct group *find_group(struct drain *d, const char *key,
 	    &g->damage);
 	g->d = d;
 	g->key = xstrdup(key);
-	strlist_init(&g->ids);
 	strlist_init(&g->to_hold);
 	strlist_init(&g->untried);
 	*gp = g;
@@ -163,6 +162,17 @@ struct plan {
 	char		*errstr;
 };
 
+/* idvec_add - id at the end of v (cut to SPOOL_ID_LEN, as a claim
+ * would cut it). */
+static void idvec_add(struct idvec *v, const char *id)
+{
+	if (v->n == v->cap) {
+		v->cap = v->cap ? v->cap * 2 : 64;
+		v->v = xreallocarray(v->v, v->cap, sizeof(*v->v));
+	}
+	snprintf(v->v[v->n++], sizeof(*v->v), "%s", id);
+}
+
 static void plan_mail(const struct spool_waiting_mail *w, void *arg)
 {
 	struct plan *pl = arg;
@@ -182,7 +192,7 @@ static void plan_mail(const struct spool_waiting_mail *w, void *arg)
 		if (plan_to_hold(w, g->acc)) {
 			strlist_add(&g->to_hold, w->id);
 		} else {
-			strlist_add(&g->ids, w->id);
+			idvec_add(&g->ids, w->id);
 			d->prog.total += g->acc != NULL;
 		}
 	}

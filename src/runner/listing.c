@@ -213,37 +213,35 @@ static void print_in_spool(const struct spool_entry *e, void *arg)
 	putchar('\n');
 }
 
+/* put_object - a spool_json_fn: the object on stdout, after the
+ * array's '[' or a comma. */
+static void put_object(const char *obj, size_t len, void *arg)
+{
+	int *first = arg;
+
+	putchar(*first ? '[' : ',');
+	*first = 0;
+	fwrite(obj, 1, len, stdout);
+}
+
 /*
- * list_json - one array of every spool's mails; with several spools each
- * mail names its own ("spool" member, added by SQLite). The arrays are
- * SQLite's own output, so joining them needs only their brackets off.
+ * list_json - one array of every spool's mails, written as they are
+ * read (a million mails would make a 450 MB string); with several
+ * spools each mail names its own ("spool" member, added by SQLite).
+ * A spool that cannot be read before its first mail leaves stdout empty.
  */
 static int list_json(struct spool *const *sps, size_t nsp,
     const char *account, int sent, char **errstr)
 {
-	struct buf out;
-	char *text;
-	size_t i, len;
-	int rc = EX_OK;
+	size_t i;
+	int rc = EX_OK, first = 1;
 
-	buf_init(&out);
-	buf_putc(&out, '[');
-	for (i = 0; rc == EX_OK && i < nsp; i++) {
-		text = NULL;
-		rc = spool_json_list(sps[i], account, sent,
-		    nsp > 1 ? spool_path(sps[i]) : NULL, &text, errstr);
-		len = rc == EX_OK ? strlen(text) : 0;
-		if (len > 2) {
-			if (out.len > 1)
-				buf_putc(&out, ',');
-			buf_append(&out, text + 1, len - 2);
-		}
-		free(text);
-	}
-	buf_putc(&out, ']');
+	for (i = 0; rc == EX_OK && i < nsp; i++)
+		rc = spool_json_each(sps[i], account, sent,
+		    nsp > 1 ? spool_path(sps[i]) : NULL, put_object, &first,
+		    errstr);
 	if (rc == EX_OK)
-		printf("%s\n", out.data);
-	buf_free(&out);
+		printf("%s]\n", first ? "[" : "");
 	return rc;
 }
 

@@ -11,31 +11,16 @@
 #include "runner/runner.h"
 
 #include <stdio.h>
-#include <string.h>
 #include <time.h>
 
-struct status {
-	int	 waiting;
-	int	 held;
-	int	 failed;
-	time_t	 next;		/* the earliest try of a waiting mail; 0:
-				   none planned (in flight) */
-};
-
-static void count(const struct spool_entry *e, void *arg)
+/* add - one spool's counts to the sum of all. */
+static void add(struct spool_counts *sum, const struct spool_counts *c)
 {
-	struct status *s = arg;
-
-	if (strcmp(e->state, "held") == 0) {
-		s->held++;
-	} else if (strcmp(e->state, "failed") == 0) {
-		s->failed++;
-	} else if (strcmp(e->state, "sent") != 0) {
-		s->waiting++;
-		if (strcmp(e->state, "inflight") != 0 &&
-		    (s->next == 0 || e->next_attempt < s->next))
-			s->next = e->next_attempt;
-	}
+	sum->waiting += c->waiting;
+	sum->held += c->held;
+	sum->failed += c->failed;
+	if (c->next != 0 && (sum->next == 0 || c->next < sum->next))
+		sum->next = c->next;
 }
 
 /* next_try - " (next try 14:05)", the day too when it is not within a
@@ -59,7 +44,7 @@ static void next_try(time_t next, time_t now, char *buf, size_t len)
 	snprintf(buf, len, " (next try %s)", when);
 }
 
-static void print_status(const struct status *s)
+static void print_status(const struct spool_counts *s)
 {
 	char next[64];
 
@@ -69,28 +54,29 @@ static void print_status(const struct status *s)
 	}
 	if (s->waiting > 0) {
 		next_try(s->next, time(NULL), next, sizeof(next));
-		printf("%d waiting%s", s->waiting, next);
+		printf("%lld waiting%s", s->waiting, next);
 	} else {
 		printf("nothing waiting");
 	}
 	if (s->held > 0)
-		printf(", %d held", s->held);
+		printf(", %lld held", s->held);
 	if (s->failed > 0)
-		printf(", %d failed", s->failed);
+		printf(", %lld failed", s->failed);
 	putchar('\n');
 }
 
 int runner_status(struct spool *const *sps, size_t nsp, const char *account,
     char **errstr)
 {
-	struct status s = { 0, 0, 0, 0 };
+	struct spool_counts s = { 0, 0, 0, 0 }, one;
 	size_t i;
 	int rc;
 
 	for (i = 0; i < nsp; i++) {
-		rc = spool_walk(sps[i], NULL, account, count, &s, errstr);
+		rc = spool_counts(sps[i], account, &one, errstr);
 		if (rc != EX_OK)
 			return rc;
+		add(&s, &one);
 	}
 	print_status(&s);
 	if (s.held > 0 || s.failed > 0)

@@ -1,0 +1,317 @@
+#!/usr/bin/python3
+"""A million queued mails (issue 21): how the spool holds up as it grows.
+
+For each size of --sizes (default 10000,100000,1000000) a spool of that
+many 2 KB mails is built the way bench/enqueue.py builds its big one: one
+real `msmtp -odq`, its rows then copied with SQL (sqlite3 CLI), not a
+million processes. Ten of them are moved to a second account, "other",
+for --list --account. Then, printed against its target:
+
+  enqueue    median `msmtp -odq` into that spool against an empty one
+             (interleaved runs), target within 20%;
+  --list, --list --json, --status, --list --account other
+             wall time and peak RSS of msmtp-queue, targets 3 s, 5 s,
+             0.2 s, 0.2 s, and under 32 MB each;
+  file       the spool's size (database + WAL) with every mail queued,
+             against the mails' bytes + 15% + 200 bytes a mail;
+  flush      msmtp-queue --flush of them all (one session) to Postfix's
+             smtp-sink, whose running counter (-c) gives the rate of the
+             first and the last 10% of the mails: target, the last at
+             least as fast as the first (within 10%: noise), and the
+             file size after the pass, and the flush's peak RSS.
+
+Not a test: it prints figures, and exits 0 whatever they are. Each size's
+files are deleted before the next (a 1M spool takes some 2.5 GB).
+
+Usage: /usr/bin/python3 bench/million.py [--sizes 10000,100000]
+       [--build DIR] [--runs N] [--dir DIR] [--no-flush] [--time-limit S]
+"""
+
+import argparse
+import os
+import re
+import select
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import (REPO, Deadline, postfix_env, postfix_root,  # noqa
+                      free_port, spawn_peak_rss, spawn_timed,
+                      wait_port)
+from enqueue import FILL_SQL  # noqa: E402
+
+RC = """\
+defaults
+auth off
+tls off
+from alice@example.org
+
+account default
+host 127.0.0.1
+port {port}
+queue_max_connections 1
+
+account other
+host 127.0.0.1
+port {port}
+"""
+
+BODY = b"".join(b"line %04d of the body, some text to make it 2 KB\n" % i
+                for i in range(39))
+MAIL = (b"From: Alice <alice@example.org>\nTo: bob@example.net\n"
+        b"Subject: bench\nMessage-ID: <bench@example.org>\n\n" + BODY)
+MB = 1024 * 1024
+RSS_TARGET_KB = 32 * 1024
+
+
+def verdict(ok):
+    return "met" if ok else "NOT met"
+
+
+class Spool:
+    """One size's work: the spool, the msmtprc, the environment."""
+
+    def __init__(self, a, work, port):
+        build = Path(a.build).resolve()
+        self.msmtp = str(build / "msmtp")
+        self.queue = str(build / "msmtp-queue")
+        self.work = work
+        self.home = work / "home"
+        self.home.mkdir(parents=True)
+        self.env = {"HOME": str(self.home), "PATH": "/usr/bin:/bin",
+                    "LC_ALL": "C", "TZ": "UTC"}
+        self.rc = work / "msmtprc"
+        self.rc.write_text(RC.format(port=port))
+        self.rc.chmod(0o600)
+        self.mail = work / "mail"
+        self.mail.write_bytes(MAIL)
+        self.deadline = Deadline(a.time_limit)
+
+    def enqueue(self, qf):
+        with open(self.mail, "rb") as f:
+            r = spawn_timed([self.msmtp, "-C", str(self.rc), "--queue-file",
+                             str(qf), "-odq", "bob@example.net"], f.fileno(),
+                            self.env, 60)
+        if not r.ok:
+            sys.exit(f"bench: msmtp -odq failed: {r.describe()}")
+        return r.wall
+
+    def runner(self, qf, *args, ok=(0, 75, 78)):
+        """Result of msmtp-queue args (stdout to /dev/null), its maxrss_kb
+        the program's own (through GNU time: see spawn_peak_rss())."""
+        r, kb = spawn_peak_rss([self.queue, "-C", str(self.rc),
+                                "--queue-file", str(qf), *args],
+                               os.open(os.devnull, os.O_RDONLY), self.env,
+                               self.deadline.left(), self.work)
+        if not os.WIFEXITED(r.status) or os.WEXITSTATUS(r.status) not in ok:
+            sys.exit(f"bench: msmtp-queue {' '.join(args)} failed: "
+                     f"{r.describe()}")
+        r.maxrss_kb = kb if kb is not None else r.maxrss_kb
+        return r
+
+
+def file_bytes(qf):
+    return sum(p.stat().st_size for p in (qf, Path(f"{qf}-wal"))
+               if p.exists())
+
+
+def fill(s, qf, n):
+    """A spool of n mails: one enqueued, n - 1 copied; ten moved to
+    account other."""
+    s.enqueue(qf)
+    sql = FILL_SQL.format(n=n - 1).replace(
+        "COMMIT;", "UPDATE mail SET account = 'other' WHERE id IN (SELECT id "
+        "FROM mail ORDER BY id LIMIT 10);\nCOMMIT;")
+    t0 = time.monotonic()
+    subprocess.run(["sqlite3", str(qf)], input=sql, text=True, check=True,
+                   capture_output=True, timeout=s.deadline.left())
+    return time.monotonic() - t0
+
+
+def enqueue_figure(s, qf, runs):
+    empty = s.work / "empty" / "queue.db"
+    s.enqueue(empty)
+    times = {"empty": [], "full": []}
+    for i in range(runs + 2):
+        for name, f in (("empty", empty), ("full", qf)):
+            t = s.enqueue(f)
+            if i >= 2:
+                times[name].append(t)
+    me = statistics.median(times["empty"]) * 1000
+    mf = statistics.median(times["full"]) * 1000
+    d = (mf / me - 1) * 100
+    print(f"  enqueue: empty {me:.2f} ms, full {mf:.2f} ms: {d:+.1f}% "
+          f"(target within 20%: {verdict(abs(d) <= 20)})", flush=True)
+
+
+def command_figures(s, qf):
+    checks = [("--list", 3.0), ("--list --json", 5.0), ("--status", 0.2),
+              ("--list --account other", 0.2)]
+    for args, target in checks:
+        best = None
+        for _ in range(2):
+            r = s.runner(qf, *args.split())
+            if best is None or r.wall < best.wall:
+                best = r
+        print(f"  {args:24s} {best.wall:7.3f} s (target < {target} s: "
+              f"{verdict(best.wall < target)}), peak RSS "
+              f"{best.maxrss_kb / 1024:5.1f} MB (< 32 MB: "
+              f"{verdict(best.maxrss_kb < RSS_TARGET_KB)})", flush=True)
+
+
+def size_figure(qf, n, when):
+    con = sqlite3.connect(qf)
+    mails, data = con.execute("SELECT count(*), coalesce(sum(size), 0) "
+                              "FROM mail WHERE state <> 'sent'").fetchone()
+    page = con.execute("PRAGMA page_size").fetchone()[0]
+    con.close()
+    have = file_bytes(qf)
+    budget = data * 1.15 + 200 * mails
+    print(f"  file {when}: {have / MB:8.1f} MB for {mails} mails of "
+          f"{data / MB:.1f} MB ({have / max(mails, 1):.0f} B a mail, "
+          f"page {page}); budget {budget / MB:.1f} MB: "
+          f"{verdict(have <= budget) if mails else '-'}", flush=True)
+
+
+class CountingSink:
+    """Postfix's smtp-sink with -c: the time each mail was counted."""
+
+    def __init__(self, root):
+        self.port = free_port()
+        argv = [str(root / "usr" / "sbin" / "smtp-sink"), "-c", "-a"]
+        if os.geteuid() == 0:
+            argv += ["-u", "nobody"]
+        argv += [f"127.0.0.1:{self.port}", "1024"]
+        self.proc = subprocess.Popen(argv, env=postfix_env(root),
+                                     stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE,
+                                     start_new_session=True)
+        self.stamps = []        # (monotonic, mails so far)
+        self.reader = threading.Thread(target=self.read, daemon=True)
+        self.reader.start()
+        wait_port(self.port, self.proc)
+
+    def read(self):
+        tail = b""
+        fd = self.proc.stdout.fileno()
+        while True:
+            r, _, _ = select.select([fd], [], [], 1)
+            if not r:
+                if self.proc.poll() is not None:
+                    return
+                continue
+            data = os.read(fd, 65536)
+            if not data:
+                return
+            now = time.monotonic()
+            parts = re.split(rb"[\r\n]", tail + data)
+            tail = parts.pop()
+            for p in reversed(parts):
+                nums = re.findall(rb"\d+", p)
+                if nums:
+                    self.stamps.append((now, int(nums[-1])))
+                    break
+
+    def mails(self):
+        return self.stamps[-1][1] if self.stamps else 0
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        self.reader.join(5)
+
+
+def when_reached(stamps, count):
+    for t, c in stamps:
+        if c >= count:
+            return t
+    return None
+
+
+def flush_figure(s, qf, n, sink):
+    base = sink.mails()
+    start = time.monotonic()
+    r = s.runner(qf, "--flush", ok=(0,))
+    deadline = time.monotonic() + 10
+    while sink.mails() < base + n and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stamps = [(t, c - base) for t, c in sink.stamps if c > base]
+    tenth = n // 10
+    t1 = when_reached(stamps, tenth)
+    t9 = when_reached(stamps, n - tenth)
+    tn = when_reached(stamps, n)
+    if None in (t1, t9, tn):
+        print(f"  flush: the sink counted {sink.mails() - base} of {n}")
+        return
+    first = tenth / (t1 - start)
+    last = tenth / max(tn - t9, 1e-6)
+    print(f"  flush: {n} mails in {r.wall:.1f} s ({n / r.wall:.0f}/s), "
+          f"cpu {r.utime + r.stime:.1f} s, peak RSS "
+          f"{r.maxrss_kb / 1024:.1f} MB (< 32 MB: "
+          f"{verdict(r.maxrss_kb < RSS_TARGET_KB)})")
+    print(f"  flush: the last mail counted {tn - start:.1f} s in; the pass "
+          f"ended {r.wall - (tn - start):.1f} s later (the sent mails' "
+          "bytes dropped)")
+    print(f"  flush: first 10% {first:.0f}/s, last 10% {last:.0f}/s: "
+          f"last/first {last / first:.2f} (target >= 0.9: "
+          f"{verdict(last >= 0.9 * first)})", flush=True)
+
+
+def one_size(a, n, root):
+    work = Path(tempfile.mkdtemp(prefix="msmtp-million-", dir=a.dir))
+    sink = CountingSink(root) if not a.no_flush else None
+    try:
+        s = Spool(a, work, sink.port if sink else free_port())
+        qf = work / "spool" / "queue.db"
+        took = fill(s, qf, n)
+        print(f"== {n} mails (filled through SQL in {took:.1f} s)",
+              flush=True)
+        size_figure(qf, n, "queued")
+        enqueue_figure(s, qf, a.runs)
+        command_figures(s, qf)
+        if sink:
+            n_all = sqlite3.connect(qf).execute(
+                "SELECT count(*) FROM mail WHERE state <> 'sent'"
+            ).fetchone()[0]
+            flush_figure(s, qf, n_all, sink)
+            print(f"  file after the flush: {file_bytes(qf) / MB:.1f} MB "
+                  "(the sent mails' records)", flush=True)
+    finally:
+        if sink:
+            sink.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", default="10000,100000,1000000")
+    ap.add_argument("--build", default=os.environ.get("MSMTP_BUILD") or
+                    str(REPO / "build"))
+    ap.add_argument("--runs", type=int, default=21,
+                    help="enqueues into each spool (median)")
+    ap.add_argument("--dir", help="where to work (its disk is measured)")
+    ap.add_argument("--no-flush", action="store_true")
+    ap.add_argument("--time-limit", type=float, default=3600,
+                    help="seconds, per size")
+    a = ap.parse_args()
+    root = postfix_root()
+    print(f"bench/million.py: build {Path(a.build).resolve()}, "
+          f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
+    for n in [int(x) for x in a.sizes.split(",")]:
+        one_size(a, n, root)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
