@@ -23,6 +23,7 @@
 
 #include "util/duration.h"
 #include "util/escape.h"
+#include "util/hex.h"
 #include "util/homedir.h"
 #include "util/xalloc.h"
 
@@ -95,17 +96,6 @@ static char *parse_dsn_notify(const char *arg)
 	return v;
 }
 
-/* hexval - the value of hex digit c, or -1. */
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)toupper((unsigned char)c);
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* parse_fingerprint - 16, 20 or 32 hex pairs separated by ':' or ' ',
  * as "AB:CD:..."; NULL if invalid. */
 static char *parse_fingerprint(const char *s)
@@ -118,7 +108,7 @@ static char *parse_fingerprint(const char *s)
 		return NULL;
 	v = xmalloc(len + 1);
 	for (i = 0; i < n; i++) {
-		int hi = hexval(s[3 * i]), lo = hexval(s[3 * i + 1]);
+		int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
 		char sep = s[3 * i + 2];
 
 		if (hi < 0 || lo < 0 ||

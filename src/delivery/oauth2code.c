@@ -22,6 +22,7 @@
 #include "delivery/oauth2auth.h"
 #include "util/buf.h"
 #include "util/harden.h"
+#include "util/hex.h"
 #include "util/https.h"
 #include "util/json.h"
 #include "util/xalloc.h"
@@ -118,17 +119,6 @@ static char *auth_url(const struct account *a,
 	return url;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* decode - the percent-encoded bytes from p to end. */
 static char *decode(const char *p, const char *end)
 {
@@ -138,8 +128,8 @@ static char *decode(const char *p, const char *end)
 	buf_puts(&b, "");
 	for (; p < end; p++) {
 		if (*p == '%' && end - p >= 3 &&
-		    hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
-			buf_putc(&b, (char)(hexval(p[1]) * 16 + hexval(p[2])));
+		    hex_digit(p[1]) >= 0 && hex_digit(p[2]) >= 0) {
+			buf_putc(&b, (char)(hex_digit(p[1]) * 16 + hex_digit(p[2])));
 			p += 2;
 		} else {
 			buf_putc(&b, *p == '+' ? ' ' : *p);

@@ -21,6 +21,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 
+#include "util/hex.h"
 #include "util/xalloc.h"
 
 #define VERIFY_FAILED	"TLS certificate verification failed"
@@ -81,18 +82,6 @@ static int set_err(enum smtp_terr *terr, enum smtp_terr what, char **errstr,
 	return -1;
 }
 
-/* hexval - a hex digit's value, or -1. */
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* parse_fingerprint - "AB:CD:..." into bytes; the count, 0 if invalid. */
 static size_t parse_fingerprint(const char *s, unsigned char *out,
     size_t max)
@@ -101,8 +90,8 @@ static size_t parse_fingerprint(const char *s, unsigned char *out,
 	int hi, lo;
 
 	while (*s != '\0' && n < max) {
-		hi = hexval(s[0]);
-		lo = hi < 0 ? -1 : hexval(s[1]);
+		hi = hex_digit(s[0]);
+		lo = hi < 0 ? -1 : hex_digit(s[1]);
 		if (lo < 0)
 			return 0;
 		out[n++] = (unsigned char)(hi * 16 + lo);
