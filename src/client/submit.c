@@ -167,6 +167,10 @@ static int store(struct spool *sp, const char *path,
 	int rc;
 
 	rc = enqueue(sp, path, sub, id, errstr);
+	/* The engine's loading takes longer than the enqueue: the attempt's
+	 * SQL is parsed meanwhile, not once the engine is in. */
+	if (rc == EX_OK && sub->acc->delivery_mode == DELIVER_INTERACTIVE)
+		spool_prepare_attempt(sp);
 	engine_preload_join(engine);
 	if (rc != EX_OK)
 		return rc;

@@ -18,6 +18,32 @@
 
 #include "util/xalloc.h"
 
+#define WAITING "state IN ('queued', 'deferred', 'uncertain')"
+
+/* The statements of the listing of waiting mails (spool_waiting_each()),
+ * named once for spool_warm_listing(). */
+static const char sql_dead_select[] = "SELECT id, lease_owner FROM mail "
+    "WHERE state = 'inflight' AND lease_owner IS NOT ?";
+static const char sql_dead_update[] = "UPDATE mail SET state = "
+    "'uncertain', uncertain = 1, lease_owner = NULL, lease_from = NULL, "
+    "reason = 'the process delivering it stopped; it may have reached the "
+    "server' WHERE id = ?";
+static const char sql_each_waiting[] = "SELECT id, account, conffile, "
+    "coalesce(snapshot, 0), next_attempt, state = 'uncertain' FROM mail "
+    "WHERE " WAITING " AND account_is(account, ?1) ORDER BY created, id";
+static const char sql_snapshot_text[] =
+    "SELECT settings FROM snapshot WHERE id = ?";
+
+static const char *const listing_sql[] = {
+	sql_dead_select, sql_dead_update, sql_each_waiting, sql_snapshot_text
+};
+
+void spool_warm_listing(struct spool *sp)
+{
+	spool_warm(sp, listing_sql, sizeof(listing_sql) /
+	    sizeof(listing_sql[0]));
+}
+
 /* owner_alive - whether the process named by a lease still runs. */
 static int owner_alive(struct spool *sp, const char *owner)
 {
@@ -40,15 +66,11 @@ static int release_dead(struct spool *sp, char **errstr)
 	char *owner;
 
 	/* Our own leases are skipped in SQL: a runner holds many. */
-	sel = spool_cached(sp, "SELECT id, lease_owner FROM mail WHERE "
-	    "state = 'inflight' AND lease_owner IS NOT ?", &rc, errstr);
+	sel = spool_cached(sp, sql_dead_select, &rc, errstr);
 	if (sel == NULL)
 		return rc;
 	sqlite3_bind_text(sel, 1, spool_my_owner(sp), -1, SQLITE_TRANSIENT);
-	upd = spool_cached(sp, "UPDATE mail SET state = 'uncertain', "
-	    "uncertain = 1, lease_owner = NULL, lease_from = NULL, "
-	    "reason = 'the process delivering it stopped; it may have "
-	    "reached the server' WHERE id = ?", &rc, errstr);
+	upd = spool_cached(sp, sql_dead_update, &rc, errstr);
 	while (upd != NULL && (err = sqlite3_step(sel)) == SQLITE_ROW) {
 		owner = spool_text(sel, 1);
 		if (owner == NULL || !owner_alive(sp, owner)) {
@@ -68,7 +90,6 @@ static int release_dead(struct spool *sp, char **errstr)
 	return rc;
 }
 
-#define WAITING "state IN ('queued', 'deferred', 'uncertain')"
 /* The same test of a row found by its id. SQLite makes a list of more
  * than two constants a temporary b-tree, built at each run of the
  * statement (see sql/0009_check_lists.sql): worth it to search an
@@ -343,8 +364,7 @@ static int snapshot_text(struct spool *sp, sqlite3_int64 id, char **text,
 
 	free(*text);
 	*text = NULL;
-	st = spool_cached(sp, "SELECT settings FROM snapshot WHERE id = ?",
-	    &rc, errstr);
+	st = spool_cached(sp, sql_snapshot_text, &rc, errstr);
 	if (st == NULL)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
@@ -371,11 +391,7 @@ static int each_waiting(struct spool *sp, const char *account,
 	sqlite3_stmt *st;
 	int rc = EX_OK, err;
 
-	st = spool_prepare(sp, "SELECT id, account, conffile, "
-	    "coalesce(snapshot, 0), next_attempt, state = 'uncertain' "
-	    "FROM mail WHERE " WAITING
-	    " AND account_is(account, ?1) ORDER BY created, id", &rc,
-	    errstr);
+	st = spool_cached(sp, sql_each_waiting, &rc, errstr);
 	if (st == NULL)
 		return rc;
 	if (account != NULL)
@@ -399,7 +415,7 @@ static int each_waiting(struct spool *sp, const char *account,
 	}
 	if (rc == EX_OK && err != SQLITE_DONE)
 		rc = spool_error(sp, err, "cannot read the spool", errstr);
-	sqlite3_finalize(st);
+	spool_release(st);
 	free(settings);
 	return rc;
 }
@@ -431,13 +447,13 @@ int spool_waiting_each(struct spool *sp, const char *account,
 	int rc;
 
 	/* As spool_waiting(): mails of dead deliverers wait again. */
-	rc = spool_exec(sp, "BEGIN IMMEDIATE", errstr);
+	rc = spool_exec_cached(sp, "BEGIN IMMEDIATE", errstr);
 	if (rc == EX_OK)
 		rc = release_dead(sp, errstr);
 	if (rc == EX_OK)
 		rc = each_waiting(sp, account, fn, arg, errstr);
 	if (rc == EX_OK)
-		return spool_exec(sp, "COMMIT", errstr);
+		return spool_exec_cached(sp, "COMMIT", errstr);
 	spool_rollback(sp);
 	return rc;
 }

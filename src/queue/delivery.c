@@ -51,6 +51,49 @@ struct spool_body {
 };
 
 /*
+ * The statements of one delivery attempt, in the order it runs them:
+ * named once, so that spool_prepare_attempt() can parse them ahead into
+ * the statement cache (stmtcache.c finds them by address).
+ */
+static const char sql_load_row[] = "SELECT account, conffile, "
+    "envelope_from, message_id, size, attempts, created, "
+    "coalesce(first_attempt, 0), uncertain, rowid FROM mail WHERE id = ?";
+static const char sql_mail_row_is[] =
+    "SELECT id = ?2 FROM mail WHERE rowid = ?1";
+static const char sql_load_rcpts[] = "SELECT idx, address FROM rcpt "
+    "WHERE mail_id = ? AND state IN ('pending', 'deferred') ORDER BY idx";
+static const char sql_stored_size[] = "SELECT CASE WHEN state = 'sent' "
+    "THEN -1 ELSE size END FROM mail WHERE id = ?";
+static const char sql_next_chunk[] = "SELECT seq, data, rowid FROM chunk "
+    "WHERE mail_id = ?1 AND seq > ?2 ORDER BY seq LIMIT 1";
+static const char sql_chunk_row_is[] =
+    "SELECT mail_id = ?2 AND seq = ?3 FROM chunk WHERE rowid = ?1";
+static const char sql_record_rcpt[] = "UPDATE rcpt SET state = ?1, "
+    "last_code = ?2, last_enh = ?3, last_text = ?4, bounce = CASE WHEN ?7 "
+    "AND bounce = 0 THEN 1 ELSE bounce END WHERE mail_id = ?5 AND idx = ?6";
+static const char sql_record_mail[] = "UPDATE mail SET state = ?1, "
+    "tries = tries + 1, attempts = attempts + ?2, next_attempt = ?3, "
+    "first_attempt = coalesce(first_attempt, CASE WHEN ?2 THEN ?4 END), "
+    "last_attempt = ?4, last_code = ?5, last_enh = ?6, last_text = ?7, "
+    "last_class = ?8, reason = ?9, queued_as = ?10, lease_owner = NULL, "
+    "lease_from = NULL, lease_expiry = NULL, uncertain = uncertain OR ?12 "
+    "WHERE id = ?11";
+static const char sql_drop_bytes[] = "DELETE FROM chunk WHERE mail_id = ?";
+
+static const char *const attempt_sql[] = {
+	sql_load_row, sql_mail_row_is, sql_load_rcpts, sql_stored_size,
+	sql_next_chunk, sql_chunk_row_is, sql_record_rcpt, sql_record_mail,
+	sql_drop_bytes
+};
+
+void spool_prepare_attempt(struct spool *sp)
+{
+	spool_warm(sp, attempt_sql, sizeof(attempt_sql) /
+	    sizeof(attempt_sql[0]));
+	spool_warm_listing(sp);
+}
+
+/*
  * row_is - whether the row at rowid is the one an index lookup was for:
  * sql reads it by rowid (?1) and compares it with id (?2) and seq (?3,
  * where it names one); 1, 0 if not, -1 on error (*rc, *errstr). A
@@ -107,9 +150,7 @@ static int load_row(struct spool *sp, const char *id, struct spool_mail *m,
 	sqlite3_stmt *st;
 	int rc = EX_OK, err;
 
-	st = spool_cached(sp, "SELECT account, conffile, envelope_from, "
-	    "message_id, size, attempts, created, coalesce(first_attempt, 0), "
-	    "uncertain, rowid FROM mail WHERE id = ?", &rc, errstr);
+	st = spool_cached(sp, sql_load_row, &rc, errstr);
 	if (st == NULL)
 		return rc;
 	spool_bind_text(st, 1, id);
@@ -132,8 +173,7 @@ static int load_row(struct spool *sp, const char *id, struct spool_mail *m,
 			m->account = xstrdup("");
 		if (m->size < 0)
 			*damage = "its size is negative";
-		switch (row_is(sp, "SELECT id = ?2 FROM mail WHERE rowid = ?1",
-		    sqlite3_column_int64(st, 9), id, 0, &rc, errstr)) {
+		switch (row_is(sp, sql_mail_row_is, sqlite3_column_int64(st, 9), id, 0, &rc, errstr)) {
 		case 0:
 			*damage = "the spool's index gives it another mail's row";
 			break;
@@ -157,9 +197,7 @@ static int load_rcpts(struct spool *sp, struct spool_mail *m,
 	int rc = EX_OK, err;
 	size_t n = 0;
 
-	st = spool_cached(sp, "SELECT idx, address FROM rcpt WHERE mail_id = "
-	    "? AND state IN ('pending', 'deferred') ORDER BY idx", &rc,
-	    errstr);
+	st = spool_cached(sp, sql_load_rcpts, &rc, errstr);
 	if (st == NULL)
 		return rc;
 	spool_bind_text(st, 1, m->id);
@@ -272,8 +310,7 @@ static int stored_size(struct spool *sp, const char *id, long long *size,
 	int rc = EX_OK, err;
 
 	/* A sent mail's bytes may be gone already: nothing to check. */
-	st = spool_cached(sp, "SELECT CASE WHEN state = 'sent' THEN -1 ELSE "
-	    "size END FROM mail WHERE id = ?", &rc, errstr);
+	st = spool_cached(sp, sql_stored_size, &rc, errstr);
 	if (st == NULL)
 		return rc;
 	spool_bind_text(st, 1, id);
@@ -332,8 +369,7 @@ static int next_chunk(struct spool_body *b, char **errstr)
 	sqlite3_stmt *st;
 	int err, seq;
 
-	st = spool_cached(b->sp, "SELECT seq, data, rowid FROM chunk WHERE "
-	    "mail_id = ?1 AND seq > ?2 ORDER BY seq LIMIT 1", &b->rc, errstr);
+	st = spool_cached(b->sp, sql_next_chunk, &b->rc, errstr);
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, b->id, -1, SQLITE_STATIC);
@@ -359,8 +395,7 @@ static int next_chunk(struct spool_body *b, char **errstr)
 		return body_damaged(b, errstr, "its part %d is missing",
 		    b->seq + 1);
 	}
-	switch (row_is(b->sp, "SELECT mail_id = ?2 AND seq = ?3 FROM chunk "
-	    "WHERE rowid = ?1", sqlite3_column_int64(st, 2), b->id, seq,
+	switch (row_is(b->sp, sql_chunk_row_is, sqlite3_column_int64(st, 2), b->id, seq,
 	    &b->rc, errstr)) {
 	case 0:
 		spool_release(st);
@@ -461,10 +496,7 @@ static int record_rcpts(struct spool *sp, const char *id,
 	int rc = EX_OK, err = SQLITE_DONE;
 	size_t i;
 
-	st = spool_cached(sp, "UPDATE rcpt SET state = ?1, last_code = ?2, "
-	    "last_enh = ?3, last_text = ?4, bounce = CASE WHEN ?7 AND "
-	    "bounce = 0 THEN 1 ELSE bounce END "
-	    "WHERE mail_id = ?5 AND idx = ?6", &rc, errstr);
+	st = spool_cached(sp, sql_record_rcpt, &rc, errstr);
 	if (st == NULL)
 		return rc;
 	for (i = 0; i < a->nrcpts && err == SQLITE_DONE; i++) {
@@ -496,15 +528,7 @@ static int record_mail(struct spool *sp, const char *id,
 	sqlite3_stmt *st;
 	int rc = EX_OK, err;
 
-	st = spool_cached(sp, "UPDATE mail SET state = ?1, tries = tries + 1, "
-	    "attempts = attempts + ?2, next_attempt = ?3, "
-	    "first_attempt = coalesce(first_attempt, "
-	    "  CASE WHEN ?2 THEN ?4 END), last_attempt = ?4, "
-	    "last_code = ?5, last_enh = ?6, last_text = ?7, last_class = ?8, "
-	    "reason = ?9, queued_as = ?10, lease_owner = NULL, "
-	    "lease_from = NULL, lease_expiry = NULL, "
-	    "uncertain = uncertain OR ?12 "
-	    "WHERE id = ?11", &rc, errstr);
+	st = spool_cached(sp, sql_record_mail, &rc, errstr);
 	if (st == NULL)
 		return rc;
 	spool_bind_text(st, 1, spool_mail_state_name(a->state));
@@ -533,8 +557,7 @@ static int drop_bytes(struct spool *sp, const char *id, char **errstr)
 	sqlite3_stmt *st;
 	int rc = EX_OK, err;
 
-	st = spool_cached(sp, "DELETE FROM chunk WHERE mail_id = ?", &rc,
-	    errstr);
+	st = spool_cached(sp, sql_drop_bytes, &rc, errstr);
 	if (st == NULL)
 		return rc;
 	spool_bind_text(st, 1, id);
@@ -626,8 +649,8 @@ static int drop_batch(struct spool *sp, char after[SPOOL_ID_LEN + 1],
 	rc = spool_exec_cached(sp, "BEGIN IMMEDIATE", errstr);
 	if (rc == EX_OK)
 		rc = sent_with_bytes(sp, after, ids, n, errstr);
-	st = rc == EX_OK ? spool_cached(sp, "DELETE FROM chunk WHERE "
-	    "mail_id = ?", &rc, errstr) : NULL;
+	st = rc == EX_OK ? spool_cached(sp, sql_drop_bytes, &rc, errstr) :
+	    NULL;
 	for (i = 0; st != NULL && rc == EX_OK && i < *n; i++) {
 		sqlite3_reset(st);
 		sqlite3_bind_text(st, 1, ids[i], -1, SQLITE_STATIC);

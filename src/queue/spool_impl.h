@@ -110,6 +110,11 @@ unsigned long long spool_start_time(long pid);
  * statements a runner runs for every mail. */
 sqlite3_stmt *spool_cached(struct spool *sp, const char *sql, int *rc,
     char **errstr);
+/* spool_warm - spool_cached() of each of the n statements, parsed ahead
+ * of their use; errors are left for the use to tell. */
+void spool_warm(struct spool *sp, const char *const *sql, size_t n);
+/* spool_warm_listing - spool_warm() of spool_waiting_each()'s. */
+void spool_warm_listing(struct spool *sp);
 /* spool_release - reset a cached statement: no lock, no bindings. */
 void spool_release(sqlite3_stmt *st);
 /* spool_exec_cached - spool_exec() of a cached statement (BEGIN, COMMIT). */

@@ -49,6 +49,21 @@ sqlite3_stmt *spool_cached(struct spool *sp, const char *sql, int *rc,
 	return st;
 }
 
+void spool_warm(struct spool *sp, const char *const *sql, size_t n)
+{
+	char *errstr = NULL;
+	size_t i;
+	int rc;
+
+	/* A statement that fails now fails again where it is used, and is
+	 * told there. */
+	for (i = 0; i < n; i++) {
+		(void)spool_cached(sp, sql[i], &rc, &errstr);
+		free(errstr);
+		errstr = NULL;
+	}
+}
+
 void spool_release(sqlite3_stmt *st)
 {
 	if (st == NULL)
