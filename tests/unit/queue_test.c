@@ -283,6 +283,49 @@ static void test_spool_waiting_each_and_claim_due(void)
 	spool_close(sp);
 }
 
+/* Statements parsed ahead hold nothing: another connection still
+ * writes and empties the WAL, and the first then reads what it wrote. */
+static void test_spool_prepare_attempt_holds_nothing(void)
+{
+	char dir[64], a[SPOOL_ID_LEN + 1], b[SPOOL_ID_LEN + 1], *wal;
+	struct spool *sp = spool_in_tmp(dir, sizeof(dir)), *other = NULL;
+	struct spool_rcpt_result rr[2] = {
+		{ 0, RCPT_SENT, 250, "2.0.0", "250 ok" },
+		{ 1, RCPT_SENT, 250, "2.0.0", "250 ok" },
+	};
+	struct spool_attempt at = { 0 };
+	struct seen s = { 0 };
+	struct spool_mail m;
+	struct stat st;
+	char *err = NULL;
+
+	enqueue_one(sp, 10, 1, a);
+	spool_prepare_attempt(sp);
+	spool_prepare_attempt(sp);	/* twice: still one of each */
+	CHECK_INT(spool_open(spool_path(sp), &other, &err), EX_OK);
+	enqueue_one(other, 10, 1, b);
+	at.now = 2000;
+	at.reached = 1;
+	at.state = MAIL_SENT;
+	at.rcpts = rr;
+	at.nrcpts = 2;
+	CHECK_INT(spool_record(other, b, &at, &err), EX_OK);
+	wal = xasprintf("%s-wal", spool_path(sp));
+	CHECK(stat(wal, &st) == 0 && st.st_size == 0);
+	free(wal);
+	spool_close(other);
+	CHECK_INT(spool_load(sp, a, &m, &err), EX_OK);
+	CHECK_INT(m.rcpts.n, 2);
+	spool_mail_free(&m);
+	CHECK_INT(spool_record(sp, a, &at, &err), EX_OK);
+	strlist_init(&s.ids);
+	CHECK_INT(spool_waiting_each(sp, NULL, see, &s, &err), EX_OK);
+	CHECK_INT(s.ids.n, 0);
+	strlist_free(&s.ids);
+	free(err);
+	spool_close(sp);
+}
+
 /* A claim given back unused leaves the mail as it was, claimable. */
 static void test_spool_unclaim(void)
 {
@@ -434,6 +477,7 @@ UNIT_MAIN(
 	UNIT_CASE(test_spool_claim_and_record),
 	UNIT_CASE(test_spool_dead_owner_is_uncertain),
 	UNIT_CASE(test_spool_waiting_each_and_claim_due),
+	UNIT_CASE(test_spool_prepare_attempt_holds_nothing),
 	UNIT_CASE(test_spool_unclaim),
 	UNIT_CASE(test_spool_refuses_foreign_database),
 	UNIT_CASE(test_spool_damaged_mail_is_held)
