@@ -20,13 +20,19 @@ Then, if strace is installed, the system calls of one send in each mode
 The -odq sends go to a spool of their own (they would otherwise be sent
 along with the default mode's next mail).
 
+With --base, another build's msmtp (main's, say) runs in the same
+rotation in both modes ("base", "base-spool", the latter into a spool
+of its own), and the ratios of ours to it are printed: a before/after
+measured side by side, which load on a shared machine disturbs less
+than two runs would.
+
 Peak RSS is measured through GNU time (/usr/bin/time -f %M): for one 2 KB
 send, and for one send of a 100 MB mail with each (--big-mb, 0 to skip),
 whose wall time is shown too.
 
     bench/send_1000.py [--n 1000] [--size 2048] [--big-mb 100]
                        [--ours build/msmtp] [--time-limit 900]
-                       [--no-spool] [--strace-runs 20]
+                       [--no-spool] [--strace-runs 20] [--base PATH]
 """
 
 import argparse
@@ -155,6 +161,8 @@ def main():
     ap.add_argument("--ours", default=str(REPO / "build" / "msmtp"))
     ap.add_argument("--ours-args", default="--queue=off")
     ap.add_argument("--ref", default=REF)
+    ap.add_argument("--base", help="another build's msmtp, run alongside "
+                    "in both modes (before/after)")
     ap.add_argument("--no-spool", action="store_true",
                     help="skip the default (spooling) mode")
     ap.add_argument("--strace-runs", type=int, default=20,
@@ -164,7 +172,7 @@ def main():
     a = ap.parse_args()
     deadline = Deadline(a.time_limit)
 
-    for path in (a.ref, a.ours):
+    for path in (a.ref, a.ours, *([a.base] if a.base else [])):
         if not os.access(path, os.X_OK):
             sys.exit(f"bench: {path} is not executable (make?)")
     root = postfix_root()
@@ -199,6 +207,14 @@ def main():
             clients["spool"] = ["msmtp", "--queue-file", str(spool), "-C",
                                 str(rc)]
             paths["spool"] = a.ours
+        if a.base:
+            clients["base"] = ["msmtp", *a.ours_args.split(), "-C", str(rc)]
+            paths["base"] = a.base
+            if not a.no_spool:
+                clients["base-spool"] = [
+                    "msmtp", "--queue-file",
+                    str(tmp / "spool-base" / "queue.db"), "-C", str(rc)]
+                paths["base-spool"] = a.base
         tail = ["-f", "bench@example.org", "sink@example.net"]
         results = {k: [] for k in clients}
 
@@ -267,6 +283,19 @@ def main():
                   f"{cs / co:9.2f}")
             print(f"\ndefault mode / --queue=off (medians) = {r:.2f}   "
                   f"(target <= 1.25: {'met' if r <= 1.25 else 'NOT met'})")
+        if "base" in summary:
+            print(f"\nours / base ({a.base}), same rotation: median, "
+                  "mean, cpu mean")
+            for ours, base in (("ours", "base"), ("spool", "base-spool")):
+                if base not in summary:
+                    continue
+                (w1, c1), (w0, c0) = summary[ours], summary[base]
+                print(f"{ours + '/' + base:16} {w1['median'] / w0['median']:6.3f}"
+                      f" {w1['mean'] / w0['mean']:6.3f} {c1 / c0:6.3f}")
+            if "base-spool" in summary:
+                wb, wbo = summary["base-spool"][0], summary["base"][0]
+                print(f"base: default mode / --queue=off (medians) = "
+                      f"{wb['median'] / wbo['median']:.2f}")
 
         if a.strace_runs > 0:
             deadline.check("strace")
