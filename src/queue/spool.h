@@ -155,10 +155,11 @@ int spool_load(struct spool *sp, const char *id, struct spool_mail *m,
 /*
  * spool_prepare_attempt - parse ahead the statements of a delivery
  * attempt (spool_load(), the body's reader, spool_waiting_each(),
- * spool_record()), kept until spool_close(). Nothing is read or locked;
- * it only moves work: msmtp calls it while its delivery engine is still
- * loading, so that the attempt, once the engine is in, parses no SQL
- * before its mail is on the wire or before its record.
+ * spool_record()), kept until spool_close(). None is run, and none
+ * holds a lock or a snapshot afterwards: this only moves work. msmtp
+ * calls it while its delivery engine is still loading, so that the
+ * attempt, once the engine is in, parses no SQL before its mail is on
+ * the wire or before its record. Errors are left to those uses.
  */
 void spool_prepare_attempt(struct spool *sp);
 /* spool_hold_damaged - hold the mail id, damaged as what says, if it
