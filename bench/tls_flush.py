@@ -31,7 +31,8 @@ the send before it; once also without one (every handshake full).
 
 With --base, a second build (main's HEAD, say) flushes in turns with
 --build's, the order reversed every other repeat, so that both meet the
-same load: a before/after in one run. Besides the ratio of the least CPU
+same load: a before/after in one run. Within a pair, the TLS flush goes
+first in repeats 2, 3, 6, 7, ... (the plain one in the others). Besides the ratio of the least CPU
 of each kind, the table shows the median of each repeat's own TLS/plain
 ratio (a plain and a TLS flush run back to back), which a burst of load
 moves less. The first line says what TLS negotiated (--serverinfo).
@@ -148,13 +149,16 @@ def flush(queue, rc, qf, env, deadline):
     return r, full, res
 
 
-def flush_pair(a, b, tmp, env, sessions, deadline, rc_plain, rc_tls, last):
-    """One plain and one TLS flush of fresh spools: (plain Result, TLS
-    Result, full, resumed); last: the spool of the TLS flush before."""
-    qp, qt = tmp / "plain.db", tmp / f"tls{sessions}.db"
+def flush_plain(a, b, tmp, env, rc_plain, deadline):
+    qp = tmp / "plain.db"
     make_spool(b.msmtp, rc_plain, qp, env, a.mails)
     deadline.check("flushing")
     rp, _, _ = flush(b.queue, rc_plain, qp, env, deadline)
+    return rp
+
+
+def flush_tls(a, b, tmp, env, sessions, rc_tls, last, deadline):
+    qt = tmp / f"tls{sessions}.db"
     prev = tmp / "tls-prev.db"
     if last is not None:
         prev.unlink(missing_ok=True)
@@ -162,6 +166,23 @@ def flush_pair(a, b, tmp, env, sessions, deadline, rc_plain, rc_tls, last):
     make_spool(b.msmtp, rc_tls, qt, env, a.mails, prev)
     deadline.check("flushing")
     rt, full, res = flush(b.queue, rc_tls, qt, env, deadline)
+    return rt, full, res, qt
+
+
+def flush_pair(a, b, tmp, env, sessions, deadline, rc_plain, rc_tls, last,
+               tls_first=False):
+    """One plain and one TLS flush of fresh spools, back to back (TLS
+    first if tls_first, so that a drifting load favours neither): (plain
+    Result, TLS Result, full, resumed, the TLS spool); last: the spool of
+    the TLS flush before."""
+    if tls_first:
+        rt, full, res, qt = flush_tls(a, b, tmp, env, sessions, rc_tls, last,
+                                      deadline)
+        rp = flush_plain(a, b, tmp, env, rc_plain, deadline)
+    else:
+        rp = flush_plain(a, b, tmp, env, rc_plain, deadline)
+        rt, full, res, qt = flush_tls(a, b, tmp, env, sessions, rc_tls, last,
+                                      deadline)
     return rp, rt, full, res, qt
 
 
@@ -226,7 +247,7 @@ def flush_table(a, builds, tmp, env, pf, ca, deadline):
                 (tmp / label).mkdir(mode=0o700, exist_ok=True)
                 rp, rt, full, res, last[label] = flush_pair(
                     a, b, tmp / label, env, sessions, deadline, rc_plain,
-                    rc_tls, last[label])
+                    rc_tls, last[label], tls_first=(i // 2) % 2 == 1)
                 rows[label].add(rp, rt, full, res)
         for label, _ in builds:
             r = rows[label]
