@@ -263,8 +263,11 @@ bench-run: all
 
 # TLS alone (bench/tls_flush.py, part of bench): flushes through Postfix's
 # smtpd with TLS, and a direct send over STARTTLS against Debian's msmtp.
+# BASE=dir (another build, e.g. of main's HEAD): its flushes alternate with
+# these in the same run, a before/after.
 bench-tls: all
-	$(PYTHON) bench/tls_flush.py --build $(abspath $(BUILD))
+	$(PYTHON) bench/tls_flush.py --build $(abspath $(BUILD)) \
+	    $(if $(BASE),--base $(abspath $(BASE)))
 
 # The daemon's reactions at the issue's scale: 1,000 new mails at one a
 # second, and a whole ten minutes of idle CPU (about 30 minutes).

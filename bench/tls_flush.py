@@ -9,7 +9,7 @@ whose smtpd offers STARTTLS with the test CA's certificate
 (smtpd_proxy_filter), to Postfix's smtp-sink. Then, for each session
 count of --sessions (queue_max_connections), flushes --mails (default
 5,000) 2 KB mails with `msmtp-queue --flush`, over plain SMTP and over
-STARTTLS, --repeat (default 3) times each in turns, keeping the best:
+STARTTLS, --repeat (default 5) times each in turns, keeping the best:
 
   - TLS/plain throughput;
   - the runner's own CPU (user+sys) per mail with TLS and plain, and
@@ -25,8 +25,17 @@ alternating turns (median wall time per mail, and the sender's own
 CPU; target: ours >= 8x faster). Ours runs with an existing spool, so it resumes the session of
 the send before it; once also without one (every handshake full).
 
-    bench/tls_flush.py [--mails 5000] [--sessions 1,4] [--repeat 3]
-                       [--sends 40] [--build build] [--time-limit 600]
+    bench/tls_flush.py [--mails 5000] [--sessions 1,4] [--repeat 5]
+                       [--sends 40] [--build build] [--base build-base]
+                       [--time-limit 600]
+
+With --base, a second build (main's HEAD, say) flushes in turns with
+--build's, the order reversed every other repeat, so that both meet the
+same load: a before/after in one run. Within a pair, the TLS flush goes
+first in repeats 2, 3, 6, 7, ... (the plain one in the others). Besides the ratio of the least CPU
+of each kind, the table shows the median of each repeat's own TLS/plain
+ratio (a plain and a TLS flush run back to back), which a burst of load
+moves less. The first line says what TLS negotiated (--serverinfo).
 
 Must run as root (Postfix's master). Spools are filled through SQL (one
 mail spooled with msmtp -odq, copied), as bench/flush.py does.
@@ -140,13 +149,16 @@ def flush(queue, rc, qf, env, deadline):
     return r, full, res
 
 
-def flush_pair(a, b, tmp, env, sessions, deadline, rc_plain, rc_tls, last):
-    """One plain and one TLS flush of fresh spools: (plain Result, TLS
-    Result, full, resumed); last: the spool of the TLS flush before."""
-    qp, qt = tmp / "plain.db", tmp / f"tls{sessions}.db"
+def flush_plain(a, b, tmp, env, rc_plain, deadline):
+    qp = tmp / "plain.db"
     make_spool(b.msmtp, rc_plain, qp, env, a.mails)
     deadline.check("flushing")
     rp, _, _ = flush(b.queue, rc_plain, qp, env, deadline)
+    return rp
+
+
+def flush_tls(a, b, tmp, env, sessions, rc_tls, last, deadline):
+    qt = tmp / f"tls{sessions}.db"
     prev = tmp / "tls-prev.db"
     if last is not None:
         prev.unlink(missing_ok=True)
@@ -154,6 +166,23 @@ def flush_pair(a, b, tmp, env, sessions, deadline, rc_plain, rc_tls, last):
     make_spool(b.msmtp, rc_tls, qt, env, a.mails, prev)
     deadline.check("flushing")
     rt, full, res = flush(b.queue, rc_tls, qt, env, deadline)
+    return rt, full, res, qt
+
+
+def flush_pair(a, b, tmp, env, sessions, deadline, rc_plain, rc_tls, last,
+               tls_first=False):
+    """One plain and one TLS flush of fresh spools, back to back (TLS
+    first if tls_first, so that a drifting load favours neither): (plain
+    Result, TLS Result, full, resumed, the TLS spool); last: the spool of
+    the TLS flush before."""
+    if tls_first:
+        rt, full, res, qt = flush_tls(a, b, tmp, env, sessions, rc_tls, last,
+                                      deadline)
+        rp = flush_plain(a, b, tmp, env, rc_plain, deadline)
+    else:
+        rp = flush_plain(a, b, tmp, env, rc_plain, deadline)
+        rt, full, res, qt = flush_tls(a, b, tmp, env, sessions, rc_tls, last,
+                                      deadline)
     return rp, rt, full, res, qt
 
 
@@ -161,41 +190,84 @@ def cpu(r):
     return r.utime + r.stime
 
 
-def flush_table(a, b, tmp, env, pf, ca, deadline):
+def session_params(b, rc, env):
+    """What TLS negotiates with this Postfix (msmtp --serverinfo's
+    "TLS session parameters" line), or "unknown"."""
+    p = subprocess.run([b.msmtp, "-C", str(rc), "--serverinfo"], env=env,
+                       capture_output=True, text=True, timeout=30)
+    lines = p.stdout.splitlines()
+    for i, line in enumerate(lines[:-1]):
+        if line.startswith("TLS session parameters"):
+            return lines[i + 1].strip()
+    return "unknown"
+
+
+class Row:
+    """One build's flushes at one session count."""
+
+    def __init__(self):
+        self.best_p = self.best_t = None
+        self.cpu_p = self.cpu_t = None
+        self.pairs, self.counts, self.last = [], [], None
+
+    def add(self, rp, rt, full, res):
+        self.counts.append(f"{full}/{res}")
+        if self.best_p is None or rp.wall < self.best_p.wall:
+            self.best_p = rp
+        if self.best_t is None or rt.wall < self.best_t.wall:
+            self.best_t = rt
+        self.cpu_p = cpu(rp) if self.cpu_p is None else min(self.cpu_p,
+                                                             cpu(rp))
+        self.cpu_t = cpu(rt) if self.cpu_t is None else min(self.cpu_t,
+                                                             cpu(rt))
+        self.pairs.append(cpu(rt) / cpu(rp))
+
+
+def flush_table(a, builds, tmp, env, pf, ca, deadline):
+    """builds: [(label, Build)], run in turns (reversed every other
+    repeat), so that the load of the machine falls on each alike."""
     print(f"== flush of {a.mails} mails of 2 KB through Postfix's smtpd "
           f"(TLS 1.3, proxy to smtp-sink), best of {a.repeat}")
-    print(f"{'sessions':>8} {'plain/s':>8} {'TLS/s':>8} {'TLS/plain':>9} "
-          f"{'plain cpu/mail':>14} {'TLS cpu/mail':>12} {'cpu ratio':>9} "
+    print(f"   negotiated: {session_params(builds[-1][1], write_rc(tmp / 'info.rc', pf.port, 0, ca), env)}")
+    print(f"{'build':>6} {'sessions':>8} {'plain/s':>8} {'TLS/s':>8} "
+          f"{'TLS/plain':>9} {'plain cpu/mail':>14} {'TLS cpu/mail':>12} "
+          f"{'cpu ratio':>9} {'median of pairs':>15} "
           f"{'handshakes full/resumed per flush':>34}")
-    last, verdicts = None, []
+    verdicts = []
+    rows = {label: None for label, _ in builds}
     for sessions in [int(s) for s in a.sessions.split(",")]:
         rc_plain = write_rc(tmp / f"plain{sessions}.rc", pf.port, sessions,
                             None)
         rc_tls = write_rc(tmp / f"tls{sessions}.rc", pf.port, sessions, ca)
-        best_p = best_t = None
-        cpu_p = cpu_t = None
-        counts = []
-        for _ in range(a.repeat):
-            rp, rt, full, res, last = flush_pair(
-                a, b, tmp, env, sessions, deadline, rc_plain, rc_tls, last)
-            counts.append(f"{full}/{res}")
-            best_p = rp if best_p is None or rp.wall < best_p.wall else best_p
-            best_t = rt if best_t is None or rt.wall < best_t.wall else best_t
-            cpu_p = cpu(rp) if cpu_p is None else min(cpu_p, cpu(rp))
-            cpu_t = cpu(rt) if cpu_t is None else min(cpu_t, cpu(rt))
-        # CPU per mail: the least of the repeats (noise only adds).
-        cp, ct = cpu_p / a.mails, cpu_t / a.mails
-        ratio = ct / cp
-        verdicts.append((sessions, ratio))
-        print(f"{sessions:>8} {a.mails / best_p.wall:8.0f} "
-              f"{a.mails / best_t.wall:8.0f} "
-              f"{best_p.wall / best_t.wall:9.2f} "
-              f"{cp * 1e6:11.0f} us {ct * 1e6:9.0f} us {ratio:9.2f} "
-              f"{' '.join(counts):>34}", flush=True)
-    for sessions, ratio in verdicts:
+        last = {label: (rows[label].last if rows[label] else None)
+                for label, _ in builds}
+        rows = {label: Row() for label, _ in builds}
+        for i in range(a.repeat):
+            for label, b in (builds if i % 2 == 0 else builds[::-1]):
+                (tmp / label).mkdir(mode=0o700, exist_ok=True)
+                rp, rt, full, res, last[label] = flush_pair(
+                    a, b, tmp / label, env, sessions, deadline, rc_plain,
+                    rc_tls, last[label], tls_first=(i // 2) % 2 == 1)
+                rows[label].add(rp, rt, full, res)
+        for label, _ in builds:
+            r = rows[label]
+            r.last = last[label]
+            # CPU per mail: the least of the repeats (noise only adds).
+            cp, ct = r.cpu_p / a.mails, r.cpu_t / a.mails
+            ratio = ct / cp
+            verdicts.append((label, sessions, ratio,
+                             statistics.median(r.pairs)))
+            print(f"{label:>6} {sessions:>8} {a.mails / r.best_p.wall:8.0f} "
+                  f"{a.mails / r.best_t.wall:8.0f} "
+                  f"{r.best_p.wall / r.best_t.wall:9.2f} "
+                  f"{cp * 1e6:11.0f} us {ct * 1e6:9.0f} us {ratio:9.2f} "
+                  f"{statistics.median(r.pairs):15.2f} "
+                  f"{' '.join(r.counts):>34}", flush=True)
+    for label, sessions, ratio, med in verdicts:
         print(f"target TLS cpu/mail <= 1.1x plain at {sessions} "
-              f"session(s): {'met' if ratio <= 1.1 else 'NOT met'} "
-              f"({ratio:.2f})")
+              f"session(s), {label}: {'met' if ratio <= 1.1 else 'NOT met'} "
+              f"({ratio:.2f} by the least CPU of each; {med:.2f} by the "
+              "median of pairs)")
 
 
 def direct_sends(a, b, tmp, env, pf, ca, deadline):
@@ -251,9 +323,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--mails", type=int, default=5000)
     ap.add_argument("--sessions", default="1,4")
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--sends", type=int, default=40)
     ap.add_argument("--build", default=str(REPO / "build"))
+    ap.add_argument("--base", default=None,
+                    help="another build (e.g. main's HEAD) whose flushes "
+                    "alternate with --build's in the same run")
     ap.add_argument("--time-limit", type=float, default=600)
     a = ap.parse_args()
     if os.geteuid() != 0:
@@ -276,7 +351,9 @@ def main():
                       f" (GLIBC_TUNABLES={TUNABLES}), smtp-sink on "
                       f"{sink.port}; {os.cpu_count()} CPUs, load "
                       f"{os.getloadavg()[0]:.2f}")
-                flush_table(a, b, tmp, env, pf, ca, deadline)
+                builds = [("base", Build(a.base))] if a.base else []
+                flush_table(a, builds + [("ours", b)], tmp, env, pf, ca,
+                            deadline)
                 if a.sends > 0:
                     direct_sends(a, b, tmp, env, pf, ca, deadline)
             finally:

@@ -110,10 +110,11 @@ void conn_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	writes = c->writes;
 	if (c->tls != NULL) {
 		/* TLS records: GnuTLS takes them (n == UV_EOF: the end). */
-		if (n > 0)
+		if (n > 0) {
 			c->raw.len += (size_t)n;
-		tls_feed(c->tls, c->raw.data, n > 0 ? c->raw.len : 0);
-		buf_reset(&c->raw);
+			tls_take(c->tls, &c->raw);
+		} else
+			tls_feed(c->tls, NULL, 0);
 		if (c->tls_state != TLS_STARTING)
 			conn_tls_pump(c);
 	} else {

@@ -11,15 +11,24 @@
 #include "smtp/tls.h"
 #include "util/buf.h"
 
-/* conn_flush_tls - send what GnuTLS produced. */
+/* conn_flush_tls - send what GnuTLS produced: with nothing queued
+ * before it (the usual case), the records' storage becomes the queue's
+ * instead of being copied into it. */
 void conn_flush_tls(struct conn *c)
 {
 	struct buf *o = tls_output(c->tls);
+	struct buf spare;
 
 	if (o->len == 0 || c->dead)
 		return;
-	buf_append(&c->queued, o->data, o->len);
-	buf_reset(o);
+	if (c->queued.len > 0) {
+		buf_append(&c->queued, o->data, o->len);
+		buf_reset(o);
+	} else {
+		spare = c->queued;
+		c->queued = *o;
+		*o = spare;
+	}
 	if (!c->writing)
 		conn_start_write(c);
 }

@@ -289,6 +289,27 @@ void tls_feed(struct tls *t, const char *data, size_t len)
 		buf_append(&t->in, data, len);
 }
 
+/* tls_take - a read's bytes are usually all GnuTLS has pending, so
+ * the storage changes hands instead of the bytes being copied. */
+void tls_take(struct tls *t, struct buf *b)
+{
+	struct buf spare;
+
+	if (b->len == 0)
+		return;
+	if (t->in.len > 0) {
+		buf_append(&t->in, b->data, b->len);
+		buf_reset(b);
+		return;
+	}
+	spare = t->in;
+	t->in = *b;
+	t->in.data[t->in.len] = '\0';
+	t->in_off = 0;
+	*b = spare;
+	buf_reset(b);
+}
+
 struct buf *tls_output(struct tls *t)
 {
 	return &t->out;

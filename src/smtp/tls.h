@@ -93,7 +93,13 @@ void tls_free(struct tls *t);
 
 /* tls_feed - bytes received from the server; len 0 means end of file. */
 void tls_feed(struct tls *t, const char *data, size_t len);
-/* tls_output - bytes GnuTLS wants sent; the caller drains (consumes) it. */
+/* tls_take - what tls_feed() does with b's bytes (none: nothing), which b
+ * gives up: b is left empty, its storage possibly exchanged with tls's
+ * (both stay owned where they are declared). Data b's cap must exceed
+ * its len by one, as every struct buf's does. */
+void tls_take(struct tls *t, struct buf *b);
+/* tls_output - bytes GnuTLS wants sent; the caller drains (consumes) it,
+ * and may exchange its storage with a struct buf of its own. */
 struct buf *tls_output(struct tls *t);
 
 /* tls_handshake - TLS_DONE (handshake and checks passed), TLS_AGAIN, or
