@@ -185,6 +185,32 @@ def size_figure(qf, n, when):
           f"{data / MB:.1f} MB ({have / max(mails, 1):.0f} B a mail, "
           f"page {page}); budget {budget / MB:.1f} MB: "
           f"{verdict(have <= budget) if mails else '-'}", flush=True)
+    if mails and when == "queued":
+        where_bytes_go(qf, mails)
+
+
+DBSTAT_SQL = """SELECT name, sum(pgsize), sum(payload), sum(unused)
+FROM dbstat GROUP BY name ORDER BY sum(pgsize) DESC;"""
+
+
+def where_bytes_go(qf, mails):
+    """Each table's and index's file bytes a mail, and the share of its
+    pages left unused, from SQLite's dbstat table (Debian's sqlite3 CLI
+    has it; Python's module may not). Tables of one page are left out."""
+    try:
+        out = subprocess.run(["sqlite3", "-readonly", "-separator", " ",
+                              str(qf), DBSTAT_SQL], capture_output=True,
+                             text=True, timeout=600, check=True).stdout
+    except (OSError, subprocess.SubprocessError) as e:
+        print(f"  (no dbstat: {e})")
+        return
+    rows = [line.split() for line in out.splitlines() if line]
+    rows = [(name, int(b), int(p), int(u)) for name, b, p, u in rows
+            if int(b) > 65536]
+    print("  where the bytes go (a mail: file, payload; unused):")
+    for name, b, p, u in rows:
+        print(f"    {name:26s} {b / mails:7.1f} B {p / mails:7.1f} B "
+              f"{100 * u / b:5.1f}%")
 
 
 class CountingSink:
