@@ -108,7 +108,7 @@ class Spool:
                             self.env, 60)
         if not r.ok:
             sys.exit(f"bench: msmtp -odq failed: {r.describe()}")
-        return r.wall
+        return r
 
     def runner(self, qf, *args, ok=(0, 75, 78)):
         """Result of msmtp-queue args (stdout to /dev/null), its maxrss_kb
@@ -155,17 +155,23 @@ def fill(s, qf, n):
 def enqueue_figure(s, qf, runs):
     empty = s.work / "empty" / "queue.db"
     s.enqueue(empty)
-    times = {"empty": [], "full": []}
+    wall = {"empty": [], "full": []}
+    cpu = {"empty": [], "full": []}
     for i in range(runs + 2):
         for name, f in (("empty", empty), ("full", qf)):
-            t = s.enqueue(f)
+            r = s.enqueue(f)
             if i >= 2:
-                times[name].append(t)
-    me = statistics.median(times["empty"]) * 1000
-    mf = statistics.median(times["full"]) * 1000
+                wall[name].append(r.wall)
+                cpu[name].append(r.utime + r.stime)
+    me = statistics.median(wall["empty"]) * 1000
+    mf = statistics.median(wall["full"]) * 1000
     d = (mf / me - 1) * 100
+    ce = statistics.median(cpu["empty"]) * 1000
+    cf = statistics.median(cpu["full"]) * 1000
     print(f"  enqueue: empty {me:.2f} ms, full {mf:.2f} ms: {d:+.1f}% "
-          f"(target within 20%: {verdict(abs(d) <= 20)})", flush=True)
+          f"(target within 20%: {verdict(abs(d) <= 20)}); CPU empty "
+          f"{ce:.2f} ms, full {cf:.2f} ms: {(cf / ce - 1) * 100:+.1f}%",
+          flush=True)
 
 
 def command_figures(s, qf):
