@@ -8,12 +8,15 @@ million processes. Ten of them are moved to a second account, "other",
 for --list --account. Then, printed against its target:
 
   enqueue    median `msmtp -odq` into that spool against an empty one
-             (interleaved runs), target within 20%;
+             (interleaved runs), target within 20%; its CPU too, which
+             the others' load on a shared machine disturbs less;
   --list, --list --json, --status, --list --account other
              wall time and peak RSS of msmtp-queue, targets 3 s, 5 s,
              0.2 s, 0.2 s, and under 32 MB each;
   file       the spool's size (database + WAL) with every mail queued,
-             against the mails' bytes + 15% + 200 bytes a mail;
+             against the mails' bytes + 15% + 200 bytes a mail, and
+             where those bytes go: each table's and index's share, and
+             how much of its pages is unused (SQLite's dbstat);
   flush      msmtp-queue --flush of them all (one session) to Postfix's
              smtp-sink, whose running counter (-c) gives the rate of the
              first and the last 10% of the mails, both from the first
