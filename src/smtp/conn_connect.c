@@ -172,6 +172,30 @@ static void connect_unix(struct conn *c)
 	conn_restart_timer(c);
 }
 
+/*
+ * resolve_literal - the addresses of a host written as an IP address
+ * (127.0.0.1, ::1), then the race; 0 if host is a name. Such a host
+ * needs no resolver: libuv's would start its pool of threads, and
+ * AI_ADDRCONFIG would query the kernel's addresses over netlink, for
+ * an answer known from the text alone. A name, "localhost" included,
+ * still goes to the resolver (it may be in /etc/hosts or DNS).
+ */
+static int resolve_literal(struct conn *c, const char *host,
+    const char *service)
+{
+	struct addrinfo hints, *res = NULL;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	if (getaddrinfo(host, service, &hints, &res) != 0)
+		return 0;
+	c->ai_list = res;
+	conn_race_start(c);
+	return 1;
+}
+
 void conn_connect(struct conn *c, const char *host, int port,
     int timeout_ms)
 {
@@ -201,11 +225,15 @@ void conn_connect(struct conn *c, const char *host, int port,
 		    idn_error());
 		return;
 	}
+	snprintf(service, sizeof(service), "%d", port);
+	if (resolve_literal(c, lookup, service)) {
+		free(lookup);
+		return;
+	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_ADDRCONFIG;
-	snprintf(service, sizeof(service), "%d", port);
 	c->gai.data = c;
 	err = uv_getaddrinfo(c->loop, &c->gai, on_resolved, lookup, service,
 	    &hints);
