@@ -173,7 +173,8 @@ static int load_row(struct spool *sp, const char *id, struct spool_mail *m,
 			m->account = xstrdup("");
 		if (m->size < 0)
 			*damage = "its size is negative";
-		switch (row_is(sp, sql_mail_row_is, sqlite3_column_int64(st, 9), id, 0, &rc, errstr)) {
+		switch (row_is(sp, sql_mail_row_is,
+		    sqlite3_column_int64(st, 9), id, 0, &rc, errstr)) {
 		case 0:
 			*damage = "the spool's index gives it another mail's row";
 			break;
@@ -395,8 +396,8 @@ static int next_chunk(struct spool_body *b, char **errstr)
 		return body_damaged(b, errstr, "its part %d is missing",
 		    b->seq + 1);
 	}
-	switch (row_is(b->sp, sql_chunk_row_is, sqlite3_column_int64(st, 2), b->id, seq,
-	    &b->rc, errstr)) {
+	switch (row_is(b->sp, sql_chunk_row_is, sqlite3_column_int64(st, 2),
+	    b->id, seq, &b->rc, errstr)) {
 	case 0:
 		spool_release(st);
 		return body_damaged(b, errstr, "the spool's index gives it "
