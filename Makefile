@@ -12,6 +12,8 @@
 #   make bench-daemon-full  the daemon's reactions at the issue's scale
 #                   (1,000 mails at one a second, ten idle minutes)
 #   make bench-million  a million queued mails (long; MILLION_SIZES=...)
+#   make bench-cpu  the runner's CPU per mail, this build against another
+#                   (CPU_BASE=build-base: e.g. main's HEAD built there)
 #   make fuzz       libFuzzer on every parser of untrusted input
 #   make soak       faults, kills and restarts for SOAK_SECONDS (600), then
 #                   the invariant check (not part of make check)
@@ -126,7 +128,8 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all check check-build check-man test-unit test-integ sanitize-check \
         deps demo install install-mta clean check-deps fuzz fuzz-run bench \
-        bench-run bench-tls bench-daemon-full bench-million soak test-make
+        bench-run bench-tls bench-daemon-full bench-million bench-cpu soak \
+        test-make
 all: $(PROGS)
 
 # The schema migrations, embedded in order (src/queue/migrations.h).
@@ -283,6 +286,14 @@ MILLION_SIZES ?= 10000,100000,1000000
 bench-million: all
 	$(PYTHON) bench/million.py --build $(abspath $(BUILD)) \
 	    --sizes $(MILLION_SIZES)
+
+# The runner's CPU per mail (bench/flush_cpu.py), A/B: CPU_BASE (a build
+# of the reference, made beforehand, e.g. by a git worktree of main with
+# BUILD=build-base) and this build flush copies of one spool in turns.
+CPU_BASE ?= build-base
+bench-cpu: all
+	$(PYTHON) bench/flush_cpu.py --builds \
+	    $(abspath $(CPU_BASE)),$(abspath $(BUILD))
 
 # The fault soak (tests/soak/soak.py): writers, a failing server, the
 # daemon killed -9 at random; its files stay in $(BUILD)/soak.

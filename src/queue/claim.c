@@ -132,7 +132,7 @@ static int pick_oldest(struct spool *sp, time_t now, const char *account,
  * table for it, which costs what the second lookup would.)
  */
 static int lease(struct spool *sp, const char *id, time_t now,
-    const char *account, int due, char **errstr)
+    const char *account, int due, const char *owner, char **errstr)
 {
 	sqlite3_stmt *st;
 	int rc = EX_OK, err;
@@ -149,7 +149,7 @@ static int lease(struct spool *sp, const char *id, time_t now,
 	if (account != NULL)
 		sqlite3_bind_text(st, 3, account, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 4, due);
-	sqlite3_bind_text(st, 5, spool_my_owner(sp), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, owner, -1, SQLITE_STATIC);
 	err = sqlite3_step(st);
 	if (err != SQLITE_DONE)
 		rc = spool_error(sp, err, "cannot claim the mail", errstr);
@@ -161,10 +161,12 @@ static int lease(struct spool *sp, const char *id, time_t now,
 
 /* claim_in - the claim, inside the caller's transaction, which has taken
  * back the mails of dead owners (release_dead) first: the named mail if
- * id is not "", else the oldest due; loaded into m unless m is NULL. */
+ * id is not "", else the oldest due; loaded into m unless m is NULL.
+ * owner is spool_my_owner(), which the caller asks once per transaction
+ * (it costs a getpid()), and outlives it. */
 static int claim_in(struct spool *sp, time_t now, const char *account,
-    int due, char id[SPOOL_ID_LEN + 1], struct spool_mail *m,
-    char **errstr)
+    int due, const char *owner, char id[SPOOL_ID_LEN + 1],
+    struct spool_mail *m, char **errstr)
 {
 	int rc = EX_OK;
 
@@ -173,7 +175,7 @@ static int claim_in(struct spool *sp, time_t now, const char *account,
 		due = 1;
 	}
 	if (rc == EX_OK)
-		rc = lease(sp, id, now, account, due, errstr);
+		rc = lease(sp, id, now, account, due, owner, errstr);
 	if (rc == EX_OK && m != NULL)
 		rc = spool_load(sp, id, m, errstr);
 	return rc;
@@ -189,7 +191,8 @@ static int claim(struct spool *sp, time_t now, const char *account, int due,
 	if (rc == EX_OK)
 		rc = release_dead(sp, errstr);
 	if (rc == EX_OK)
-		rc = claim_in(sp, now, account, due, id, NULL, errstr);
+		rc = claim_in(sp, now, account, due, spool_my_owner(sp), id,
+		    NULL, errstr);
 	if (rc == EX_OK)
 		return spool_exec_cached(sp, "COMMIT", errstr);
 	if (rc == EX_NOINPUT)
@@ -235,13 +238,14 @@ int spool_unclaim(struct spool *sp, const char *id, char **errstr)
 /* claim_next - a step's next mail, claimed and loaded; next becomes ""
  * when it cannot be had. */
 static int claim_next(struct spool *sp, struct spool_step *st, time_t now,
-    char **errstr)
+    const char *owner, char **errstr)
 {
 	int rc;
 
 	if (st->next[0] == '\0')
 		return EX_OK;
-	rc = claim_in(sp, now, NULL, st->due, st->next, &st->mail, errstr);
+	rc = claim_in(sp, now, NULL, st->due, owner, st->next, &st->mail,
+	    errstr);
 	if (rc == EX_OK)
 		rc = spool_body_prefetch(sp, st->reader, st->next,
 		    st->mail.size, &st->body, errstr);
@@ -281,6 +285,7 @@ static int claims_any(const struct spool_step *steps, size_t n)
 int spool_record_claim(struct spool *sp, struct spool_step *steps,
     size_t n, time_t now, char **errstr)
 {
+	const char *owner = spool_my_owner(sp);
 	size_t i;
 	int rc;
 
@@ -303,7 +308,7 @@ int spool_record_claim(struct spool *sp, struct spool_step *steps,
 	if (rc == EX_OK && claims_any(steps, n))
 		rc = release_dead(sp, errstr);
 	for (i = 0; rc == EX_OK && i < n; i++)
-		rc = claim_next(sp, &steps[i], now, errstr);
+		rc = claim_next(sp, &steps[i], now, owner, errstr);
 	if (rc == EX_OK)
 		rc = spool_exec_cached(sp, "COMMIT", errstr);
 	if (rc == EX_OK)

@@ -92,7 +92,9 @@ struct conn *conn_new(uv_loop_t *loop, conn_cb cb, void *arg)
 	c->timer.data = c;
 	uv_timer_init(loop, &c->stagger);
 	c->stagger.data = c;
-	c->refs = 2;	/* the two timers */
+	uv_idle_init(loop, &c->written);
+	c->written.data = c;
+	c->refs = 3;	/* the two timers and the idle */
 	return c;
 }
 
@@ -114,6 +116,7 @@ void conn_close(struct conn *c)
 	}
 	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
 	uv_close((uv_handle_t *)&c->stagger, on_handle_closed);
+	uv_close((uv_handle_t *)&c->written, on_handle_closed);
 }
 
 enum smtp_terr conn_terr(const struct conn *c)

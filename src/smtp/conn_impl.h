@@ -46,6 +46,9 @@ struct conn {
 	uv_getaddrinfo_t	 gai;
 	uv_connect_t		 connreq;
 	uv_write_t		 wreq;
+	uv_idle_t		 written;	/* a write that went out at
+						   once ends here, at the
+						   loop's next turn (conn_io.c) */
 
 	conn_cb			 cb;
 	void			*arg;
@@ -72,6 +75,8 @@ struct conn {
 	struct buf		 out;		/* being written */
 	struct buf		 queued;	/* waiting for the write */
 	int			 writing;
+	int			 written_due;	/* the write in progress went
+						   out at once: end it */
 	unsigned long		 writes;	/* conn_write()s and writes
 						   begun, ever: quick_ack() */
 	int			 waiting;

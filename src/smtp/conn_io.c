@@ -128,18 +128,11 @@ void conn_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		quick_ack(c);
 }
 
-static void on_written(uv_write_t *req, int status)
+/* write_done - the write in progress is over: the next one, if more was
+ * queued meanwhile, else CONN_WRITTEN. */
+static void write_done(struct conn *c)
 {
-	struct conn *c = req->data;
-
 	c->writing = 0;
-	if (c->dead)
-		return;
-	if (status < 0) {
-		conn_fail(c, TERR_IO, "network write error: %s",
-		    conn_uv_errstr(status));
-		return;
-	}
 	buf_reset(&c->out);
 	if (c->queued.len > 0) {
 		conn_start_write(c);
@@ -149,7 +142,55 @@ static void on_written(uv_write_t *req, int status)
 	c->cb(c, CONN_WRITTEN, NULL, 0, c->arg);
 }
 
-/* conn_start_write - send what is queued, as one write. */
+static void on_written(uv_write_t *req, int status)
+{
+	struct conn *c = req->data;
+
+	if (c->dead) {
+		c->writing = 0;
+		return;
+	}
+	if (status < 0) {
+		c->writing = 0;
+		conn_fail(c, TERR_IO, "network write error: %s",
+		    conn_uv_errstr(status));
+		return;
+	}
+	write_done(c);
+}
+
+/* on_written_at_once - at the loop's turn after writes that went out at
+ * once (its idle handles run just after the pending callbacks, where
+ * uv_write() ends its requests): end each, as on_written() ends the
+ * others. The owner may write again from CONN_WRITTEN, and that write too
+ * may go out at once: it is ended here, in the same turn, rather than
+ * through a poll that does not wait. */
+static void on_written_at_once(uv_idle_t *h)
+{
+	struct conn *c = h->data;
+
+	while (c->written_due && !c->dead) {
+		c->written_due = 0;
+		write_done(c);
+	}
+	if (c->written_due)	/* the conn failed meanwhile */
+		c->writing = 0;
+	c->written_due = 0;
+	uv_idle_stop(h);
+}
+
+/*
+ * conn_start_write - send what is queued, as one write.
+ *
+ * Why write at once: uv_write() of a socket that takes the bytes writes
+ * them too, but then ends the request through the loop's queue of
+ * pending callbacks, and stopping its (never started) wait for POLLOUT
+ * there costs an epoll_ctl() at the next poll: one more system call per
+ * write, a mail's worth of them in a runner. uv_try_write() writes what
+ * the socket takes; what it does not take (or all of it while the
+ * stream is still busy) goes through uv_write(). The owner hears
+ * CONN_WRITTEN later in either case, never from within conn_write().
+ */
 void conn_start_write(struct conn *c)
 {
 	struct buf tmp = c->out;
@@ -163,7 +204,19 @@ void conn_start_write(struct conn *c)
 	c->wreq.data = c;
 	c->writing = 1;
 	c->writes++;
-	err = uv_write(&c->wreq, c->stream, &b, 1, on_written);
+	err = uv_try_write(c->stream, &b, 1);
+	if (err >= 0 && (size_t)err == c->out.len) {
+		c->written_due = 1;
+		uv_idle_start(&c->written, on_written_at_once);
+		conn_restart_timer(c);
+		return;
+	}
+	if (err > 0) {
+		b.base += err;
+		b.len -= (unsigned int)err;
+	}
+	if (err >= 0 || err == UV_EAGAIN)
+		err = uv_write(&c->wreq, c->stream, &b, 1, on_written);
 	if (err < 0) {
 		c->writing = 0;
 		conn_fail(c, TERR_IO, "network write error: %s",

@@ -13,12 +13,14 @@ import os
 import random
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
 
 import pytest
 
+import mta
 import recsmtpd
 from conftest import Script, free_port
 from test_spool import (BOB, EX_TEMPFAIL, Spool, message_id, poll,
@@ -126,6 +128,61 @@ def test_many_mails_one_session(spool, server):
     assert [ln.split()[1] for ln in lines] == ["sent"] * 20
     ids = [m["id"] for m in spool.mails(with_data=False)]
     assert [ln.split()[0] for ln in lines] == ids
+
+
+@pytest.fixture
+def smtp_sink():
+    """Postfix's smtp-sink on a free loopback port (build/postfix-root):
+    a server that reads as fast as the runner writes, on the other core;
+    its port."""
+    root = mta.Root()
+    if not (root.sbin / "smtp-sink").exists():
+        pytest.skip("no smtp-sink in " + str(root.root))
+    port = free_port()
+    argv = [str(root.sbin / "smtp-sink")]
+    if os.geteuid() == 0:
+        argv += ["-u", "nobody"]
+    proc = subprocess.Popen(argv + [f"127.0.0.1:{port}", "64"],
+                            env=root.env(), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+
+    def listening():
+        assert proc.poll() is None, "smtp-sink exited"
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            return False
+    try:
+        poll(listening, what="smtp-sink listening")
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_mails_larger_than_the_socket_takes_at_once(spool, smtp_sink):
+    """Mails whose bytes the socket takes in part, between small ones, to
+    a server that reads at once: the session writes what the socket takes
+    at once and the rest through libuv (conn_io.c), whose request may
+    then end at once too; each write must end at the loop's next turn
+    whichever way it went, or the session waits for a server that waits
+    for it, until the timeout."""
+    write_rc(spool, smtp_sink, defaults="queue_max_connections 1\n"
+             "timeout 30")
+    line = b"0123456789abcdefghijklmnopqrstuvwxyz" * 2 + b"\n"
+    big = b"Subject: big\n\n" + line * (40 * 1024 * 1024 // len(line))
+    small = b"Subject: small\n\nsmall\n"
+    for mail in (small, big, big, small, big, small):
+        p = spool.msmtp("-odq", BOB, mail=mail)
+        assert p.returncode == 0, show(p)
+    t0 = time.monotonic()
+    q = spool.queue("--flush")
+    assert q.returncode == 0, show(q)
+    assert time.monotonic() - t0 < 20
+    assert states(spool) == {"sent": 6}
 
 
 def test_one_log_line_per_attempt(spool, server, tmp_path):
