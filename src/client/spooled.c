@@ -250,7 +250,7 @@ int spooled_deliver(struct spool *sp, const struct submission *sub,
 		attempt_result_free(&res);
 		return EX_OK;
 	}
-	extra = queue_fields(id, &res);
+	extra = logline_with_hint(queue_fields(id, &res), res.hint);
 	logline_delivery(sub->acc, sub->rcpts, &res.rep, extra);
 	free(extra);
 	queue_owed(sp, &res, taken);

@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "util/buf.h"
 #include "util/xalloc.h"
 
 /* add - one line of advice, formatted. */
@@ -281,4 +282,52 @@ size_t advice_for_from(const struct conf *c, const char *envelope_from,
 	    envelope_from, strchr(envelope_from, '@') ?
 	    strchr(envelope_from, '@') + 1 : "example.org");
 	return out->n - before;
+}
+
+char *advice_held(const struct account *acc,
+    const struct deliver_report *rep)
+{
+	struct strlist hints;
+	char *s = NULL;
+
+	strlist_init(&hints);
+	if (advice_for_delivery(acc, rep, &hints) > 0)
+		s = strlist_join(&hints, "\n");
+	strlist_free(&hints);
+	return s;
+}
+
+/* is_detail - a line of detail ("  subject: ..."), for --show only. */
+static int is_detail(const char *line)
+{
+	return strncmp(line, "  ", 2) == 0;
+}
+
+/* introduces_detail - line (len bytes, next after it) ends with ':' and
+ * details follow. */
+static int introduces_detail(const char *line, size_t len, const char *next)
+{
+	return len > 0 && line[len - 1] == ':' && next != NULL &&
+	    is_detail(next);
+}
+
+char *advice_brief(const char *hint)
+{
+	const char *line = hint, *end, *next;
+	struct buf b;
+	size_t len;
+
+	buf_init(&b);
+	for (; line != NULL && *line != '\0'; line = next) {
+		end = strchr(line, '\n');
+		len = end ? (size_t)(end - line) : strlen(line);
+		next = end ? end + 1 : NULL;
+		if (is_detail(line) || (line != hint &&
+		    introduces_detail(line, len, next)))
+			continue;
+		if (b.len > 0)
+			buf_putc(&b, ' ');
+		buf_append(&b, line, len);
+	}
+	return buf_steal(&b);
 }

@@ -28,6 +28,13 @@
  *     one: the from patterns configured, and where.
  * Pure functions of their arguments (and the clock, for "expired"); the
  * text of a server reply is only searched, never copied.
+ *
+ * A mail held in the queue keeps the advice its attempt got (the spool's
+ * hint column, written by delivery/attempt.c for msmtp and msmtp-queue
+ * alike): advice_held() gives the lines as one string, a line break
+ * between them, and advice_brief() the one line of it that --list, the
+ * log line and the like show. Neither holds a secret: the advice names
+ * settings, never the account's password or token.
  */
 #ifndef DELIVERY_ADVICE_H
 #define DELIVERY_ADVICE_H
@@ -47,5 +54,16 @@ size_t advice_for_delivery(const struct account *acc,
  * choice failed: list the from patterns c's accounts have. */
 size_t advice_for_from(const struct conf *c, const char *envelope_from,
     struct strlist *out);
+
+/* advice_held - advice_for_delivery()'s lines, "\n" between them, as a
+ * new string; NULL when there is no advice. */
+char *advice_held(const struct account *acc,
+    const struct deliver_report *rep);
+
+/* advice_brief - the one line of hint (advice_held()'s) that says what
+ * to do: its lines joined by spaces, less the details (lines indented
+ * by two spaces) and the lines that introduce details, but the first
+ * (which says what the advice is about). A new string. */
+char *advice_brief(const char *hint);
 
 #endif

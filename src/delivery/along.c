@@ -132,6 +132,7 @@ static void more_done(void *arg, const struct deliver_job *job,
 		extra = xasprintf("queueid=%s attempt=%d outcome=%s",
 		    a->res.mail.id, a->res.attempt,
 		    spool_mail_state_name(a->res.state));
+		extra = logline_with_hint(extra, a->res.hint);
 		logline_delivery(a->acc, &a->res.mail.rcpts, &a->res.rep, extra);
 		free(extra);
 	}

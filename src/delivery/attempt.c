@@ -8,6 +8,7 @@
 #include <sys/random.h>
 #include <sysexits.h>
 
+#include "delivery/advice.h"
 #include "delivery/tlscache.h"
 #include "queue/backoff.h"
 #include "util/xalloc.h"
@@ -144,6 +145,9 @@ static void build_attempt(struct attempt_result *res,
 	    res->mail.rcpts.n, backoff_expired(&policy, first, now));
 	res->expired = attempt_expired(res->state, rr, res->mail.rcpts.n);
 	res->held_uncertain = attempt_held_uncertain(res->state, rep);
+	free(res->hint);
+	res->hint = (res->state == MAIL_HELD && !res->held_uncertain) ||
+	    res->state == MAIL_FAILED ? advice_held(acc, rep) : NULL;
 	/* No jitter is drawn (a system call) for a mail that is done; a
 	 * sent mail's record is pruned after queue_keep_sent (see
 	 * spool_prune_sent()). */
@@ -159,6 +163,7 @@ static void build_attempt(struct attempt_result *res,
 	a->reason = res->state == MAIL_SENT ? NULL : res->held_uncertain ?
 	    ATTEMPT_HELD_UNCERTAIN : rep->errmsg;
 	a->queued_as = res->state == MAIL_SENT ? rep->reply_text : NULL;
+	a->hint = res->hint;
 	a->uncertain = res->held_uncertain;
 	a->rcpts = rr;
 	a->nrcpts = res->mail.rcpts.n;
@@ -297,5 +302,6 @@ void attempt_result_free(struct attempt_result *res)
 	if (res->engine != NULL)
 		res->engine->deliver_report_free(&res->rep);
 	spool_mail_free(&res->mail);
+	free(res->hint);
 	memset(res, 0, sizeof(*res));
 }

@@ -14,7 +14,11 @@
  *     connection died after the final dot (held instead, with the
  *     reason ATTEMPT_HELD_UNCERTAIN, under queue_uncertain hold),
  *     deferred while any recipient is, failed when none is left to
- *     try or its lifetime is over (expired), and sent otherwise.
+ *     try or its lifetime is over (expired), and sent otherwise;
+ *   - a mail held for us to fix, or failed, keeps the advice msmtp
+ *     prints for it (advice_held()), recorded as its hint: --list,
+ *     --show and the notification say how to fix it long after msmtp's
+ *     stderr is gone.
  * A recipient failed for good owes its sender a bounce (queue_bounce),
  * unless msmtp's exit code tells the failure (attempt_exit_tells():
  * the mail failed and nobody got it): a partial refusal exits 0, so its
@@ -56,6 +60,9 @@ struct attempt_result {
 	int			 expired;	/* failed: lifetime over */
 	int			 held_uncertain;	/* queue_uncertain
 							   hold held it */
+	char			*hint;		/* held, failed: the advice
+						   (delivery/advice.h),
+						   NULL if none; owned */
 	struct spool_mail	 mail;
 	struct deliver_report	 rep;
 	const struct engine_api	*engine;

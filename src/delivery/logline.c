@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "delivery/advice.h"
 #include "util/buf.h"
 #include "util/escape.h"
 #include "util/logfile.h"
@@ -266,3 +267,22 @@ void logline_delivery(const struct account *acc, const struct strlist *rcpts,
 	strlist_free(&msgs);
 }
 
+
+char *logline_with_hint(char *extra, const char *hint)
+{
+	struct buf b;
+	char *brief;
+
+	if (hint == NULL || *hint == '\0')
+		return extra;
+	brief = advice_brief(hint);
+	buf_init(&b);
+	if (extra != NULL)
+		buf_printf(&b, "%s ", extra);
+	buf_puts(&b, "hint='");
+	put_sanitized(&b, brief);
+	buf_putc(&b, '\'');
+	free(brief);
+	free(extra);
+	return buf_steal(&b);
+}

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "util/buf.h"
 #include "util/escape.h"
 #include "util/xalloc.h"
 
@@ -19,8 +20,9 @@ extern char **environ;
 /* The variables notify_run() sets; the caller's own are dropped. */
 static const char *const names[] = { "MSMTP_QUEUE_EVENT",
     "MSMTP_QUEUE_ID", "MSMTP_ACCOUNT", "MSMTP_FROM", "MSMTP_RECIPIENTS",
-    "MSMTP_REASON" };
+    "MSMTP_REASON", "MSMTP_HINT" };
 #define NNAMES	(sizeof(names) / sizeof(names[0]))
+#define HINT_VALUE	6	/* names[HINT_VALUE]: MSMTP_HINT */
 
 static int ours(const char *entry)
 {
@@ -34,14 +36,17 @@ static int ours(const char *entry)
 	return 0;
 }
 
-/* setting - "NAME=value", the value escaped. */
-static char *setting(const char *name, const char *value)
+/* setting - "NAME=value", the value escaped; flags: escape_text()'s
+ * (ESCAPE_KEEP_LF for the hint, whose line breaks are ours). */
+static char *setting(const char *name, const char *value, int flags)
 {
-	char *shown = escape_str(value), *s;
+	struct buf b;
 
-	s = xasprintf("%s=%s", name, shown);
-	free(shown);
-	return s;
+	buf_init(&b);
+	buf_printf(&b, "%s=", name);
+	if (value != NULL)
+		escape_text(&b, value, strlen(value), flags);
+	return buf_steal(&b);
 }
 
 /* build_env - the caller's environment without ours, then ours; a
@@ -59,11 +64,13 @@ static void build_env(struct strlist *l, const struct notify_event *ev)
 	values[3] = ev->from;
 	values[4] = rcpts;
 	values[5] = ev->reason;
+	values[6] = ev->hint;
 	for (e = environ; e != NULL && *e != NULL; e++)
 		if (!ours(*e))
 			strlist_add(l, *e);
 	for (i = 0; i < NNAMES; i++)
-		strlist_take(l, setting(names[i], values[i]));
+		strlist_take(l, setting(names[i], values[i],
+		    i == HINT_VALUE ? ESCAPE_KEEP_LF : 0));
 	free(rcpts);
 }
 
@@ -238,6 +245,7 @@ void notify_attempt(const struct account *acc,
 	ev.rcpts = &rcpts;
 	why = reason(res);
 	ev.reason = why;
+	ev.hint = res->hint;
 	notify_run(acc->queue_notify, &ev);
 	free(why);
 	strlist_free(&rcpts);

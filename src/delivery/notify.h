@@ -11,9 +11,13 @@
  *   MSMTP_FROM          the envelope sender ("" for drained)
  *   MSMTP_RECIPIENTS    the recipients concerned, ", " between them
  *   MSMTP_REASON        why, in words (drained: how many were sent)
+ *   MSMTP_HINT          held: how to fix it, msmtp's advice
+ *                       (delivery/advice.h), one line break between
+ *                       its lines; "" when there is none
  * Each value has its control characters escaped (util/escape.h), so
  * that a line break or an escape sequence from a server's reply or an
- * address cannot reach a terminal or a log the command writes to. No
+ * address cannot reach a terminal or a log the command writes to (the
+ * hint keeps its line breaks: they are ours, never a server's). No
  * value holds a password: none is ever put there. The rest of the
  * environment is the caller's (notify-send needs DBUS_SESSION_BUS_ADDRESS).
  *
@@ -41,6 +45,7 @@ struct notify_event {
 	const char		*from;		/* NULL: none */
 	const struct strlist	*rcpts;		/* NULL: none */
 	const char		*reason;	/* NULL: none */
+	const char		*hint;		/* NULL: none */
 };
 
 /* notify_run - start command (NULL or "": nothing) for ev. */

@@ -76,8 +76,8 @@ static const char sql_record_mail[] = "UPDATE mail SET state = ?1, "
     "first_attempt = coalesce(first_attempt, CASE WHEN ?2 THEN ?4 END), "
     "last_attempt = ?4, last_code = ?5, last_enh = ?6, last_text = ?7, "
     "last_class = ?8, reason = ?9, queued_as = ?10, lease_owner = NULL, "
-    "lease_from = NULL, lease_expiry = NULL, uncertain = uncertain OR ?12 "
-    "WHERE id = ?11";
+    "lease_from = NULL, lease_expiry = NULL, uncertain = uncertain OR ?12, "
+    "hint = ?13 WHERE id = ?11";
 static const char sql_drop_bytes[] = "DELETE FROM chunk WHERE mail_id = ?";
 
 static const char *const attempt_sql[] = {
@@ -545,6 +545,7 @@ static int record_mail(struct spool *sp, const char *id,
 	spool_bind_text(st, 10, a->queued_as);
 	spool_bind_text(st, 11, id);
 	sqlite3_bind_int(st, 12, a->state == MAIL_UNCERTAIN || a->uncertain);
+	spool_bind_text(st, 13, a->hint);
 	err = sqlite3_step(st);
 	if (err != SQLITE_DONE)
 		rc = spool_error(sp, err, "cannot record the attempt", errstr);

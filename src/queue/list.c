@@ -17,6 +17,7 @@ static void free_entry(struct spool_entry *e)
 	free(e->state);
 	free(e->last_text);
 	free(e->reason);
+	free(e->hint);
 	free(e->subject);
 	strlist_free(&e->rcpts);
 	strlist_free(&e->rcpt_states);
@@ -67,6 +68,7 @@ static void read_entry(sqlite3_stmt *st, struct spool_entry *e)
 	e->last_text = spool_text(st, 8);
 	e->reason = spool_text(st, 9);
 	e->subject = spool_text(st, 10);
+	e->hint = spool_text(st, 11);
 	strlist_init(&e->rcpts);
 	strlist_init(&e->rcpt_states);
 	strlist_init(&e->rcpt_texts);
@@ -74,7 +76,7 @@ static void read_entry(sqlite3_stmt *st, struct spool_entry *e)
 
 #define WALK_SQL(account, which) "SELECT id, created, size, account, " \
 	"envelope_from, state, attempts, next_attempt, last_text, reason, " \
-	"subject " \
+	"subject, hint " \
 	"FROM mail WHERE (?1 IS NULL OR id = ?1) AND " account " AND " \
 	which " ORDER BY created, id"
 

@@ -25,10 +25,11 @@ static const struct {
 	{ SPOOL_HOLD, "UPDATE mail SET state = 'held', reason = 'held by the "
 	    "user'", "state IN ('queued', 'deferred', 'uncertain')" },
 	{ SPOOL_RELEASE, "UPDATE mail SET state = 'queued', next_attempt = ?3, "
-	    "reason = NULL", "state = 'held'" },
+	    "reason = NULL, hint = NULL", "state = 'held'" },
 	{ SPOOL_RETRY, "UPDATE mail SET state = CASE state WHEN 'failed' THEN "
 	    "'queued' ELSE state END, next_attempt = ?3, reason = CASE state "
-	    "WHEN 'failed' THEN NULL ELSE reason END", "state IN "
+	    "WHEN 'failed' THEN NULL ELSE reason END, hint = CASE state WHEN "
+	    "'failed' THEN NULL ELSE hint END", "state IN "
 	    "('queued', 'deferred', 'uncertain', 'failed')" },
 	/* ALL leaves the records of sent mails, which go by themselves
 	 * (queue_keep_sent): it deletes, and counts, the mails that wait. */
@@ -273,7 +274,7 @@ int spool_manage_renewed(struct spool *sp, enum spool_action action,
 	"'state', state, 'attempts', attempts, 'next_attempt', next_attempt, " \
 	"'last_attempt', last_attempt, 'last_code', last_code, " \
 	"'last_enhanced', last_enh, 'last_reply', last_text, " \
-	"'class', last_class, 'reason', reason, " \
+	"'class', last_class, 'reason', reason, 'hint', hint, " \
 	"'possible_duplicate', json(CASE uncertain WHEN 1 THEN 'true' " \
 	"ELSE 'false' END), " \
 	"'recipients', (SELECT json_group_array(json_object('address', " \

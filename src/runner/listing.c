@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "delivery/advice.h"
 #include "util/buf.h"
 #include "util/escape.h"
 
@@ -23,6 +24,7 @@ struct totals {
 	long long	 bytes;
 	const char	*spool;		/* the one being listed */
 	int		 width;		/* the terminal's; 0: no Subject */
+	int		 full_hint;	/* --show: every line of the hint */
 };
 
 /* A Subject narrower than this is not worth its column. */
@@ -189,6 +191,37 @@ static void print_attempts(const struct spool_entry *e)
 	putchar('\n');
 }
 
+/* print_hint - how to fix a held mail, as msmtp advised when it was
+ * held (delivery/advice.h): its one line in a listing, all of it for
+ * --show. Its certificate names came from the server: escaped. */
+static void print_hint(const struct spool_entry *e, int full)
+{
+	const char *line, *end;
+	char *brief;
+	struct buf b;
+
+	if (e->hint == NULL || *e->hint == '\0')
+		return;
+	if (!full) {
+		brief = advice_brief(e->hint);
+		fputs("    hint: ", stdout);
+		put_escaped(brief);
+		putchar('\n');
+		free(brief);
+		return;
+	}
+	buf_init(&b);
+	for (line = e->hint; line != NULL; line = end ? end + 1 : NULL) {
+		end = strchr(line, '\n');
+		buf_puts(&b, "    hint: ");
+		escape_text(&b, line, end ? (size_t)(end - line) :
+		    strlen(line), 0);
+		buf_putc(&b, '\n');
+	}
+	fwrite(b.data, 1, b.len, stdout);
+	buf_free(&b);
+}
+
 static void print_entry(const struct spool_entry *e, void *arg)
 {
 	struct totals *t = arg;
@@ -196,6 +229,7 @@ static void print_entry(const struct spool_entry *e, void *arg)
 	print_head(e, t->width);
 	print_rcpts(e);
 	print_attempts(e);
+	print_hint(e, t->full_hint);
 	if (strcmp(e->state, "uncertain") == 0)
 		printf("    %s\n", UNCERTAIN_NOTE);
 	t->mails++;
@@ -248,7 +282,7 @@ static int list_json(struct spool *const *sps, size_t nsp,
 int runner_list(struct spool *const *sps, size_t nsp, const char *account,
     int json, int sent, char **errstr)
 {
-	struct totals t = { 0, 0, NULL, terminal_width() };
+	struct totals t = { 0, 0, NULL, terminal_width(), 0 };
 	spool_walk_fn fn;
 	size_t i;
 	int rc = EX_OK;
@@ -274,7 +308,7 @@ int runner_list(struct spool *const *sps, size_t nsp, const char *account,
 
 void runner_print_entry(const struct spool_entry *e, void *arg)
 {
-	struct totals t = { 0, 0, NULL, 0 };
+	struct totals t = { 0, 0, NULL, 0, 1 };
 
 	(void)arg;
 	print_entry(e, &t);

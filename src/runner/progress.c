@@ -103,7 +103,7 @@ static void draw(struct progress *p)
 void progress_attempt(struct progress *p, const struct account *acc,
     const struct attempt_result *res)
 {
-	char *fields = log_fields(res);
+	char *fields = logline_with_hint(log_fields(res), res->hint);
 	struct account sender = *acc;
 
 	/* from= is the sender the mail went with: a bounce's is the null

@@ -201,10 +201,60 @@ static void test_from_patterns(void)
 	conf_free(&c);
 }
 
+/* A held mail's hint: every line in it, and one line for --list. */
+static void test_held_hint(void)
+{
+	struct account *acc = account_new("a");
+	struct deliver_report rep;
+	time_t now = time(NULL);
+	char *hint, *brief;
+
+	free(acc->host);
+	acc->host = xstrdup("smtp.example.org");
+	cert(&rep, now - 10, now - 5, "smtp.example.org");
+	hint = advice_held(acc, &rep);
+	CHECK(hint != NULL);
+	CHECK(strncmp(hint, "the server's certificate:\n  subject: CN=x\n",
+	    38) == 0);
+	CHECK(strstr(hint, "\n  tls_fingerprint AB:CD") != NULL);
+	CHECK(hint[strlen(hint) - 1] != '\n');
+	/* the details and the line that introduces the pin are left out;
+	 * the first line says what the rest is about */
+	brief = advice_brief(hint);
+	CHECK(strncmp(brief, "the server's certificate: it expired on ",
+	    40) == 0);
+	CHECK(strstr(brief, "renew it (or this machine's clock is wrong)")
+	    != NULL);
+	CHECK(strchr(brief, '\n') == NULL);
+	CHECK(strstr(brief, "tls_fingerprint") == NULL);
+	free(brief);
+	free(hint);
+	deliver_report_free(&rep);
+	/* two lines, no details: both, a space between */
+	report(&rep, STAGE_MAIL, TERR_NONE, 530, "530 auth required");
+	hint = advice_held(acc, &rep);
+	brief = advice_brief(hint);
+	CHECK_STR(brief, "the server accepts mail only after a login, and "
+	    "the account has \"auth off\": set \"auth on\", \"user NAME\" "
+	    "and \"password SECRET\" (or \"passwordeval COMMAND\")");
+	free(brief);
+	free(hint);
+	deliver_report_free(&rep);
+	/* no advice: no hint */
+	report(&rep, STAGE_RCPT, TERR_NONE, 550, "550 no such user");
+	CHECK(advice_held(acc, &rep) == NULL);
+	deliver_report_free(&rep);
+	brief = advice_brief("");
+	CHECK_STR(brief, "");
+	free(brief);
+	account_free(acc);
+}
+
 UNIT_MAIN(
 	UNIT_CASE(test_greeting_timeout),
 	UNIT_CASE(test_implicit_tls_gets_plain_text),
 	UNIT_CASE(test_certificate_reasons),
 	UNIT_CASE(test_auth),
 	UNIT_CASE(test_from_patterns),
+	UNIT_CASE(test_held_hint),
 )
