@@ -29,11 +29,11 @@
  * Pure functions of their arguments (and the clock, for "expired"); the
  * text of a server reply is only searched, never copied.
  *
- * A mail held in the queue keeps the advice its attempt got (the spool's
- * hint column, written by delivery/attempt.c for msmtp and msmtp-queue
- * alike): advice_held() gives the lines as one string, a line break
- * between them, and advice_brief() the one line of it that --list, the
- * log line and the like show. Neither holds a secret: the advice names
+ * A mail held (or failed) in the queue keeps the advice its attempt got
+ * (the spool's hint column, written by delivery/attempt.c for msmtp and
+ * msmtp-queue alike): advice_held() gives the lines as one string, a
+ * line break between them, and advice_brief() the one line of it that
+ * --list and the log line show. Neither holds a secret: the advice names
  * settings, never the account's password or token.
  */
 #ifndef DELIVERY_ADVICE_H

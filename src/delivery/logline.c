@@ -267,7 +267,6 @@ void logline_delivery(const struct account *acc, const struct strlist *rcpts,
 	strlist_free(&msgs);
 }
 
-
 char *logline_with_hint(char *extra, const char *hint)
 {
 	struct buf b;

@@ -63,10 +63,10 @@ void logline_write(const struct account *acc, const char *line,
 void logline_delivery(const struct account *acc, const struct strlist *rcpts,
     const struct deliver_report *rep, const char *extra);
 
-/* logline_with_hint - extra (a new string, or NULL) with a held mail's
- * hint (delivery/advice.h) after it, as hint='ONE LINE' in msmtp's
- * quoted form; extra itself when there is no hint, else a new string
- * (extra freed). For msmtp and msmtp-queue alike. */
+/* logline_with_hint - extra (a new string, or NULL) with the hint of a
+ * held or failed mail (delivery/advice.h) after it, as hint='ONE LINE'
+ * in msmtp's quoted form; extra itself when there is no hint, else a
+ * new string (extra freed). For msmtp and msmtp-queue alike. */
 char *logline_with_hint(char *extra, const char *hint);
 
 #endif

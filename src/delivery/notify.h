@@ -11,7 +11,7 @@
  *   MSMTP_FROM          the envelope sender ("" for drained)
  *   MSMTP_RECIPIENTS    the recipients concerned, ", " between them
  *   MSMTP_REASON        why, in words (drained: how many were sent)
- *   MSMTP_HINT          held: how to fix it, msmtp's advice
+ *   MSMTP_HINT          held, failed: how to fix it, msmtp's advice
  *                       (delivery/advice.h), one line break between
  *                       its lines; "" when there is none
  * Each value has its control characters escaped (util/escape.h), so

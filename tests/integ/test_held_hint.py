@@ -207,3 +207,59 @@ def test_failed_mail_keeps_its_hint_too(spool, notified, server, tmp_path):
     (obj,) = [o for o in json.loads(spool.queue("--list", "--json").stdout)
               if o["id"] == row["id"]]
     assert obj["state"] == "queued" and obj["hint"] is None, obj
+
+
+def test_hint_after_a_login_holds_no_secret(spool, notified, server, pki,
+                                            tmp_path):
+    """The server refused the password this attempt sent and wants an
+    application-specific one: the mail is held with that advice, and the
+    password it refused is nowhere: not in the spool's bytes (database,
+    WAL), the hint, the notification or the log."""
+    srv = server(Script(starttls=server_context(pki),
+                        auth={"alice": "other"}, auth_mechs=["PLAIN"],
+                        replies={"AUTH": "534 5.7.9 Application-specific "
+                                 "password required"}))
+    spool.rc(srv.port, f"tls on\ntls_starttls on\n"
+             f"tls_trust_file {pki.path('ca.pem')}\n"
+             f"auth plain\nuser alice\npassword {PASSWORD}\n"
+             f"logfile {tmp_path / 'msmtp.log'}\n"
+             f"queue_notify {notified.command()}\n")
+    p = spool.msmtp("-odq", BOB)
+    assert p.returncode == 0, show(p)
+    spool.queue("--flush")
+    mail_id = the_held(spool)
+    (obj,) = json.loads(spool.queue("--list", "--json").stdout)
+    assert "application-specific password" in obj["hint"], obj
+    assert "    hint: the server wants an application-specific " \
+        "password" in spool.listing()
+    (env,) = notified.wait("held")
+    assert env["MSMTP_HINT"] == obj["hint"]
+    log = (tmp_path / "msmtp.log").read_text()
+    assert f"queueid={mail_id}" in log and " hint='" in log, log
+    assert PASSWORD.encode() not in spool_bytes(spool.qf)
+    assert PASSWORD not in notified.raw()
+    assert PASSWORD not in log
+    assert PASSWORD not in spool.listing()
+
+
+def test_spool_before_0011_gains_the_hint_column(spool, server):
+    """A spool made before the hint (0011) is migrated on first use: its
+    mails have none, and the listing works as before."""
+    import sqlite3
+    from test_spool import SQL_DIR, connect
+    spool.rc(server(Script()).port)
+    assert spool.msmtp("-odq", BOB).returncode == 0
+    con = sqlite3.connect(str(spool.qf))
+    con.executescript("ALTER TABLE mail DROP COLUMN hint;"
+                      "PRAGMA user_version = 10;")
+    con.close()
+    q = spool.queue("--list", "--json")
+    assert q.returncode == 0, show(q)
+    (obj,) = json.loads(q.stdout)
+    assert obj["hint"] is None and obj["state"] == "queued", obj
+    con = connect(spool.qf)
+    try:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == \
+            len(list(SQL_DIR.glob("*.sql")))
+    finally:
+        con.close()

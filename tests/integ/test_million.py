@@ -79,11 +79,12 @@ def test_small_mails_share_pages(spool, server):
 
 
 def downgrade_before_0010(path):
-    """What a spool was before 0010 (the last migration): no listing
-    index."""
+    """What a spool was before 0010: no listing index (nor the hint
+    column of 0011)."""
     con = sqlite3.connect(str(path))
-    con.executescript("DROP INDEX mail_created; PRAGMA user_version = "
-                      f"{len(list(SQL_DIR.glob('*.sql'))) - 1};")
+    con.executescript("DROP INDEX mail_created; "
+                      "ALTER TABLE mail DROP COLUMN hint; "
+                      "PRAGMA user_version = 9;")
     con.close()
 
 

@@ -512,6 +512,7 @@ def test_sent_records_of_schema_5_are_kept_seven_days(spool, server):
     assert spool.msmtp(BOB).returncode == EX_OK
     con = sqlite3.connect(str(spool.qf))
     con.executescript("UPDATE mail SET next_attempt = last_attempt;"
+                      "ALTER TABLE mail DROP COLUMN hint;"
                       "ALTER TABLE mail DROP COLUMN subject;"
                       "DROP TABLE tls_session;"
                       "PRAGMA user_version = 5;")

@@ -1224,6 +1224,7 @@ def downgrade_to_schema_4(path):
         "WHERE s.id = mail.snapshot);"
         "ALTER TABLE mail DROP COLUMN snapshot;"
         "DROP TABLE snapshot;"
+        "ALTER TABLE mail DROP COLUMN hint;"
         "ALTER TABLE mail DROP COLUMN subject;"
         "DROP TABLE tls_session;"
         "PRAGMA user_version = 4;")
