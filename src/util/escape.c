@@ -85,12 +85,16 @@ void escape_text(struct buf *out, const char *s, size_t len, int flags)
 	size_t i = 0, n, k;
 
 	while (i < len) {
+		/* Most text is kept as it is: one append for each run. */
+		for (n = i; n < len && p[n] < 0x80 && kept(p[n], flags); n++)
+			;
+		if (n > i) {
+			buf_append(out, p + i, n - i);
+			i = n;
+			continue;
+		}
 		if (p[i] < 0x80) {
-			if (kept(p[i], flags))
-				buf_putc(out, (char)p[i]);
-			else
-				put_hex(out, p[i]);
-			i++;
+			put_hex(out, p[i++]);
 			continue;
 		}
 		n = utf8_len(p + i, len - i);
