@@ -56,6 +56,17 @@ queue_max_connections 1
 """
 
 
+def client_setup(tmp, port):
+    """The environment of our programs in tmp, and an msmtprc for the
+    sink on port."""
+    env = {"HOME": str(tmp), "PATH": "/usr/bin:/bin", "LC_ALL": "C",
+           "TZ": "UTC"}
+    rc = tmp / "msmtprc"
+    rc.write_text(RC.format(port=port))
+    rc.chmod(0o600)
+    return env, rc
+
+
 def spool_mails(msmtp, rc, qf, env, mails, size, deadline):
     body = (b"x" * 75 + b"\n") * (size // 76) + b"x" * (size % 76) + b"\n"
     for i in range(mails):
@@ -263,11 +274,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="msmtp-bench-") as tmp, \
             Sink(root) as sink:
         tmp = Path(tmp)
-        env = {"HOME": str(tmp), "PATH": "/usr/bin:/bin", "LC_ALL": "C",
-               "TZ": "UTC"}
-        rc = tmp / "msmtprc"
-        rc.write_text(RC.format(port=sink.port))
-        rc.chmod(0o600)
+        env, rc = client_setup(tmp, sink.port)
         template = tmp / "template.db"
         t0 = time.perf_counter()
         spool_mails(msmtp, str(rc), str(template), env, a.mails, a.size,

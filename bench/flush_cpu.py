@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib import REPO, Deadline, Sink, postfix_root  # noqa: E402
-from flush import RC, flush_copy, spool_mails  # noqa: E402
+from flush import client_setup, flush_copy, spool_mails  # noqa: E402
 
 
 def main():
@@ -53,11 +53,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="msmtp-bench-") as tmp, \
             Sink(root) as sink:
         tmp = Path(tmp)
-        env = {"HOME": str(tmp), "PATH": "/usr/bin:/bin", "LC_ALL": "C",
-               "TZ": "UTC"}
-        rc = tmp / "msmtprc"
-        rc.write_text(RC.format(port=sink.port))
-        rc.chmod(0o600)
+        env, rc = client_setup(tmp, sink.port)
         template = tmp / "template.db"
         t0 = time.perf_counter()
         spool_mails(str(builds[-1] / "msmtp"), str(rc), str(template), env,

@@ -19,22 +19,12 @@ import pytest
 
 from conftest import Script
 from pki import pki, server_context  # noqa: F401  (fixture)
-from test_notify import Notified
+from test_notify import notified, spool  # noqa: F401  (fixtures)
 from test_private import spool_bytes
-from test_spool import BOB, Spool, show
+from test_spool import BOB, show
 
 PASSWORD = "hint-s3cret-never-spooled"
 HINT = b"msmtp: hint: "
-
-
-@pytest.fixture
-def spool(confdir, tmp_path):
-    return Spool(confdir, tmp_path)
-
-
-@pytest.fixture
-def notified(tmp_path):
-    return Notified(tmp_path)
 
 
 def expired_rc(spool, notified, port, pki, tmp_path):

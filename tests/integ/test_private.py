@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Script, free_port
+from test_million import copy_mails
 # The fixtures spool and nobody_dir are test_spool's.
 from test_spool import (BOB, EX_CANTCREAT, MAIL, ROOT, poll,  # noqa: F401
                         read_spool, run_prog, show, spool, nobody_dir)
@@ -355,34 +356,13 @@ def test_sent_mail_bytes_gone_after_direct_send(spool, server, size=200000):
 # More copies of one mail than the runner drops in one transaction
 # (DROP_BATCH, 1000): the WAL is emptied once, after the last batch, and
 # the bytes of every batch must be gone then, from the database and the
-# WAL alike. Copied with SQL, as bench/enqueue.py fills a spool.
-COPY_SQL = """
-CREATE TEMP TABLE seed AS SELECT * FROM mail LIMIT 1;
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n})
-INSERT INTO mail (id, created, account, conffile, snapshot, envelope_from,
-    message_id, size, state, attempts, tries, next_attempt, subject)
-SELECT printf('B%011d', i), s.created, s.account, s.conffile, s.snapshot,
-    s.envelope_from, s.message_id, s.size, 'queued', 0, 0, s.next_attempt,
-    s.subject
-FROM n, seed AS s;
-INSERT INTO rcpt (mail_id, idx, address)
-    SELECT m.id, r.idx, r.address FROM mail AS m, rcpt AS r, seed AS s
-    WHERE r.mail_id = s.id AND m.id >= 'B' AND m.id < 'C';
-INSERT INTO chunk (mail_id, seq, data)
-    SELECT m.id, c.seq, c.data FROM mail AS m, chunk AS c, seed AS s
-    WHERE c.mail_id = s.id AND m.id >= 'B' AND m.id < 'C';
-"""
-
-
+# WAL alike. The copies are made with SQL (test_million.copy_mails).
 def test_sent_mail_bytes_gone_after_flush_of_many_batches(spool, server):
     srv = server(Script())
     spool.rc(srv.port)
     mail, marker = marked_mail(2000)
     assert spool.msmtp("-odq", BOB, mail=mail).returncode == EX_OK
-    con = sqlite3.connect(spool.qf)
-    with con:
-        con.executescript(COPY_SQL.format(n=2499))
-    con.close()
+    copy_mails(spool.qf, 2499)
     q = spool.queue("--flush")
     assert q.returncode == EX_OK, show(q)
     assert sum(len(s.transactions) for s in srv.sessions) == 2500
