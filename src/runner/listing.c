@@ -157,27 +157,27 @@ static void add_subject(struct buf *b, size_t start, const char *subject,
 	buf_puts(b, "...");
 }
 
-/* age - "3m", "2h", "4d": how long ago t was. */
-static void age(struct buf *b, time_t t, time_t now)
+/* age - "3m", "2h", "4d": how long ago t was, into out. */
+static void age(char out[32], time_t t, time_t now)
 {
-	long d = (long)(now - t);
-	char digits[24];
+	long d = now > t ? (long)(now - t) : 0, n;
+	char digits[24], unit;
+	const char *s;
+	size_t len;
 
-	if (d < 0)
-		d = 0;
-	if (d < 120) {
-		buf_puts(b, decimal(d, digits));
-		buf_putc(b, 's');
-	} else if (d < 7200) {
-		buf_puts(b, decimal(d / 60, digits));
-		buf_putc(b, 'm');
-	} else if (d < 172800) {
-		buf_puts(b, decimal(d / 3600, digits));
-		buf_putc(b, 'h');
-	} else {
-		buf_puts(b, decimal(d / 86400, digits));
-		buf_putc(b, 'd');
-	}
+	if (d < 120)
+		n = d, unit = 's';
+	else if (d < 7200)
+		n = d / 60, unit = 'm';
+	else if (d < 172800)
+		n = d / 3600, unit = 'h';
+	else
+		n = d / 86400, unit = 'd';
+	s = decimal(n, digits);
+	len = strlen(s);
+	memcpy(out, s, len);
+	out[len] = unit;
+	out[len + 1] = '\0';
 }
 
 /* put_head - the mail's first line: id, state, age, size, account,
@@ -186,16 +186,14 @@ static void put_head(struct buf *b, const struct spool_entry *e, int width,
     time_t now)
 {
 	size_t start = b->len;
-	char digits[24];
-	struct buf ago;
+	char digits[24], ago[32];
 
-	buf_init(&ago);
-	age(&ago, e->created, now);
+	age(ago, e->created, now);
 	buf_puts(b, e->id);
 	buf_puts(b, "  ");
 	put_left(b, e->state, 9);
 	buf_putc(b, ' ');
-	put_right(b, ago.data, 5);
+	put_right(b, ago, 5);
 	buf_putc(b, ' ');
 	put_right(b, decimal(e->size, digits), 8);
 	buf_puts(b, "  ");
@@ -205,7 +203,6 @@ static void put_head(struct buf *b, const struct spool_entry *e, int width,
 	buf_putc(b, '>');
 	add_subject(b, start, e->subject, width);
 	buf_putc(b, '\n');
-	buf_free(&ago);
 }
 
 /* put_rcpts - each recipient with its state and, unless it was sent,
