@@ -248,15 +248,21 @@ def pidfile_there(qf, pr):
         return False
 
 
+def client_dir(d, port):
+    """A private directory d for one measurement, with an msmtprc for the
+    server on port: (d, msmtprc, spool, environment)."""
+    d.mkdir(mode=0o700)
+    rc, qf, env = d / "msmtprc", d / "queue.db", env_for(d)
+    rc.write_text(RC.format(port=port))
+    rc.chmod(0o600)
+    return d, rc, qf, env
+
+
 def new_mail(a, msmtp, queue, tmp):
     """(a): [(from WAL write, from exit)] in ms, one per mail."""
     srv = Server()
     srv.listen()
-    d = tmp / "react"
-    d.mkdir(mode=0o700)
-    rc, qf, env = d / "msmtprc", d / "queue.db", env_for(d)
-    rc.write_text(RC.format(port=srv.port))
-    rc.chmod(0o600)
+    d, rc, qf, env = client_dir(tmp / "react", srv.port)
     spool_one(msmtp, rc, qf, env, "warmup@example.org")
     errf = open(d / "daemon.err", "wb")
     pr = start_daemon(queue, rc, qf, env, errf)
@@ -351,11 +357,7 @@ def network_up(a, msmtp, queue, tmp):
                        capture_output=True, timeout=10)
         ip("addr", "flush", "dev", "msq0")
         srv = Server()
-        d = tmp / f"netup{trial}"
-        d.mkdir(mode=0o700)
-        rc, qf, env = d / "msmtprc", d / "queue.db", env_for(d)
-        rc.write_text(RC.format(port=srv.port))
-        rc.chmod(0o600)
+        d, rc, qf, env = client_dir(tmp / f"netup{trial}", srv.port)
         spool_one(msmtp, rc, qf, env, "waiting@example.org")
         errf = open(d / "daemon.err", "wb")
         pr = start_daemon(queue, rc, qf, env, errf)
@@ -418,11 +420,7 @@ def idle(a, msmtp, queue, tmp):
     """(c): ms of CPU of an idle daemon over a.idle_seconds."""
     srv = Server()
     srv.listen()
-    d = tmp / "idle"
-    d.mkdir(mode=0o700)
-    rc, qf, env = d / "msmtprc", d / "queue.db", env_for(d)
-    rc.write_text(RC.format(port=srv.port))
-    rc.chmod(0o600)
+    d, rc, qf, env = client_dir(tmp / "idle", srv.port)
     spool_one(msmtp, rc, qf, env, "sent@example.org")
     errf = open(d / "daemon.err", "wb")
     pr = start_daemon(queue, rc, qf, env, errf)

@@ -11,9 +11,36 @@ name with no SRV record; other types get an empty answer). Names not in
 the table get REFUSED. Every question is recorded as (name, qtype).
 """
 
+import os
+import shutil
 import socket
 import struct
+import subprocess
 import threading
+
+import pytest
+
+# Run as `sh -c NAMESPACE resolv.conf program args...` inside
+# `unshare -m`: the program sees our resolv.conf, the host keeps its own.
+NAMESPACE = r"""set -e
+mount --bind "$0" /etc/resolv.conf
+exec "$@"
+"""
+
+
+def resolver_prefix(tmp_path, addr):
+    """The command line prefix that runs a program with the DNS server on
+    addr as its only resolver, in a mount namespace of its own (the
+    host's /etc/resolv.conf is never touched); skips the test where that
+    cannot be done (not root, no unshare, no mount namespaces)."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("needs root and unshare(1)")
+    if subprocess.run(["unshare", "-m", "true"], capture_output=True,
+                      timeout=10).returncode != 0:
+        pytest.skip("cannot make a mount namespace here")
+    conf = tmp_path / "resolv.conf"
+    conf.write_text(f"nameserver {addr}\noptions timeout:1 attempts:1\n")
+    return ["unshare", "-m", "sh", "-c", NAMESPACE, str(conf)]
 
 
 class DnsServer:

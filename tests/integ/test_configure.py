@@ -10,22 +10,13 @@ otherwise. The address differs from test_dns.py's, so that both can run
 at once.
 """
 
-import os
-import shutil
-import subprocess
-
 import pytest
 
 from conftest import report, run
-from dnssrv import DnsServer
+from dnssrv import DnsServer, resolver_prefix
 
 DNS_ADDR = "127.0.0.154"
 SRV_TYPE = 33
-
-NAMESPACE = r"""set -e
-mount --bind "$0" /etc/resolv.conf
-exec "$@"
-"""
 
 S465 = "_submissions._tcp.example.org"
 S587 = "_submission._tcp.example.org"
@@ -35,21 +26,14 @@ S587 = "_submission._tcp.example.org"
 def dns(tmp_path):
     """(the prefix that runs a program under our resolver, the factory
     that starts the DNS server with a table of answers)."""
-    if os.geteuid() != 0 or shutil.which("unshare") is None:
-        pytest.skip("needs root and unshare(1)")
-    if subprocess.run(["unshare", "-m", "true"], capture_output=True,
-                      timeout=10).returncode != 0:
-        pytest.skip("cannot make a mount namespace here")
-    conf = tmp_path / "resolv.conf"
-    conf.write_text(f"nameserver {DNS_ADDR}\n"
-                    "options timeout:1 attempts:1\n")
+    prefix = resolver_prefix(tmp_path, DNS_ADDR)
     servers = []
 
     def start(answers):
         srv = DnsServer(answers, addr=DNS_ADDR).__enter__()
         servers.append(srv)
         return srv
-    yield ["unshare", "-m", "sh", "-c", NAMESPACE, str(conf)], start
+    yield prefix, start
     for srv in servers:
         srv.__exit__()
 

@@ -8,13 +8,9 @@ Needs root (port 53, mount namespaces) and unshare(1); skipped
 otherwise.
 """
 
-import os
-import shutil
-import subprocess
-
 import pytest
 
-from dnssrv import DnsServer
+from dnssrv import DnsServer, resolver_prefix
 
 BOB = "bob@example.net"
 MAIL = (b"From: Alice <alice@example.org>\nTo: bob@example.net\n"
@@ -33,29 +29,18 @@ port {port}
 from alice@example.org
 """
 
-NAMESPACE = r"""set -e
-mount --bind "$0" /etc/resolv.conf
-exec "$@"
-"""
-
 
 @pytest.fixture
 def resolver(tmp_path):
     """(prefix for send(), the DnsServer factory)."""
-    if os.geteuid() != 0 or shutil.which("unshare") is None:
-        pytest.skip("needs root and unshare(1)")
-    if subprocess.run(["unshare", "-m", "true"], capture_output=True,
-                      timeout=10).returncode != 0:
-        pytest.skip("cannot make a mount namespace here")
-    conf = tmp_path / "resolv.conf"
-    conf.write_text("nameserver 127.0.0.153\noptions timeout:1 attempts:1\n")
+    prefix = resolver_prefix(tmp_path, "127.0.0.153")
     servers = []
 
     def start(answers):
         srv = DnsServer(answers).__enter__()
         servers.append(srv)
         return srv
-    yield ["unshare", "-m", "sh", "-c", NAMESPACE, str(conf)], start
+    yield prefix, start
     for srv in servers:
         srv.__exit__()
 

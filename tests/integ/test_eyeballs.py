@@ -24,15 +24,13 @@ skipped otherwise.
 
 import contextlib
 import os
-import shutil
 import socket
-import subprocess
 import time
 
 import pytest
 
 from conftest import REF_PATH, RecordingServer, normalize, ours_extra_args, run
-from dnssrv import DnsServer
+from dnssrv import DnsServer, resolver_prefix
 
 NAME = "mail.test-eyeballs.example"
 BOB = "bob@example.net"
@@ -56,11 +54,6 @@ port {port}
 from alice@example.org
 """
 
-NAMESPACE = r"""set -e
-mount --bind "$0" /etc/resolv.conf
-exec "$@"
-"""
-
 FAMILY = {"v6": (socket.AF_INET6, "::1"), "v4": (socket.AF_INET, "127.0.0.1")}
 
 
@@ -68,17 +61,11 @@ FAMILY = {"v6": (socket.AF_INET6, "::1"), "v4": (socket.AF_INET, "127.0.0.1")}
 def prefix(tmp_path):
     """The command line that runs msmtp with our DNS server as its
     resolver; the DNS server runs for the test's length."""
-    if os.geteuid() != 0 or shutil.which("unshare") is None:
-        pytest.skip("needs root and unshare(1)")
-    if subprocess.run(["unshare", "-m", "true"], capture_output=True,
-                      timeout=10).returncode != 0:
-        pytest.skip("cannot make a mount namespace here")
+    prefix = resolver_prefix(tmp_path, "127.0.0.155")
     if not socket.has_ipv6:
         pytest.skip("no IPv6")
-    conf = tmp_path / "resolv.conf"
-    conf.write_text("nameserver 127.0.0.155\noptions timeout:1 attempts:1\n")
     with DnsServer({NAME: ("127.0.0.1", "::1")}, addr="127.0.0.155"):
-        yield ["unshare", "-m", "sh", "-c", NAMESPACE, str(conf)]
+        yield prefix
 
 
 class Blackhole:

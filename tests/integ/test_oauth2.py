@@ -23,21 +23,11 @@ import pytest
 from conftest import Script
 from oauthsrv import AuthServer
 from pki import pki  # noqa: F401  (fixture)
-from test_notify import Notified
-from test_spool import BOB, Spool, show
+from test_notify import notified, spool  # noqa: F401  (fixtures)
+from test_spool import BOB, show
 
 USER = "alice@example.org"
 SECRET = "cs-never-shown-0123456789"
-
-
-@pytest.fixture
-def spool(confdir, tmp_path):
-    return Spool(confdir, tmp_path)
-
-
-@pytest.fixture
-def notified(tmp_path):
-    return Notified(tmp_path)
 
 
 class Env:
