@@ -2,9 +2,11 @@
 """CPU per mail of msmtp-queue --flush, two builds side by side.
 
 Spools --mails (default 10,000) mails of --size bytes of body (default
-2 KB) once with `msmtp -odq` of the last build, then, --rounds times
-(default 5), flushes a copy of that spool to Postfix's smtp-sink on
-127.0.0.1 with each build of --builds in turn, for each session count of
+2 KB) with `msmtp -odq` of each build into a spool of that build's own
+(so that what a build changes in the spool's format, its page size say,
+is measured with it), then, --rounds times (default 5), flushes a copy
+of its spool to Postfix's smtp-sink on 127.0.0.1 with each build of
+--builds in turn, for each session count of
 --sessions (queue_max_connections), and takes the runner's own user+sys
 CPU time from wait4(). Prints, per build and session count, the median
 and the least CPU seconds per 10,000 mails, the median mails/s, and the
@@ -54,18 +56,20 @@ def main():
             Sink(root) as sink:
         tmp = Path(tmp)
         env, rc = client_setup(tmp, sink.port)
-        template = tmp / "template.db"
+        templates = {}
         t0 = time.perf_counter()
-        spool_mails(str(builds[-1] / "msmtp"), str(rc), str(template), env,
-                    a.mails, a.size, deadline)
-        print(f"spooled {a.mails} mails of {a.size} B body in "
-              f"{time.perf_counter() - t0:.1f}s; {a.rounds} rounds, builds "
-              f"alternated: {', '.join(b.name for b in builds)}")
+        for i, b in enumerate(builds):
+            templates[b] = tmp / f"template{i}.db"
+            spool_mails(str(b / "msmtp"), str(rc), str(templates[b]), env,
+                        a.mails, a.size, deadline)
+        print(f"spooled {a.mails} mails of {a.size} B body for each build "
+              f"in {time.perf_counter() - t0:.1f}s; {a.rounds} rounds, "
+              f"builds alternated: {', '.join(b.name for b in builds)}")
         for rnd in range(a.rounds):
             for b in builds:
                 for s in sessions:
-                    r = flush_copy(str(b / "msmtp-queue"), rc, template, tmp,
-                                   s, env, deadline)
+                    r = flush_copy(str(b / "msmtp-queue"), rc, templates[b],
+                                   tmp, s, env, deadline)
                     per10k = (r.utime + r.stime) * 10000 / a.mails
                     cpu.setdefault((b.name, s), []).append(per10k)
                     wall.setdefault((b.name, s), []).append(r.wall)
