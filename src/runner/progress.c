@@ -9,8 +9,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "delivery/advice.h"
 #include "delivery/logline.h"
 #include "delivery/notify.h"
+#include "util/escape.h"
 #include "util/xalloc.h"
 
 #define REDRAW_MS	100
@@ -100,6 +102,22 @@ static void draw(struct progress *p)
 	p->shown_ms = now_ms();
 }
 
+/* print_hint - under a held or failed mail's line, what to do about it:
+ * the one line of the advice that --list shows (delivery/advice.h),
+ * escaped (it may name what the server's certificate says). */
+static void print_hint(const char *hint)
+{
+	char *brief, *line;
+
+	if (hint == NULL || *hint == '\0')
+		return;
+	brief = advice_brief(hint);
+	line = escape_str(brief);
+	printf("    hint: %s\n", line);
+	free(line);
+	free(brief);
+}
+
 void progress_attempt(struct progress *p, const struct account *acc,
     const struct attempt_result *res)
 {
@@ -123,6 +141,7 @@ void progress_attempt(struct progress *p, const struct account *acc,
 		    res->rep.errmsg ? res->rep.errmsg : "",
 		    res->state == MAIL_UNCERTAIN ? "; " : "",
 		    res->state == MAIL_UNCERTAIN ? UNCERTAIN_NOTE : "");
+		print_hint(res->hint);
 		return;		/* out with its batch: progress_flush() */
 	}
 	if (p->done == p->total || now_ms() - p->shown_ms >= REDRAW_MS)

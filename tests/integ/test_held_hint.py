@@ -151,9 +151,18 @@ def test_runner_keeps_the_hint(spool, notified, server, pki, tmp_path):
     expired_rc(spool, notified, srv.port, pki, tmp_path)
     p = spool.msmtp("-odq", BOB)
     assert p.returncode == 0, show(p)
-    spool.queue("--flush")
+    q = spool.queue("--flush")
     mail_id = the_held(spool)
-    check_everywhere(spool, notified, tmp_path, mail_id)
+    lines = check_everywhere(spool, notified, tmp_path, mail_id)
+    # The pass's own line for the mail, then the hint's one line, as
+    # --list has it.
+    out = q.stdout.decode().splitlines()
+    held = next(i for i, s in enumerate(out)
+                if s.startswith(f"{mail_id} held: "))
+    brief = [s for s in spool.listing().splitlines()
+             if s.startswith("    hint: ")]
+    assert len(brief) == 1 and out[held + 1] == brief[0], (out, brief)
+    assert lines and PASSWORD not in q.stdout.decode()
 
 
 def test_release_forgets_the_hint(spool, notified, server, pki, tmp_path):
