@@ -331,6 +331,15 @@ def confdir(tmp_path):
 
 
 @pytest.fixture
+def spool(confdir, tmp_path):
+    """A Spool (test_spool.py) of the test's own: its msmtprc, its queue
+    file. A module that needs more (a tool that must be there) defines
+    its own."""
+    from test_spool import Spool    # it imports this module
+    return Spool(confdir, tmp_path)
+
+
+@pytest.fixture
 def server():
     """Factory: ``srv = server(Script(...))`` starts a RecordingServer on
     127.0.0.1; every server started is stopped at teardown."""

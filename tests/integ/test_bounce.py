@@ -9,8 +9,7 @@ import email
 import sqlite3
 
 
-from test_spool import BOB, Spool, show, transactions  # noqa: F401
-from test_spool import spool  # noqa: F401  (fixture)
+from test_spool import BOB, show, transactions  # noqa: F401
 from conftest import Script
 
 CAROL = "carol@example.net"

@@ -27,11 +27,6 @@ from test_spool import (BOB, CAROL, Spool, message_id, read_spool, show,
 EX_OK, EX_DATAERR, EX_SOFTWARE, EX_IOERR, EX_TEMPFAIL = 0, 65, 70, 74, 75
 
 
-@pytest.fixture
-def spool(confdir, tmp_path):
-    return Spool(confdir, tmp_path)
-
-
 def spool_one(spool, port, *rcpts, body=b"Subject: damaged\n\nx\n"):
     """Spool a mail for rcpts (-odq); its id."""
     spool.rc(port)

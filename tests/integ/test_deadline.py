@@ -15,7 +15,7 @@ import pytest
 
 from conftest import free_port
 from test_msmtpd import Msmtpd, Rec, wait_for
-from test_spool import BOB, Spool, show
+from test_spool import BOB, show
 
 EX_OK, EX_IOERR, EX_TEMPFAIL = 0, 74, 75
 DRIP = 0.2            # seconds between two bytes
@@ -117,11 +117,6 @@ def drip():
     yield start
     for srv in started:
         srv.close()
-
-
-@pytest.fixture
-def spool(confdir, tmp_path):
-    return Spool(confdir, tmp_path)
 
 
 def timed(fn, *args, **kw):

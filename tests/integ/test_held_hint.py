@@ -19,7 +19,7 @@ import pytest
 
 from conftest import Script
 from pki import pki, server_context  # noqa: F401  (fixture)
-from test_notify import notified, spool  # noqa: F401  (fixtures)
+from test_notify import notified  # noqa: F401  (fixture)
 from test_private import spool_bytes
 from test_spool import BOB, show
 

@@ -31,7 +31,7 @@ from conftest import Script, send
 from pki import _leaf, server_context, pki  # noqa: F401  (fixture)
 from relays import Socks5
 from test_dns import resolver  # noqa: F401  (fixture)
-from test_spool import show, spool  # noqa: F401  (fixture)
+from test_spool import show
 
 BOB = "bob@example.net"
 MAIL = (b"From: Alice <alice@example.org>\nTo: bob@example.net\n"

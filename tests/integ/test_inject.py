@@ -19,8 +19,7 @@ import pytest
 
 from conftest import RecordingServer, Script, free_port
 from test_msmtpd import Client, Rec, build_path, daemon, helo, rec  # noqa: F401
-from test_spool import (BOB, MAIL, EX_DATAERR, connect, show,  # noqa: F401
-                        spool)
+from test_spool import BOB, MAIL, EX_DATAERR, connect, show  # noqa: F401
 
 EVIL = "evil@x.example"
 EX_USAGE, EX_CONFIG = 64, 78

@@ -9,16 +9,11 @@ import re
 import subprocess
 
 from conftest import Script, free_port
-from test_spool import BOB, CAROL, Spool, run_prog, show, transactions
+from test_spool import BOB, CAROL, run_prog, show, transactions
 
 import pytest
 
 ID_RE = re.compile(r"^([0-9A-Z]{12})  ", re.M)
-
-
-@pytest.fixture
-def spool(confdir, tmp_path):
-    return Spool(confdir, tmp_path)
 
 
 def listing(spool, **env):

@@ -11,20 +11,13 @@ import json
 import sqlite3
 from pathlib import Path
 
-import pytest
-
 from conftest import Script
-from test_spool import BOB, Spool, connect, integrity, show
+from test_spool import BOB, connect, integrity, show
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 BODY = b"".join(b"line %04d of the body, some text to make it 2 KB\n" % i
                 for i in range(39))
 MAIL_2K = b"From: alice@example.org\nSubject: many\n\n" + BODY
-
-
-@pytest.fixture
-def spool(confdir, tmp_path):
-    return Spool(confdir, tmp_path)
 
 
 def copy_mails(qf, n):

@@ -46,11 +46,6 @@ EX_TEMPFAIL = 75
 BACKOFF = "queue_backoff_min 3600\n"    # no retry within any test
 
 
-@pytest.fixture
-def spool(confdir, tmp_path):
-    return Spool(confdir, tmp_path)
-
-
 def states(spool):
     return sorted(m["state"] for m in spool.mails(with_data=False))
 

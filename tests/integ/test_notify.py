@@ -17,7 +17,7 @@ import time
 import pytest
 
 from conftest import Script
-from test_spool import BOB, Spool, show, transactions
+from test_spool import BOB, show, transactions
 
 DUMP = r"""
 import json, os, sys
@@ -60,11 +60,6 @@ class Notified:
 
     def raw(self):
         return "".join(p.read_text() for p in self.files())
-
-
-@pytest.fixture
-def spool(confdir, tmp_path):
-    return Spool(confdir, tmp_path)
 
 
 @pytest.fixture

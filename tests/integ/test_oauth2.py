@@ -23,7 +23,7 @@ import pytest
 from conftest import Script
 from oauthsrv import AuthServer
 from pki import pki  # noqa: F401  (fixture)
-from test_notify import notified, spool  # noqa: F401  (fixtures)
+from test_notify import notified  # noqa: F401  (fixture)
 from test_spool import BOB, show
 
 USER = "alice@example.org"

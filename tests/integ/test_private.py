@@ -24,9 +24,9 @@ import pytest
 
 from conftest import Script, free_port
 from test_million import copy_mails
-# The fixtures spool and nobody_dir are test_spool's.
+# The fixture nobody_dir is test_spool's (spool is conftest's).
 from test_spool import (BOB, EX_CANTCREAT, MAIL, ROOT, poll,  # noqa: F401
-                        read_spool, run_prog, show, spool, nobody_dir)
+                        read_spool, run_prog, show, nobody_dir)
 
 EX_OK = 0
 

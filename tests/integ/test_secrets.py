@@ -16,8 +16,6 @@ import base64
 import os
 import re
 
-import pytest
-
 from conftest import Script
 from pki import pki, server_context  # noqa: F401  (fixture)
 from relays import Socks5
@@ -25,11 +23,6 @@ from test_spool import BOB, Spool, show, transactions
 
 MAIL = (b"From: Alice <alice@example.org>\nTo: bob@example.net\n"
         b"Subject: secrets\n\nHello, Bob.\n")
-
-
-@pytest.fixture
-def spool(confdir, tmp_path):
-    return Spool(confdir, tmp_path)
 
 
 def auth_server(server, users, mechs=("PLAIN",), **kw):
@@ -189,7 +182,6 @@ def test_passwordeval_not_run_when_method_refused_direct(spool, server,
     assert p.returncode == 69, show(p)
     assert b"clear text" in p.stderr
     assert not marker.exists()
-
 
 
 def test_passwordeval_not_run_when_method_refused_rmqs(spool, server,

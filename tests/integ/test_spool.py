@@ -177,11 +177,6 @@ class Spool:
         return p.stdout.decode()
 
 
-@pytest.fixture
-def spool(confdir, tmp_path):
-    return Spool(confdir, tmp_path)
-
-
 def connect(path, rw=False):
     if rw:
         return sqlite3.connect(str(path), timeout=10)

@@ -30,7 +30,7 @@ import pytest
 
 from conftest import Script, free_port
 from test_spool import port_server  # noqa: F401 (a fixture)
-from test_spool import (BOB, Spool, poll, read_spool, run_prog, show,
+from test_spool import (BOB, poll, read_spool, run_prog, show,
                         transactions)
 
 ROOT = os.geteuid() == 0
@@ -53,11 +53,6 @@ from olga@example.org
 """
 
 ID_RE = re.compile(r"^([0-9A-Z]{12})  ", re.M)
-
-
-@pytest.fixture
-def spool(confdir, tmp_path):
-    return Spool(confdir, tmp_path)
 
 
 class Source:

@@ -15,18 +15,11 @@ import select
 import subprocess
 import time
 
-import pytest
-
 from conftest import Script
-from test_spool import BOB, Spool, show
+from test_spool import BOB, show
 
 EX_TEMPFAIL = 75
 EX_UNAVAILABLE = 69
-
-
-@pytest.fixture
-def spool(confdir, tmp_path):
-    return Spool(confdir, tmp_path)
 
 
 def status(spool, *args):

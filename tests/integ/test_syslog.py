@@ -17,7 +17,6 @@ import pytest
 
 from conftest import Script, send
 from test_spool import BOB as SPOOL_BOB, connect, poll, show
-from test_spool import spool  # noqa: F401  (fixture)
 
 MAIL = (b"From: Alice <alice@example.org>\nTo: bob@example.net\n"
         b"Date: Mon, 1 Jan 2024 00:00:00 +0000\n"

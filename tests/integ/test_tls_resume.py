@@ -18,7 +18,7 @@ from conftest import Script
 from mta import mta_ca, postfix_factory  # noqa: F401  (fixtures)
 from pki import pki, server_context  # noqa: F401  (fixture)
 from recsmtpd import RecordingServer
-from test_spool import BOB, Spool, show
+from test_spool import BOB, show
 
 RC = """\
 defaults
@@ -35,11 +35,6 @@ from alice@example.org
 """
 
 MAIL = b"Subject: resume\n\nHello.\n"
-
-
-@pytest.fixture
-def spool(confdir, tmp_path):
-    return Spool(confdir, tmp_path)
 
 
 @pytest.fixture

@@ -23,13 +23,11 @@ import signal
 import sqlite3
 import subprocess
 
-import pytest
-
 from conftest import REF_PATH, Binary, Script, send
 from test_bounce import dsn_fields, reports
 from test_callers import (ALICE, BOB, CAROL, GIT_ENV, git_argv,
                           make_patches, needs_git_email, run_caller)
-from test_spool import (QUEUED_RE, Spool, enable_runner_unit, free_port,
+from test_spool import (QUEUED_RE, enable_runner_unit, free_port,
                         poll, show, transactions)
 
 MAIL = (b"From: Alice <alice@example.org>\nTo: bob@example.net\n"
@@ -50,11 +48,6 @@ auth plain
 user alice
 password {password}
 """
-
-
-@pytest.fixture
-def spool(confdir, tmp_path):
-    return Spool(confdir, tmp_path)
 
 
 def auth_server(server):

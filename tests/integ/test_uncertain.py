@@ -12,15 +12,8 @@ when the user holds and releases it.
 
 import sqlite3
 
-import pytest
-
 from conftest import Script
-from test_spool import BOB, Spool, show, transactions
-
-
-@pytest.fixture
-def spool(confdir, tmp_path):
-    return Spool(confdir, tmp_path)
+from test_spool import BOB, show, transactions
 
 
 def test_release_keeps_the_uncertain_mark(spool, server):

@@ -9,17 +9,10 @@ bench/flush.py and the soak read them. Without it, nothing is printed.
 
 import re
 
-import pytest
-
-from test_spool import BOB, Spool, run_prog, show, transactions
+from test_spool import BOB, run_prog, show, transactions
 
 WINDOW_RE = re.compile(r"msmtp-queue: window (commit|fdatasync) n=(\d+) "
                        r"p50_us=(\d+) p99_us=(\d+) max_us=(\d+)\n")
-
-
-@pytest.fixture
-def spool(confdir, tmp_path):
-    return Spool(confdir, tmp_path)
 
 
 def spool_five(spool, srv):
