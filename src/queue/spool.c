@@ -212,7 +212,8 @@ static void restore_sync(struct spool *sp)
  * frames included, and the database after), else our own fdatasync()
  * of the WAL. (The fsync of a new WAL's header before its first frame,
  * which SQLite makes in either mode against out-of-order writes after a
- * WAL restart, stays.)
+ * WAL restart, stays where the WAL was restarted in place; walvfs.c
+ * leaves it out for a WAL emptied by a truncating checkpoint.)
  */
 int spool_begin_durable(struct spool *sp, char **errstr)
 {

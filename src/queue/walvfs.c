@@ -16,16 +16,16 @@
  *
  * Syncing. Before the first frame of a new WAL, SQLite fsyncs the WAL
  * holding its new header alone. That sync is for a WAL restarted in
- * place: the old frames still behind the header must not be taken for
- * new ones should the frames reach the disk before the header does
- * (SQLite's ticket ff5be73dee). A WAL emptied by a checkpoint that
- * truncated it (every front end's, spool.c) has nothing behind its
- * header; any frame on the disk then is one of this transaction's, and
- * its commit's own fsync, which covers the header as well, comes before
- * anything relies on it. So a sync of a -wal that is exactly one header
- * long is skipped: one fsync less for every msmtp that enqueues into an
- * emptied WAL. Every other sync, a restarted WAL's header included, is
- * the default VFS's.
+ * place, whose old frames still lie behind the new header: without it,
+ * a power loss that kept some of the new writes and not others could
+ * leave a WAL that recovery misreads (SQLite's ticket ff5be73dee). A
+ * WAL emptied by a checkpoint that truncated it (every front end's,
+ * spool.c) has nothing behind its header; any frame on the disk then is
+ * one of this transaction's, and its commit's own fsync, which covers
+ * the header as well, comes before anything relies on it. So a sync of
+ * a -wal that is exactly one header long is skipped: one fsync less for
+ * every msmtp that enqueues into an emptied WAL. Every other sync, a
+ * restarted WAL's header included, is the default VFS's.
  *
  * Durability: the directory's entry for the -wal is durable once its
  * creator's first sync returned (a skipped one does not count: the
