@@ -12,6 +12,7 @@ the table get REFUSED. Every question is recorded as (name, qtype).
 """
 
 import os
+import random
 import shutil
 import socket
 import struct
@@ -26,6 +27,23 @@ NAMESPACE = r"""set -e
 mount --bind "$0" /etc/resolv.conf
 exec "$@"
 """
+
+
+def free_dns_addr():
+    """A loopback address of 127.53.0.0/16 whose UDP port 53 is free now,
+    picked at random: two suites run at once (each test's server binds
+    its own) then never meet on one address, as they did on fixed
+    ones."""
+    rng = random.SystemRandom()
+    for _ in range(50):
+        addr = f"127.53.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            try:
+                s.bind((addr, 53))
+            except OSError:
+                continue
+        return addr
+    pytest.fail("no free loopback address for a DNS server")
 
 
 def resolver_prefix(tmp_path, addr):
@@ -44,7 +62,7 @@ def resolver_prefix(tmp_path, addr):
 
 
 class DnsServer:
-    def __init__(self, answers, addr="127.0.0.153", port=53):
+    def __init__(self, answers, addr, port=53):
         self.answers = {k.lower(): v for k, v in answers.items()}
         self.questions = []
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

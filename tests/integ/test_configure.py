@@ -1,7 +1,7 @@
 """msmtp --configure=ADDRESS, msmtp 1.8's automatic set-up, against
 Debian's msmtp: each program runs in a mount namespace whose
-/etc/resolv.conf names a DNS server this test runs on 127.0.0.154
-(dnssrv.py, serving each case's SRV records), so no query leaves the
+/etc/resolv.conf names a DNS server this test runs on a loopback
+address (dnssrv.py, serving each case's SRV records), so no query leaves the
 machine. Exit code, stdout and stderr are compared byte for byte, and so
 are the questions each program asked the DNS server.
 
@@ -13,9 +13,8 @@ at once.
 import pytest
 
 from conftest import report, run
-from dnssrv import DnsServer, resolver_prefix
+from dnssrv import DnsServer, free_dns_addr, resolver_prefix
 
-DNS_ADDR = "127.0.0.154"
 SRV_TYPE = 33
 
 S465 = "_submissions._tcp.example.org"
@@ -26,11 +25,12 @@ S587 = "_submission._tcp.example.org"
 def dns(tmp_path):
     """(the prefix that runs a program under our resolver, the factory
     that starts the DNS server with a table of answers)."""
-    prefix = resolver_prefix(tmp_path, DNS_ADDR)
+    addr = free_dns_addr()
+    prefix = resolver_prefix(tmp_path, addr)
     servers = []
 
     def start(answers):
-        srv = DnsServer(answers, addr=DNS_ADDR).__enter__()
+        srv = DnsServer(answers, addr=addr).__enter__()
         servers.append(srv)
         return srv
     yield prefix, start

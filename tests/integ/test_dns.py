@@ -1,6 +1,6 @@
 """Differential tests of DNS failures: Debian's msmtp and ours, each in
 a mount namespace whose /etc/resolv.conf names a DNS server this test
-runs on 127.0.0.153 (dnssrv.py), so no query leaves the machine. A name
+runs on a loopback address (dnssrv.py), so no query leaves the machine. A name
 that does not exist, a resolver failure, a resolver that never answers,
 and a name that resolves to the recording server.
 
@@ -10,7 +10,7 @@ otherwise.
 
 import pytest
 
-from dnssrv import DnsServer, resolver_prefix
+from dnssrv import DnsServer, free_dns_addr, resolver_prefix
 
 BOB = "bob@example.net"
 MAIL = (b"From: Alice <alice@example.org>\nTo: bob@example.net\n"
@@ -33,11 +33,12 @@ from alice@example.org
 @pytest.fixture
 def resolver(tmp_path):
     """(prefix for send(), the DnsServer factory)."""
-    prefix = resolver_prefix(tmp_path, "127.0.0.153")
+    addr = free_dns_addr()
+    prefix = resolver_prefix(tmp_path, addr)
     servers = []
 
     def start(answers):
-        srv = DnsServer(answers).__enter__()
+        srv = DnsServer(answers, addr).__enter__()
         servers.append(srv)
         return srv
     yield prefix, start

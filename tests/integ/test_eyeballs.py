@@ -1,7 +1,7 @@
 """Happy Eyeballs (RFC 8305) and the whole-connect timeout (issue 22).
 
 The mail server's name resolves, through a DNS server of the test's own
-on 127.0.0.155 (dnssrv.py; each msmtp runs in a mount namespace whose
+on a loopback address (dnssrv.py; each msmtp runs in a mount namespace whose
 /etc/resolv.conf names it, as in test_dns.py), to both ::1 and
 127.0.0.1. One family, or both, silently drops SYNs: a listener on that
 address and the server's port with a backlog of 0 whose one queue slot
@@ -30,7 +30,7 @@ import time
 import pytest
 
 from conftest import REF_PATH, RecordingServer, normalize, ours_extra_args, run
-from dnssrv import DnsServer, resolver_prefix
+from dnssrv import DnsServer, free_dns_addr, resolver_prefix
 
 NAME = "mail.test-eyeballs.example"
 BOB = "bob@example.net"
@@ -61,10 +61,11 @@ FAMILY = {"v6": (socket.AF_INET6, "::1"), "v4": (socket.AF_INET, "127.0.0.1")}
 def prefix(tmp_path):
     """The command line that runs msmtp with our DNS server as its
     resolver; the DNS server runs for the test's length."""
-    prefix = resolver_prefix(tmp_path, "127.0.0.155")
+    addr = free_dns_addr()
+    prefix = resolver_prefix(tmp_path, addr)
     if not socket.has_ipv6:
         pytest.skip("no IPv6")
-    with DnsServer({NAME: ("127.0.0.1", "::1")}, addr="127.0.0.155"):
+    with DnsServer({NAME: ("127.0.0.1", "::1")}, addr=addr):
         yield prefix
 
 
