@@ -25,6 +25,10 @@
 # the pkg-config checks below run when a make parses this file, so on a
 # fresh machine they must wait until deps has installed the packages.
 
+# The first rule below is a library's (the layers' rules come before
+# all's): name the default goal, or a bare make builds libutil.a alone.
+.DEFAULT_GOAL := all
+
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 SBINDIR    ?= $(PREFIX)/sbin

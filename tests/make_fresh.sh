@@ -81,4 +81,15 @@ for goal in demo check; do
 done
 grep -q '^tests/demo.sh\|demo.sh ' "$tmp/real-demo.out" ||
     fail "make -n demo: the demo does not run"
-echo "make_fresh: demo and check start with deps, without libraries"
+
+# A bare make (the README's "Building by hand") builds the programs: the
+# Makefile's first rule is a library's, so the default goal is named.
+out="$tmp/real-bare.out"
+make -C "$here" --no-print-directory -n BUILD="$tmp/build" > "$out" 2>&1 ||
+    { sed 's/^/  /' "$out" >&2; fail "make -n failed"; }
+for prog in msmtp msmtp-engine.so msmtp-queue msmtpd; do
+	grep -q -- "-o $tmp/build/$prog " "$out" ||
+	    { sed 's/^/  /' "$out" >&2; fail "a bare make does not build $prog"; }
+done
+echo "make_fresh: demo and check start with deps, without libraries;" \
+    "a bare make builds the programs"
