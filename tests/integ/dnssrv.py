@@ -34,6 +34,8 @@ def free_dns_addr():
     picked at random: two suites run at once (each test's server binds
     its own) then never meet on one address, as they did on fixed
     ones."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root (port 53)")
     rng = random.SystemRandom()
     for _ in range(50):
         addr = f"127.53.{rng.randrange(256)}.{rng.randrange(1, 255)}"
