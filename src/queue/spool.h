@@ -218,8 +218,9 @@ struct spool_attempt {
 	const char			*text;
 	const char			*cls;		/* smtp_class_name() */
 	const char			*reason;	/* held/failed/uncertain */
-	const char			*hint;		/* held: how to fix it
-							   (delivery/advice.h) */
+	const char			*hint;		/* held, failed: how to
+							   fix it (delivery/
+							   advice.h) */
 	const char			*queued_as;
 	int				 uncertain;	/* the server may have
 							   it (also when held:
@@ -397,8 +398,8 @@ struct spool_entry {
 	time_t		 next_attempt;
 	char		*last_text;
 	char		*reason;
-	char		*hint;		/* held: how to fix it, lines
-					   "\n" apart; NULL: none */
+	char		*hint;		/* held, failed: how to fix it,
+					   lines "\n" apart; NULL: none */
 	char		*subject;	/* NULL: none known */
 	struct strlist	 rcpts;
 	struct strlist	 rcpt_states;

@@ -260,22 +260,30 @@ static void put_attempts(struct buf *b, const struct spool_entry *e)
 	buf_putc(b, '\n');
 }
 
+void runner_put_hint(struct buf *b, const char *hint)
+{
+	char *brief;
+
+	if (hint == NULL || *hint == '\0')
+		return;
+	brief = advice_brief(hint);
+	buf_puts(b, "    hint: ");
+	put_escaped(b, brief);
+	buf_putc(b, '\n');
+	free(brief);
+}
+
 /* put_hint - how to fix a held mail, as msmtp advised when it was
  * held (delivery/advice.h): its one line in a listing, all of it for
  * --show. Its certificate names came from the server: escaped. */
 static void put_hint(struct buf *b, const struct spool_entry *e, int full)
 {
 	const char *line, *end;
-	char *brief;
 
 	if (e->hint == NULL || *e->hint == '\0')
 		return;
 	if (!full) {
-		brief = advice_brief(e->hint);
-		buf_puts(b, "    hint: ");
-		put_escaped(b, brief);
-		buf_putc(b, '\n');
-		free(brief);
+		runner_put_hint(b, e->hint);
 		return;
 	}
 	for (line = e->hint; line != NULL; line = end ? end + 1 : NULL) {

@@ -9,10 +9,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "delivery/advice.h"
 #include "delivery/logline.h"
 #include "delivery/notify.h"
-#include "util/escape.h"
+#include "runner/runner.h"
+#include "util/buf.h"
 #include "util/xalloc.h"
 
 #define REDRAW_MS	100
@@ -102,20 +102,17 @@ static void draw(struct progress *p)
 	p->shown_ms = now_ms();
 }
 
-/* print_hint - under a held or failed mail's line, what to do about it:
- * the one line of the advice that --list shows (delivery/advice.h),
- * escaped (it may name what the server's certificate says). */
+/* print_hint - under a held or failed mail's line, what to do about it,
+ * as --list shows it (runner_put_hint()). */
 static void print_hint(const char *hint)
 {
-	char *brief, *line;
+	struct buf b;
 
-	if (hint == NULL || *hint == '\0')
-		return;
-	brief = advice_brief(hint);
-	line = escape_str(brief);
-	printf("    hint: %s\n", line);
-	free(line);
-	free(brief);
+	buf_init(&b);
+	runner_put_hint(&b, hint);
+	if (b.len > 0)
+		fwrite(b.data, 1, b.len, stdout);
+	buf_free(&b);
 }
 
 void progress_attempt(struct progress *p, const struct account *acc,

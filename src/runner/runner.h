@@ -31,6 +31,7 @@
 
 #include "account/conf.h"
 #include "queue/spool.h"
+#include "util/buf.h"
 
 struct runner_opts {
 	const struct conf	*conf;		/* for passwords; may be empty */
@@ -86,6 +87,10 @@ int runner_purge(struct spool *const *sps, size_t nsp, const char *account,
 /* runner_print_entry - one mail as --list prints it (a spool_walk_fn;
  * arg unused). */
 void runner_print_entry(const struct spool_entry *e, void *arg);
+/* runner_put_hint - a held or failed mail's hint (delivery/advice.h) as
+ * --list and a flush's lines show it: "    hint: " and its one line,
+ * escaped, appended to b; nothing for a NULL or empty hint. */
+void runner_put_hint(struct buf *b, const char *hint);
 /* runner_show - one mail's record (JSON; readable: as --list prints
  * it), the settings it will be sent with (runner_show_settings()) and
  * headers, or its raw bytes. */
